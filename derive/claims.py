@@ -1,0 +1,82 @@
+"""The paper's formulas as printed: the claims that the engine checks.
+
+Everything in this module is *transcribed* from arXiv:2502.18548v3, never
+derived.  The derivation modules (:mod:`derive.advantage`,
+:mod:`derive.preference`, :mod:`derive.penalty`, :mod:`derive.stationarity`,
+...) derive the same quantities from the encoded objective, and the checks
+compare the two.  Keeping the claims here, apart, is what makes a check
+meaningful: a derivation is never compared with itself.
+"""
+
+from sympy import Rational, log, sqrt, sign
+
+from derive import symbols as S
+
+
+# -- Eq. (2): the advantage ---------------------------------------------------
+
+def advantage_pairwise(r, i):
+    """Pairwise form of Eq. (2): ``((1/G) sum_j (r_i - r_j)) / sqrt((1/(2G^2)) sum_j sum_k (r_j - r_k)^2)``."""
+    G = len(r)
+    num = Rational(1, G) * sum(r[i] - rj for rj in r)
+    den = sqrt(Rational(1, 2 * G**2) * sum((rj - rk) ** 2 for rj in r for rk in r))
+    return num / den
+
+
+def advantage_two(r1, r2):
+    """Section 2.1: for G = 2, ``A_1 = sign(r_1 - r_2)``."""
+    return sign(r1 - r2)
+
+
+# -- Eq. (5)-(6) and Section 2.1: the reward preference model -----------------
+
+def preference_expectation():
+    """Section 2.1: ``E_{o ~ pi} P_G(o | pi) = 0``."""
+    return 0
+
+
+def preference_two(win, lose):
+    """Eq. (5)/(12): for G = 2, ``P_2(o | pi) = E_{o'~pi}[P(o > o') - P(o' > o)]``.
+
+    *win* and *lose* are ``E_{o'~pi} P(o > o')`` and ``E_{o'~pi} P(o' > o)``.
+    """
+    return win - lose
+
+
+def preference_limit(r, mu, sigma):
+    """Eq. (13): ``P_inf(o | pi) = (r(o) - E_pi r) / sigma(pi)``."""
+    return (r - mu) / sigma
+
+
+# -- Eq. (7)-(10): the penalty ------------------------------------------------
+
+def penalty_gradient(pi_o, ref_o, old_o):
+    """Eq. (8): ``d D / d pi(o) = -pi_old(o) pi_ref(o)/pi(o)^2 + pi_old(o)/pi(o)``."""
+    return -old_o * ref_o / pi_o**2 + old_o / pi_o
+
+
+def kl_gradient(pi_o, ref_o):
+    """Eq. (9): ``d KL(pi || pi_ref) / d pi(o) = log(pi(o)/pi_ref(o)) + 1``."""
+    return log(pi_o / ref_o) + 1
+
+
+def penalty_gradient_on_policy(pi_o, ref_o):
+    """Eq. (10): at ``pi = pi_old`` the gradient is ``1 - pi_ref(o)/pi(o)``."""
+    return 1 - ref_o / pi_o
+
+
+# -- Eq. (11)-(13): stationarity ----------------------------------------------
+
+def stationarity(pi_o, ref_o, pref_o, mean_pref, beta=S.beta):
+    """Eq. (11) as ``lhs - rhs``: ``(1 - (P_G(o|pi) - E_pi P_G)/beta) pi(o) - pi_ref(o)``."""
+    return (1 - (pref_o - mean_pref) / beta) * pi_o - ref_o
+
+
+def stationarity_two(pi_o, ref_o, win, lose, beta=S.beta):
+    """Eq. (12) as ``lhs - rhs``: ``(1 - (P(o > o') - P(o' > o))/beta) pi(o) - pi_ref(o)``."""
+    return (1 - (win - lose) / beta) * pi_o - ref_o
+
+
+def stationarity_limit(pi_o, ref_o, r_o, mu, sigma, beta=S.beta):
+    """Eq. (13) as ``lhs - rhs``: ``(1 - (r(o) - E_pi r)/(beta sigma(pi))) pi(o) - pi_ref(o)``."""
+    return (1 - (r_o - mu) / (beta * sigma)) * pi_o - ref_o

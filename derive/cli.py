@@ -1,0 +1,319 @@
+"""The command line: ``grpo-derive`` (also ``python -m derive``).
+
+Subcommands:
+
+``build``       derive, check and render everything into ``results/`` (what ``make`` runs)
+``compute``     derive and check only, into a cache file
+``render``      render ``results/`` from a cache file
+``summary``     print the verification summary of ``results/verification.json``
+``stationary``  every stationary policy of one problem, with certificates
+
+Bad input exits with status 2 and one line ``error: ...`` on stderr.  User
+strings are parsed as exact numbers (:mod:`derive.parsing`), never evaluated.
+Heavy modules (SymPy, Jinja) are imported only by the subcommands that need
+them, so ``stationary`` starts quickly.
+"""
+
+import argparse
+import json
+import sys
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one ``error:`` line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def build_parser():
+    parser = _Parser(
+        prog="grpo-derive",
+        description="Symbolic derivation engine for the stationary policies of GRPO "
+                    "(arXiv:2502.18548v3, Vojnovic & Yun).",
+        epilog="Examples:\n"
+               "  grpo-derive build                 regenerate results/ (what `make` runs)\n"
+               "  grpo-derive summary               print the verification summary\n"
+               "  grpo-derive stationary --ref 0.1,0.9 --rewards 1,0 --beta 0.5 --group 2\n"
+               "  grpo-derive stationary --ref 1/3,1/3,1/3 --success 0.8,0.3,0.1 "
+               "--beta 1/4 --group 8 --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("build", help="derive, check and render everything into results/",
+                       description="Derive every result, run every check, and write results/ "
+                                   "atomically.  Exits 1 if any check fails (results/ is then "
+                                   "left untouched).")
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--cache", help="also save the computed data to this file")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("compute", help="derive and check only, saving the data to a cache file",
+                       description="Run the derivations and checks and save their data; "
+                                   "exits 1 if any check fails.")
+    p.add_argument("--cache", required=True, help="cache file to write (JSON)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("render", help="render results/ from a cache file",
+                       description="Render results/ from the data saved by `compute`.")
+    p.add_argument("--cache", required=True, help="cache file written by `compute`")
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+
+    p = sub.add_parser("summary", help="print the verification summary",
+                       description="Print the summary of results/verification.json.")
+    p.add_argument("--results", default="results", help="results folder (default: results)")
+
+    p = sub.add_parser(
+        "stationary", help="every stationary policy of one problem",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Every stationary policy of GRPO for one question with K answers: "
+                    "interior points and, where the support assumption allows, boundary "
+                    "points; each with its classification, an interval enclosure, whether "
+                    "uniqueness in the enclosure is certified, and whether the GRPO iteration "
+                    "converges to it.\n\nNumbers are exact: decimals (0.04, 1e-3) or fractions "
+                    "(1/3).",
+        epilog="Example:\n  grpo-derive stationary --ref 0.1,0.9 --rewards 1,0 --beta 0.5 "
+               "--group 2 --json")
+    p.add_argument("--ref", required=True, metavar="P1,...,PK",
+                   help="reference policy: K positive probabilities summing exactly to 1")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--rewards", metavar="R1,...,RK", help="deterministic reward of each answer")
+    g.add_argument("--success", metavar="S1,...,SK",
+                   help="Bernoulli success probability in [0, 1] of each answer (0/1 rewards)")
+    p.add_argument("--beta", required=True, metavar="BETA",
+                   help="regularisation constant >= 0, or a comma list to sweep several")
+    p.add_argument("--group", default="2", metavar="G",
+                   help="group size: an integer >= 2 or 'inf' (default: 2)")
+    p.add_argument("--penalty", default="k3", choices=("k3", "k3-is"),
+                   help="k3: GRPO as published (gradient of KL(pi_ref || pi)); k3-is: "
+                        "importance-weighted k3 (KL(pi || pi_ref)); default k3")
+    p.add_argument("--normalisation", default="shift-scale", choices=("shift-scale", "shift-only"),
+                   help="advantage normalisation (default shift-scale)")
+    p.add_argument("--digits", default="50", metavar="N",
+                   help="significant digits of the output, 5..1000 (default 50)")
+    p.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    p.add_argument("--no-certify", action="store_true",
+                   help="skip the interval certificates (faster)")
+    return parser
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _build(args):
+    from derive import pipeline
+
+    progress = None if args.quiet else pipeline.progress_printer()
+    computed = pipeline.compute(progress)
+    if args.cache:
+        pipeline.save_cache(computed, args.cache)
+    return _write(computed, args.out)
+
+
+def _write(computed, out):
+    from derive import pipeline
+
+    try:
+        ver = pipeline.write_results(computed, out)
+    except pipeline.ChecksFailed as exc:
+        for line in pipeline.summary_lines(pipeline.verification(computed)):
+            print(line, file=sys.stderr)
+        print(f"verification failed: {exc}; {out}/ left unchanged", file=sys.stderr)
+        return 1
+    for line in pipeline.summary_lines(ver):
+        print(line)
+    return 0
+
+
+def _compute(args):
+    from derive import pipeline
+
+    computed = pipeline.compute(None if args.quiet else pipeline.progress_printer())
+    ver = pipeline.verification(computed)
+    if ver["summary"]["failed"]:
+        for line in pipeline.summary_lines(ver):
+            print(line, file=sys.stderr)
+        return 1
+    pipeline.save_cache(computed, args.cache)
+    return 0
+
+
+def _render(args):
+    from derive import pipeline
+
+    try:
+        computed = pipeline.load_cache(args.cache)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read cache {args.cache!r}: {exc.__class__.__name__}") from None
+    return _write(computed, args.out)
+
+
+def _summary(args):
+    from derive import pipeline
+
+    path = f"{args.results}/verification.json"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            ver = json.load(fh)
+    except (OSError, ValueError):
+        raise UsageError(f"no readable {path}; run `grpo-derive build` first") from None
+    for line in pipeline.summary_lines(ver):
+        print(line)
+    return 0 if ver["summary"]["failed"] == 0 else 1
+
+
+def _stationary(args):
+    from derive.parsing import ParseError, parse_group, parse_list, parse_number
+
+    try:
+        ref = parse_list(args.ref, "--ref")
+        rewards = parse_list(args.rewards, "--rewards") if args.rewards else None
+        success = parse_list(args.success, "--success") if args.success else None
+        betas = parse_list(args.beta, "--beta")
+        group = parse_group(args.group)
+        digits = parse_number(args.digits, "--digits")
+    except ParseError as exc:
+        raise UsageError(str(exc)) from None
+    if digits.denominator != 1 or not 5 <= digits <= 1000:
+        raise UsageError(f"--digits: {args.digits!r} must be an integer from 5 to 1000")
+    digits = int(digits)
+    if any(r <= 0 for r in ref) or sum(ref) != 1:
+        raise UsageError("--ref must be positive probabilities that sum exactly to 1 "
+                         f"(got sum {sum(ref)})")
+    K = len(ref)
+    if K < 2:
+        raise UsageError("--ref needs at least 2 answers")
+    given = rewards if rewards is not None else success
+    if len(given) != K:
+        which = "--rewards" if rewards is not None else "--success"
+        raise UsageError(f"{which} has {len(given)} values but --ref has {K}; give one per answer")
+    if success is not None and any(not 0 <= s <= 1 for s in success):
+        raise UsageError("--success values must be probabilities in [0, 1]")
+    if any(b < 0 for b in betas):
+        raise UsageError("--beta must be >= 0")
+
+    from derive.solver import Problem, stationary_policies
+
+    problems = []
+    for beta in betas:
+        try:
+            if rewards is not None:
+                prob = Problem.deterministic(ref, rewards, beta, group, penalty=args.penalty,
+                                             normalisation=args.normalisation)
+            else:
+                prob = Problem.bernoulli(ref, success, beta, group, penalty=args.penalty,
+                                         normalisation=args.normalisation)
+        except ValueError as exc:
+            raise UsageError(str(exc).splitlines()[0]) from None
+        problems.append(prob)
+
+    results = []
+    bar = _ProgressBar(len(problems)) if len(problems) > 1 and sys.stderr.isatty() else None
+    for prob in problems:
+        results.append(stationary_policies(prob, digits=digits, certify=not args.no_certify))
+        if bar:
+            bar.step()
+    if bar:
+        bar.close()
+
+    records = [_problem_record(prob, sols, digits) for prob, sols in zip(problems, results)]
+    if args.json:
+        out = records[0] if len(records) == 1 else {"sweep": records}
+        print(json.dumps(out, indent=2))
+    else:
+        for rec in records:
+            _print_human(rec)
+    return 0
+
+
+def _fmt(x, digits):
+    import mpmath
+
+    return mpmath.nstr(x, digits, strip_zeros=False, min_fixed=-6, max_fixed=digits + 2)
+
+
+def _problem_record(prob, sols, digits):
+    import mpmath
+
+    rec = {
+        "problem": {
+            "ref": [str(r) for r in prob.ref],
+            "values": [str(v) for v in prob.values],
+            "reward_distributions": [[str(w) for w in row] for row in prob.rho],
+            "beta": str(prob.beta),
+            "group": "inf" if prob.group is None else prob.group,
+            "penalty": prob.penalty,
+            "normalisation": prob.normalisation,
+        },
+        "digits": digits,
+        "stationary": [],
+    }
+    for s in sols:
+        rec["stationary"].append({
+            "policy": [_fmt(x, digits) for x in s.policy],
+            "kind": s.kind,
+            "classification": s.classification,
+            "residual": mpmath.nstr(s.residual, 5),
+            "enclosure": [[_fmt(lo, digits + 5), _fmt(hi, digits + 5)] for lo, hi in s.enclosure],
+            "certified": bool(s.certified),
+            "stable": bool(s.stable),
+            "note": s.note,
+        })
+    return rec
+
+
+def _print_human(rec):
+    pr = rec["problem"]
+    G = pr["group"]
+    print(f"GRPO stationary policies: beta = {pr['beta']}, G = {G}, penalty {pr['penalty']}, "
+          f"{pr['normalisation']} normalisation, pi_ref = ({', '.join(pr['ref'])})")
+    if not rec["stationary"]:
+        print("  no stationary policy found")
+    for i, s in enumerate(rec["stationary"], 1):
+        short = ", ".join(p[:14] for p in s["policy"])
+        cert = "certified unique in its enclosure" if s["certified"] else "uniqueness NOT certified"
+        print(f"  {i}. pi = ({short})  {s['kind']}, {s['classification']}, "
+              f"{'stable' if s['stable'] else 'unstable'}; {cert}; residual {s['residual']}")
+        if s["note"]:
+            print(f"     note: {s['note']}")
+
+
+class _ProgressBar:
+    """A minimal progress bar on stderr, for sweeps on a terminal."""
+
+    def __init__(self, total, width=30):
+        self.total, self.done, self.width = total, 0, width
+        self._draw()
+
+    def _draw(self):
+        filled = self.width * self.done // self.total
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] "
+                         f"{self.done}/{self.total}")
+        sys.stderr.flush()
+
+    def step(self):
+        self.done += 1
+        self._draw()
+
+    def close(self):
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+COMMANDS = {"build": _build, "compute": _compute, "render": _render, "summary": _summary,
+            "stationary": _stationary}

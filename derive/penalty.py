@@ -1,0 +1,147 @@
+"""The penalty of GRPO, arXiv:2502.18548v3, Section 2.2, Eqs. (7)-(10).
+
+GRPO penalises each sampled output with the "k3" estimator
+``D_i = pi_ref(o_i)/pi(o_i) - log(pi_ref(o_i)/pi(o_i)) - 1``, evaluated on
+samples of ``pi_old`` without an importance weight.  Its expectation is
+
+    D(pi; pi_old) = sum_o pi_old(o) [pi_ref(o)/pi(o) - log(pi_ref(o)/pi(o)) - 1]   (7)
+
+which equals ``KL(pi || pi_ref)`` only at ``pi = pi_old``.  What matters for
+stationarity is its gradient at ``pi = pi_old``: ``1 - pi_ref(o)/pi(o)``
+(Eq. (10)), the gradient of ``KL(pi_ref || pi)`` plus the constant 1.  The
+paper calls ``KL(pi_ref || pi)`` the *reverse* KL; we always write the
+arguments out.
+"""
+
+from sympy import cancel, diff, expand, expand_log, log
+
+from derive import claims
+from derive import symbols as S
+from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, inequality_check,
+                           numeric_difference, numeric_check, random_points,
+                           symbolic_check)
+from derive.latex import equation, latex
+
+#: Outputs of the symbolic policies used for the penalty derivations.
+OUTPUTS = "abc"
+
+
+class Penalty:
+    """The expected k3 penalty on the outputs *outputs* (Eq. (7)).
+
+    >>> pen = Penalty("ab")
+    >>> pen.gradient(0)
+    -pi_old_a*pi_ref_a/pi_a**2 + pi_old_a/pi_a
+    """
+
+    def __init__(self, outputs=OUTPUTS, importance_weighted=False):
+        self.outputs = outputs
+        self.pi = S.policy_symbols("pi", outputs)
+        self.ref = S.policy_symbols("pi_ref", outputs)
+        self.old = S.policy_symbols("pi_old", outputs)
+        self.importance_weighted = importance_weighted
+
+    def k3(self, o):
+        """The k3 estimator at output *o*: ``pi_ref/pi - log(pi_ref/pi) - 1``."""
+        return self.ref[o] / self.pi[o] - log(self.ref[o] / self.pi[o]) - 1
+
+    @property
+    def expected(self):
+        """``D(pi; pi_old)`` of Eq. (7); with importance weights ``pi/pi_old`` if asked."""
+        w = [(self.pi[o] / self.old[o]) if self.importance_weighted else 1
+             for o in range(len(self.outputs))]
+        return sum(self.old[o] * w[o] * self.k3(o) for o in range(len(self.outputs)))
+
+    def gradient(self, o):
+        """``dD/dpi(o)``, Eq. (8) (Eq. (9)'s analogue when importance-weighted)."""
+        return expand(diff(self.expected, self.pi[o]))
+
+    def on_policy(self, expr):
+        """Substitute ``pi_old = pi``."""
+        return expr.subs(dict(zip(self.old, self.pi)))
+
+    def normalise(self, expr):
+        """Substitute the last coordinates of ``pi`` and ``pi_ref`` so both sum to 1."""
+        return expr.subs({self.pi[-1]: 1 - sum(self.pi[:-1]),
+                          self.ref[-1]: 1 - sum(self.ref[:-1])})
+
+
+def kl(first, second):
+    """``KL(first || second) = sum_o first(o) log(first(o)/second(o))``."""
+    return sum(f * log(f / s) for f, s in zip(first, second))
+
+
+def checks(digits=CHECK_DIGITS):
+    pen = Penalty()
+    pen_is = Penalty(importance_weighted=True)
+    out = []
+    n = len(OUTPUTS)
+    res8 = [cancel(pen.gradient(o) - claims.penalty_gradient(pen.pi[o], pen.ref[o], pen.old[o]))
+            for o in range(n)]
+    out.append(symbolic_check("penalty-gradient", "(8)",
+                              "dD/dpi(o) of the expected k3 penalty (7) equals Eq. (8) (cancel)",
+                              sum(map(abs, res8))))
+    kl_fwd = kl(pen.pi, pen.ref)
+    res9 = [expand(expand_log(diff(kl_fwd, pen.pi[o]) - claims.kl_gradient(pen.pi[o], pen.ref[o]),
+                              force=True)) for o in range(n)]
+    out.append(symbolic_check("kl-gradient", "(9)",
+                              "dKL(pi || pi_ref)/dpi(o) equals Eq. (9) (expand_log)",
+                              sum(map(abs, res9))))
+    res10 = [cancel(pen.on_policy(pen.gradient(o))
+                    - claims.penalty_gradient_on_policy(pen.pi[o], pen.ref[o])) for o in range(n)]
+    out.append(symbolic_check("penalty-gradient-on-policy", "(10)",
+                              "Eq. (8) at pi_old = pi equals 1 - pi_ref(o)/pi(o), Eq. (10) (cancel)",
+                              sum(map(abs, res10))))
+    kl_rev = kl(pen.ref, pen.pi)
+    res_rev = [cancel(pen.on_policy(pen.gradient(o)) - (diff(kl_rev, pen.pi[o]) + 1))
+               for o in range(n)]
+    out.append(symbolic_check("penalty-reverse-kl", "(10)",
+                              "at pi_old = pi, dD/dpi(o) = dKL(pi_ref || pi)/dpi(o) + 1 (cancel)",
+                              sum(map(abs, res_rev))))
+    res7 = cancel(pen.normalise(expand(expand_log(pen.on_policy(pen.expected) - kl_fwd, force=True))))
+    out.append(symbolic_check("penalty-kl-on-policy", "(7)",
+                              "D(pi; pi) = KL(pi || pi_ref) when pi and pi_ref sum to 1 "
+                              "(expand_log, expand, cancel)", res7))
+    res_is = cancel(pen_is.normalise(expand(expand_log(pen_is.expected - kl_fwd, force=True))))
+    out.append(symbolic_check("penalty-is-kl", "Sec. 3",
+                              "importance-weighted k3: D(pi; pi_old) = KL(pi || pi_ref) for every "
+                              "pi_old (expand_log, expand, cancel)", res_is))
+    # Off-policy the k3 expectation is not KL(pi || pi_ref): seeded points.
+    names = [str(s) for s in pen.pi[:-1] + pen.ref[:-1] + pen.old[:-1]]
+    pts = random_points(8, names, seed=CHECK_SEED + 7, low=0.05, high=0.45)
+    diff_expr = pen.normalise(pen.expected - kl_fwd).subs(pen.old[-1], 1 - sum(pen.old[:-1]))
+    margins = [abs(e) for e in numeric_difference(diff_expr, 0, pts, digits)]
+    out.append(inequality_check("penalty-not-kl-off-policy", "(7)",
+                                "D(pi; pi_old) - KL(pi || pi_ref) is nonzero at 8 seeded points "
+                                f"with pi != pi_old (smallest |difference| "
+                                f"{float(min(margins)):.3g})", margins, digits))
+    return out
+
+
+def section():
+    pen = Penalty("o")
+    pi, ref, old = pen.pi[0], pen.ref[0], pen.old[0]
+    sec = Section("penalty", "The penalty and the direction of its KL divergence", "(7)--(10)",
+                  "GRPO's k3 penalty is evaluated on samples of the old policy; its gradient at "
+                  "the old policy is that of KL(pi_ref || pi).")
+    sec.step("The expected k3 penalty over outputs drawn from the old policy is",
+             equation("D(\\pi; \\pi_{\\mathrm{old}})",
+                      "\\sum_{o} " + latex(pen.expected)), "penalty-expected")
+    sec.step("Differentiating with respect to pi(o) gives Eq. (8):",
+             equation("\\frac{\\partial D}{\\partial \\pi(o)}", latex(pen.gradient(0))),
+             "penalty-gradient")
+    sec.step("whereas the divergence KL(pi || pi_ref) has the gradient of Eq. (9):",
+             equation("\\frac{\\partial}{\\partial \\pi(o)} \\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})",
+                      latex(expand_log(diff(pi * log(pi / ref), pi), force=True))),
+             "kl-gradient")
+    sec.step("At pi_old = pi, Eq. (8) becomes Eq. (10), which is the gradient of "
+             "KL(pi_ref || pi) (the paper's reverse KL) plus the constant 1:",
+             equation("\\left.\\frac{\\partial D}{\\partial \\pi(o)}\\right|_{\\pi_{\\mathrm{old}} = \\pi}",
+                      latex(cancel(pen.on_policy(pen.gradient(0)))))
+             + " \\\\ " + equation("", "\\frac{\\partial}{\\partial \\pi(o)} "
+                                   "\\mathrm{KL}(\\pi_{\\mathrm{ref}} \\,\\|\\, \\pi) + 1."),
+             "penalty-on-policy")
+    sec.step("At pi_old = pi the expected penalty itself equals KL(pi || pi_ref), because "
+             "both policies sum to one; away from pi_old it does not, so its value and its "
+             "gradient follow different divergences.")
+    return sec
