@@ -80,3 +80,75 @@ def stationarity_two(pi_o, ref_o, win, lose, beta=S.beta):
 def stationarity_limit(pi_o, ref_o, r_o, mu, sigma, beta=S.beta):
     """Eq. (13) as ``lhs - rhs``: ``(1 - (r(o) - E_pi r)/(beta sigma(pi))) pi(o) - pi_ref(o)``."""
     return (1 - (r_o - mu) / (beta * sigma)) * pi_o - ref_o
+
+
+# -- Section 2.3.1 and Appendix B.1: binary questions --------------------------
+
+def binary_quadratic_two(x=S.x, p=S.p, beta=S.beta, gamma=S.gamma):
+    """Eq. (17) as ``lhs - rhs``: ``beta (x - p) - gamma x (1 - x)``."""
+    return beta * (x - p) - gamma * x * (1 - x)
+
+
+def binary_policy_two(p=S.p, beta=S.beta, gamma=S.gamma):
+    """Eq. (14): ``x = ((1 - beta/gamma) + sqrt((1 - beta/gamma)^2 + 4 (beta/gamma) p)) / 2``."""
+    t = beta / gamma
+    return ((1 - t) + sqrt((1 - t) ** 2 + 4 * t * p)) / 2
+
+
+def binary_condition_limit(x=S.x, p=S.p, beta=S.beta):
+    """Eq. (19), unsquared, as ``lhs - rhs``: ``beta (x - p) - sqrt(x (1 - x))``.
+
+    The square root is not visible in the extracted text of the paper; the
+    quadratic and Eq. (15) are consistent only with it (see MATH.md).
+    """
+    return beta * (x - p) - sqrt(x * (1 - x))
+
+
+def binary_quadratic_limit(x=S.x, p=S.p, beta=S.beta):
+    """Appendix B.1: ``(1 + beta^2) x^2 - (2 beta^2 p + 1) x + beta^2 p^2``."""
+    return (1 + beta**2) * x**2 - (2 * beta**2 * p + 1) * x + beta**2 * p**2
+
+
+def binary_policy_limit(p=S.p, beta=S.beta):
+    """Eq. (15): ``x = (2 beta^2 p + 1 + sqrt(1 + 4 beta^2 p (1 - p))) / (2 (1 + beta^2))``."""
+    return (2 * beta**2 * p + 1 + sqrt(1 + 4 * beta**2 * p * (1 - p))) / (2 * (1 + beta**2))
+
+
+def binary_lower_bound_limit(beta=S.beta):
+    """Section 2.3.1: for G -> infinity, ``x >= 1/(1 + beta^2)``."""
+    return 1 / (1 + beta**2)
+
+
+# -- Section 3 and Appendix B.2: extensions ------------------------------------
+
+def direct_kl_policy_two(p=S.p, beta=S.beta, gamma=S.gamma):
+    """Section 3, G = 2 with the direct KL penalty:
+    ``x = e^{gamma/(2 beta)} p / (e^{gamma/(2 beta)} p + e^{-gamma/(2 beta)} (1 - p))``."""
+    from sympy import exp
+
+    e = exp(gamma / (2 * beta))
+    return e * p / (e * p + (1 - p) / e)
+
+
+def direct_kl_h(x=S.x, p=S.p, beta=S.beta):
+    """Appendix B.2: ``h(x) = (1/beta)/sqrt(x(1-x)) - log(x/(1-x)) + log(p/(1-p))``."""
+    return (1 / beta) / sqrt(x * (1 - x)) - log(x / (1 - x)) + log(p / (1 - p))
+
+
+def direct_kl_h_minimiser(beta=S.beta):
+    """Appendix B.2: ``x* = (1 + sqrt(1 - 1/(1 + beta^2)))/2``."""
+    return (1 + sqrt(1 - 1 / (1 + beta**2))) / 2
+
+
+def shift_only_mean_preference(G, mean_pi, mean_old):
+    """Section 3: ``E_{o~pi} P_G(o|pi_old) = (1 - 1/G)(E_pi r - E_old r)`` without scaling."""
+    return (1 - 1 / G) * (mean_pi - mean_old)
+
+
+# -- Eqs. (3)-(5): baselines ---------------------------------------------------
+
+def rlhf_policy(ref_o, r_o, normaliser, beta=S.beta):
+    """Eq. (4): ``pi(o) = pi_ref(o) exp(r(o)/beta) / Z``."""
+    from sympy import exp
+
+    return ref_o * exp(r_o / beta) / normaliser

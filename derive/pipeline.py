@@ -23,6 +23,11 @@ RESULT_MODULES = (
     "derive.preference",
     "derive.penalty",
     "derive.stationarity",
+    "derive.binary",
+    "derive.extensions",
+    "derive.baselines",
+    "derive.tables",
+    "derive.figures",
 )
 
 PAPER = "arXiv:2502.18548v3"
@@ -36,20 +41,25 @@ def compute(progress=None):
     """Run every derivation and check; return plain, JSON-serialisable data."""
     from dataclasses import asdict
 
-    sections, checks = [], []
+    sections, checks, artefacts = [], [], []
     for i, name in enumerate(RESULT_MODULES):
         if progress:
             progress(f"[{i + 1}/{len(RESULT_MODULES)}] {name.split('.')[-1]}")
         mod = importlib.import_module(name)
-        sections.append(asdict(mod.section()))
-        checks.extend(c.as_record() for c in mod.checks())
+        if hasattr(mod, "results"):
+            res = mod.results()
+        else:
+            res = {"sections": [mod.section()], "checks": mod.checks(), "artefacts": []}
+        sections.extend(asdict(s) for s in res["sections"])
+        checks.extend(c.as_record() for c in res["checks"])
+        artefacts.extend(res["artefacts"])
     seen = set()
     for c in checks:
         if c["id"] in seen:
             raise ValueError(f"duplicate check id {c['id']!r}")
         seen.add(c["id"])
     return {"paper": PAPER, "digits": CHECK_DIGITS, "seed": CHECK_SEED,
-            "sections": sections, "checks": checks}
+            "sections": sections, "checks": checks, "artefacts": artefacts}
 
 
 def verification(computed):
@@ -79,6 +89,13 @@ def render_files(computed):
         path = f"sections/{sec['key']}.tex"
         files[path] = render(env, "section.tex.jinja", section=sec)
         fragments.append(path[:-4])
+    for art in computed.get("artefacts", []):
+        if "template" in art:
+            files[art["path"]] = render(env, art["template"], **art["context"])
+            if art["path"].endswith(".tex"):
+                fragments.append(art["path"][:-4])
+        else:
+            files[art["path"]] = art["text"]
     rows = [dict(c, error_tex=_error_tex(c),
                  digits_tex="--" if c["digits"] is None else str(c["digits"]))
             for c in computed["checks"]]

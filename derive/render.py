@@ -33,12 +33,26 @@ def tex_escape(text):
     return _TEX_RE.sub(lambda m: _TEX_ESCAPES[m.group(0)], str(text))
 
 
+_REF = re.compile(r" ?\[\[([a-z]+:[A-Za-z0-9-]+)\]\]")
+
+
 def prose(text):
-    """Escape prose but keep ``$...$`` inline mathematics as written."""
+    """Escape prose but keep ``$...$`` inline mathematics as written.
+
+    ``[[tab:name]]`` becomes a cross-reference ``~\\ref{grpo:tab:name}``.
+    """
     parts = str(text).split("$")
     if len(parts) % 2 == 0:
         raise ValueError(f"unbalanced $ in prose: {text!r}")
-    return "".join(tex_escape(p) if i % 2 == 0 else f"${p}$" for i, p in enumerate(parts))
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(f"${part}$")
+            continue
+        pieces = _REF.split(part)
+        out.append("".join(tex_escape(piece) if j % 2 == 0 else f"~\\ref{{{LABEL_PREFIX}:{piece}}}"
+                           for j, piece in enumerate(pieces)))
+    return "".join(out)
 
 
 def align_rows(math, label):

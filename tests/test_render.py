@@ -12,6 +12,7 @@ def test_prose_keeps_inline_math():
     assert prose("for $\\beta > 0$ and pi_ref") == r"for $\beta > 0$ and pi\_ref"
     with pytest.raises(ValueError):
         prose("unbalanced $x")
+    assert prose("Table [[tab:binary]] shows") == r"Table~\ref{grpo:tab:binary} shows"
 
 
 def test_align_rows_labels_last_row():
