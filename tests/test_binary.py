@@ -1,0 +1,81 @@
+import mpmath
+import pytest
+from hypothesis import given, strategies as st
+from sympy import Rational, lambdify, sqrt
+
+from derive import claims
+from derive import symbols as S
+from derive.binary import (BinaryLimit, BinaryTwo, condition_limit, condition_two, limit_residues,
+                           numeric_root, property_residues, select_root)
+
+
+@pytest.fixture(scope="module")
+def two():
+    return BinaryTwo().derive()
+
+
+@pytest.fixture(scope="module")
+def lim():
+    return BinaryLimit().derive()
+
+
+def test_quadratic_17_and_root_14(two):
+    assert (two.condition - claims.binary_quadratic_two()).expand() == 0
+    assert len(two.roots) == 2
+    pt = {S.p: Rational(3, 10), S.beta: Rational(1, 2), S.gamma: 1}
+    assert abs((two.policy - claims.binary_policy_two()).evalf(50, subs=pt)) < 1e-45
+
+
+def test_properties_of_14_are_proved(two):
+    assert all(v == 0 for v in property_residues(two).values())
+
+
+def test_limit_root_selection_discards_spurious_root(lim):
+    assert (lim.squared - claims.binary_quadratic_limit()).expand() == 0
+    (spur,) = lim.spurious
+    pt = {S.p: Rational(1, 5), S.beta: 2}
+    xs = spur.evalf(40, subs=pt)
+    assert xs < Rational(1, 5)                                  # violates x >= p
+    assert abs(claims.binary_condition_limit(xs, Rational(1, 5), 2).evalf(40)) > 1e-3
+    assert all(v == 0 for v in limit_residues(lim).values())
+
+
+def test_select_root_refuses_ambiguity():
+    with pytest.raises(ArithmeticError):
+        select_root([S.p, S.p / 2], lambda r, pt: True)
+
+
+@pytest.mark.parametrize("digits", [15, 30, 50])
+@pytest.mark.parametrize("p,beta", [("0.01", "0.04"), ("0.3", "0.5"), ("0.9", "2"), ("0.5", "1")])
+def test_closed_forms_against_unsquared_roots(digits, p, beta):
+    f2 = lambdify((S.p, S.beta), claims.binary_policy_two().subs(S.gamma, 1), "mpmath")
+    fl = lambdify((S.p, S.beta), claims.binary_policy_limit(), "mpmath")
+    with mpmath.workdps(digits + 10):
+        P, B = mpmath.mpf(p), mpmath.mpf(beta)
+        tol = mpmath.mpf(10) ** (-digits)
+        assert abs(f2(P, B) - numeric_root(lambda t: condition_two(t, P, B), P, B)) < tol
+        assert abs(fl(P, B) - numeric_root(lambda t: condition_limit(t, P, B), P, B)) < tol
+
+
+def test_known_values():
+    with mpmath.workdps(50):
+        f2 = lambdify((S.p, S.beta), claims.binary_policy_two().subs(S.gamma, 1), "mpmath")
+        # beta = gamma gives sqrt(p); beta = 1/2, p = 1/10 gives (1 + sqrt(5))/2 - 1/2 ... = 0.5854...
+        assert abs(f2(mpmath.mpf("0.3"), 1) - mpmath.sqrt(mpmath.mpf("0.3"))) < 1e-45
+        assert mpmath.nstr(f2(mpmath.mpf("0.1"), mpmath.mpf("0.5")), 12) == "0.585410196625"
+
+
+probs = st.fractions(min_value=Rational(1, 100), max_value=Rational(99, 100), max_denominator=1000)
+betas = st.fractions(min_value=Rational(1, 100), max_value=5, max_denominator=1000)
+
+
+@given(probs, betas)
+def test_bounds_hold(p, beta):
+    with mpmath.workdps(30):
+        P, B = mpmath.mpf(p.numerator) / p.denominator, mpmath.mpf(beta.numerator) / beta.denominator
+        x2 = numeric_root(lambda t: condition_two(t, P, B), P, B)
+        xl = numeric_root(lambda t: condition_limit(t, P, B), P, B)
+        eps = mpmath.mpf(10) ** -25
+        assert x2 >= max(1 - B, P) - eps
+        assert xl >= max(1 / (1 + B**2), P) - eps
+        assert 1 / (1 + B**2) > 1 - B

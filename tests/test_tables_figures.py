@@ -1,0 +1,24 @@
+import mpmath
+
+from derive import figures, tables
+
+
+def test_binary_table_cells_verified():
+    res = tables.results()
+    assert all(c.passed for c in res["checks"])
+    ids = {c.id for c in res["checks"]}
+    assert len([i for i in ids if i.startswith("table-")]) == 3 * 7 * 5
+    panel = res["artefacts"][0]["context"]["panels"][0]
+    row = {r["beta"]: r["cells"] for r in panel["rows"]}
+    assert row["0.5"][1] == "0.585410196625"          # (14) at beta = 1/2, p = 0.1
+    assert row["0"] == ["1.00000000000"] * 5
+
+
+def test_figure_jump_marks():
+    coords, marks, worst = figures.curve("g2", "0.5")
+    assert marks["open"] == "(0,0.5)" and marks["filled"] == "(0,0)"
+    coords, marks, worst = figures.curve("g2", "2")
+    assert "open" not in marks                          # beta >= gamma: continuous
+    coords, marks, worst = figures.curve("ginf", "1")
+    assert marks["open"] == "(0,0.5)"                   # 1/(1 + beta^2)
+    assert worst < mpmath.mpf(10) ** -45
