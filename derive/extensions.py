@@ -205,16 +205,16 @@ def checks():
                               sum(abs(cancel(powsimp(s - claim))) for s in two)
                               + (len(two) != 1)))
     lim = DirectKLLimit().derive()
-    out.append(symbolic_check("direct-kl-limit-h", "(B.2)",
+    out.append(symbolic_check("direct-kl-limit-h", "App. B.2",
                               "G->inf, deterministic, direct KL: the derivative of the objective "
                               "along x is beta h(x) with the printed h (expand_log)",
                               lim.h_residue()))
-    out.append(symbolic_check("direct-kl-limit-minimiser", "(B.2)",
+    out.append(symbolic_check("direct-kl-limit-minimiser", "App. B.2",
                               "h'(x) = 0 at the root of (2x-1) = 2 beta sqrt(x(1-x)) with x > 1/2, "
                               "x* = (1 + sqrt(1 - 1/(1+beta^2)))/2 (factor, cancel)",
                               lim.minimiser_residue()))
     ends = lim.end_limits()
-    out.append(symbolic_check("direct-kl-limit-ends", "(B.2)",
+    out.append(symbolic_check("direct-kl-limit-ends", "App. B.2",
                               "h(x) -> +infinity as x -> 0+ and as x -> 1- (limit through "
                               "x = eps^2 and x = 1 - eps^2)", 0 if ends == [oo, oo] else 1))
     with mpmath.workdps(CHECK_DIGITS + 10):
@@ -222,7 +222,7 @@ def checks():
         for bv in (mpmath.mpf(1) / 10, mpmath.mpf(1), mpmath.mpf(10)):
             vals = [h_value(1 - mpmath.mpf(10) ** -k, mpmath.mpf(1) / 2, bv) for k in (20, 30, 40)]
             grow += [vals[1] - vals[0], vals[2] - vals[1], vals[0]]
-    out.append(inequality_check("direct-kl-limit-ends-numeric", "(B.2)",
+    out.append(inequality_check("direct-kl-limit-ends-numeric", "App. B.2",
                                 "h(1 - 10^-k) is positive and increasing in k = 20, 30, 40 for "
                                 "beta = 0.1, 1, 10 (p = 1/2)", grow))
     # Shift-only normalisation.
@@ -284,11 +284,11 @@ def checks():
             for xv, c in above[:2]:
                 margins.append(abs(h_derivative(xv, bc * (1 + mpmath.mpf(10) ** -6))))
                 margins.append(-h_derivative(xv, bc) if c == "local-max" else 1)
-    out.append(numeric_check("direct-kl-critical-beta", "(B.2)",
+    out.append(numeric_check("direct-kl-critical-beta", "App. B.2",
                              "beta_c(p) from h(x*(beta)) = 0 equals the Newton solution of "
                              "{h = 0, h' = 0} in (x, beta), p in {0.01, 0.1, 0.3, 0.5, 0.9}, 50 digits",
                              errs, CHECK_DIGITS))
-    out.append(inequality_check("direct-kl-classification", "(B.2)",
+    out.append(inequality_check("direct-kl-classification", "App. B.2",
                                 "just below beta_c only x = 1 (boundary maximum) is stationary; "
                                 "just above, two interior zeros appear: h' < 0 at the left one "
                                 "(local maximum) and h' > 0 at the right one (local minimum)",

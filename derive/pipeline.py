@@ -28,6 +28,7 @@ RESULT_MODULES = (
     "derive.baselines",
     "derive.tables",
     "derive.figures",
+    "derive.noisy",
 )
 
 PAPER = "arXiv:2502.18548v3"
@@ -168,7 +169,12 @@ def summary_lines(ver):
         by_ref.setdefault(c["paper_ref"], [0, 0])
         by_ref[c["paper_ref"]][0] += c["status"] == "pass"
         by_ref[c["paper_ref"]][1] += 1
-    for ref in sorted(by_ref):
+    def natural(ref):
+        import re
+        nums = [int(n) for n in re.findall(r"\d+", ref)]
+        return (0 if ref.startswith("(") else 1, nums, ref)
+
+    for ref in sorted(by_ref, key=natural):
         lines.append(f"  {ref:<10} {by_ref[ref][0]}/{by_ref[ref][1]}")
     for c in ver["checks"]:
         if c["status"] != "pass":

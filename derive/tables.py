@@ -180,7 +180,7 @@ def results_extra():
                             "at 50 digits in every row", [w], CHECK_DIGITS)
               for i, (name, ref, w) in enumerate(zip(names, refs, worst))]
     crit, points, residuals = critical_rows()
-    checks.append(numeric_check("direct-kl-stationary-points", "(B.2)",
+    checks.append(numeric_check("direct-kl-stationary-points", "App. B.2",
                                 "direct KL, G -> inf, p = 1/2, beta = 1, 2, 4: every tabulated "
                                 "interior point is a zero of h and its classification matches the "
                                 "sign of h'", residuals, CHECK_DIGITS))

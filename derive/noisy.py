@@ -1,0 +1,187 @@
+"""Binary questions with noisy (Bernoulli) rewards: beyond arXiv:2502.18548v3.
+
+Answer ``a`` succeeds with probability ``s_a`` and ``b`` with ``s_b < s_a``;
+rewards are 0/1.  Write ``Delta = s_a - s_b``.
+
+* ``G = 2``: the confidence margin is ``gamma = P(a > b) - P(b > a) =
+  s_a (1 - s_b) - s_b (1 - s_a) = Delta``, so Eq. (14) holds with that gamma.
+* ``G -> infinity``: ``sigma(pi)^2 = q (1 - q)`` with ``q = x s_a + (1-x) s_b``
+  *includes the reward noise*, and (13) becomes the unsquared condition
+
+      beta (x - p) sqrt(q (1 - q)) = Delta x (1 - x),
+
+  which reduces to (19) only when ``s_a = 1, s_b = 0``.  The deterministic
+  formula (15) then no longer holds; :func:`deviation_rows` measures how far
+  off it is.
+"""
+
+import mpmath
+from sympy import Rational, Symbol, cancel, expand, sqrt
+
+from derive import claims
+from derive import symbols as S
+from derive.checks import CHECK_DIGITS, Section, numeric_check, symbolic_check
+from derive.latex import equation, latex
+from derive.roots import bisect
+
+x, p, beta = S.x, S.p, S.beta
+s_a, s_b = Symbol("s_a", positive=True), Symbol("s_b", positive=True)
+
+
+def margin_two():
+    """``gamma`` for Bernoulli rewards from the pairwise form (5): ``P(a>b) - P(b>a)``."""
+    return expand(s_a * (1 - s_b) - s_b * (1 - s_a))
+
+
+def condition_limit_noisy():
+    """(13) for the binary question with Bernoulli rewards, as ``lhs - rhs``, unsquared.
+
+    ``P_inf(a) - E P = (s_a - q)/sigma`` with ``q = x s_a + (1-x) s_b`` and
+    ``sigma = sqrt(q(1-q))``; (13) for ``a`` reads ``(1 - (s_a - q)/(beta sigma)) x = p``.
+    Multiplying by ``beta sigma``: ``beta sigma (x - p) = x (s_a - q)``.
+    """
+    q = x * s_a + (1 - x) * s_b
+    sigma = Symbol("sigma", positive=True)
+    derived = expand(claims.stationarity_limit(x, p, s_a, q, sigma) * beta * sigma)
+    return derived, q
+
+
+def condition_value(xv, pv, bv, sa, sb):
+    """Residual of the unsquared noisy condition at numbers: beta sigma (x - p) - x (s_a - q)."""
+    q = xv * sa + (1 - xv) * sb
+    return bv * mpmath.sqrt(q * (1 - q)) * (xv - pv) - xv * (sa - q)
+
+
+def stationary_limit_noisy(pv, bv, sa, sb):
+    """The stationary x at G -> infinity with Bernoulli rewards: the root on [p, 1].
+
+    At ``x = p`` the residual is ``-p (1-p) Delta < 0``; just below ``x = 1`` it
+    is positive.  Multiplying (13) by ``sigma`` adds the spurious root ``x = 1``
+    when ``s_a = 1`` (there ``sigma = 0`` and (13) itself is 0/0), so the bracket
+    stops short of 1.
+    """
+    f = lambda t: condition_value(t, pv, bv, sa, sb)
+    return bisect(f, pv, 1 - mpmath.mpf(10) ** (-mpmath.mp.dps + 5))
+
+
+#: Cases of the deviation table: (s_a, s_b).
+NOISE = (("1", "0"), ("0.9", "0.1"), ("0.8", "0.3"), ("0.6", "0.4"))
+DEV_BETAS = ("0.1", "0.5", "1", "2")
+DEV_P = "0.2"
+
+
+def stationary_limit_noisy_b(pv, bv, sa, sb):
+    """Independent path: (13) for answer *b*, solved in ``q = E_pi r`` by bisection.
+
+    ``(1 - (s_b - q)/(beta sigma)) (1 - x) = 1 - p`` with ``x = (q - s_b)/Delta``;
+    it agrees with the equation for ``a`` only through ``E_pi P_inf = 0``.
+    """
+    delta = sa - sb
+
+    def f(q):
+        xv = (q - sb) / delta
+        sigma = mpmath.sqrt(q * (1 - q))
+        return (1 - (sb - q) / (bv * sigma)) * (1 - xv) - (1 - pv)
+
+    lo = sb + delta * pv                 # x = p: f = (1-p)(q - s_b)/(beta sigma) > 0
+    hi = sa - delta * mpmath.mpf(10) ** (-mpmath.mp.dps + 5)    # x -> 1: f -> -(1-p) < 0
+    return (bisect(f, lo, hi) - sb) / delta
+
+
+def deviation_rows(digits=CHECK_DIGITS, p_text=DEV_P):
+    """How far (15) is from the noisy G -> infinity stationary policy.
+
+    Rows ``(s_a, s_b, beta, x_noisy, x_15, x_noisy - x_15)`` and the largest
+    disagreement between the two independent solutions.
+    """
+    from fractions import Fraction
+    from sympy import lambdify
+
+    f15 = lambdify((p, beta), claims.binary_policy_limit(), "mpmath")
+    rows, worst = [], mpmath.mpf(0)
+    with mpmath.workdps(digits + 15):
+        P = mpmath.mpf(Fraction(p_text).numerator) / Fraction(p_text).denominator
+        for sa_t, sb_t in NOISE:
+            sa, sb = (mpmath.mpf(Fraction(v).numerator) / Fraction(v).denominator
+                      for v in (sa_t, sb_t))
+            for bt in DEV_BETAS:
+                B = mpmath.mpf(Fraction(bt).numerator) / Fraction(bt).denominator
+                xn = stationary_limit_noisy(P, B, sa, sb)
+                xb = stationary_limit_noisy_b(P, B, sa, sb)
+                worst = max(worst, abs(xn - xb))
+                x15 = f15(P, B)
+                rows.append({"s_a": sa_t, "s_b": sb_t, "beta": bt, "noisy": xn, "det": x15,
+                             "diff": xn - x15})
+    return rows, worst
+
+
+def _deterministic_residue(derived, q):
+    """At s_a = 1, s_b = 0 (q = x): the noisy condition is sigma times the unsquared (19)."""
+    sig = Symbol("sigma", positive=True)
+    at = derived.subs({s_a: 1, s_b: 0}).subs(sig, sqrt(q.subs({s_a: 1, s_b: 0}) * (1 - x)))
+    return expand(at - sqrt(x * (1 - x)) * claims.binary_condition_limit())
+
+
+def checks():
+
+    derived, q = condition_limit_noisy()
+    out = [
+        symbolic_check("noisy-margin-two", "(14)",
+                       "Bernoulli rewards, G=2: gamma = P(a>b) - P(b>a) = s_a - s_b, so (14) holds "
+                       "with gamma = s_a - s_b (expand)", margin_two() - (s_a - s_b)),
+        symbolic_check("noisy-limit-condition", "(13)",
+                       "Bernoulli rewards, G->inf: (13) for answer a times beta sigma is "
+                       "beta sigma (x - p) = (s_a - s_b) x (1 - x), sigma^2 = q(1-q) with the "
+                       "noise (expand)",
+                       expand(derived - (beta * Symbol("sigma", positive=True) * (x - p)
+                                         - (s_a - s_b) * x * (1 - x)))),
+        symbolic_check("noisy-limit-deterministic", "(19)",
+                       "with s_a = 1, s_b = 0 the noisy condition is the unsquared (19) "
+                       "(sigma = sqrt(x(1-x)); expand)",
+                       _deterministic_residue(derived, q)),
+    ]
+    rows, worst = deviation_rows()
+    out.append(numeric_check("noisy-limit-two-paths", "(13)",
+                             "Bernoulli rewards, G->inf: the stationary x from the equation for a "
+                             "(in x) equals the one from the equation for b (in q), 16 cases, "
+                             "50 digits", [worst], CHECK_DIGITS))
+    exact = [r["diff"] for r in rows if r["s_a"] == "1" and r["s_b"] == "0"]
+    out.append(numeric_check("noisy-limit-reduces-to-15", "(15)",
+                             "with s_a = 1, s_b = 0 the noisy solution equals (15), 4 values of beta",
+                             exact, CHECK_DIGITS))
+    return out
+
+
+def section():
+    derived, q = condition_limit_noisy()
+    sec = Section("noisy", "Noisy rewards (beyond the paper)", "(13)--(15)",
+                  "Bernoulli rewards with success probabilities $s_a > s_b$: the confidence margin "
+                  "at $G = 2$ and a standard deviation that includes the reward noise at "
+                  "$G \\to \\infty$.")
+    sec.step("For $G = 2$ the pairwise form (5) gives the confidence margin",
+             equation("\\gamma", "P(a \\succ b) - P(b \\succ a) = s_a (1 - s_b) - s_b (1 - s_a) = "
+                      + latex(margin_two())), "noisy-margin")
+    sec.step("so Eq. (14) holds with $\\gamma = s_a - s_b$.  For $G \\to \\infty$ the reward of one "
+             "draw from $\\pi$ is Bernoulli with mean $q = x s_a + (1 - x) s_b$, so "
+             "$\\sigma(\\pi)^2 = q(1 - q)$ includes the noise, and (13) for $a$, multiplied by "
+             "$\\beta\\sigma$, becomes",
+             equation(latex(derived), "0,") + " \\\\ " + equation("q", latex(q)),
+             "noisy-limit")
+    sec.step("that is $\\beta \\sigma (x - p) = (s_a - s_b)\\, x (1 - x)$.  With $s_a = 1$, "
+             "$s_b = 0$ it is $\\sigma$ times the unsquared (19); otherwise (15) no longer holds.  "
+             "Multiplying by $\\sigma$ adds the spurious root $x = 1$ when $s_a = 1$, which the "
+             "engine excludes.  Table [[tab:noisy]] shows how far (15) is from the noisy "
+             "stationary policy; each value was computed from the equation for $a$ in $x$ and, "
+             "independently, from the equation for $b$ in $q$, agreeing at 50 digits.")
+    return sec
+
+
+def results():
+    rows, worst = deviation_rows()
+    fmt = lambda v: mpmath.nstr(v, 8, strip_zeros=False, min_fixed=-8, max_fixed=8)
+    table = [{"s_a": r["s_a"], "s_b": r["s_b"], "beta": r["beta"], "noisy": fmt(r["noisy"]),
+              "det": fmt(r["det"]), "diff": mpmath.nstr(r["diff"], 3, min_fixed=-12, max_fixed=2)
+              if abs(r["diff"]) > mpmath.mpf(10) ** -40 else "0"} for r in rows]
+    return {"sections": [section()], "checks": checks(),
+            "artefacts": [{"path": "tables/noisy.tex", "template": "noisy_table.tex.jinja",
+                           "context": {"rows": table, "p": DEV_P}}]}
