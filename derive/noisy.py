@@ -176,12 +176,46 @@ def section():
     return sec
 
 
+def enclosure_rows(rows, digits=CHECK_DIGITS, p_text=DEV_P):
+    """Certified enclosures of the noisy stationary values (interval Newton on the
+    unsquared condition, centred at the bisected root)."""
+    from fractions import Fraction
+    from derive.enclosures import certified_root
+
+    q = x * s_a + (1 - x) * s_b
+    cond = beta * sqrt(q * (1 - q)) * (x - p) - (s_a - s_b) * x * (1 - x)
+    out = []
+    for r in rows:
+        vals = (Fraction(p_text), Fraction(r["beta"]), Fraction(r["s_a"]), Fraction(r["s_b"]))
+        lo, hi, cert = certified_root(cond, r["noisy"], x, (p, beta, s_a, s_b), vals,
+                                      dps=digits + 15)
+        with mpmath.workdps(digits + 15):
+            slack = mpmath.mpf(10) ** (-(digits + 5))
+            out.append((lo, hi, cert, lo - slack <= r["noisy"] <= hi + slack))
+    return out
+
+
 def results():
+    from derive.checks import INTERVAL
+
     rows, worst = deviation_rows()
+    encl = enclosure_rows(rows)
+    interval = numeric_check("noisy-limit-enclosures", "(13)",
+                             "Bernoulli rewards, G->inf: every tabulated noisy value lies in an "
+                             "enclosure certified by an interval Newton step to hold exactly one "
+                             "root of the unsquared condition", [0 if c and i else 1
+                                                                 for _, _, c, i in encl],
+                             CHECK_DIGITS, tolerance=0, method=INTERVAL)
+    nfmt = lambda v, d=CHECK_DIGITS: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
+    csv = "s_a,s_b,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified,formula_15\n" + "".join(
+        f"{r['s_a']},{r['s_b']},{r['beta']},{DEV_P},{nfmt(r['noisy'])},{nfmt(lo, CHECK_DIGITS + 5)},"
+        f"{nfmt(hi, CHECK_DIGITS + 5)},{'true' if c else 'false'},{nfmt(r['det'])}\n"
+        for r, (lo, hi, c, _) in zip(rows, encl))
     fmt = lambda v: mpmath.nstr(v, 8, strip_zeros=False, min_fixed=-8, max_fixed=8)
     table = [{"s_a": r["s_a"], "s_b": r["s_b"], "beta": r["beta"], "noisy": fmt(r["noisy"]),
               "det": fmt(r["det"]), "diff": mpmath.nstr(r["diff"], 3, min_fixed=-12, max_fixed=2)
               if abs(r["diff"]) > mpmath.mpf(10) ** -40 else "0"} for r in rows]
-    return {"sections": [section()], "checks": checks(),
+    return {"sections": [section()], "checks": checks() + [interval],
             "artefacts": [{"path": "tables/noisy.tex", "template": "noisy_table.tex.jinja",
-                           "context": {"rows": table, "p": DEV_P}}]}
+                           "context": {"rows": table, "p": DEV_P}},
+                          {"path": "data/noisy.csv", "text": csv}]}

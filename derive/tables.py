@@ -21,7 +21,13 @@ from sympy import Rational, lambdify, limit
 from derive import claims
 from derive import symbols as S
 from derive.binary import condition_limit, condition_two, to_mp
-from derive.checks import CHECK_DIGITS, numeric_check, tolerance_for
+from derive.checks import CHECK_DIGITS, INTERVAL, numeric_check, tolerance_for
+
+
+def Check_interval(id, ref, statement, violations):
+    """An interval check: passes when no cell violates its enclosure or certificate."""
+    return numeric_check(id, ref, statement, violations, CHECK_DIGITS, tolerance=0,
+                         method=INTERVAL)
 from derive.roots import bisect
 
 BETA_TEXT = ("0", "0.01", "0.04", "0.1", "0.5", "1", "2")
@@ -49,6 +55,16 @@ def _panels():
     )
 
 
+def _symbolic_conditions():
+    """The unsquared conditions of the panels as SymPy expressions in x (for intervals)."""
+    from sympy import log
+
+    x, p, beta = S.x, S.p, S.beta
+    return {"g2": claims.binary_quadratic_two(gamma=1),
+            "ginf": claims.binary_condition_limit(),
+            "dkl2": beta * (log(x / (1 - x)) - log(p / (1 - p))) - 1}
+
+
 def _root(cond, P, B):
     hi = 1 - mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
     if cond(hi, P, B) <= 0:                 # the root is x = 1 to working precision
@@ -60,8 +76,14 @@ def _fmt(v, digits):
     return mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-8, max_fixed=8)
 
 
-def compute_panel(closed, cond, digits=CHECK_DIGITS, cell_digits=CELL_DIGITS):
-    """Rows of cells ``{"text", "error"}`` for one panel, with the worst error."""
+def compute_panel(closed, cond, digits=CHECK_DIGITS, cell_digits=CELL_DIGITS, condition=None):
+    """Rows of cells ``{"text", "error", "lo", "hi", "certified"}`` for one panel.
+
+    With the SymPy *condition*, each cell also gets a certified enclosure
+    (:func:`derive.enclosures.certified_root`); at ``beta = 0`` the value is the
+    exact limit 1 and its enclosure is ``[1, 1]`` (not a Newton certificate).
+    """
+    from derive.enclosures import certified_root
     p, beta = S.p, S.beta
     f = lambdify((p, beta), closed, "mpmath")
     at_zero = lambdify(p, limit(closed, beta, 0, "+"), "mpmath")
@@ -77,17 +99,44 @@ def compute_panel(closed, cond, digits=CHECK_DIGITS, cell_digits=CELL_DIGITS):
                     B = to_mp(bv)
                     value, root = f(P, B), _root(cond, P, B)
                 err = abs(value - root)
-                ok = err <= tolerance_for(digits)
+                if condition is None:
+                    lo = hi = value
+                    cert = False
+                elif bv == 0:
+                    lo = hi = mpmath.mpf(1)
+                    cert = False
+                else:
+                    lo, hi, cert = certified_root(condition, closed, S.x, (p, beta), (pv, bv),
+                                                  dps=digits + 15)
+                slack = mpmath.mpf(10) ** (-(digits + 5))      # rounding of the mpmath value
+                inside = lo - slack <= value <= hi + slack and hi - lo <= tolerance_for(digits)
+                ok = err <= tolerance_for(digits) and inside
                 cells.append({"text": _fmt(value, cell_digits) if ok else "{--}",
-                              "error": err, "ok": ok})
+                              "error": err, "ok": ok, "value": value, "lo": lo, "hi": hi,
+                              "certified": cert, "inside": inside})
             rows.append({"beta": BETA_TEXT[BETAS.index(bv)], "cells": cells})
     return rows
 
 
 def results():
-    panels, checks = [], []
+    panels, checks, data_rows = [], [], []
+    conditions = _symbolic_conditions()
     for key, caption, ref, closed, cond in _panels():
-        rows = compute_panel(closed, cond)
+        rows = compute_panel(closed, cond, condition=conditions[key])
+        cells = [c for r in rows for c in r["cells"]]
+        checks.append(Check_interval(
+            f"table-{key}-enclosures", ref,
+            f"table panel {key}: every value lies in an interval enclosure of width < 1e-45; "
+            f"{sum(c['certified'] for c in cells)} of {len(cells)} enclosures certified to hold "
+            "exactly one root of the unsquared condition by an interval Newton step (the "
+            "beta = 0 cells are the exact limit 1)",
+            [0 if c["inside"] else 1 for c in cells]
+            + [0 if c["certified"] or r["beta"] == "0" else 1 for r in rows for c in r["cells"]]))
+        for r in rows:
+            for pv, c in zip(REF_TEXT, r["cells"]):
+                data_rows.append(f"{key},{r['beta']},{pv},{_fmt(c['value'], CHECK_DIGITS)},"
+                                 f"{_fmt(c['lo'], CHECK_DIGITS + 5)},{_fmt(c['hi'], CHECK_DIGITS + 5)},"
+                                 f"{'true' if c['certified'] else 'false'}\n")
         for row in rows:
             for pv, cell in zip(REF_TEXT, row["cells"]):
                 checks.append(numeric_check(
@@ -102,9 +151,7 @@ def results():
     artefact = {"path": "tables/binary.tex", "template": "binary_table.tex.jinja",
                 "context": {"panels": panels, "refs": list(REF_TEXT),
                             "digits": CELL_DIGITS, "check_digits": CHECK_DIGITS}}
-    data = "panel,beta," + ",".join(f"p={v}" for v in REF_TEXT) + "\n" + "".join(
-        f"{pn['key']},{r['beta']}," + ",".join(r["cells"]) + "\n"
-        for pn in panels for r in pn["rows"])
+    data = "panel,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(data_rows)
     return {"sections": [], "checks": checks,
             "artefacts": [artefact, {"path": "data/binary_table.csv", "text": data}]}
 
@@ -145,9 +192,33 @@ def baseline_rows(digits=CHECK_DIGITS):
                 newton = mpmath.findroot(g, (vals[3] + P) / 2)      # secant, other start
                 worst[4] = max(worst[4], abs(v - newton))
                 vals.append(v)
+                encl = _baseline_enclosures(vals, pt, bt, digits)
                 rows.append({"beta": bt, "p": pt,
-                             "cells": [_fmt(v, BASELINE_DIGITS) for v in vals]})
+                             "cells": [_fmt(v, BASELINE_DIGITS) for v in vals],
+                             "values": vals, "enclosures": encl})
     return rows, worst
+
+
+def _baseline_enclosures(vals, pt, bt, digits):
+    """Certified enclosures of the five baseline columns (interval Newton)."""
+    from sympy import exp, log
+    from derive.enclosures import certified_root
+
+    x, p, beta = S.x, S.p, S.beta
+    conds = _symbolic_conditions()
+    logit = log(x / (1 - x)) - log(p / (1 - p))
+    specs = [(conds["g2"], claims.binary_policy_two().subs(S.gamma, 1)),
+             (conds["ginf"], claims.binary_policy_limit()),
+             (conds["dkl2"], claims.direct_kl_policy_two().subs(S.gamma, 1)),
+             (beta * logit - 1, p * exp(1 / beta) / (p * exp(1 / beta) + 1 - p)),
+             (logit - (1 - x) / beta, None)]
+    out = []
+    for (cond, closed), v in zip(specs, vals):
+        lo, hi, cert = certified_root(cond, v if closed is None else closed, x, (p, beta),
+                                      (Fraction(pt), Fraction(bt)), dps=digits + 15)
+        slack = mpmath.mpf(10) ** (-(digits + 5))
+        out.append((lo, hi, cert, lo - slack <= v <= hi + slack))
+    return out
 
 
 def critical_rows(digits=CHECK_DIGITS):
@@ -155,20 +226,49 @@ def critical_rows(digits=CHECK_DIGITS):
     from derive.extensions import (CRITICAL_P, critical_beta_table, h_derivative, h_value,
                                    stationary_points_limit)
 
-    crit = [{"p": _fmt(to_mp(pv), 3).rstrip("0").rstrip("."), "beta_c": _fmt(bc, 15), "x": _fmt(xs, 15)}
-            for pv, bc, xs in critical_beta_table(digits)]
+    from derive.enclosures import certified_root, interval_function, iv_exact
+    from mpmath import iv
+
+    H = claims.direct_kl_h().subs(S.x, claims.direct_kl_h_minimiser())
+    xstar = interval_function(claims.direct_kl_h_minimiser(), (S.beta,))
+    crit, encl = [], []
+    for pv, bc, xs in critical_beta_table(digits):
+        lo, hi, cert = certified_root(H, bc, S.beta, (S.p,), (pv,), dps=digits + 15)
+        old = iv.dps
+        iv.dps = digits + 15
+        try:
+            X = xstar(iv.mpf([lo, hi]))                    # x* increases with beta
+            with mpmath.workdps(digits + 15):
+                xlo, xhi = +mpmath.mpf(X.a), +mpmath.mpf(X.b)
+        finally:
+            iv.dps = old
+        with mpmath.workdps(digits + 15):
+            slack = mpmath.mpf(10) ** (-(digits + 5))       # bc, xs are 60-digit values
+            inside = lo - slack <= bc <= hi + slack and xlo - slack <= xs <= xhi + slack
+        encl.append({"p": str(pv), "what": "beta_c", "value": bc, "lo": lo, "hi": hi, "cert": cert,
+                     "inside": inside})
+        encl.append({"p": str(pv), "what": "x_star", "value": xs, "lo": xlo, "hi": xhi,
+                     "cert": cert, "inside": inside})
+        crit.append({"p": _fmt(to_mp(pv), 3).rstrip("0").rstrip("."), "beta_c": _fmt(bc, 15),
+                     "x": _fmt(xs, 15)})
     points, residuals = [], []
     with mpmath.workdps(digits + 15):
+        slack = mpmath.mpf(10) ** (-(digits + 6))
         P = mpmath.mpf(1) / 2
         for bt in ("1", "2", "4"):
             B = to_mp(Fraction(bt))
             for xv, kind in stationary_points_limit(P, B):
                 if kind != "boundary-max":
                     residuals.append(h_value(xv, P, B))
+                    lo, hi, cert = certified_root(claims.direct_kl_h(), xv, S.x, (S.p, S.beta),
+                                                  (Fraction(1, 2), Fraction(bt)), dps=digits + 15)
+                    encl.append({"p": "1/2", "what": f"x beta={bt} {kind}", "value": xv, "lo": lo,
+                                 "hi": hi, "cert": cert,
+                                 "inside": lo - 10 * slack <= xv <= hi + 10 * slack})
                     slope = h_derivative(xv, B)
                     residuals.append(0 if (slope < 0) == (kind == "local-max") else 1)
                 points.append({"beta": bt, "x": _fmt(xv, 15), "kind": kind})
-    return crit, points, residuals
+    return crit, points, residuals, encl
 
 
 def results_extra():
@@ -179,7 +279,27 @@ def results_extra():
                             f"baselines table, column {name}: two independent computations agree "
                             "at 50 digits in every row", [w], CHECK_DIGITS)
               for i, (name, ref, w) in enumerate(zip(names, refs, worst))]
-    crit, points, residuals = critical_rows()
+    checks.append(Check_interval(
+        "baselines-table-enclosures", "(4)--(15)",
+        "baselines table: every value lies in an enclosure certified by an interval Newton step "
+        "to hold exactly one root of its stationarity condition",
+        [0 if (c and inside) else 1 for r in rows for _, _, c, inside in r["enclosures"]]))
+    base_csv = "beta,pi_ref_a,method,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(
+        f"{r['beta']},{r['p']},{name},{_fmt(v, CHECK_DIGITS)},{_fmt(lo, CHECK_DIGITS + 5)},"
+        f"{_fmt(hi, CHECK_DIGITS + 5)},{'true' if c else 'false'}\n"
+        for r in rows for name, v, (lo, hi, c, _) in zip(
+            ("grpo-g2", "grpo-ginf", "grpo-direct-kl-g2", "rlhf", "nlhf"), r["values"],
+            r["enclosures"]))
+    rows = [{k: r[k] for k in ("beta", "p", "cells")} for r in rows]
+    crit, points, residuals, encl = critical_rows()
+    checks.append(Check_interval(
+        "direct-kl-critical-enclosures", "App. B.2",
+        "beta_c(p) and every interior stationary point of the direct-KL table lie in enclosures "
+        "certified by an interval Newton step (on h(x*(beta)) in beta, and on h in x)",
+        [0 if e["cert"] and e["inside"] else 1 for e in encl]))
+    crit_csv = "p,quantity,value,enclosure_lo,enclosure_hi,certified\n" + "".join(
+        f"{e['p']},{e['what']},{_fmt(e['value'], CHECK_DIGITS)},{_fmt(e['lo'], CHECK_DIGITS + 5)},"
+        f"{_fmt(e['hi'], CHECK_DIGITS + 5)},{'true' if e['cert'] else 'false'}\n" for e in encl)
     checks.append(numeric_check("direct-kl-stationary-points", "App. B.2",
                                 "direct KL, G -> inf, p = 1/2, beta = 1, 2, 4: every tabulated "
                                 "interior point is a zero of h and its classification matches the "
@@ -187,7 +307,9 @@ def results_extra():
     arts = [{"path": "tables/baselines.tex", "template": "baselines_table.tex.jinja",
              "context": {"rows": rows, "digits": BASELINE_DIGITS}},
             {"path": "tables/critical_beta.tex", "template": "critical_beta_table.tex.jinja",
-             "context": {"crit": crit, "points": points}}]
+             "context": {"crit": crit, "points": points}},
+            {"path": "data/baselines.csv", "text": base_csv},
+            {"path": "data/critical_beta.csv", "text": crit_csv}]
     return checks, arts
 
 
