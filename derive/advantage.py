@@ -181,23 +181,23 @@ def section():
     sec = Section("advantage", "The group-relative advantage", "(2)",
                   "The advantage of each member of a group is its reward, shifted by "
                   "the group mean and scaled by the population standard deviation.")
-    sec.step("For a group of size G with rewards r_1, ..., r_G the engine encodes",
+    sec.step("For a group of size $G$ with rewards $r_1, \\dots, r_G$ the engine encodes",
              equation(r"A_i", r"\frac{r_i - \frac{1}{G}\sum_{j=1}^{G} r_j}"
                       r"{\sqrt{\frac{1}{G}\sum_{j=1}^{G}\bigl(r_j - \frac{1}{G}\sum_{k=1}^{G} r_k\bigr)^2}}")
              + r" \\ A_i &= 0 \quad\text{if } r_1 = \dots = r_G,", "advantage")
-    sec.step(f"Expanding the two sides of the pairwise form for G = {G} gives, for the numerator "
+    sec.step(f"Expanding the two sides of the pairwise form for $G = {G}$ gives, for the numerator "
              "and the squared denominator,",
              equation(latex(adv.pairwise_numerator(0)), latex(r[0] - adv.mean)) + r" \\ "
              + equation(latex(adv.pairwise_variance()), latex(factor(expand(adv.variance)))),
              "advantage-pairwise")
     sec.step("so the pairwise form printed in the paper holds; the same expansion is "
-             f"verified for G = {', '.join(map(str, GROUP_SIZES))}.")
-    sec.step("Rescaling the rewards by a > 0 and shifting them by b multiplies the "
-             "centred rewards and the standard deviation by a, so",
+             f"verified for $G = {', '.join(map(str, GROUP_SIZES))}$.")
+    sec.step("Rescaling the rewards by $a > 0$ and shifting them by $b$ multiplies the "
+             "centred rewards and the standard deviation by $a$, so",
              equation(latex(adv.scaled_advantage(0)), latex(adv.direct(0))),
              "advantage-invariance")
     d = Symbol("d", positive=True)
-    sec.step("For G = 2 the standard deviation is half the absolute difference of the "
+    sec.step("For $G = 2$ the standard deviation is half the absolute difference of the "
              "two rewards, hence",
              equation(r"A_1", latex(Advantage(2).advantage(0).args[1][0]))
              + r" \\ " + equation("", r"\operatorname{sign}(r_1 - r_2) \quad (r_1 \ne r_2),"),

@@ -48,3 +48,291 @@ def closed_form(G):
 
 def degree(G):
     return Poly(condition(G)[0], x).degree()
+
+
+# -- numerics: the independent path (direct Bernstein sums, bisection) ---------
+
+import mpmath
+
+from derive.roots import bisect
+
+_COEFF_CACHE = {}
+
+
+def _coefficients(G):
+    """``C(G-1, k)``, ``sqrt((G-1-k)/(k+1))`` and ``sqrt(k/(G-k))`` at the working
+    precision (cached per precision)."""
+    key = (G, mpmath.mp.prec)
+    if key not in _COEFF_CACHE:
+        _COEFF_CACHE[key] = [(mpmath.binomial(G - 1, k), mpmath.sqrt(mpmath.mpf(G - 1 - k) / (k + 1)),
+                              mpmath.sqrt(mpmath.mpf(k) / (G - k))) for k in range(G)]
+    return _COEFF_CACHE[key]
+
+
+def _bernstein(G, xv, which):
+    """``sum_k C(G-1,k) x^k (1-x)^(G-1-k) c_k`` with running powers (no x**k per term)."""
+    ratio = xv / (1 - xv)
+    weight = (1 - xv) ** (G - 1)
+    total = mpmath.mpf(0)
+    for row in _coefficients(G):
+        total += row[0] * weight * row[which]
+        weight *= ratio
+    return total
+
+
+def preference_one(G, xv):
+    """``U_G(x) = P_G(a | pi)`` for 0/1 rewards, the binomial sum of Eq. (6)."""
+    if G is None:
+        return mpmath.sqrt((1 - xv) / xv)
+    return _bernstein(G, xv, 1)
+
+
+def stationary_x(G, pv, bv):
+    """The root of ``beta (x - p) - x U_G(x)`` on ``[p, 1]`` (``G=None``: (19)).
+
+    The condition is negative at ``x = p`` and positive just below 1.  A bracket
+    of width 1e-12 is found by bisection in double precision, then refined by
+    Anderson-Bjorck (a bracketing method) at the working precision; plain
+    bisection is the fallback.
+    """
+    f = lambda t: bv * (t - pv) - t * preference_one(G, t)
+    hi = 1 - mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
+    with mpmath.workprec(53):
+        lo, up = mpmath.mpf(pv), mpmath.mpf(hi)
+        for _ in range(40):
+            mid = (lo + up) / 2
+            if f(mid) < 0:
+                lo = mid
+            else:
+                up = mid
+    lo, up = mpmath.mpf(lo), mpmath.mpf(up)
+    if f(lo) < 0 < f(up):
+        try:
+            return mpmath.findroot(f, (lo, up), solver="anderson")
+        except (ValueError, ZeroDivisionError):
+            pass
+    return bisect(f, pv, hi)
+
+
+#: Group sizes of the finite-G table and figure (None is G -> infinity).
+GROUPS = (2, 3, 4, 5, 8, 16, 32, 64, 256, 1024, None)
+GROUP_BETAS = ("0.1", "0.5", "1", "2")
+GROUP_P = "0.3"
+
+
+def preference_zero(G, xv):
+    """``L_G(x)``: ``P_G(b | pi) = -L_G(x)`` for the answer with reward 0."""
+    if G is None:
+        return mpmath.sqrt(xv / (1 - xv))
+    return _bernstein(G, xv, 2)
+
+
+def stationary_x_b(G, pv, bv):
+    """Independent path: (11) for answer *b*, ``(1 + L_G(x)/beta)(1 - x) = 1 - p``.
+
+    It agrees with the equation for *a* only through ``x U_G = (1 - x) L_G``
+    (``E_pi P_G = 0``).  Solved by bisection on ``[p, 1)``.
+    """
+    f = lambda t: (1 - pv) - (1 + preference_zero(G, t) / bv) * (1 - t)
+    hi = 1 - mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
+    with mpmath.workprec(53):
+        lo, up = mpmath.mpf(pv), mpmath.mpf(hi)
+        for _ in range(40):
+            mid = (lo + up) / 2
+            if f(mid) < 0:
+                lo = mid
+            else:
+                up = mid
+    try:
+        return mpmath.findroot(f, (mpmath.mpf(lo), mpmath.mpf(up)), solver="anderson")
+    except (ValueError, ZeroDivisionError):
+        return bisect(f, pv, hi)
+
+
+def certified_x(G, pv, bv, xv, dps):
+    """Interval Newton on ``f(x) = beta (x - p) - x U_G(x)`` around *xv*.
+
+    ``U_G`` and its derivative are Bernstein sums evaluated in ``mpmath.iv``;
+    returns ``(lo, hi, certified)``.
+    """
+    from mpmath import iv
+
+    old = iv.dps
+    iv.dps = dps
+    try:
+        P, B = iv.mpf(pv), iv.mpf(bv)
+
+        def U(X):
+            if G is None:
+                return iv.sqrt((1 - X) / X)
+            return sum((iv.mpf(int(mpmath.binomial(G - 1, k))) * X**k * (1 - X) ** (G - 1 - k)
+                        * iv.sqrt(iv.mpf(G - 1 - k) / (k + 1)) for k in range(G - 1)), iv.mpf(0))
+
+        def dU(X):
+            if G is None:
+                return -1 / (2 * X * X * iv.sqrt((1 - X) / X))
+            c = [iv.sqrt(iv.mpf(G - 1 - k) / (k + 1)) for k in range(G)]
+            return (G - 1) * sum((iv.mpf(int(mpmath.binomial(G - 2, k))) * X**k
+                                  * (1 - X) ** (G - 2 - k) * (c[k + 1] - c[k])
+                                  for k in range(G - 1)), iv.mpf(0))
+
+        with mpmath.workdps(dps):
+            w = mpmath.mpf(10) ** (-(dps - 12))
+            X = iv.mpf([xv - w, xv + w])
+        m = iv.mpf(X.mid)
+        N = m - (B * (m - P) - m * U(m)) / (B - U(X) - X * dU(X))
+        cert = bool(N.a > X.a and N.b < X.b)
+        lo, hi = (max(N.a, X.a), min(N.b, X.b)) if cert else (X.a, X.b)
+        with mpmath.workdps(dps):
+            return +mpmath.mpf(lo), +mpmath.mpf(hi), cert
+    finally:
+        iv.dps = old
+
+
+# -- checks, table, figure, section --------------------------------------------
+
+from fractions import Fraction
+
+from derive.checks import (CHECK_DIGITS, INTERVAL, Section, numeric_check, symbolic_check,
+                           tolerance_for)
+from derive.latex import equation, latex
+
+#: Group sizes at which the closed forms and the mean-zero identity are derived.
+SYMBOLIC_GROUPS = (2, 3, 4, 5, 6)
+#: Group sizes drawn in the figure (log scale), besides G -> infinity.
+FIGURE_GROUPS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024)
+
+
+def _mp(text):
+    f = Fraction(text)
+    return mpmath.mpf(f.numerator) / f.denominator
+
+
+def table_rows(digits=CHECK_DIGITS):
+    """``pi(a)`` for :data:`GROUPS` x :data:`GROUP_BETAS` at ``p = 0.3``: two paths,
+    a certified enclosure, and the worst disagreement."""
+    rows, worst, encl_ok = [], mpmath.mpf(0), []
+    with mpmath.workdps(digits + 15):
+        P = _mp(GROUP_P)
+        for G in GROUPS:
+            cells = []
+            for bt in GROUP_BETAS:
+                B = _mp(bt)
+                xa, xb = stationary_x(G, P, B), stationary_x_b(G, P, B)
+                worst = max(worst, abs(xa - xb))
+                lo, hi, cert = certified_x(G, P, B, xa, digits + 15)
+                slack = mpmath.mpf(10) ** (-(digits + 5))
+                ok = cert and lo - slack <= xa <= hi + slack and hi - lo < tolerance_for(digits)
+                encl_ok.append(ok)
+                cells.append({"value": xa, "lo": lo, "hi": hi, "certified": cert})
+            rows.append({"G": "inf" if G is None else str(G), "cells": cells})
+    return rows, worst, encl_ok
+
+
+def figure_curves(digits=30):
+    """``(G, pi(a))`` for each beta, and the G -> infinity value (dashed line)."""
+    curves = []
+    with mpmath.workdps(digits):
+        P = _mp(GROUP_P)
+        for bt in GROUP_BETAS:
+            B = _mp(bt)
+            pts = [(G, stationary_x(G, P, B)) for G in FIGURE_GROUPS]
+            curves.append({"beta": bt, "points": pts, "limit": stationary_x(None, P, B)})
+    return curves
+
+
+def checks():
+    out = []
+    for G in SYMBOLIC_GROUPS:
+        cond, mean = condition(G)
+        out.append(symbolic_check(f"finite-mean-zero-G{G}", "(6)",
+                                  f"G={G}, 0/1 rewards: E_pi P_G = x U_G(x) - (1-x) L_G(x) = 0, so "
+                                  "(11) for a is beta (x - p) = x U_G(x) (expand)", mean))
+    for G, c in ((2, 1), (3, sqrt(2))):
+        form, cG = closed_form(G)
+        out.append(symbolic_check(f"finite-closed-form-G{G}", "(14)",
+                                  f"G={G}: x U_G(x) = c x (1-x) with c = {c}, so the stationary policy "
+                                  f"is (14) with gamma = {c} (expand)",
+                                  expand(cG - c) + expand(condition(G)[0]
+                                                         - claims.binary_quadratic_two(gamma=c))))
+    from sympy import lambdify
+    f3 = lambdify((p, beta), closed_form(3)[0], "mpmath")
+    for digits in (15, 30, 50):
+        errs = []
+        with mpmath.workdps(digits + 10):
+            for pt, bt in (("0.01", "0.04"), ("0.3", "0.5"), ("0.9", "2"), ("0.5", "1")):
+                P, B = _mp(pt), _mp(bt)
+                errs.append(f3(P, B) - stationary_x(3, P, B))
+        out.append(numeric_check(f"finite-closed-form-G3-root-{digits}", "(14)",
+                                 f"G=3: the closed form equals the root of beta (x-p) = x U_3(x) at "
+                                 f"4 points, {digits} digits", errs, digits))
+    return out
+
+
+def results():
+    rows, worst, encl_ok = table_rows()
+    out = checks()
+    out.append(numeric_check("finite-table-two-paths", "(11)",
+                             "finite G (2..1024, inf), p = 0.3: pi(a) from the equation for a equals "
+                             "pi(a) from the equation for b (they agree only through "
+                             "E_pi P_G = 0), 44 cells, 50 digits", [worst], CHECK_DIGITS))
+    out.append(numeric_check("finite-table-enclosures", "(11)",
+                             "finite G table: every value lies in an interval enclosure (Bernstein "
+                             "sums in mpmath.iv) certified by an interval Newton step to hold exactly "
+                             "one root", [0 if ok else 1 for ok in encl_ok], CHECK_DIGITS,
+                             tolerance=0, method=INTERVAL))
+    fmt = lambda v, d: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
+    table = [{"G": r["G"], "cells": [fmt(c["value"], 12) for c in r["cells"]]} for r in rows]
+    csv = "G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(
+        f"{r['G']},{bt},{GROUP_P},{fmt(c['value'], CHECK_DIGITS)},{fmt(c['lo'], CHECK_DIGITS + 5)},"
+        f"{fmt(c['hi'], CHECK_DIGITS + 5)},{'true' if c['certified'] else 'false'}\n"
+        for r in rows for bt, c in zip(GROUP_BETAS, r["cells"]))
+    curves = figure_curves()
+    colours = ("blue", "red", "green!50!black", "orange")
+    fig = [{"legend": f"$\\beta = {c['beta']}$", "colour": col,
+            "coords": [f"({G},{fmt(v, 6)})" for G, v in c["points"]],
+            "limit": fmt(c["limit"], 6)} for c, col in zip(curves, colours)]
+    # Every figure point is also a bisected root of the condition for a: check against b.
+    with mpmath.workdps(40):
+        P = _mp(GROUP_P)
+        errs = [stationary_x_b(G, P, _mp(c["beta"])) - v for c in curves for G, v in c["points"]]
+    out.append(numeric_check("finite-figure-two-paths", "(11)",
+                             "finite-G figure: every point from the equation for a agrees with the "
+                             "equation for b at 30 digits", errs, 30))
+    return {"sections": [section()], "checks": out,
+            "artefacts": [{"path": "tables/finite_groups.tex",
+                           "template": "finite_groups_table.tex.jinja",
+                           "context": {"rows": table, "betas": list(GROUP_BETAS), "p": GROUP_P}},
+                          {"path": "data/finite_groups.csv", "text": csv},
+                          {"path": "figures/finite-groups.tex",
+                           "template": "finite_groups_figure.tex.jinja",
+                           "context": {"curves": fig, "p": GROUP_P}}]}
+
+
+def section():
+    cond3, _ = condition(3)
+    form3, c3 = closed_form(3)
+    U4, _ = binomial_sums(4, x)
+    sec = Section("finite-groups", "Finite group sizes (beyond the paper)", "(11), (14), (15)",
+                  "Binary questions with 0/1 rewards for every group size, from $G = 2$ to "
+                  "$G \\to \\infty$.")
+    sec.step("For 0/1 rewards the preference of $a$ is the binomial sum $U_G(x)$ and its mean "
+             "under $\\pi$ vanishes, so the derived condition (11) for $a$ is",
+             equation("\\beta (x - p)", "x\\, U_G(x)") + " \\\\ "
+             + equation("U_G(x)", "\\sum_{k=0}^{G-1} \\binom{G-1}{k} x^k (1-x)^{G-1-k} "
+                        "\\sqrt{\\frac{G-1-k}{k+1}}."), "finite-condition")
+    sec.step("For $G = 3$ SymPy reduces it to the quadratic",
+             equation(latex(cond3), "0,"), "finite-three")
+    sec.step("which is (17) with $\\gamma = \\sqrt{2}$: a group of three acts like a pair with a "
+             "confidence margin larger by $\\sqrt{2}$, and the stationary policy is (14) with "
+             "$\\gamma = \\sqrt{2}$:", equation("x", latex(form3)), "finite-three-closed")
+    sec.step("From $G = 4$ on the condition is a polynomial of degree $G$ (even $G$) or $G - 1$ "
+             "(odd $G$) with radical coefficients, for example",
+             equation("x\\, U_4(x)", latex(factor(expand(x * U4)))), "finite-four")
+    sec.step("SymPy's quartic formula exists for $G = 4, 5$ but spans pages, so the engine solves "
+             "these conditions numerically: by bisection on the equation for $a$ and, "
+             "independently, on the equation for $b$, $(1 + L_G(x)/\\beta)(1 - x) = 1 - p$, which "
+             "agree only through $x U_G(x) = (1 - x) L_G(x)$; each value is enclosed by an interval "
+             "Newton step.  Table [[tab:finite-groups]] and Figure [[fig:finite-groups]] show the "
+             "path from (14) at $G = 2$ to (15) as $G \\to \\infty$: $\\pi(a)$ increases with $G$.")
+    return sec

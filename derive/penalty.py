@@ -123,25 +123,28 @@ def section():
     pi, ref, old = pen.pi[0], pen.ref[0], pen.old[0]
     sec = Section("penalty", "The penalty and the direction of its KL divergence", "(7)--(10)",
                   "GRPO's k3 penalty is evaluated on samples of the old policy; its gradient at "
-                  "the old policy is that of KL(pi_ref || pi).")
+                  "the old policy is that of $\\mathrm{KL}(\\pi_{\\mathrm{ref}} \\,\\|\\, \\pi)$.")
     sec.step("The expected k3 penalty over outputs drawn from the old policy is",
              equation("D(\\pi; \\pi_{\\mathrm{old}})",
                       "\\sum_{o} " + latex(pen.expected)), "penalty-expected")
-    sec.step("Differentiating with respect to pi(o) gives Eq. (8):",
+    sec.step("Differentiating with respect to $\\pi(o)$ gives Eq. (8):",
              equation("\\frac{\\partial D}{\\partial \\pi(o)}", latex(pen.gradient(0))),
              "penalty-gradient")
-    sec.step("whereas the divergence KL(pi || pi_ref) has the gradient of Eq. (9):",
+    sec.step("whereas the divergence $\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$ has the "
+             "gradient of Eq. (9):",
              equation("\\frac{\\partial}{\\partial \\pi(o)} \\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})",
                       latex(expand_log(diff(pi * log(pi / ref), pi), force=True))),
              "kl-gradient")
-    sec.step("At pi_old = pi, Eq. (8) becomes Eq. (10), which is the gradient of "
-             "KL(pi_ref || pi) (the paper's reverse KL) plus the constant 1:",
+    sec.step("At $\\pi_{\\mathrm{old}} = \\pi$, Eq. (8) becomes Eq. (10), which is the gradient of "
+             "$\\mathrm{KL}(\\pi_{\\mathrm{ref}} \\,\\|\\, \\pi)$ (the paper's reverse KL) plus "
+             "the constant $1$:",
              equation("\\left.\\frac{\\partial D}{\\partial \\pi(o)}\\right|_{\\pi_{\\mathrm{old}} = \\pi}",
                       latex(cancel(pen.on_policy(pen.gradient(0)))))
              + " \\\\ " + equation("", "\\frac{\\partial}{\\partial \\pi(o)} "
                                    "\\mathrm{KL}(\\pi_{\\mathrm{ref}} \\,\\|\\, \\pi) + 1."),
              "penalty-on-policy")
-    sec.step("At pi_old = pi the expected penalty itself equals KL(pi || pi_ref), because "
-             "both policies sum to one; away from pi_old it does not, so its value and its "
+    sec.step("At $\\pi_{\\mathrm{old}} = \\pi$ the expected penalty itself equals "
+             "$\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$, because both policies sum "
+             "to one; for $\\pi_{\\mathrm{old}} \\ne \\pi$ it does not, so its value and its "
              "gradient follow different divergences.")
     return sec

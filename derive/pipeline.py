@@ -29,6 +29,7 @@ RESULT_MODULES = (
     "derive.tables",
     "derive.figures",
     "derive.noisy",
+    "derive.finite_groups",
 )
 
 PAPER = "arXiv:2502.18548v3"

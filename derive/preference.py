@@ -277,46 +277,46 @@ def section():
     sec = Section("preference", "The reward preference model", "(5)--(6)",
                   "The preference of an output against a policy is its expected advantage in a "
                   "group whose other members are drawn from that policy.")
-    sec.step("The engine encodes the preference of output o against the policy pi as",
+    sec.step("The engine encodes the preference of output $o$ against the policy $\\pi$ as",
              equation("P_G(o \\mid \\pi)",
                       "\\mathbb{E}\\bigl[A_1 \\bigm| o_1 = o,\\; o_2, \\dots, o_G \\sim \\pi\\bigr]"),
              "preference")
-    sec.step("It depends on pi only through the law q of the reward of one draw from pi, "
-             "reward noise included.  For rewards on the values v_0 < ... < v_{m-1} it is a finite "
-             "sum over the compositions n of G - 1:",
+    sec.step("It depends on $\\pi$ only through the law $q$ of the reward of one draw from $\\pi$, "
+             "reward noise included.  For rewards on the values $v_0 < \\dots < v_{m-1}$ it is a "
+             "finite sum over the compositions $n$ of $G - 1$:",
              equation("P_G(o \\mid \\pi)", "\\sum_{j} \\rho_o(v_j)\\, \\Phi_j(q)") + " \\\\ "
              + equation("\\Phi_j(q)", "\\sum_{n_0 + \\dots + n_{m-1} = G-1} \\binom{G-1}{n_0, \\dots, "
                         "n_{m-1}} \\prod_k q_k^{n_k}\\, A(v_j; n)"),
              "preference-compositions")
     (a1, c1, a0, c0), (u, w, kp) = binary_coefficients()
-    sec.step("For 0/1 rewards, the population variance of a group with k + 1 ones among G "
-             "members gives the advantage of a one; with u = G - 1 - k,",
+    sec.step("For $0/1$ rewards, the population variance of a group with $k + 1$ ones among $G$ "
+             "members gives the advantage of a one; with $u = G - 1 - k$,",
              equation("A(1; k)", latex(a1)) + " \\\\ " + equation("A(0; k)", latex(a0)
                                                                   + " \\quad (w = G - k)"),
              "preference-binomial-coefficients")
     U2, L2 = binomial_sums(2)
     U3, L3 = binomial_sums(3)
-    sec.step("so the composition sum is a binomial sum with G terms, U(q) for a one and "
-             "-L(q) for a zero.  For G = 2 and G = 3 SymPy reduces them to",
+    sec.step("so the composition sum is a binomial sum with $G$ terms, $U(q)$ for a one and "
+             "$-L(q)$ for a zero.  For $G = 2$ and $G = 3$ SymPy reduces them to",
              " \\\\ ".join(equation(f"{name}(q)\\big|_{{G={g}}}", latex(factor(e)))
                            for g, name, e in ((2, "U", U2), (2, "L", L2), (3, "U", U3), (3, "L", L3))),
              "preference-small-groups")
     sec.step("Because the advantages of a group sum to zero, the preference has mean zero "
-             "under the policy it is measured against; for 0/1 rewards and any G this is the "
-             "reindexing q U(q) = (1 - q) L(q):",
+             "under the policy it is measured against; for $0/1$ rewards and any $G$ this is the "
+             "reindexing $q\\, U(q) = (1 - q)\\, L(q)$:",
              equation("\\mathbb{E}_{o \\sim \\pi} P_G(o \\mid \\pi)", "0."),
              "preference-mean-zero")
-    sec.step("For G = 2 the advantage is a sign, and the preference is a pairwise comparison "
+    sec.step("For $G = 2$ the advantage is a sign, and the preference is a pairwise comparison "
              "(Eq. (5)):",
              equation("P_2(o \\mid \\pi)", "\\mathbb{E}_{o' \\sim \\pi}\\bigl[P(r(o) > r(o')) "
                       "- P(r(o) < r(o'))\\bigr]."), "preference-pairwise")
     one, zero, t = limit_coefficients()
-    sec.step("As G grows the binomial weights concentrate at k = tG with t = q, and the "
+    sec.step("As $G$ grows the binomial weights concentrate at $k = tG$ with $t = q$, and the "
              "coefficients tend to",
              equation("\\sqrt{\\tfrac{G-1-tG}{tG+1}}", latex(one)) + " \\\\ "
              + equation("\\sqrt{\\tfrac{tG}{G - tG}}", latex(zero)), "preference-limit-coefficients")
-    sec.step("so that, with mu and sigma the mean and standard deviation of the reward of "
-             "one draw from pi (noise included),",
+    sec.step("so that, with $\\mu$ and $\\sigma$ the mean and standard deviation of the reward of "
+             "one draw from $\\pi$ (noise included),",
              equation("P_\\infty(o \\mid \\pi)",
                       latex(claims.preference_limit(Symbol("r_o", real=True), S.mu, S.sigma)) + "."),
              "preference-limit")

@@ -255,34 +255,36 @@ def section():
     sec = Section("stationarity", "Stationary policies", "(11)--(13)",
                   "A stationary policy maximises the GRPO objective when the sampling policy is "
                   "set equal to it (Appendix A).")
-    sec.step("Ignoring clipping, the objective seen by pi when the groups are drawn from "
-             "pi_old is",
+    sec.step("Ignoring clipping, the objective seen by $\\pi$ when the groups are drawn from "
+             "$\\pi_{\\mathrm{old}}$ is",
              equation("J(\\pi; \\pi_{\\mathrm{old}})",
                       "\\sum_o \\pi(o)\\, P_G(o \\mid \\pi_{\\mathrm{old}}) - \\beta D(\\pi; "
                       "\\pi_{\\mathrm{old}})"), "stationarity-objective")
-    sec.step("With a multiplier lambda for the constraint that pi sums to one, the partial "
-             "derivative of the Lagrangian at pi_old = pi, for an output with pi(o) > 0, is",
+    sec.step("With a multiplier $\\lambda$ for the constraint that $\\pi$ sums to one, the partial "
+             "derivative of the Lagrangian at $\\pi_{\\mathrm{old}} = \\pi$, for an output with "
+             "$\\pi(o) > 0$, is",
              equation(latex(st.conditions[0]), "0"), "stationarity-kkt")
-    sec.step("Solving for pi(o),",
+    sec.step("Solving for $\\pi(o)$,",
              equation("\\pi(o)", latex(st.policy_solution[0]).replace("P_G(o \\mid \\pi)",
                                                                        "P_G(o \\mid \\pi)")),
              "stationarity-solved")
-    sec.step("Multiplying each condition by pi(o) and summing over outputs, with pi and "
-             "pi_ref summing to one, gives the multiplier",
+    sec.step("Multiplying each condition by $\\pi(o)$ and summing over outputs, with $\\pi$ and "
+             "$\\pi_{\\mathrm{ref}}$ summing to one, gives the multiplier",
              equation("\\lambda", "\\sum_o \\pi(o) P_G(o \\mid \\pi) = \\mathbb{E}_{o \\sim \\pi} "
                       "P_G(o \\mid \\pi)"), "stationarity-multiplier")
-    sec.step("and hence Eq. (11): either pi(o) = 0 or",
+    sec.step("and hence Eq. (11): either $\\pi(o) = 0$ or",
              equation("\\Bigl(1 - \\frac{P_G(o \\mid \\pi) - \\mathbb{E}_{o' \\sim \\pi} P_G(o' \\mid "
                       "\\pi)}{\\beta}\\Bigr) \\pi(o)", "\\pi_{\\mathrm{ref}}(o)."),
              "stationarity-general")
-    sec.step("Since pi(o) and pi_ref(o) are positive, every output kept with positive "
-             "probability has P_G(o | pi) < E_pi P_G + beta.")
-    sec.step("For G = 2 the preference is pairwise and has mean zero under pi, which gives "
+    sec.step("Since $\\pi(o)$ and $\\pi_{\\mathrm{ref}}(o)$ are positive, every output kept with "
+             "positive probability has $P_G(o \\mid \\pi) < \\mathbb{E}_{o' \\sim \\pi} "
+             "P_G(o' \\mid \\pi) + \\beta$.")
+    sec.step("For $G = 2$ the preference is pairwise and has mean zero under $\\pi$, which gives "
              "Eq. (12):",
              equation("\\Bigl(1 - \\frac{P(r(o) > r(o')) - P(r(o) < r(o'))}{\\beta}\\Bigr)\\pi(o)",
                       "\\pi_{\\mathrm{ref}}(o), \\quad o' \\sim \\pi."), "stationarity-two")
-    sec.step("As G grows, the preference tends to the standardised reward, which gives "
-             "Eq. (13); the effective regularisation is beta sigma(pi):",
+    sec.step("As $G$ grows, the preference tends to the standardised reward, which gives "
+             "Eq. (13); the effective regularisation is $\\beta\\, \\sigma(\\pi)$:",
              equation("\\Bigl(1 - \\frac{r(o) - \\mathbb{E}_{\\pi} r}{\\beta\\, \\sigma(\\pi)}\\Bigr)"
                       "\\pi(o)", "\\pi_{\\mathrm{ref}}(o)."), "stationarity-limit")
     return sec
