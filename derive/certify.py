@@ -1,0 +1,252 @@
+r"""Interval certificates for stationary policies (``mpmath.iv``).
+
+The solver (:mod:`derive.solver`) reduces stationarity -- arXiv:2502.18548v3,
+Eq. (11) for the k3 penalty, its Section 3 analogue for k3-is -- to a small
+system ``F(w) = 0``.  Given a numerical root ``w*`` (at ``digits + 12`` digits
+or more) this module proves that a tiny box around it contains exactly one
+root, in outward-rounded interval arithmetic at the working precision plus 10
+bits:
+
+* One unknown (interval Newton).  ``W = [w* - r, w* + r]`` with
+  ``r = max(10^-(digits-1) |w*|, 1000 |F(w*)/F'(w*)|)`` (widened by factors of
+  1000, up to ``10^-(digits-4) |w*|``, if the test fails).  If ``F'(W)`` does not contain 0 and
+  ``N(W) = w* - F(w*)/F'(W)`` lies in the interior of ``W``, then ``W`` holds
+  exactly one root (and it lies in ``N(W)``).  ``F(w*)`` is an interval
+  evaluation at the point, ``F'(W)`` an interval evaluation over the box.
+* Several unknowns (Krawczyk).  With ``Y`` an approximate inverse of the
+  Jacobian at ``w*``,
+  ``K(W) = w* - Y F(w*) + (I - Y F'(W)) (W - w*)``; ``K(W)`` inside the interior
+  of ``W`` proves existence and uniqueness in ``W``.
+
+The enclosure of the policy is the policy map (``pi(q)`` or the softmax of the
+logits) on the box, in interval arithmetic: the intersection of its direct
+evaluation with the centred form ``pi(w*) + pi'(W) (W - w*)`` (the direct
+evaluation of a degree-``G`` polynomial over a box overestimates by a factor
+about ``G``; the centred form does not).  It contains the exact stationary
+policy; it is then widened, if need be, to contain the returned
+values as well (which are rounded at the working precision).  Its width is
+about ``10^-(digits-1)`` relative to each coordinate, so that the values
+printed at ``digits`` significant digits lie inside it.  When a test fails the
+enclosure returned is the computed point itself (no claim).
+
+A test can fail without the root being wrong: at a double root (tangency)
+``F'(W)`` contains 0, and a box that is too wide for the curvature makes
+``N(W)`` spill out.  The caller then reports ``certified=False`` and says why.
+Boundary points (closed forms) get :func:`exact_enclosure`, the exact rational
+point enclosed in interval arithmetic.
+"""
+
+from __future__ import annotations
+
+from mpmath import iv, mp
+
+from derive.numerics import IV, MP, iv_precision
+
+__all__ = ["certify_root_1d", "certify_root_nd", "exact_enclosure", "interval_ends"]
+
+
+def interval_ends(x):
+    """``(lo, hi)`` of an ``mpmath.iv`` interval as exact mpf (no rounding)."""
+    a, b = x._mpi_
+    return mp.make_mpf(a), mp.make_mpf(b)
+
+
+def exact_enclosure(values, prec):
+    """Enclosures ``(lo, hi)`` of exact rationals, by interval division at ``prec`` bits.
+
+    >>> from fractions import Fraction as F
+    >>> from mpmath import mp
+    >>> mp.dps = 40
+    >>> lo, hi = exact_enclosure([F(1, 3)], 80)[0]
+    >>> lo < mp.mpf(1) / 3 < hi and hi - lo < 1e-23
+    True
+    """
+    out = []
+    with iv_precision(prec):
+        for v in values:
+            out.append(interval_ends(IV.num(v)))
+    return tuple(out)
+
+
+def _intersect(centred, direct):
+    """Coordinatewise intersection of two interval enclosures of the same point, as ``(lo, hi)``."""
+    out = []
+    for a, b in zip(centred, direct):
+        a_lo, a_hi = interval_ends(a)
+        b_lo, b_hi = interval_ends(b)
+        out.append((max(a_lo, b_lo), min(a_hi, b_hi)))
+    return tuple(out)
+
+
+def _hull(enclosure, policy):
+    """The enclosure widened, if need be, to contain the returned (rounded) values.
+
+    The interval enclosure contains the exact stationary policy; a coordinate
+    can be enclosed more tightly than the working precision resolves it (e.g.
+    ``1 - 1e-20`` enclosed to ``1e-72``), so the returned mpf may sit just
+    outside.  The hull still contains the exact policy.
+    """
+    return tuple((min(lo, p), max(hi, p)) for (lo, hi), p in zip(enclosure, policy))
+
+
+def certify_root_1d(system, u, v, digits, policy):
+    """Interval Newton test around the root ``(u, v = 1 - u)`` of a one-unknown system.
+
+    Returns ``(enclosure, certified, why)``; ``enclosure`` has one ``(lo, hi)``
+    pair per coordinate of the policy.  The unknown used is the smaller of
+    ``u`` and ``v`` so that the box is relative to it.  The radius starts at
+    ``max(10^-(digits-1) |w|, 1000 |F/F'|)`` -- wider than the rounding of ``w``
+    to ``digits`` significant digits, so the printed value lies in the box -- and is widened (at most to
+    ``10^-(digits-4) |w|``) if the test fails.
+    """
+    u, v = mp.mpf(u), mp.mpf(v)
+    flip = v < u
+    w = v if flip else u
+    point = tuple((p, p) for p in policy)
+    out = system.residual_1d(u, v, MP, True)
+    if out is None or out[1] == 0:
+        return point, False, "the derivative is undefined or zero at the root"
+    newton = abs(out[0] / out[1])
+    radius = max(abs(w) * mp.mpf(10) ** (-(digits - 1)), 1000 * newton)
+    limit = abs(w) * mp.mpf(10) ** (-(digits - 4))
+    why = "the interval Newton image is not inside the box"
+    while radius <= limit:
+        result = _interval_newton(system, w, flip, radius)
+        if isinstance(result, str):
+            why = result
+            if "contains 0" not in result and "failed" not in result:
+                break
+        else:
+            return _hull(result, policy), True, ""
+        radius *= 1000
+    return point, False, why
+
+
+def _interval_newton(system, w, flip, radius):
+    """One interval Newton test on ``[w - radius, w + radius]``: the enclosure, or why it failed."""
+    try:
+        with iv_precision(mp.prec + 10):
+            W = iv.mpf([w - radius, w + radius])
+            Wm = iv.mpf(w)
+
+            def uv(x):
+                return (1 - x, x) if flip else (x, 1 - x)
+
+            at_point = system.residual_1d(*uv(Wm), IV)
+            on_box = system.residual_1d(*uv(W), IV, True, True)
+            if at_point is None or on_box is None:
+                return "the interval evaluation is undefined"
+            Fm = at_point[0]
+            dF = -on_box[1] if flip else on_box[1]
+            lo, hi = interval_ends(dF)
+            if lo <= 0 <= hi:
+                return "the interval derivative contains 0 (tangency or a box too wide)"
+            N = Wm - Fm / dF
+            n_lo, n_hi = interval_ends(N)
+            w_lo, w_hi = interval_ends(W)
+            if not (w_lo < n_lo and n_hi < w_hi):
+                return "the interval Newton image is not inside the box"
+            sign = -1 if flip else 1
+            step = W - Wm
+            centred = [p + sign * d * step for p, d in zip(at_point[2], on_box[3])]
+            return _intersect(centred, on_box[2])
+    except (ZeroDivisionError, ValueError, OverflowError) as exc:
+        return f"interval evaluation failed ({type(exc).__name__})"
+
+
+def certify_root_nd(system, x, digits, policy):
+    """Krawczyk test around the root ``x`` (logits) of a system with several unknowns.
+
+    Returns ``(enclosure, certified, why)``.  The radius starts at
+    ``max(10^-(digits-1), 1000 max|Y F(x)|)`` (a logit box of radius ``r`` moves
+    every probability by a relative ``2 r`` at most, wider than its rounding) and is widened (at most to
+    ``10^-(digits-4)``) if the test fails, which handles ill-conditioned roots.
+    """
+    n = len(x)
+    x = [mp.mpf(a) for a in x]
+    point = tuple((p, p) for p in policy)
+    out = system.residual_nd(x, MP, True)
+    if out is None:
+        return point, False, "the Jacobian is undefined at the root"
+    F, J = out[0], out[1]
+    Y = []
+    for k in range(n):
+        col = _solve(J, [mp.mpf(int(i == k)) for i in range(n)])
+        if col is None:
+            return point, False, "the Jacobian is singular at the root"
+        Y.append(col)
+    Y = [[Y[k][i] for k in range(n)] for i in range(n)]  # Y[i][k]
+    newton = max(abs(mp.fsum(Y[i][k] * F[k] for k in range(n))) for i in range(n))
+    radius = max(mp.mpf(10) ** (-(digits - 1)), 1000 * newton)
+    limit = mp.mpf(10) ** (-(digits - 4))
+    why = "the Krawczyk image is not inside the box"
+    while radius <= limit:
+        result = _krawczyk(system, x, Y, radius)
+        if isinstance(result, str):
+            why = result
+            if "not inside" not in result:
+                break
+        else:
+            return _hull(result, policy), True, ""
+        radius *= 1000
+    return point, False, why
+
+
+def _krawczyk(system, x, Y, radius):
+    """One Krawczyk test on the box ``x +- radius``: the policy enclosure, or why it failed."""
+    n = len(x)
+    try:
+        with iv_precision(mp.prec + 10):
+            X = [iv.mpf([a - radius, a + radius]) for a in x]
+            Xm = [iv.mpf(a) for a in x]
+            at_point = system.residual_nd(Xm, IV)
+            on_box = system.residual_nd(X, IV, True, True)
+            if at_point is None or on_box is None:
+                return "the interval evaluation is undefined"
+            Fm = at_point[0]
+            JX = on_box[1]
+            Yi = [[iv.mpf(c) for c in row] for row in Y]
+            for i in range(n):
+                acc = Xm[i]
+                for k in range(n):
+                    acc = acc - Yi[i][k] * Fm[k]
+                for j in range(n):
+                    m_ij = iv.mpf(1 if i == j else 0)
+                    for k in range(n):
+                        m_ij = m_ij - Yi[i][k] * JX[k][j]
+                    acc = acc + m_ij * (X[j] - Xm[j])
+                k_lo, k_hi = interval_ends(acc)
+                x_lo, x_hi = interval_ends(X[i])
+                if not (x_lo < k_lo and k_hi < x_hi):
+                    return "the Krawczyk image is not inside the box"
+            steps = [a - b for a, b in zip(X, Xm)]
+            centred = []
+            for p, row in zip(at_point[2], on_box[3]):
+                acc = p
+                for d, h in zip(row, steps):
+                    acc = acc + d * h
+                centred.append(acc)
+            return _intersect(centred, on_box[2])
+    except (ZeroDivisionError, ValueError, OverflowError) as exc:
+        return f"interval evaluation failed ({type(exc).__name__})"
+
+
+def _solve(A, b):
+    n = len(b)
+    M = [list(A[i]) + [b[i]] for i in range(n)]
+    for c in range(n):
+        piv = max(range(c, n), key=lambda r: abs(M[r][c]))
+        if M[piv][c] == 0:
+            return None
+        M[c], M[piv] = M[piv], M[c]
+        for r in range(c + 1, n):
+            f = M[r][c] / M[c][c]
+            for k in range(c, n + 1):
+                M[r][k] -= f * M[c][k]
+    out = [0] * n
+    for r in range(n - 1, -1, -1):
+        acc = M[r][n]
+        for k in range(r + 1, n):
+            acc -= M[r][k] * out[k]
+        out[r] = acc / M[r][r]
+    return out

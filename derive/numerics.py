@@ -1,0 +1,875 @@
+r"""Fast numerics for the group-relative preference of GRPO (mpmath only).
+
+This module is the numeric path of the engine.  It imports only the standard
+library and mpmath (never SymPy, NumPy or Jinja), so that the command line and
+the solver start quickly.
+
+Setting
+-------
+``K`` outputs, each with a reward distribution on a finite set of values
+``v_0 < v_1 < ... < v_{m-1}``: ``rho[o][j] = P(r(o) = v_j)``.  A group is ``G``
+outputs drawn i.i.d. from a policy ``pi``; the advantage of member ``i`` is
+
+* shift-scale (arXiv:2502.18548v3, Eq. (2)): ``A_i = (r_i - mean r) / std r``
+  with the population standard deviation and ``A_i := 0`` when all ``G``
+  rewards are equal;
+* shift-only (arXiv:2502.18548v3, Section 3): ``A_i = r_i - mean r``.
+
+The reward preference of an output against a policy (arXiv:2502.18548v3,
+Eq. (6)) is ``P_G(o | pi) = E[A_1 | o_1 = o]``, the other ``G - 1`` members
+drawn from ``pi``.  Conditioning on the first reward shows that it depends on
+``pi`` only through the distribution ``q`` of the reward of one draw,
+``q_j = sum_o pi(o) rho[o][j]``:
+
+    P_G(o | pi) = sum_j rho[o][j] Phi_j(q),   Phi_j(q) = E[A_1 | r_1 = v_j],
+
+the other ``G - 1`` rewards i.i.d. from ``q``.  Exchangeability of the group
+gives ``sum_j q_j Phi_j(q) = 0`` (the advantages of a group sum to zero).
+
+How ``Phi`` is evaluated
+------------------------
+* Finite ``G``, shift-scale, ``m`` values: ``Phi_j`` is a homogeneous
+  polynomial of degree ``N = G - 1`` in ``q``,
+  ``Phi_j(q) = sum_n multinomial(N; n) prod_k q_k^{n_k} A(v_j; n)``, where
+  ``A(v_j; n)`` is the advantage of ``v_j`` in the group made of ``v_j`` and
+  ``n_k`` copies of ``v_k``.  The coefficients are computed exactly (rational
+  mean and variance, one square root) once per ``(values, G)`` and cached per
+  number context and precision.  There are ``C(G + m - 2, m - 1)`` of them, so
+  this path is meant for small ``G`` (three values: fast up to ``G`` of a few
+  dozen; ``G = 1024`` takes minutes).
+* Two values (0/1, Bernoulli, or any two deterministic levels, by shift and
+  scale invariance): ``Phi_1 = U``, ``Phi_0 = -L`` with the binomial sums
+
+      U(q) = sum_k C(N,k) q^k (1-q)^(N-k) sqrt((N-k)/(k+1)),
+      L(q) = sum_k C(N,k) q^k (1-q)^(N-k) sqrt(k/(G-k)).
+
+  In mpmath (and in interval arithmetic) they are evaluated by Horner's rule in
+  ``t = q/(1-q)`` (or ``(1-q)/q`` when ``q > 1/2``).  All coefficients of ``U``,
+  ``L`` and of their derivatives have one sign, so Horner's rule has no
+  cancellation and is stable for ``G`` in the thousands.  In double precision
+  (used only to scan for roots) the Bernstein weights are generated outwards
+  from the mode of the binomial and truncated once they fall below ``1e-18``
+  of the mode; because the weights sum to one, the sum is normalised by the sum
+  of the computed weights, so no binomial coefficient or overflowing power is
+  ever formed.
+* ``G = infinity`` (``group=None``), shift-scale: ``Phi_j = (v_j - mu)/sigma``
+  with ``mu`` and ``sigma^2`` the mean and variance of ``q`` (``sigma``
+  includes the reward noise, arXiv:2502.18548v3, Eq. (13)).
+* Shift-only: ``Phi_j = (1 - 1/G)(v_j - mu)`` (``v_j - mu`` at ``G = inf``).
+
+Derivatives are taken in reduced coordinates ``q_1, ..., q_{m-1}`` with
+``q_0 = 1 - q_1 - ... - q_{m-1}``: ``phi_jacobian(q)[j][i-1] = dPhi_j/dq_i``.
+
+Number contexts
+---------------
+Every evaluator takes a context ``ctx``: ``mpmath.mp`` (the current precision),
+``mpmath.iv`` (outward-rounded interval arithmetic at ``iv.prec``, used by
+:mod:`derive.certify`), or :data:`FLOAT` (Python floats, used for scanning).
+Coefficient tables are cached per ``(context, precision)``.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from fractions import Fraction
+from functools import lru_cache
+
+from mpmath import iv, mp
+from mpmath.libmp import from_man_exp, to_man_exp
+
+__all__ = [
+    "FLOAT",
+    "IV",
+    "MP",
+    "SHIFT_ONLY",
+    "SHIFT_SCALE",
+    "PreferenceTable",
+    "compositions",
+    "NORMALISATIONS",
+    "PENALTIES",
+    "GroupPreference",
+    "bernoulli_rewards",
+    "deterministic_rewards",
+    "group_preference",
+    "iv_precision",
+    "objective_gradient",
+    "reward_distribution",
+    "reward_preference",
+    "value_preference",
+    "value_preference_jacobian",
+]
+
+NORMALISATIONS = ("shift-scale", "shift-only")  # (SHIFT_SCALE, SHIFT_ONLY)
+PENALTIES = ("k3", "k3-is")
+
+
+SHIFT_SCALE = "shift-scale"
+SHIFT_ONLY = "shift-only"
+
+
+class NumberType:
+    """One number type behind a small common interface: ``num``, ``key``, ``sqrt``, ``exp``, ``log``.
+
+    :data:`FLOAT` is Python floats (the fast root scan), :data:`MP` is
+    ``mpmath.mp`` at its current precision, :data:`IV` is ``mpmath.iv``
+    (outward-rounded intervals at ``iv.prec``, for certificates).
+    """
+
+    def __init__(self, name):
+        self.name = name
+
+    def num(self, x):
+        """Convert ``x`` (``Fraction``, ``int``, float or mpmath number) into this type.
+
+        Rationals become the correctly rounded double (FLOAT), a rounded mpf
+        (MP) or an interval containing them (IV).
+        """
+        if isinstance(x, (Fraction, int)) and not isinstance(x, bool):
+            x = Fraction(x)
+            if self.name == "float":
+                return x.numerator / x.denominator
+            ctx = mp if self.name == "mp" else iv
+            if x.denominator == 1:
+                return ctx.mpf(x.numerator)
+            return ctx.mpf(x.numerator) / x.denominator
+        if self.name == "float":
+            return float(x)
+        if self.name == "mp":
+            return mp.mpf(x)
+        return iv.mpf(x)
+
+    def mpf(self, x):
+        return self.num(x)
+
+    def key(self):
+        """Cache key: the kind and the current precision."""
+        if self.name == "float":
+            return ("float", 53)
+        if self.name == "mp":
+            return ("mp", mp.prec)
+        return ("iv", iv.prec)
+
+    def sqrt(self, x):
+        if self.name == "float":
+            return math.sqrt(x)
+        return (mp if self.name == "mp" else iv).sqrt(x)
+
+    def exp(self, x):
+        if self.name == "float":
+            return math.exp(x)
+        return (mp if self.name == "mp" else iv).exp(x)
+
+    def log(self, x):
+        if self.name == "float":
+            return math.log(x)
+        return (mp if self.name == "mp" else iv).log(x)
+
+    def __repr__(self) -> str:
+        return self.name.upper()
+
+
+#: Double precision: used for the fast root scan only.
+FLOAT = NumberType("float")
+#: ``mpmath.mp`` at its current precision.
+MP = NumberType("mp")
+#: ``mpmath.iv`` at its current precision (outward rounding).
+IV = NumberType("iv")
+
+
+@contextmanager
+def iv_precision(bits):
+    """Temporarily set ``mpmath.iv.prec`` (``iv`` has no ``workprec``)."""
+    old = iv.prec
+    iv.prec = int(bits)
+    try:
+        yield
+    finally:
+        iv.prec = old
+
+
+def context_key(ctx) -> tuple:
+    """Cache key of a number type: its kind and current precision."""
+    return ctx.key()
+
+
+def to_context(ctx, x):
+    """Convert an exact rational (``Fraction`` or ``int``) into the number type ``ctx``."""
+    return ctx.num(Fraction(x))
+
+
+# ---------------------------------------------------------------------------
+# Reward models
+# ---------------------------------------------------------------------------
+
+
+def deterministic_rewards(rewards) -> tuple[tuple[Fraction, ...], tuple[tuple[Fraction, ...], ...]]:
+    """Values and reward distributions of deterministic rewards ``r(o)``.
+
+    Returns ``(values, rho)``: the sorted distinct rewards and, for each output,
+    the point mass on its reward.
+
+    >>> from fractions import Fraction as F
+    >>> deterministic_rewards([F(1), F(0), F(1)])
+    ((Fraction(0, 1), Fraction(1, 1)), ((Fraction(0, 1), Fraction(1, 1)), (Fraction(1, 1), Fraction(0, 1)), (Fraction(0, 1), Fraction(1, 1))))
+    """
+    rewards = tuple(Fraction(r) for r in rewards)
+    values = tuple(sorted(set(rewards)))
+    index = {v: j for j, v in enumerate(values)}
+    rho = tuple(
+        tuple(Fraction(1) if j == index[r] else Fraction(0) for j in range(len(values)))
+        for r in rewards
+    )
+    return values, rho
+
+
+def bernoulli_rewards(success) -> tuple[tuple[Fraction, ...], tuple[tuple[Fraction, ...], ...]]:
+    """Values and reward distributions of Bernoulli rewards (``1`` w.p. ``s_o``).
+
+    The values are the support actually used: ``0`` is kept if some ``s_o < 1``
+    and ``1`` if some ``s_o > 0``.
+
+    >>> from fractions import Fraction as F
+    >>> bernoulli_rewards([F(3, 4), F(1, 4)])
+    ((Fraction(0, 1), Fraction(1, 1)), ((Fraction(1, 4), Fraction(3, 4)), (Fraction(3, 4), Fraction(1, 4))))
+    """
+    success = tuple(Fraction(s) for s in success)
+    for s in success:
+        if not 0 <= s <= 1:
+            raise ValueError("Bernoulli success probabilities must lie in [0, 1]")
+    values = []
+    if any(s < 1 for s in success):
+        values.append(Fraction(0))
+    if any(s > 0 for s in success):
+        values.append(Fraction(1))
+    rows = []
+    for s in success:
+        row = {Fraction(0): 1 - s, Fraction(1): s}
+        rows.append(tuple(row[v] for v in values))
+    return tuple(values), tuple(rows)
+
+
+# ---------------------------------------------------------------------------
+# Exact advantages and coefficient tables
+# ---------------------------------------------------------------------------
+
+
+def compositions(total: int, parts: int):
+    """All tuples of ``parts`` non-negative integers summing to ``total`` (lexicographic)."""
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(total, -1, -1):
+        for rest in compositions(total - first, parts - 1):
+            yield (first,) + rest
+
+
+def _multinomial(counts) -> int:
+    out, running = 1, 0
+    for c in counts:
+        running += c
+        out *= math.comb(running, c)
+    return out
+
+
+def _advantage_parts(values, j: int, counts, group: int) -> tuple[Fraction, Fraction]:
+    """Exact ``(r - mean, variance)`` of value ``v_j`` in the group ``v_j + counts``.
+
+    The shift-scale advantage is ``(r - mean)/sqrt(variance)`` (population
+    variance, arXiv:2502.18548v3, Eq. (2)), and ``0`` when the variance is ``0``.
+    """
+    total = values[j] + sum(c * v for c, v in zip(counts, values))
+    square = values[j] ** 2 + sum(c * v * v for c, v in zip(counts, values))
+    mean = total / group
+    variance = square / group - mean * mean
+    return values[j] - mean, variance
+
+
+def _advantage(ctx, values, j, counts, group):
+    diff, variance = _advantage_parts(values, j, counts, group)
+    if variance == 0:
+        return to_context(ctx, 0)
+    return to_context(ctx, diff) / ctx.sqrt(to_context(ctx, variance))
+
+
+class GroupPreference:
+    """``Phi_j(q) = E[A_1 | r_1 = v_j]`` for fixed values, ``G`` and normalisation.
+
+    ``Phi`` is the building block of the reward preference of
+    arXiv:2502.18548v3, Eq. (6): ``P_G(o | pi) = sum_j rho[o][j] Phi_j(q)``.
+    Instances are cached by :func:`group_preference`; their coefficient tables
+    are built lazily, once per number context and precision.
+
+    >>> from fractions import Fraction as F
+    >>> from mpmath import mp
+    >>> mp.dps = 30
+    >>> phi = group_preference((F(0), F(1)), 2, "shift-scale")
+    >>> phi.phi_values([mp.mpf(3)/4, mp.mpf(1)/4], MP)     # G = 2: (-q, 1 - q)
+    [mpf('-0.25'), mpf('0.75')]
+    """
+
+    def __init__(self, values, group, normalisation):
+        self.values = tuple(Fraction(v) for v in values)
+        self.group = group
+        self.normalisation = normalisation
+        self.m = len(self.values)
+        if self.normalisation == "shift-only":
+            self.kind = "shift-only"
+        elif self.m == 1:
+            self.kind = "constant"
+        elif group is None:
+            self.kind = "infinite"
+        elif self.m == 2:
+            self.kind = "binomial"
+        else:
+            self.kind = "multinomial"
+        self._tables: dict = {}
+
+    # -- tables ---------------------------------------------------------
+    def _binomial_float_table(self):
+        key = ("float-binomial",)
+        if key not in self._tables:
+            G = self.group
+            N = G - 1
+            root = [math.sqrt(i) for i in range(G + 1)]
+            c1 = [root[N - k] / root[k + 1] for k in range(N + 1)]
+            c0 = [-root[k] / root[G - k] for k in range(N + 1)]
+            d1 = [N * (c1[k + 1] - c1[k]) for k in range(N)]
+            d0 = [N * (c0[k + 1] - c0[k]) for k in range(N)]
+            self._tables[key] = (c0, c1, d0, d1)
+        return self._tables[key]
+
+    def _binomial_integers(self, ctx):
+        """Fixed-point integer coefficient bounds (see :class:`_BinomialIntegers`), at least ``prec + 40`` bits.
+
+        A table built at more bits than needed is reused (its bounds stay valid).
+        """
+        bits = (mp.prec if ctx is MP else iv.prec) + 40
+        table = self._tables.get("integers")
+        if table is None or table.bits < bits:
+            # a margin, so that the interval certificate (a few more bits) reuses it
+            table = _BinomialIntegers(self.group, bits + 40)
+            self._tables["integers"] = table
+        return table
+
+    def _multinomial_exact(self):
+        key = ("multinomial-exact",)
+        if key not in self._tables:
+            G, m, values = self.group, self.m, self.values
+            N = G - 1
+            comps = list(compositions(N, m))
+            dcomps = list(compositions(N - 1, m)) if N >= 1 else []
+            self._tables[key] = (comps, dcomps)
+        return self._tables[key]
+
+    def _multinomial_table(self, ctx):
+        key = ("multinomial",) + context_key(ctx)
+        if key in self._tables:
+            return self._tables[key]
+        G, m, values = self.group, self.m, self.values
+        N = G - 1
+        comps, dcomps = self._multinomial_exact()
+        cache: dict = {}
+
+        def adv(j, counts):
+            k = (j, counts)
+            if k not in cache:
+                cache[k] = _advantage(ctx, values, j, counts, G)
+            return cache[k]
+
+        coef = [
+            [ctx.mpf(_multinomial(n)) * adv(j, n) for n in comps] for j in range(m)
+        ]
+        dcoef = []
+        for i in range(1, m):
+            per_j = []
+            for j in range(m):
+                row = []
+                for n in dcomps:
+                    ni = list(n)
+                    ni[i] += 1
+                    n0 = list(n)
+                    n0[0] += 1
+                    row.append(
+                        ctx.mpf(N * _multinomial(n)) * (adv(j, tuple(ni)) - adv(j, tuple(n0)))
+                    )
+                per_j.append(row)
+            dcoef.append(per_j)
+        table = (comps, coef, dcomps, dcoef)
+        self._tables[key] = table
+        return table
+
+    # -- evaluation -------------------------------------------------------
+    def phi_values(self, q, ctx=None) -> list:
+        """``[Phi_0(q), ..., Phi_{m-1}(q)]`` for a full reward distribution ``q``.
+
+        ``q`` has ``m`` entries in ``ctx`` numbers summing to one (the caller
+        supplies ``q_0`` explicitly so that it keeps full relative accuracy
+        near the faces of the simplex).
+        """
+        ctx = MP if ctx is None else ctx
+        kind = self.kind
+        if kind == "constant":
+            return [to_context(ctx, 0)]
+        if kind == "shift-only":
+            scale = to_context(ctx, 1 - Fraction(1, self.group)) if self.group else 1
+            return [scale * d for d in self._centred(q, ctx)]
+        if kind == "infinite":
+            centred = self._centred(q, ctx)
+            variance = sum(qk * d * d for qk, d in zip(q, centred))
+            sigma = ctx.sqrt(variance)
+            return [d / sigma for d in centred]
+        if kind == "binomial":
+            if ctx is FLOAT:
+                c0, c1, _, _ = self._binomial_float_table()
+                return _bernstein_float(self.group - 1, q[0], q[1], (c0, c1))
+            table = self._binomial_integers(ctx)
+            N = self.group - 1
+            return [
+                -_fixed_bernstein(table.a0, table.bits, N, q[0], q[1], ctx),
+                _fixed_bernstein(table.a1, table.bits, N, q[0], q[1], ctx),
+            ]
+        comps, coef, _, _ = self._multinomial_table(ctx)
+        return _power_sums(comps, coef, q, self.group - 1, ctx)
+
+    def phi_jacobian(self, q, ctx=None) -> list:
+        """``J[j][i-1] = dPhi_j/dq_i`` in reduced coordinates (``q_0 = 1 - sum``)."""
+        ctx = MP if ctx is None else ctx
+        kind, m = self.kind, self.m
+        if kind == "constant":
+            return [[]]
+        values = [to_context(ctx, v) for v in self.values]
+        if kind == "shift-only":
+            scale = to_context(ctx, 1 - Fraction(1, self.group)) if self.group else 1
+            return [[-scale * (values[i] - values[0]) for i in range(1, m)] for _ in range(m)]
+        if kind == "infinite":
+            centred = self._centred(q, ctx)
+            variance = sum(qk * d * d for qk, d in zip(q, centred))
+            sigma = ctx.sqrt(variance)
+            # d mu/dq_i = v_i - v_0 ; d var/dq_i = (v_i - mu)^2 - (v_0 - mu)^2
+            dmu = [values[i] - values[0] for i in range(1, m)]
+            dvar = [centred[i] ** 2 - centred[0] ** 2 for i in range(1, m)]
+            out = []
+            for j in range(m):
+                row = []
+                for i in range(m - 1):
+                    row.append(-dmu[i] / sigma - centred[j] * dvar[i] / (2 * sigma * variance))
+                out.append(row)
+            return out
+        if kind == "binomial":
+            N = self.group - 1
+            if ctx is FLOAT:
+                _, _, d0, d1 = self._binomial_float_table()
+                if N == 0:
+                    return [[0.0], [0.0]]
+                r0, r1 = _bernstein_float(N - 1, q[0], q[1], (d0, d1))
+                return [[r0], [r1]]
+            if N == 0:
+                return [[to_context(ctx, 0)], [to_context(ctx, 0)]]
+            table = self._binomial_integers(ctx)
+            return [
+                [-_fixed_bernstein(table.b0, table.bits, N - 1, q[0], q[1], ctx)],
+                [-_fixed_bernstein(table.b1, table.bits, N - 1, q[0], q[1], ctx)],
+            ]
+        _, _, dcomps, dcoef = self._multinomial_table(ctx)
+        N = self.group - 1
+        cols = [_power_sums(dcomps, dcoef[i], q, N - 1, ctx) for i in range(m - 1)]
+        return [[cols[i][j] for i in range(m - 1)] for j in range(m)]
+
+    def _centred(self, q, ctx):
+        """``v_j - mu(q)`` written as ``sum_k q_k (v_j - v_k)`` (no cancellation near faces)."""
+        values = self.values
+        m = self.m
+        out = []
+        for j in range(m):
+            acc = 0
+            for k in range(m):
+                if k != j:
+                    acc = acc + q[k] * to_context(ctx, values[j] - values[k])
+            out.append(acc)
+        return out
+
+
+class _BinomialIntegers:
+    """Integer coefficient bounds of the binomial sums, at the scale ``2**bits``.
+
+    For ``Phi_1 = U`` and ``-Phi_0 = L`` the Horner coefficients are
+    ``C(N,k) c_k`` with ``c_k = sqrt((N-k)/(k+1))`` and ``sqrt(k/(G-k))``; their
+    derivatives (in ``q_1``, ``q_0 = 1 - q_1``) are ``-N C(N-1,k) |c_{k+1} - c_k|``.
+    Every table has one sign, so it is stored as magnitudes.  Each entry is a
+    pair of integers ``lo <= 2**bits * a_k <= hi``, computed exactly with
+    ``math.isqrt`` (so the bounds are rigorous and no floating point is used).
+    """
+
+    def __init__(self, group, bits):
+        self.bits = bits
+        G = group
+        N = G - 1
+        binom = [1] * (N + 1)
+        for k in range(1, N + 1):
+            binom[k] = binom[k - 1] * (N - k + 1) // k
+        binom_d = [1] * max(N, 1)
+        for k in range(1, N):
+            binom_d[k] = binom_d[k - 1] * (N - k) // k
+        two = 2 * bits
+
+        def root(num, den):
+            # floor and ceil of 2**bits sqrt(num/den)
+            q, r = divmod(num << two, den)
+            lo = math.isqrt(q)
+            hi = lo if (r == 0 and lo * lo == q) else lo + 1
+            return lo, hi
+
+        s1 = [root(N - k, k + 1) for k in range(N + 1)]
+        s0 = [root(k, G - k) for k in range(N + 1)]
+        self.a1 = ([b * x[0] for b, x in zip(binom, s1)], [b * x[1] for b, x in zip(binom, s1)])
+        self.a0 = ([b * x[0] for b, x in zip(binom, s0)], [b * x[1] for b, x in zip(binom, s0)])
+        # c1 decreases and c0 increases in k: both derivative tables are negative
+        self.b1 = (
+            [max(0, N * binom_d[k] * (s1[k][0] - s1[k + 1][1])) for k in range(N)],
+            [N * binom_d[k] * (s1[k][1] - s1[k + 1][0]) for k in range(N)],
+        )
+        self.b0 = (
+            [max(0, N * binom_d[k] * (s0[k + 1][0] - s0[k][1])) for k in range(N)],
+            [N * binom_d[k] * (s0[k + 1][1] - s0[k][0]) for k in range(N)],
+        )
+
+
+def _fixed_point(raw, P, upper):
+    """``floor`` (or ``ceil``) of ``2**P x`` for a raw mpf ``x``."""
+    man, exp = to_man_exp(raw)
+    e = exp + P
+    if e >= 0:
+        return man << e
+    return -((-man) >> -e) if upper else man >> -e
+
+
+def _fixed_horner(coeffs, bits, n, T, P, reverse, upper):
+    """``sum_k coeffs[k] t^k`` (or ``t^(n-k)`` if ``reverse``) in fixed point at scale ``2**P``.
+
+    ``coeffs`` are non-negative integers at scale ``2**bits`` (``P >= bits``),
+    ``T >= 0`` is ``t`` at scale ``2**P``.  Truncations round down, or up when
+    ``upper``, so the result is a lower (upper) bound when the inputs are.
+    """
+    shift = P - bits
+    if upper:
+        bump = (1 << P) - 1
+        if reverse:
+            s = coeffs[0] << shift
+            for k in range(1, n + 1):
+                s = ((s * T + bump) >> P) + (coeffs[k] << shift)
+        else:
+            s = coeffs[n] << shift
+            for k in range(n - 1, -1, -1):
+                s = ((s * T + bump) >> P) + (coeffs[k] << shift)
+        return s
+    if reverse:
+        s = coeffs[0] << shift
+        for k in range(1, n + 1):
+            s = ((s * T) >> P) + (coeffs[k] << shift)
+    else:
+        s = coeffs[n] << shift
+        for k in range(n - 1, -1, -1):
+            s = ((s * T) >> P) + (coeffs[k] << shift)
+    return s
+
+
+def _fixed_bernstein(bounds, bits, n, q0, q1, ctx):
+    """``sum_k a_k q1^k q0^(n-k)`` for non-negative ``a_k`` given as integer bounds.
+
+    Horner's rule in ``t = q1/q0`` (or ``q0/q1`` when ``q1 > q0``, so ``t <= 1``)
+    in exact integer arithmetic at scale ``2**P``; ``P`` exceeds the table scale
+    by ``log2(n) + 8 + log2(1/t)`` bits so that the at most ``n + 1`` units of
+    truncation stay ``2^-(prec + 30)`` below the sum (which is at least
+    ``a t`` with ``a >= 1/sqrt(G)``).  In ``MP`` the result is rounded to the
+    working precision; in ``IV`` lower and upper sums are formed with the lower
+    and upper coefficients, ``t`` and directed truncation, so the interval is
+    rigorous (all terms are non-negative and increasing in ``t``).
+    """
+    lo, hi = bounds
+    if n == 0:
+        if ctx is IV:
+            return iv.mpf([mp.make_mpf(from_man_exp(lo[0], -bits, iv.prec, "f")),
+                           mp.make_mpf(from_man_exp(hi[0], -bits, iv.prec, "c"))]) + 0 * q1
+        return mp.make_mpf(from_man_exp(lo[0], -bits, mp.prec, "n"))
+    if ctx is IV:
+        reverse = mp.mpf(q1.mid) > mp.mpf(q0.mid)
+        t = q0 / q1 if reverse else q1 / q0
+        base = q1 if reverse else q0
+        t_lo, t_hi = t._mpi_
+        small = mp.make_mpf(t_lo)
+        P = bits + n.bit_length() + 8 + (max(0, -int(mp.floor(mp.log(small, 2)))) if small > 0 else 0)
+        T_lo = max(0, _fixed_point(t_lo, P, False))
+        T_hi = _fixed_point(t_hi, P, True)
+        s_lo = _fixed_horner(lo, bits, n, T_lo, P, reverse, False)
+        s_hi = _fixed_horner(hi, bits, n, T_hi, P, reverse, True)
+        total = iv.mpf([mp.make_mpf(from_man_exp(s_lo, -P, iv.prec, "f")),
+                        mp.make_mpf(from_man_exp(s_hi, -P, iv.prec, "c"))])
+        return total * base**n
+    reverse = q1 > q0
+    t = q0 / q1 if reverse else q1 / q0
+    base = q1 if reverse else q0
+    P = bits + n.bit_length() + 8 + (max(0, -int(mp.floor(mp.log(t, 2)))) if t > 0 else 0)
+    T = _fixed_point(t._mpf_, P, False)
+    s = _fixed_horner(lo, bits, n, T, P, reverse, False)
+    return mp.make_mpf(from_man_exp(s, -P, mp.prec, "n")) * base**n
+
+
+def _bernstein_float(N, q0, q1, coefficient_lists):
+    """Double-precision ``sum_k c[k] C(N,k) q1^k q0^(N-k)`` for each list ``c``.
+
+    Bernstein weights are generated from the mode outwards by the ratio
+    recurrence and truncated below ``1e-18`` of the mode; the sums are divided
+    by the sum of the generated weights (the exact weights sum to one), so no
+    binomial coefficient is formed and nothing overflows.
+    """
+    if N == 0:
+        return [c[0] for c in coefficient_lists]
+    if q1 <= 0.0:
+        return [c[0] for c in coefficient_lists]
+    if q0 <= 0.0:
+        return [c[N] for c in coefficient_lists]
+    mode = int((N + 1) * q1)
+    if mode > N:
+        mode = N
+    ratio = q1 / q0
+    inverse = q0 / q1
+    n_lists = len(coefficient_lists)
+    if n_lists == 2:
+        ca, cb = coefficient_lists
+        sa = ca[mode]
+        sb = cb[mode]
+        total = 1.0
+        w = 1.0
+        k = mode
+        while k < N:
+            w *= (N - k) / (k + 1) * ratio
+            k += 1
+            if w < 1e-18:
+                break
+            total += w
+            sa += w * ca[k]
+            sb += w * cb[k]
+        w = 1.0
+        k = mode
+        while k > 0:
+            w *= k / (N - k + 1) * inverse
+            k -= 1
+            if w < 1e-18:
+                break
+            total += w
+            sa += w * ca[k]
+            sb += w * cb[k]
+        return [sa / total, sb / total]
+    sums = [c[mode] for c in coefficient_lists]
+    total = 1.0
+    for direction in (1, -1):
+        w = 1.0
+        k = mode
+        while 0 < k if direction < 0 else k < N:
+            if direction > 0:
+                w *= (N - k) / (k + 1) * ratio
+                k += 1
+            else:
+                w *= k / (N - k + 1) * inverse
+                k -= 1
+            if w < 1e-18:
+                break
+            total += w
+            for idx, c in enumerate(coefficient_lists):
+                sums[idx] += w * c[k]
+    return [s / total for s in sums]
+
+
+def _power_sums(comps, coef, q, degree, ctx):
+    """``[sum_n coef[j][n] prod_k q_k^{n_k} for j]`` with power tables."""
+    m = len(q)
+    powers = []
+    for k in range(m):
+        row = [to_context(ctx, 1)]
+        for _ in range(degree):
+            row.append(row[-1] * q[k])
+        powers.append(row)
+    out = [to_context(ctx, 0) for _ in coef]
+    nj = len(coef)
+    if m == 3:
+        p0, p1, p2 = powers
+        for idx, (n0, n1, n2) in enumerate(comps):
+            mono = p0[n0] * p1[n1] * p2[n2]
+            for j in range(nj):
+                out[j] += coef[j][idx] * mono
+        return out
+    for idx, n in enumerate(comps):
+        mono = powers[0][n[0]]
+        for k in range(1, m):
+            mono = mono * powers[k][n[k]]
+        for j in range(nj):
+            out[j] += coef[j][idx] * mono
+    return out
+
+
+@lru_cache(maxsize=64)
+def group_preference(values, group, normalisation="shift-scale") -> GroupPreference:
+    """The cached :class:`GroupPreference` for ``(values, G, normalisation)``.
+
+    ``values`` is a tuple of exact rationals, ``group`` an integer ``G >= 2`` or
+    ``None`` for ``G = infinity``.
+    """
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {', '.join(NORMALISATIONS)}")
+    if group is not None and (isinstance(group, bool) or not isinstance(group, int) or group < 2):
+        raise ValueError("group must be an integer >= 2 or None (infinity)")
+    return GroupPreference(tuple(Fraction(v) for v in values), group, normalisation)
+
+
+class PreferenceTable:
+    """``Phi(q)`` and its derivatives for one ``(G, values, normalisation)``, in any number type.
+
+    ``phi(ctx, q, derivatives=False)`` returns ``(phi, dphi)``: ``phi[j] =
+    Phi_j(q)`` (arXiv:2502.18548v3, Eq. (6) via ``P_G(o|pi) = sum_j rho_o(v_j)
+    Phi_j(q)``) and, when asked, ``dphi[j][k]``, a derivative along the simplex
+    normalised so that ``dphi[j][k] - dphi[j][0] = dPhi_j/dq_k`` with
+    ``q_0 = 1 - q_1 - ... - q_{m-1}`` (the column ``k = 0`` is zero).  Only these
+    differences are meaningful: ``Phi`` is defined on the simplex.  ``q`` is the
+    full law (``m`` entries) in the number type ``ctx``.
+
+    >>> from fractions import Fraction as F
+    >>> from mpmath import mp
+    >>> mp.dps = 20
+    >>> t = PreferenceTable(3, (F(0), F(1)), SHIFT_SCALE)
+    >>> phi, dphi = t.phi(MP, [MP.num(F(1, 2)), MP.num(F(1, 2))], True)
+    >>> print(mp.nstr(phi[1], 18))            # U(1/2) at G = 3: (1/4)sqrt(2) + (1/2)sqrt(1/2)
+    0.707106781186547524
+    >>> print(mp.nstr(dphi[1][1] - dphi[1][0], 18))   # U'(1/2) = -sqrt(2)
+    -1.41421356237309505
+    """
+
+    def __init__(self, group, values, normalisation=SHIFT_SCALE):
+        self.group = group
+        self.values = tuple(Fraction(v) for v in values)
+        self.normalisation = normalisation
+        self._model = group_preference(self.values, group, normalisation)
+
+    def phi(self, ctx, q, derivatives=False):
+        model = self._model
+        values = model.phi_values(q, ctx)
+        if not derivatives:
+            return values, None
+        zero = ctx.num(0)
+        reduced = model.phi_jacobian(q, ctx)
+        dphi = [[zero] + list(reduced[j]) for j in range(model.m)]
+        return values, dphi
+
+
+# ---------------------------------------------------------------------------
+# Public mp-level helpers
+# ---------------------------------------------------------------------------
+
+
+def _mp_vector(xs):
+    return [x if isinstance(x, mp.mpf) else (to_context(MP, x) if isinstance(x, (Fraction, int)) else mp.mpf(x)) for x in xs]
+
+
+def value_preference(values, q, group, normalisation="shift-scale") -> tuple:
+    """``Phi_j(q) = E[A_1 | r_1 = v_j]``: the preference of each reward value.
+
+    The other ``G - 1`` rewards are i.i.d. from ``q``; ``group=None`` is the
+    limit ``G -> infinity`` (arXiv:2502.18548v3, Eq. (13)).  The preference of
+    an output is ``P_G(o | pi) = sum_j rho[o][j] Phi_j(q)``
+    (arXiv:2502.18548v3, Eq. (6)).  Evaluated at the current ``mp.prec``.
+
+    >>> from fractions import Fraction as F
+    >>> from mpmath import mp
+    >>> mp.dps = 25
+    >>> U = value_preference((F(0), F(1)), (F(1, 2), F(1, 2)), 3)[1]
+    >>> print(mp.nstr(U, 20))                      # (1/4)sqrt(2) + (1/2)sqrt(1/2) + 0
+    0.7071067811865475244
+    >>> print([mp.nstr(x, 20) for x in value_preference((F(0), F(1)), (F(3, 4), F(1, 4)), None)])
+    ['-0.57735026918962576451', '1.7320508075688772935']
+    """
+    model = group_preference(tuple(Fraction(v) for v in values), group, normalisation)
+    return tuple(model.phi_values(_mp_vector(q), MP))
+
+
+def value_preference_jacobian(values, q, group, normalisation="shift-scale") -> tuple:
+    """``dPhi_j/dq_i`` in reduced coordinates ``q_1..q_{m-1}`` (``q_0 = 1 - sum``).
+
+    >>> from fractions import Fraction as F
+    >>> from mpmath import mp
+    >>> mp.dps = 20
+    >>> value_preference_jacobian((F(0), F(1)), (F(1, 2), F(1, 2)), 2)   # G = 2: d(-q)/dq, d(1-q)/dq
+    ((mpf('-1.0'),), (mpf('-1.0'),))
+    """
+    model = group_preference(tuple(Fraction(v) for v in values), group, normalisation)
+    return tuple(tuple(row) for row in model.phi_jacobian(_mp_vector(q), MP))
+
+
+def reward_distribution(rho, pi, ctx=None) -> list:
+    """``q_j = sum_o pi(o) rho[o][j]``: the reward distribution of one draw from ``pi``."""
+    ctx = MP if ctx is None else ctx
+    m = len(rho[0])
+    out = []
+    for j in range(m):
+        acc = to_context(ctx, 0)
+        for o, row in enumerate(rho):
+            if row[j]:
+                acc += pi[o] * (to_context(ctx, row[j]) if isinstance(row[j], (Fraction, int)) else row[j])
+        out.append(acc)
+    return out
+
+
+def reward_preference(values, rho, pi, group, normalisation="shift-scale") -> tuple:
+    """``P_G(o | pi) = E[A_1 | o_1 = o]`` for every output (arXiv:2502.18548v3, Eq. (6)).
+
+    ``rho[o][j]`` is the probability that output ``o`` has reward ``values[j]``;
+    ``pi`` is the policy the other ``G - 1`` members are drawn from.  The
+    expectation under ``pi`` of the result is zero (exchangeability).
+
+    >>> from fractions import Fraction as F
+    >>> from mpmath import mp
+    >>> mp.dps = 20
+    >>> values, rho = deterministic_rewards([1, 0])
+    >>> reward_preference(values, rho, (F(1, 4), F(3, 4)), 2)    # G = 2: P(a > b) terms
+    (mpf('0.75'), mpf('-0.25'))
+    """
+    pi = _mp_vector(pi)
+    q = reward_distribution(rho, pi, MP)
+    phi = value_preference(values, q, group, normalisation)
+    return tuple(
+        sum((to_context(MP, r) * p for r, p in zip(row, phi) if r), mp.mpf(0)) for row in rho
+    )
+
+
+def objective_gradient(values, rho, ref, pi, beta, group, penalty="k3", normalisation="shift-scale") -> tuple:
+    """The field ``g_o``: derivative of the GRPO objective in ``pi(o)`` at ``pi_old = pi``.
+
+    * ``"k3"`` (GRPO as published): ``g_o = P_G(o|pi) - beta (1 - pi_ref(o)/pi(o))``
+      (arXiv:2502.18548v3, Eqs. (8), (10)); stationary interior points satisfy
+      Eq. (11).
+    * ``"k3-is"`` (importance-weighted, i.e. ``KL(pi || pi_ref)``,
+      arXiv:2502.18548v3, Section 3 and Eq. (9)):
+      ``g_o = P_G(o|pi) - beta (log(pi(o)/pi_ref(o)) + 1)``.
+
+    A policy with full support is stationary when ``g_o`` is constant in ``o``.
+
+    >>> from fractions import Fraction as F
+    >>> from mpmath import mp
+    >>> mp.dps = 20
+    >>> values, rho = deterministic_rewards([1, 0])
+    >>> g = objective_gradient(values, rho, (F(1, 2), F(1, 2)), (F(1, 2), F(1, 2)), F(1), 2)
+    >>> g
+    (mpf('0.5'), mpf('-0.5'))
+    """
+    if penalty not in PENALTIES:
+        raise ValueError(f"penalty must be one of {', '.join(PENALTIES)}")
+    pi = _mp_vector(pi)
+    preference = reward_preference(values, rho, pi, group, normalisation)
+    beta = to_context(MP, beta)
+    out = []
+    for o, (p, r) in enumerate(zip(pi, ref)):
+        r = to_context(MP, r)
+        if penalty == "k3":
+            out.append(preference[o] - beta * (1 - r / p))
+        else:
+            out.append(preference[o] - beta * (mp.log(p / r) + 1))
+    return tuple(out)

@@ -1,0 +1,1444 @@
+r"""Every stationary policy of one GRPO problem, with certificates and stability.
+
+A :class:`Problem` is one question: ``K`` outputs with a reference policy
+``pi_ref``, a reward distribution per output on a finite set of values, the
+group size ``G`` (``None`` for ``G -> infinity``), ``beta``, the penalty and the
+advantage normalisation.  :func:`stationary_policies` returns every stationary
+policy as a :class:`StationaryPolicy`.
+
+The field and the stationarity condition
+----------------------------------------
+The field is the derivative of the GRPO objective in ``pi(o)`` at
+``pi_old = pi``:
+
+* ``"k3"`` (GRPO as published; its gradient at ``pi_old = pi`` is that of
+  ``KL(pi_ref || pi)``, arXiv:2502.18548v3, Eq. (10)):
+  ``g_o = P_G(o|pi) - beta (1 - pi_ref(o)/pi(o))``.  Interior stationary
+  points satisfy arXiv:2502.18548v3, Eq. (11):
+  ``pi(o) = pi_ref(o) / (1 - P_G(o|pi)/beta)`` (``E_pi P_G = 0``), which needs
+  ``1 - P_G(o|pi)/beta > 0``.
+* ``"k3-is"`` (importance-weighted k3, whose expectation is
+  ``KL(pi || pi_ref)``, arXiv:2502.18548v3, Section 3):
+  ``g_o = P_G(o|pi) - beta (log(pi(o)/pi_ref(o)) + 1)``; stationary points are
+  ``pi(o) ∝ pi_ref(o) exp(P_G(o|pi)/beta)``.
+
+A policy with full support is stationary when ``g_o`` is constant in ``o``.
+
+Reduction
+---------
+``P_G(o|pi) = sum_j rho[o][j] Phi_j(q)`` depends on ``pi`` only through ``q``,
+the distribution of one draw's reward (:mod:`derive.numerics`).  For a given
+``q`` the conditions above give ``pi(q)`` explicitly, and the unknown ``q`` is
+fixed by consistency ``q_j = sum_o pi(q)(o) rho[o][j]`` on every value but the
+lowest.  For k3 the normalisation ``sum pi = 1`` then follows, because
+``(sum pi - 1)(1 - Phi_0/beta) = 0`` and ``Phi_0 <= 0 < beta``.  The system has
+``m - 1`` unknowns for ``m`` reward values (one for 0/1 or Bernoulli rewards,
+whatever ``K``); when ``K < m`` the ``K - 1`` coordinates of ``pi`` are used
+instead (``pi(o)(1 - P_G(o|pi)/beta) = pi_ref(o)`` for k3, equal
+``log(pi/pi_ref) - P_G/beta`` for k3-is).  Reward values that no output can
+produce are dropped first.
+
+Finding every root
+------------------
+* One unknown.  The admissible interval (the range of ``q`` for mixtures of
+  the outputs, or ``pi(a) in (0, 1)``) is parametrised by ``u in (0, 1)``,
+  carrying ``u`` and ``1 - u`` separately so that both ends keep full relative
+  accuracy, and scanned in double precision on a grid that is uniform in
+  ``u`` in the middle and uniform in ``log(u/(1-u))`` out to ``1e-20`` from
+  each end.  Points where the map is undefined (k3 with some
+  ``1 - P/beta <= 0``) break the grid.  Every sign change brackets a root; every
+  interior local minimum of ``|F|`` without a sign change is examined as a
+  possible tangency (two close roots, or a double root).  Brackets are
+  narrowed in floats, then polished by Newton's method in mpmath at
+  ``digits + 12`` (more when a coordinate of the policy is tiny).
+* Two or more unknowns (e.g. three outputs with three reward levels).  The
+  unknowns are written as logits (of ``pi`` or of ``q``), the residual is
+  evaluated in double precision on a product grid, and damped Newton starts
+  from every grid local minimum of ``max |F|``, from the best grid points and
+  from ``pi_ref``; roots are deduplicated and polished in mpmath.  This is a
+  robust search, not a proof that no root was missed; each root found is
+  certified separately.
+
+Certificates (:mod:`derive.certify`): an interval Newton (one unknown) or
+Krawczyk (several) test in ``mpmath.iv`` proves that a tiny box holds exactly
+one root of the reduced system; the policy's enclosure is the policy map
+evaluated on that box in interval arithmetic.  Stability: eigenvalues of the
+Jacobian of the expected-gradient iteration on the logits
+(:mod:`derive.dynamics`).
+
+Boundary points
+---------------
+With ``beta > 0`` the k3 penalty, and the k3-is penalty at finite ``G``, push
+every face of the simplex inward with unbounded force (``pi_ref/pi`` and
+``-log pi`` blow up, while ``P_G`` stays bounded), so no policy with a zero
+coordinate is stationary.  Boundary stationary points exist in exactly two
+cases, both handled in closed form:
+
+1. ``G = infinity``, shift-scale normalisation, k3-is.  On the face ``T_v`` of
+   all outputs whose reward is deterministic and equal to ``v`` the reward
+   spread is ``sigma = 0``, so the advantage vanishes and the KL penalty alone
+   puts ``pi ∝ pi_ref`` on ``T_v``.  For an output ``o`` outside ``T_v`` with
+   small mass ``e``, ``sigma ~ sqrt(e)`` and the reward term
+   ``(r(o) - v)/sigma`` (``r(o)`` the mean reward) dominates the log penalty:
+   it pushes ``o`` out (towards the face) when ``r(o) < v`` and in when
+   ``r(o) > v``; when ``r(o) = v`` (a noisy output with mean ``v``) the log
+   penalty pushes it in.  The face point is reported as ``"boundary-max"`` when
+   every outside output has ``r(o) < v`` (an attractor: it is where the iteration
+   goes, reached in finite time because the push grows like ``1/sqrt(e)``), and
+   as ``"boundary-saddle"`` when some outside outputs are pushed out and some
+   in (it attracts the face spanned by ``T_v`` and the lower outputs).  When
+   every outside output is pushed in, the face is repelling in every outside
+   direction at unbounded speed, exactly like the faces excluded above, so it
+   is not reported (there is no ``"boundary-min"`` in this case).  For binary
+   questions this gives the boundary maximum ``x = 1`` and no point at ``x = 0``
+   (arXiv:2502.18548v3, Appendix B.2).  With several outside outputs the
+   one-sided limits of the field depend on the path; the classification above
+   uses one output at a time.
+2. ``beta = 0`` (no reference regularisation; degenerate).  ``g_o = P_G(o|pi)``
+   is bounded, and the stationary set consists of faces of outputs with the
+   same preference function: outputs with identical reward distributions (for
+   shift-scale at finite ``G``), or with equal mean reward (``G = infinity`` or
+   shift-only, where ``P_G`` depends on an output only through its mean).  On
+   such a class ``C`` every policy is stationary -- ties within a class form a
+   continuum -- and the point reported is ``pi ∝ pi_ref`` on ``C``, the limit
+   ``beta -> 0+`` within the class.  It is classified by the sign of
+   ``P_G(o|pi) - P_G(C)`` (with ``P_G(C) = 0``) for the outputs outside ``C``:
+   all negative ``"boundary-max"``, all positive ``"boundary-min"``, mixed
+   ``"boundary-saddle"``, a zero ``"degenerate"``.  A class of all outputs is
+   reported as ``kind="interior"``, ``"degenerate"``.  Accidental interior
+   coincidences ``P_G(o|pi) = P_G(o'|pi)`` between outputs with different
+   reward distributions are not searched for at ``beta = 0``.
+
+For these points the enclosure is the exact point (``pi_ref`` restricted and
+renormalised, computed in interval arithmetic).  Case 1 is certified: the
+face point is the unique maximiser of the strictly concave restricted
+objective and its classification compares exact rationals.  Case 2 is
+certified only for a single-output class with a definite sign pattern (a
+vertex; the signs are decided in interval arithmetic); a larger class is a
+continuum, so uniqueness fails and ``certified=False``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+from mpmath import iv, mp
+
+from derive import certify as _certify
+from derive.numerics import (
+    FLOAT,
+    IV,
+    MP,
+    NORMALISATIONS,
+    PENALTIES,
+    bernoulli_rewards,
+    deterministic_rewards,
+    group_preference,
+    iv_precision,
+)
+
+__all__ = ["Problem", "StationaryPolicy", "stationary_policies", "stationarity_residual"]
+
+
+# ---------------------------------------------------------------------------
+# Problem and result records
+# ---------------------------------------------------------------------------
+
+
+def _exact(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
+        raise ValueError(f"{what} must be exact rationals (int or fractions.Fraction), got {value!r}")
+    return Fraction(value)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One question for GRPO (arXiv:2502.18548v3, Eq. (1)).
+
+    ``ref``: the reference policy (positive, sums to 1); ``values``: the
+    reward values, sorted and distinct; ``rho[o][j]``: the probability that
+    output ``o`` receives ``values[j]``; ``beta >= 0``; ``group``: ``G >= 2`` or
+    ``None`` for ``G -> infinity``; ``penalty``: ``"k3"`` or ``"k3-is"``;
+    ``normalisation``: ``"shift-scale"`` or ``"shift-only"``.  All numbers are
+    exact rationals.
+
+    >>> from fractions import Fraction as F
+    >>> Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 2).rho
+    ((Fraction(0, 1), Fraction(1, 1)), (Fraction(1, 1), Fraction(0, 1)))
+    >>> Problem((F(1, 2), F(1, 3)), (0, 1), ((1, 0), (0, 1)), 1, 2)
+    Traceback (most recent call last):
+      ...
+    ValueError: ref must be positive and sum to 1
+    """
+
+    ref: tuple
+    values: tuple
+    rho: tuple
+    beta: Fraction
+    group: int | None
+    penalty: str = "k3"
+    normalisation: str = "shift-scale"
+
+    def __post_init__(self):
+        ref = tuple(_exact(r, "ref") for r in self.ref)
+        values = tuple(_exact(v, "values") for v in self.values)
+        rho = tuple(tuple(_exact(w, "rho") for w in row) for row in self.rho)
+        beta = _exact(self.beta, "beta")
+        object.__setattr__(self, "ref", ref)
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "rho", rho)
+        object.__setattr__(self, "beta", beta)
+        if len(ref) < 2:
+            raise ValueError("ref needs at least two outputs")
+        if any(r <= 0 for r in ref) or sum(ref) != 1:
+            raise ValueError("ref must be positive and sum to 1")
+        if not values or any(a >= b for a, b in zip(values, values[1:])):
+            raise ValueError("values must be sorted and distinct")
+        if len(rho) != len(ref) or any(len(row) != len(values) for row in rho):
+            raise ValueError("rho needs one row per output and one entry per value")
+        if any(w < 0 for row in rho for w in row) or any(sum(row) != 1 for row in rho):
+            raise ValueError("each row of rho must be non-negative and sum to 1")
+        if beta < 0:
+            raise ValueError("beta must be >= 0")
+        g = self.group
+        if g is not None and (isinstance(g, bool) or not isinstance(g, int) or g < 2):
+            raise ValueError("group must be an integer >= 2 or None (infinity)")
+        if self.penalty not in PENALTIES:
+            raise ValueError(f"penalty must be one of {', '.join(PENALTIES)}")
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {', '.join(NORMALISATIONS)}")
+
+    @classmethod
+    def deterministic(cls, ref, rewards, beta, group, penalty="k3", normalisation="shift-scale"):
+        """Output ``o`` always receives the reward ``rewards[o]``."""
+        rewards = tuple(_exact(r, "rewards") for r in rewards)
+        if len(rewards) != len(tuple(ref)):
+            raise ValueError("rewards needs one value per output")
+        values, rho = deterministic_rewards(rewards)
+        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation)
+
+    @classmethod
+    def bernoulli(cls, ref, success, beta, group, penalty="k3", normalisation="shift-scale"):
+        """Output ``o`` receives reward 1 with probability ``success[o]``, else 0."""
+        success = tuple(_exact(s, "success") for s in success)
+        if len(success) != len(tuple(ref)):
+            raise ValueError("success needs one probability per output")
+        values, rho = bernoulli_rewards(success)
+        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation)
+
+    @property
+    def K(self) -> int:
+        """Number of outputs."""
+        return len(self.ref)
+
+    @property
+    def mean_rewards(self) -> tuple:
+        """Exact mean reward ``r(o)`` of every output."""
+        return tuple(sum(w * v for w, v in zip(row, self.values)) for row in self.rho)
+
+
+@dataclass(frozen=True)
+class StationaryPolicy:
+    """One stationary policy.
+
+    ``policy``: ``pi`` in the order of ``ref`` (mpf); ``kind``: ``"interior"``
+    or ``"boundary"``; ``classification``: ``"local-max"``, ``"local-min"``,
+    ``"saddle"``, ``"degenerate"``, ``"boundary-max"``, ``"boundary-min"`` or
+    ``"boundary-saddle"``; ``residual``: ``max_o |g_o - E_pi g|`` (over the
+    support for boundary points); ``enclosure``: one ``(lo, hi)`` pair per
+    coordinate; ``certified``: the enclosure provably holds exactly one
+    solution; ``stable``: attracting for the GRPO iteration;
+    ``eigenvalues``: of the logit Jacobian (interior points); ``note``.
+    """
+
+    policy: tuple
+    kind: str
+    classification: str
+    residual: object
+    enclosure: tuple
+    certified: bool
+    stable: bool
+    eigenvalues: tuple = ()
+    note: str = ""
+
+
+# ---------------------------------------------------------------------------
+# The reduced system
+# ---------------------------------------------------------------------------
+
+
+def _solve_linear(A, b):
+    """Solve ``A x = b`` (small dense system) by Gaussian elimination with pivoting."""
+    n = len(b)
+    M = [list(A[i]) + [b[i]] for i in range(n)]
+    for c in range(n):
+        piv = max(range(c, n), key=lambda r: abs(M[r][c]))
+        if M[piv][c] == 0:
+            return None
+        M[c], M[piv] = M[piv], M[c]
+        for r in range(c + 1, n):
+            f = M[r][c] / M[c][c]
+            if f:
+                for k in range(c, n + 1):
+                    M[r][k] -= f * M[c][k]
+    x = [0] * n
+    for r in range(n - 1, -1, -1):
+        acc = M[r][n]
+        for k in range(r + 1, n):
+            acc -= M[r][k] * x[k]
+        x[r] = acc / M[r][r]
+    return x
+
+
+class _System:
+    """The stationarity system of one problem, evaluable in FLOAT, MP and IV."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        used = [j for j in range(len(problem.values)) if any(row[j] for row in problem.rho)]
+        self.values = tuple(problem.values[j] for j in used)
+        self.rho = tuple(tuple(row[j] for j in used) for row in problem.rho)
+        self.K = problem.K
+        self.m = len(self.values)
+        self.kl = problem.penalty == "k3-is"
+        self.model = group_preference(self.values, problem.group, problem.normalisation)
+        if self.m == 1 or len(set(self.rho)) == 1:
+            self.space, self.dim = "none", 0
+        elif self.m - 1 < self.K - 1 or (self.m == 2):
+            self.space, self.dim = "q", self.m - 1
+        else:
+            self.space, self.dim = "pi", self.K - 1
+        if self.space == "q" and self.dim == 1:
+            s = [row[1] for row in self.rho]
+            self.s_min, self.s_max = min(s), max(s)
+        self._consts: dict = {}
+
+    # -- constants in a number type ---------------------------------------
+    def consts(self, ctx):
+        key = ctx.key()
+        c = self._consts.get(key)
+        if c is None:
+            num = ctx.num
+            c = {
+                "ref": [num(r) for r in self.problem.ref],
+                "rho": [[num(w) for w in row] for row in self.rho],
+                "beta": num(self.problem.beta),
+                "zero": num(0),
+            }
+            if self.space == "q" and self.dim == 1:
+                c["delta"] = num(self.s_max - self.s_min)
+                c["smin"] = num(self.s_min)
+                c["one_minus_smax"] = num(1 - self.s_max)
+                # q_1 - s_o = (s_min - s_o) + delta u  or  (s_max - s_o) - delta v
+                c["near"] = [
+                    (True, num(self.s_min - row[1])) if row[1] - self.s_min <= self.s_max - row[1]
+                    else (False, num(self.s_max - row[1]))
+                    for row in self.rho
+                ]
+            self._consts[key] = c
+        return c
+
+    # -- preferences -----------------------------------------------------
+    def preferences(self, q, ctx, derivatives=False):
+        """``P_o = sum_j rho[o][j] Phi_j(q)`` and (reduced) ``dP_o/dq_i``."""
+        c = self.consts(ctx)
+        rho = c["rho"]
+        phi = self.model.phi_values(q, ctx)
+        P = []
+        for row in rho:
+            acc = c["zero"]
+            for w, f in zip(row, phi):
+                acc = acc + w * f
+            P.append(acc)
+        if not derivatives:
+            return P, None
+        dphi = self.model.phi_jacobian(q, ctx)
+        dP = []
+        for row in rho:
+            out = []
+            for i in range(self.m - 1):
+                acc = c["zero"]
+                for j, w in enumerate(row):
+                    acc = acc + w * dphi[j][i]
+                out.append(acc)
+            dP.append(out)
+        return P, dP
+
+    def _shift(self, P, ctx):
+        if ctx is IV:
+            return IV.num(max(mp.mpf(p.mid) for p in P))
+        return max(P)
+
+    # -- the policy as a function of q -----------------------------------
+    def policy_of_q(self, q, ctx, derivatives=False):
+        """``pi(q)`` (and ``dpi_o/dq_i``), or ``None`` where k3's map is undefined."""
+        c = self.consts(ctx)
+        ref, beta = c["ref"], c["beta"]
+        P, dP = self.preferences(q, ctx, derivatives)
+        n = self.m - 1
+        if self.kl:
+            top = self._shift(P, ctx)
+            w = [r * ctx.exp((p - top) / beta) for r, p in zip(ref, P)]
+            Z = c["zero"]
+            for x in w:
+                Z = Z + x
+            pi = [x / Z for x in w]
+            if not derivatives:
+                return pi, None
+            mean = []
+            for i in range(n):
+                acc = c["zero"]
+                for o in range(self.K):
+                    acc = acc + pi[o] * dP[o][i]
+                mean.append(acc)
+            dpi = [[pi[o] * (dP[o][i] - mean[i]) / beta for i in range(n)] for o in range(self.K)]
+            return pi, dpi
+        D = [1 - p / beta for p in P]
+        if ctx is not IV and any(d <= 0 for d in D):
+            return None, None
+        pi = [r / d for r, d in zip(ref, D)]
+        if not derivatives:
+            return pi, None
+        dpi = [[r / (d * d) * dP[o][i] / beta for i in range(n)] for o, (r, d) in enumerate(zip(ref, D))]
+        return pi, dpi
+
+    # -- residual in the reduced coordinates ------------------------------
+    def residual_q(self, q, ctx, derivatives=False, diffs=None, policy_derivative=False):
+        """``F_j(q)`` for ``j = 1..m-1`` (and ``dF_j/dq_i``) plus ``pi(q)``.
+
+        k3: ``F_j = q_j - sum_o pi_o rho[o][j]``; k3-is:
+        ``F_j = sum_o pi_o (q_j - rho[o][j])`` (equal, as ``sum pi = 1``, and free of
+        cancellation near the ends).  ``diffs[o] = q_1 - rho[o][1]`` may be given
+        accurately for one unknown.
+        """
+        c = self.consts(ctx)
+        rho = c["rho"]
+        pi, dpi = self.policy_of_q(q, ctx, derivatives)
+        if pi is None:
+            return None
+        n, K = self.m - 1, self.K
+        F = []
+        for j in range(1, self.m):
+            if self.kl:
+                acc = c["zero"]
+                for o in range(K):
+                    d = diffs[o] if (diffs is not None and j == 1) else q[j] - rho[o][j]
+                    acc = acc + pi[o] * d
+            else:
+                acc = q[j]
+                for o in range(K):
+                    if self.rho[o][j]:
+                        acc = acc - pi[o] * rho[o][j]
+            F.append(acc)
+        if not derivatives:
+            return F, None, pi
+        J = []
+        for j in range(1, self.m):
+            row = []
+            for i in range(n):
+                if self.kl:
+                    acc = ctx.num(1) if i == j - 1 else c["zero"]
+                    for o in range(K):
+                        d = diffs[o] if (diffs is not None and j == 1) else q[j] - rho[o][j]
+                        acc = acc + dpi[o][i] * d
+                else:
+                    acc = ctx.num(1) if i == j - 1 else c["zero"]
+                    for o in range(K):
+                        if self.rho[o][j]:
+                            acc = acc - rho[o][j] * dpi[o][i]
+                row.append(acc)
+            J.append(row)
+        if policy_derivative:
+            return F, J, pi, dpi
+        return F, J, pi
+
+    def residual_pi(self, pi, ctx, derivatives=False, policy_derivative=False):
+        """``F_o(pi)`` for ``o = 1..K-1`` (and ``dF_o/dpi_k``, ``pi_0 = 1 - sum``) plus ``pi``.
+
+        k3: ``F_o = pi_o (1 - P_o/beta) - pi_ref(o)``; k3-is:
+        ``F_o = log(pi_o/pi_ref(o)) - P_o/beta - (log(pi_0/pi_ref(0)) - P_0/beta)``.
+        """
+        c = self.consts(ctx)
+        ref, rho, beta = c["ref"], c["rho"], c["beta"]
+        if ctx is not IV and any(p <= 0 for p in pi):
+            return None
+        K, m = self.K, self.m
+        q = []
+        for j in range(m):
+            acc = c["zero"]
+            for o in range(K):
+                if self.rho[o][j]:
+                    acc = acc + pi[o] * rho[o][j]
+            q.append(acc)
+        if ctx is not IV and any(x <= 0 for x in q):
+            return None
+        P, dP = self.preferences(q, ctx, derivatives)
+        if self.kl:
+            base = ctx.log(pi[0] / ref[0]) - P[0] / beta
+            F = [ctx.log(pi[o] / ref[o]) - P[o] / beta - base for o in range(1, K)]
+        else:
+            F = [pi[o] * (1 - P[o] / beta) - ref[o] for o in range(1, K)]
+        if not derivatives:
+            return F, None, pi
+        # dP_o/dpi_k (k >= 1, pi_0 = 1 - sum): sum_i dP[o][i] (rho[k][i] - rho[0][i])
+        dPk = [
+            [sum((dP[o][i - 1] * (rho[k][i] - rho[0][i]) for i in range(1, m)), c["zero"]) for k in range(1, K)]
+            for o in range(K)
+        ]
+        J = []
+        for o in range(1, K):
+            row = []
+            for k in range(1, K):
+                if self.kl:
+                    val = 1 / pi[0] - (dPk[o][k - 1] - dPk[0][k - 1]) / beta
+                    if k == o:
+                        val = val + 1 / pi[o]
+                else:
+                    val = -pi[o] / beta * dPk[o][k - 1]
+                    if k == o:
+                        val = val + (1 - P[o] / beta)
+                row.append(val)
+            J.append(row)
+        if policy_derivative:
+            one, zero = ctx.num(1), c["zero"]
+            dpi = [[-one] * (K - 1)] + [[one if k == o else zero for k in range(1, K)] for o in range(1, K)]
+            return F, J, pi, dpi
+        return F, J, pi
+
+    # -- one unknown: u in (0, 1), with v = 1 - u carried separately ------
+    def point_1d(self, u, v, ctx):
+        """Full coordinates (``q`` or ``pi``) and accurate ``q_1 - rho[o][1]``."""
+        if self.space == "pi":
+            return [v, u], None
+        c = self.consts(ctx)
+        delta = c["delta"]
+        q1 = c["smin"] + delta * u
+        q0 = c["one_minus_smax"] + delta * v
+        diffs = [d + delta * u if low else d - delta * v for low, d in c["near"]]
+        return [q0, q1], diffs
+
+    def residual_1d(self, u, v, ctx, derivatives=False, policy_derivative=False):
+        """``(F, dF/du, pi)`` for one unknown, or ``None`` where undefined.
+
+        With ``policy_derivative=True`` (and ``derivatives=True``) a fourth
+        entry ``dpi/du`` is appended (for centred interval forms).
+        """
+        coords, diffs = self.point_1d(u, v, ctx)
+        want = derivatives and policy_derivative
+        if self.space == "pi":
+            out = self.residual_pi(coords, ctx, derivatives, want)
+            if out is None:
+                return None
+            if want:
+                F, J, pi, dpi = out
+                return F[0], J[0][0], pi, [row[0] for row in dpi]
+            F, J, pi = out
+            return F[0], (J[0][0] if derivatives else None), pi
+        out = self.residual_q(coords, ctx, derivatives, diffs, want)
+        if out is None:
+            return None
+        delta = self.consts(ctx)["delta"]
+        if want:
+            F, J, pi, dpi = out
+            return F[0], J[0][0] * delta, pi, [row[0] * delta for row in dpi]
+        F, J, pi = out
+        return F[0], (J[0][0] * delta if derivatives else None), pi
+
+    # -- several unknowns: logits x of pi (or of q) -------------------------
+    def coords_of_logits(self, x, ctx):
+        """``softmax(0, x)``: the full coordinates of the chosen space."""
+        if ctx is IV:
+            top = IV.num(max([0.0] + [float(mp.mpf(t.mid)) for t in x]))
+        else:
+            top = max([0] + list(x))
+        w = [ctx.exp(-top)] + [ctx.exp(t - top) for t in x]
+        Z = w[0]
+        for t in w[1:]:
+            Z = Z + t
+        return [t / Z for t in w]
+
+    def residual_nd(self, x, ctx, derivatives=False, policy_derivative=False):
+        """``(F, dF/dx, pi)`` with ``x`` the logits of the chosen space, or ``None``.
+
+        With ``policy_derivative=True`` (and ``derivatives=True``) a fourth
+        entry ``dpi/dx`` is appended (for centred interval forms).
+        """
+        coords = self.coords_of_logits(x, ctx)
+        want = derivatives and policy_derivative
+        if self.space == "pi":
+            out = self.residual_pi(coords, ctx, derivatives, want)
+        else:
+            out = self.residual_q(coords, ctx, derivatives, None, want)
+        if out is None:
+            return None
+        if want:
+            F, J, pi, dpi = out
+        else:
+            F, J, pi = out
+        if not derivatives:
+            return F, None, pi
+        n = len(x)
+        zero = self.consts(ctx)["zero"]
+        # d coords_i / d x_l = c_i (delta_il - c_l), i, l >= 1 (reduced coordinates)
+        S = [[coords[i + 1] * ((1 if i == l else 0) - coords[l + 1]) for l in range(n)] for i in range(n)]
+        Jx = [[sum((J[r][i] * S[i][l] for i in range(n)), zero) for l in range(n)] for r in range(n)]
+        if not want:
+            return F, Jx, pi
+        dpix = [[sum((dpi[o][i] * S[i][l] for i in range(n)), zero) for l in range(n)] for o in range(self.K)]
+        return F, Jx, pi, dpix
+
+    # -- the field g and its residual ------------------------------------
+    def field(self, pi, ctx=MP):
+        """``g_o`` at ``pi_old = pi`` (arXiv:2502.18548v3, Eqs. (10), (11); Section 3)."""
+        c = self.consts(ctx)
+        ref, rho, beta = c["ref"], c["rho"], c["beta"]
+        q = [sum((pi[o] * rho[o][j] for o in range(self.K) if self.rho[o][j]), c["zero"]) for j in range(self.m)]
+        P, _ = self.preferences(q, ctx)
+        if self.kl:
+            return [P[o] - beta * (ctx.log(pi[o] / ref[o]) + 1) for o in range(self.K)]
+        return [P[o] - beta * (1 - ref[o] / pi[o]) for o in range(self.K)]
+
+    def field_jacobian(self, pi, ctx=MP):
+        """``(g, dg_o/dpi_k)`` with ``P_G`` extended off the simplex through ``q_i = sum_k pi_k rho[k][i]``, ``i >= 1``."""
+        c = self.consts(ctx)
+        ref, rho, beta = c["ref"], c["rho"], c["beta"]
+        K, m = self.K, self.m
+        q = [sum((pi[o] * rho[o][j] for o in range(K) if self.rho[o][j]), c["zero"]) for j in range(m)]
+        P, dP = self.preferences(q, ctx, True)
+        g, dg = [], []
+        for o in range(K):
+            if self.kl:
+                g.append(P[o] - beta * (ctx.log(pi[o] / ref[o]) + 1))
+            else:
+                g.append(P[o] - beta * (1 - ref[o] / pi[o]))
+            row = []
+            for k in range(K):
+                acc = c["zero"]
+                for i in range(1, m):
+                    if self.rho[k][i]:
+                        acc = acc + dP[o][i - 1] * rho[k][i]
+                if k == o:
+                    acc = acc - (beta / pi[o] if self.kl else beta * ref[o] / (pi[o] * pi[o]))
+                row.append(acc)
+            dg.append(row)
+        return g, dg
+
+
+@lru_cache(maxsize=256)
+def system_of(problem: Problem) -> _System:
+    """The cached reduced system of a problem (used by :mod:`derive.dynamics`)."""
+    return _System(problem)
+
+
+def stationarity_residual(problem: Problem, policy, support=None):
+    """``max_o |g_o - sum_o' pi(o') g_o'|`` over the support, from ``pi`` directly.
+
+    This is the unsquared stationarity condition (arXiv:2502.18548v3, Eq. (11)
+    for k3, Section 3 for k3-is), evaluated at the current ``mp`` precision.
+    """
+    system = system_of(problem)
+    pi = [mp.mpf(p) for p in policy]
+    g = system.field(pi, MP)
+    idx = range(len(pi)) if support is None else support
+    gbar = mp.fsum(pi[o] * g[o] for o in idx)
+    return max(abs(g[o] - gbar) for o in idx)
+
+
+# ---------------------------------------------------------------------------
+# One unknown: scan, brackets, tangencies, polish
+# ---------------------------------------------------------------------------
+
+_Z_MAX = 46.0  # exp(-46) ~ 1e-20 from either end
+
+
+def _uv_float(z):
+    if z >= 0:
+        e = math.exp(-z)
+        return 1.0 / (1.0 + e), e / (1.0 + e)
+    e = math.exp(z)
+    return e / (1.0 + e), 1.0 / (1.0 + e)
+
+
+def _scan_grid():
+    zs = set()
+    h = 0.35
+    k = 0
+    while k * h <= _Z_MAX:
+        zs.add(round(k * h, 12))
+        zs.add(round(-k * h, 12))
+        k += 1
+    n = 64
+    for i in range(1, n):
+        u = i / n
+        zs.add(math.log(u / (1 - u)))
+    return sorted(zs)
+
+
+_GRID = _scan_grid()
+
+
+def _f1_float(system, z):
+    u, v = _uv_float(z)
+    try:
+        out = system.residual_1d(u, v, FLOAT)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+    if out is None:
+        return None
+    F = out[0]
+    if F != F or abs(F) == math.inf:
+        return None
+    return F
+
+
+def _bracket_float(system, za, fa, zb, fb):
+    """Narrow a sign change of ``F(z)`` in double precision (Illinois / bisection)."""
+    side = 0
+    for _ in range(200):
+        if abs(zb - za) <= 1e-14 * max(1.0, abs(za), abs(zb)):
+            break
+        zm = (za * fb - zb * fa) / (fb - fa) if fb != fa else 0.5 * (za + zb)
+        if not (min(za, zb) < zm < max(za, zb)) or _ % 4 == 3:
+            zm = 0.5 * (za + zb)
+        fm = _f1_float(system, zm)
+        if fm is None:
+            zm = 0.5 * (za + zb)
+            fm = _f1_float(system, zm)
+            if fm is None:
+                break
+        if fm == 0:
+            return zm, zm, 0.0, 0.0
+        if (fm > 0) == (fa > 0):
+            za, fa = zm, fm
+            if side == -1:
+                fb *= 0.5
+            side = -1
+        else:
+            zb, fb = zm, fm
+            if side == 1:
+                fa *= 0.5
+            side = 1
+    return za, zb, fa, fb
+
+
+def _golden_min_abs(system, za, zb):
+    """Minimise ``|F(z)|`` on ``[za, zb]`` in double precision (golden section)."""
+    g = (math.sqrt(5) - 1) / 2
+    a, b = za, zb
+    c = b - g * (b - a)
+    d = a + g * (b - a)
+    fc = _f1_float(system, c)
+    fd = _f1_float(system, d)
+    if fc is None or fd is None:
+        return None
+    for _ in range(80):
+        if abs(fc) < abs(fd):
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = _f1_float(system, c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = _f1_float(system, d)
+        if fc is None or fd is None:
+            return None
+        if abs(b - a) < 1e-13 * max(1.0, abs(a)):
+            break
+    return (c, fc) if abs(fc) < abs(fd) else (d, fd)
+
+
+class _Root1:
+    """A root of the one-unknown system: ``(u, v)`` in mpf and how it was found."""
+
+    def __init__(self, u, v, double=False):
+        self.u, self.v, self.double = u, v, double
+
+
+def _mp_uv_from_z(z):
+    z = mp.mpf(z)
+    if z >= 0:
+        e = mp.exp(-z)
+        return 1 / (1 + e), e / (1 + e)
+    e = mp.exp(z)
+    return e / (1 + e), 1 / (1 + e)
+
+
+def _newton_1d(system, u, v, lo_w, hi_w, flip, tol):
+    """Safeguarded Newton on ``w`` (``u``, or ``v`` when ``flip``) inside ``[lo_w, hi_w]``."""
+    w = v if flip else u
+    previous = None
+    for _ in range(60):
+        uu, vv = (1 - w, w) if flip else (w, 1 - w)
+        out = system.residual_1d(uu, vv, MP, True)
+        if out is None:
+            return None
+        F, dF, _ = out
+        if flip:
+            dF = -dF
+        if F == 0:
+            return uu, vv
+        if dF == 0:
+            return None
+        new = w - F / dF
+        if not lo_w < new < hi_w:
+            new = (w + (lo_w if new <= lo_w else hi_w)) / 2
+        size = abs(new - w)
+        if size <= tol * abs(w) or (previous is not None and size > previous / 4 and previous <= 1000 * tol * abs(w)):
+            w = new
+            uu, vv = (1 - w, w) if flip else (w, 1 - w)
+            return uu, vv
+        previous = size
+        w = new
+    return None
+
+
+def _illinois(f, a, b, fa, fb, tol, maxit=400):
+    """A sign change of ``f`` on ``[a, b]`` refined by the Illinois method (mpmath)."""
+    side = 0
+    for _ in range(maxit):
+        c = (a * fb - b * fa) / (fb - fa)
+        if not (min(a, b) < c < max(a, b)):
+            c = (a + b) / 2
+        fc = f(c)
+        if fc is None:
+            return None
+        if fc == 0:
+            return c
+        if (fc > 0) == (fa > 0):
+            a, fa = c, fc
+            if side == -1:
+                fb /= 2
+            side = -1
+        else:
+            b, fb = c, fc
+            if side == 1:
+                fa /= 2
+            side = 1
+        if abs(b - a) <= tol * max(1, abs(a)):
+            return (a + b) / 2
+    return (a + b) / 2
+
+
+def _bisect_newton_1d(system, za, zb, flip, tol):
+    """Fallback: a sign change of ``F`` on ``[za, zb]`` (``z = logit u``) refined in mpmath."""
+    def f(z):
+        u, v = _mp_uv_from_z(z)
+        out = system.residual_1d(u, v, MP)
+        return None if out is None else out[0]
+
+    a, b = mp.mpf(za), mp.mpf(zb)
+    fa, fb = f(a), f(b)
+    if fa is None or fb is None or (fa > 0) == (fb > 0):
+        return None
+    z = _illinois(f, a, b, fa, fb, mp.mpf(2) ** (-mp.prec + 10))
+    return None if z is None else _mp_uv_from_z(z)
+
+
+def _polish_bracket(system, za, fa, zb, fb, tol_rel):
+    za, zb, fa, fb = _bracket_float(system, za, fa, zb, fb)
+    zf = 0.5 * (za + zb)
+    flip = zf > 0
+    u, v = _mp_uv_from_z(zf)
+    # a safe bracket in w, a little wider than the float one
+    zlo, zhi = min(za, zb), max(za, zb)
+    pad = 1e-9 * max(1.0, abs(zf))
+    ulo, vlo = _mp_uv_from_z(zlo - pad)
+    uhi, vhi = _mp_uv_from_z(zhi + pad)
+    lo_w, hi_w = (vhi, vlo) if flip else (ulo, uhi)
+    root = _newton_1d(system, u, v, lo_w, hi_w, flip, tol_rel)
+    if root is None:
+        root = _bisect_newton_1d(system, zlo - pad, zhi + pad, flip, tol_rel)
+    return root
+
+
+def _polish_point(system, z, zlo, zhi, tol_rel):
+    """Newton from a grid point where ``F`` is exactly zero in floats."""
+    flip = z > 0
+    u, v = _mp_uv_from_z(z)
+    ulo, vlo = _mp_uv_from_z(zlo)
+    uhi, vhi = _mp_uv_from_z(zhi)
+    lo_w, hi_w = (vhi, vlo) if flip else (ulo, uhi)
+    return _newton_1d(system, u, v, lo_w, hi_w, flip, tol_rel)
+
+
+def _tangency(system, z_left, z_mid, z_right, f_left, f_right, tol_rel, digits):
+    """Examine a local minimum of ``|F|`` without sign change: two close roots or a double root.
+
+    ``|F|`` is minimised in floats; a clear sign change gives two brackets.  If
+    the float minimum is ambiguous (tiny or exactly zero), the extremum of
+    ``F`` is located in mpmath from the sign change of ``F'`` and the sign of
+    ``F`` there decides: two roots, a double root (``|F|`` at rounding level),
+    or none.
+    """
+    found = _golden_min_abs(system, z_left, z_right)
+    if found is None:
+        return []
+    zm, fm = found
+    scale = max(abs(f_left), abs(f_right))
+    if fm != 0 and (fm > 0) != (f_left > 0) and abs(fm) > 1e-12 * scale:
+        out = []
+        for a, fa, b, fb in ((z_left, f_left, zm, fm), (zm, fm, z_right, f_right)):
+            r = _polish_bracket(system, a, fa, b, fb, tol_rel)
+            if r is not None:
+                out.append(_Root1(*r))
+        return out
+    if abs(fm) > 1e-8 * scale:
+        return []
+
+    def dF(z):
+        u, v = _mp_uv_from_z(z)
+        out = system.residual_1d(u, v, MP, True)
+        return None if out is None else out[1]
+
+    def F(z):
+        u, v = _mp_uv_from_z(z)
+        out = system.residual_1d(u, v, MP)
+        return None if out is None else out[0]
+
+    a, b = mp.mpf(z_left), mp.mpf(z_right)
+    da, db = dF(a), dF(b)
+    if da is None or db is None or da == 0 or db == 0 or (da > 0) == (db > 0):
+        return []
+    zc = _illinois(dF, a, b, da, db, mp.mpf(2) ** (-mp.prec + 10))
+    if zc is None:
+        return []
+    Fc = F(zc)
+    if Fc is None:
+        return []
+    if Fc != 0 and (Fc > 0) != (f_left > 0):
+        out = []
+        for lo, hi in ((a, zc), (zc, b)):
+            r = _bisect_newton_1d(system, lo, hi, zc > 0, tol_rel)
+            if r is not None:
+                out.append(_Root1(*r))
+        return out
+    if abs(Fc) < mp.mpf(10) ** (-(mp.dps - 8)):
+        u, v = _mp_uv_from_z(zc)
+        return [_Root1(u, v, double=True)]
+    return []
+
+
+_POLE_STEPS = (1e-13, 1e-10, 1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.07, 0.15, 0.25, 0.4, 0.6, 0.8)
+
+
+def _refine_poles(system, values):
+    """Add scan points next to every edge of the admissible set.
+
+    Where k3's map is undefined (some ``1 - P/beta <= 0``) the grid has gaps;
+    next to such an edge ``F -> -infinity`` and a root can sit in a sliver
+    narrower than the grid.  Each edge is located by bisection in floats and
+    points are added at geometric distances from it.
+    """
+    extra = []
+    for (za, fa), (zb, fb) in zip(values, values[1:]):
+        if (fa is None) == (fb is None):
+            continue
+        bad, good = (za, zb) if fa is None else (zb, za)
+        for _ in range(60):
+            mid = 0.5 * (bad + good)
+            if _f1_float(system, mid) is None:
+                bad = mid
+            else:
+                good = mid
+            if abs(good - bad) < 1e-15 * max(1.0, abs(good)):
+                break
+        far = zb if fa is None else za
+        for t in _POLE_STEPS:
+            z = good + (far - good) * t
+            extra.append((z, _f1_float(system, z)))
+        extra.append((good, _f1_float(system, good)))
+    if not extra:
+        return values
+    return sorted(values + extra)
+
+
+def _suspicious_dip(zl, zm, zr, fl, fm, fr):
+    """Whether a local minimum of ``|F|`` on the grid may hide two roots or a double root.
+
+    The dip must be real (both neighbours larger by more than float noise), and
+    either ``|F|`` is already tiny there or the parabola through the three
+    points reaches zero or at least halves ``|F|``.
+    """
+    al, am, ar = abs(fl), abs(fm), abs(fr)
+    if not (al - am > 1e-10 * al and ar - am > 1e-10 * ar):
+        return False
+    if am < 1e-6 * max(al, ar):
+        return True
+    # vertex of the parabola through the three points
+    d1 = (fm - fl) / (zm - zl)
+    d2 = (fr - fm) / (zr - zm)
+    curvature = (d2 - d1) / (zr - zl)
+    if curvature == 0:
+        return False
+    slope_m = d1 + curvature * (zm - zl)
+    z_star = zm - slope_m / (2 * curvature)
+    f_star = fm + slope_m * (z_star - zm) + curvature * (z_star - zm) ** 2
+    return (f_star > 0) != (fm > 0) or abs(f_star) < 0.5 * am
+
+
+def _roots_1d(system, digits):
+    """Every root of the one-unknown system, as ``_Root1`` at the current mp precision."""
+    values = _refine_poles(system, [(z, _f1_float(system, z)) for z in _GRID])
+    tol_rel = mp.mpf(10) ** (-(digits + 6))
+    roots = []
+    n = len(values)
+    for i in range(n - 1):
+        (za, fa), (zb, fb) = values[i], values[i + 1]
+        if fa is None or fb is None:
+            continue
+        if fa == 0:
+            lo = values[i - 1][0] if i > 0 else za - 1.0
+            r = _polish_point(system, za, lo, zb, tol_rel)
+            if r is not None:
+                roots.append(_Root1(*r))
+            continue
+        if (fa > 0) != (fb > 0) and fb != 0:
+            r = _polish_bracket(system, za, fa, zb, fb, tol_rel)
+            if r is not None:
+                roots.append(_Root1(*r))
+    for i in range(1, n - 1):
+        (zl, fl), (zm, fm), (zr, fr) = values[i - 1], values[i], values[i + 1]
+        if fl is None or fm is None or fr is None or fm == 0:
+            continue
+        if (fl > 0) == (fm > 0) == (fr > 0) and _suspicious_dip(zl, zm, zr, fl, fm, fr):
+            roots.extend(_tangency(system, zl, zm, zr, fl, fr, tol_rel, digits))
+    return roots
+
+
+# ---------------------------------------------------------------------------
+# Several unknowns: grid of logits, damped Newton, polish
+# ---------------------------------------------------------------------------
+
+_LOGIT_STEPS = (0.0, 0.3, 0.7, 1.2, 1.8, 2.6, 3.6, 5.0, 7.0, 10.0, 14.0, 20.0, 28.0)
+
+
+def _nd_eval(system, x, derivatives=False):
+    try:
+        out = system.residual_nd(x, FLOAT, derivatives)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+    if out is None:
+        return None
+    F = out[0]
+    if any(f != f or abs(f) == math.inf for f in F):
+        return None
+    return out
+
+
+def _newton_float_nd(system, x, maxit=60, limit=60.0):
+    out = _nd_eval(system, x, True)
+    if out is None:
+        return None
+    F, J, _ = out
+    norm = max(abs(f) for f in F)
+    for _ in range(maxit):
+        if norm < 1e-13:
+            return x
+        step = _solve_linear(J, F)
+        if step is None:
+            return None
+        t = 1.0
+        while True:
+            new = [a - t * s for a, s in zip(x, step)]
+            if max(abs(a) for a in new) > limit:
+                out = None
+            else:
+                out = _nd_eval(system, new, True)
+            if out is not None:
+                newnorm = max(abs(f) for f in out[0])
+                if newnorm < (1 - 1e-4 * t) * norm:
+                    break
+            t *= 0.5
+            if t < 1e-8:
+                return x if norm < 1e-9 else None
+        x = new
+        F, J, _ = out
+        norm = newnorm
+    return x if norm < 1e-9 else None
+
+
+def _newton_mp_nd(system, x, tol):
+    """Newton in mpmath; converged when a step is below ``tol`` or stops shrinking below ``1e3 tol``."""
+    x = [mp.mpf(a) for a in x]
+    previous = None
+    for _ in range(40):
+        out = system.residual_nd(x, MP, True)
+        if out is None:
+            return None
+        F, J, _ = out
+        step = _solve_linear(J, F)
+        if step is None:
+            return None
+        size = max(abs(s) for s in step)
+        if previous is not None and size > previous / 4 and previous <= 1000 * tol:
+            return x  # stagnation at the rounding level of an ill-conditioned system
+        x = [a - s for a, s in zip(x, step)]
+        if size <= tol:
+            return x
+        previous = size
+    return None
+
+
+def _reference_logits(system):
+    pb = system.problem
+    if system.space == "pi":
+        coords = [float(r) for r in pb.ref]
+    else:
+        coords = [float(sum(r * row[j] for r, row in zip(pb.ref, system.rho))) for j in range(system.m)]
+    return [math.log(c / coords[0]) for c in coords[1:]]
+
+
+def _logit_bound(system):
+    """A rough bound on the logits of a stationary policy (sets the search range).
+
+    For k3-is, ``log(pi_o/pi_0) = log(pi_ref(o)/pi_ref(0)) + (P_o - P_0)/beta`` and
+    ``|P_G| <= sqrt(G - 1)`` (shift-scale), ``<= v_max - v_min`` (shift-only); at
+    ``G = infinity`` a nominal ``sqrt(1000)`` is used.  For k3,
+    ``pi_o >= pi_ref(o) / (1 + |P_o|/beta)`` keeps the logits moderate.
+    """
+    pb = system.problem
+    if pb.normalisation == "shift-only":
+        spread = float(system.values[-1] - system.values[0])
+    elif pb.group is None:
+        spread = math.sqrt(1000.0)
+    else:
+        spread = math.sqrt(pb.group - 1)
+    refs = [float(r) for r in pb.ref]
+    base = max(abs(math.log(a / b)) for a in refs for b in refs)
+    beta = float(pb.beta)
+    if system.kl:
+        return base + 2 * spread / beta
+    return base + math.log(1 + spread / beta) + 1
+
+
+def _roots_nd(system, digits):
+    n = system.dim
+    center = _reference_logits(system)
+    bound = _logit_bound(system)
+    far = [t * bound / 20 for t in _LOGIT_STEPS if t >= 5.0] if bound > 28 else []
+    steps = sorted({s for t in list(_LOGIT_STEPS) + far for s in (t, -t)})
+    if n > 2:
+        steps = [s for s in steps if abs(s) in (0.0, 0.7, 1.8, 3.6, 7.0, 14.0, 28.0) or abs(s) in far]
+    axes = [[c + s for s in steps] for c in center]
+    # product grid, stored by index tuple
+    import itertools
+
+    merit = {}
+    for idx in itertools.product(*(range(len(a)) for a in axes)):
+        x = [axes[d][i] for d, i in enumerate(idx)]
+        out = _nd_eval(system, x)
+        merit[idx] = math.inf if out is None else max(abs(f) for f in out[0])
+    starts = []
+    shape = [len(a) for a in axes]
+    for idx, val in merit.items():
+        if val == math.inf:
+            continue
+        best = True
+        for delta in itertools.product((-1, 0, 1), repeat=n):
+            if not any(delta):
+                continue
+            nb = tuple(i + d for i, d in zip(idx, delta))
+            if all(0 <= i < s for i, s in zip(nb, shape)) and merit[nb] < val:
+                best = False
+                break
+        if best:
+            starts.append((val, idx))
+    starts.sort()
+    ranked = sorted((v, i) for i, v in merit.items() if v < math.inf)[:6]
+    seeds = [[axes[d][i] for d, i in enumerate(idx)] for _, idx in starts + ranked]
+    seeds.append(list(center))
+    found = []
+    for x0 in seeds:
+        if any(max(abs(a - b) for a, b in zip(x0, r)) < 1e-9 for r in found):
+            continue
+        x = _newton_float_nd(system, x0, limit=3 * bound + 60)
+        if x is None:
+            continue
+        if not any(max(abs(a - b) for a, b in zip(x, r)) < 1e-6 for r in found):
+            found.append(x)
+    tol = mp.mpf(10) ** (-(digits + 4))
+    roots = []
+    for x in found:
+        r = _newton_mp_nd(system, x, tol)
+        if r is not None and not any(max(abs(a - b) for a, b in zip(r, s)) < mp.mpf(10) ** (-(digits // 2)) for s in roots):
+            roots.append(r)
+    return roots
+
+
+# ---------------------------------------------------------------------------
+# Boundary points
+# ---------------------------------------------------------------------------
+
+
+def _face_point(problem, members):
+    mass = sum(problem.ref[o] for o in members)
+    return [problem.ref[o] / mass if o in members else Fraction(0) for o in range(problem.K)]
+
+
+def _boundary_points(problem, system, digits):
+    """Closed-form boundary points (see the module docstring): ``[(pi, kind, cls, certified, note)]``."""
+    K = problem.K
+    means = problem.mean_rewards
+    out = []
+    if problem.beta == 0:
+        by_mean = problem.group is None or problem.normalisation == "shift-only"
+        classes: dict = {}
+        for o in range(K):
+            key = means[o] if by_mean else system.rho[o]
+            classes.setdefault(key, []).append(o)
+        for key in sorted(classes, key=lambda k: (classes[k][0],)):
+            members = classes[key]
+            pi = _face_point(problem, members)
+            if len(members) == K:
+                out.append((pi, "interior", "degenerate", False,
+                            "beta = 0 and all outputs have the same preference: every policy is "
+                            "stationary (a continuum); reported pi = pi_ref, the limit beta -> 0+"))
+                continue
+            signs = _beta0_signs(problem, system, members, pi, by_mean, means)
+            if 0 in signs:
+                cls = "degenerate"
+            elif signs == {-1}:
+                cls = "boundary-max"
+            elif signs == {1}:
+                cls = "boundary-min"
+            else:
+                cls = "boundary-saddle"
+            single = len(members) == 1
+            note = ("beta = 0: no reference regularisation, the stationary set is degenerate; "
+                    "pi_ref restricted to outputs with the same preference (the limit beta -> 0+)")
+            if not single:
+                note += "; uniqueness not certified: ties within the class form a continuum"
+            out.append((pi, "boundary", cls, single and cls != "degenerate", note))
+        return out
+    if problem.group is None and problem.penalty == "k3-is" and problem.normalisation == "shift-scale":
+        faces: dict = {}
+        for o, row in enumerate(system.rho):
+            if sum(1 for w in row if w) == 1:
+                faces.setdefault(system.values[row.index(1)], []).append(o)
+        for v in sorted(faces, reverse=True):
+            members = faces[v]
+            if len(members) == K:
+                continue
+            outside = [o for o in range(K) if o not in members]
+            pushes_out = [means[o] < v for o in outside]
+            if all(pushes_out):
+                cls = "boundary-max"
+            elif any(pushes_out):
+                cls = "boundary-saddle"
+            else:
+                continue
+            out.append((_face_point(problem, members), "boundary", cls, True,
+                        "G -> infinity with k3-is: sigma = 0 on this face of equal deterministic "
+                        "rewards, and the standardised reward (r(o) - r)/sigma dominates the log "
+                        "penalty for the outputs outside it"))
+    return out
+
+
+def _beta0_signs(problem, system, members, pi, by_mean, means):
+    """Signs of ``P_G(o|pi)`` (``P_G`` of the class is 0) for the outputs outside the class."""
+    K = problem.K
+    outside = [o for o in range(K) if o not in members]
+    q = [sum(pi[o] * system.rho[o][j] for o in range(K)) for j in range(system.m)]
+    if problem.normalisation == "shift-scale" and problem.group is None:
+        variance = sum(qj * v * v for qj, v in zip(q, system.values)) - sum(qj * v for qj, v in zip(q, system.values)) ** 2
+        if variance == 0:
+            # sigma = 0 on the class: P_G(o) = +-infinity with the sign of r(o) - v
+            v = sum(qj * vj for qj, vj in zip(q, system.values))
+            return {(means[o] > v) - (means[o] < v) for o in outside}
+    if by_mean:
+        mu = sum(qj * v for qj, v in zip(q, system.values))
+        return {(means[o] > mu) - (means[o] < mu) for o in outside}
+    signs = set()
+    with iv_precision(mp.prec + 20):
+        qi = [IV.num(x) for x in q]
+        phi = system.model.phi_values(qi, IV)
+        for o in outside:
+            P = IV.num(0)
+            for w, f in zip(system.rho[o], phi):
+                if w:
+                    P = P + IV.num(w) * f
+            lo, hi = mp.mpf(P.a), mp.mpf(P.b)
+            signs.add(1 if lo > 0 else -1 if hi < 0 else 0)
+    return signs
+
+
+def _restricted_residual(problem, system, policy, support):
+    """``max |g_o - E_pi g|`` over the support of a boundary point.
+
+    On a face where the reward spread is ``sigma = 0`` (``G = infinity``,
+    shift-scale) every advantage is 0 by the ``0/0`` convention of
+    arXiv:2502.18548v3, Eq. (2), so ``P_G = 0`` on the support.
+    """
+    c = system.consts(MP)
+    K, m = problem.K, system.m
+    q = [mp.fsum(policy[o] * c["rho"][o][j] for o in range(K)) for j in range(m)]
+    if problem.group is None and problem.normalisation == "shift-scale" and system.m > 1:
+        mu = mp.fsum(qj * MP.num(v) for qj, v in zip(q, system.values))
+        spread = mp.fsum(qj * (MP.num(v) - mu) ** 2 for qj, v in zip(q, system.values))
+        degenerate = spread <= mp.mpf(2) ** (-mp.prec + 8)
+    else:
+        degenerate = False
+    P = [mp.mpf(0)] * K if degenerate else system.preferences(q, MP)[0]
+    beta = c["beta"]
+    g = {}
+    for o in support:
+        if system.kl:
+            g[o] = P[o] - beta * (mp.log(policy[o] / c["ref"][o]) + 1)
+        else:
+            g[o] = P[o] - beta * (1 - c["ref"][o] / policy[o])
+    gbar = mp.fsum(policy[o] * g[o] for o in support)
+    return max(abs(g[o] - gbar) for o in support)
+
+
+# ---------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------
+
+
+def _guard_digits(values):
+    smallest = min(abs(float(v)) for v in values)
+    if smallest <= 0:
+        return 0
+    # the base precision already carries 12 guard digits
+    return max(0, int(math.ceil(-math.log10(smallest))) - 3)
+
+
+def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
+    """Every stationary policy of ``problem``, sorted by ``pi[0]`` descending, then kind.
+
+    Interior points solve arXiv:2502.18548v3, Eq. (11) (k3) or its Section 3
+    analogue (k3-is); boundary points are the closed-form cases of the module
+    docstring.  Values are accurate to ``digits`` significant digits (computed
+    at ``digits + 12`` or more); residuals are below ``10^-(digits - 5)``.
+    With ``certify=False`` no interval certificate is attempted (the
+    enclosure is then the point itself and ``certified`` is False).
+
+    >>> from fractions import Fraction as F
+    >>> from mpmath import mp
+    >>> sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 2), digits=20)
+    >>> [(mp.nstr(s.policy[0], 15), s.classification, s.certified) for s in sols]   # Eq. (14)
+    [('0.653112887414927', 'local-max', True)]
+    """
+    from derive import dynamics
+
+    digits = int(digits)
+    system = system_of(problem)
+    results = []
+    base = digits + 12
+    for pi, kind, cls, certified, note in _boundary_points(problem, system, digits):
+        with mp.workdps(base):
+            policy = tuple(mp.mpf(p.numerator) / p.denominator for p in pi)
+            support = [o for o in range(problem.K) if pi[o] > 0]
+            residual = _restricted_residual(problem, system, policy, support)
+            enclosure = _certify.exact_enclosure(pi, mp.prec)
+        results.append(StationaryPolicy(policy, kind, cls, residual, enclosure, bool(certified),
+                                        cls in ("local-max", "boundary-max"), (), note))
+    if problem.beta > 0:
+        results.extend(_interior(problem, system, digits, certify, dynamics))
+    rank = {"interior": 0, "boundary": 1}
+    results.sort(key=lambda s: (-s.policy[0], rank[s.kind], tuple(-p for p in s.policy[1:])))
+    return results
+
+
+def _interior(problem, system, digits, certify, dynamics):
+    out = []
+    base = digits + 12
+    if system.dim == 0:
+        with mp.workdps(base):
+            policy = tuple(mp.mpf(r.numerator) / r.denominator for r in problem.ref)
+        candidates = [("exact", policy, None)]
+    elif system.dim == 1:
+        with mp.workdps(base):
+            roots = _roots_1d(system, digits)
+        candidates = []
+        for r in roots:
+            _, _, pi0 = system.residual_1d(float(r.u), float(r.v), FLOAT) or (None, None, [1.0])
+            extra = _guard_digits([r.u, r.v] + list(pi0))
+            if extra:
+                with mp.workdps(base + extra):
+                    tol = mp.mpf(10) ** (-(digits + 6))
+                    r = _refine_1d(system, r, tol) or r
+            candidates.append(("1d", r, extra))
+    else:
+        with mp.workdps(base):
+            roots = _roots_nd(system, digits)
+        candidates = []
+        for x in roots:
+            candidates.append(("nd", x, 0))
+    seen = []
+    for kind, root, extra in candidates:
+        dps = base + (extra or 0)
+        with mp.workdps(dps):
+            if kind == "exact":
+                policy = root
+                coords = None
+            elif kind == "1d":
+                res = system.residual_1d(root.u, root.v, MP)
+                if res is None:
+                    continue
+                policy = tuple(res[2])
+            else:
+                res = system.residual_nd(root, MP)
+                if res is None:
+                    continue
+                policy = tuple(res[2])
+            if any(p <= 0 for p in policy):
+                continue
+            s = mp.fsum(policy)
+            policy = tuple(p / s for p in policy)
+            if any(max(abs(a - b) for a, b in zip(policy, other)) < mp.mpf(10) ** (-(digits // 2)) for other in seen):
+                continue
+            residual = stationarity_residual(problem, policy)
+            if residual > mp.mpf(10) ** (-(digits - 5)) * max(1, system.problem.beta):
+                continue
+            seen.append(policy)
+            eig, cls = dynamics.stability(problem, policy, digits)
+            note = ""
+            if kind == "exact":
+                enclosure = _certify.exact_enclosure(problem.ref, mp.prec)
+                certified = True
+                note = ("every output has the same preference, so P_G = 0 and the stationary "
+                        "policy is pi_ref")
+            elif not certify:
+                enclosure = tuple((p, p) for p in policy)
+                certified = False
+                note = "certificate not requested"
+            elif kind == "1d":
+                if root.double:
+                    enclosure = tuple((p, p) for p in policy)
+                    certified = False
+                    note = "uniqueness not certified: a double root (tangency) of the reduced system"
+                else:
+                    enclosure, certified, why = _certify.certify_root_1d(system, root.u, root.v, digits, policy)
+                    note = "" if certified else "uniqueness not certified: " + why
+            else:
+                enclosure, certified, why = _certify.certify_root_nd(system, root, digits, policy)
+                note = "" if certified else "uniqueness not certified: " + why
+            if cls == "degenerate" and not note:
+                note = "a zero eigenvalue of the logit Jacobian: stability undecided at this precision"
+        out.append(StationaryPolicy(policy, "interior", cls, residual, tuple(enclosure), bool(certified),
+                                    cls == "local-max", tuple(eig), note))
+    return out
+
+
+def _refine_1d(system, root, tol):
+    """Newton at a raised precision from a root already accurate to ``digits + 12``."""
+    flip = root.v < root.u
+    w = mp.mpf(root.v if flip else root.u)
+    for _ in range(30):
+        uu, vv = (1 - w, w) if flip else (w, 1 - w)
+        out = system.residual_1d(uu, vv, MP, True)
+        if out is None or out[1] == 0:
+            return None
+        F, dF, _ = out
+        step = F / (-dF if flip else dF)
+        w = w - step
+        if w <= 0 or w >= 1:
+            return None
+        if abs(step) <= tol * abs(w):
+            uu, vv = (1 - w, w) if flip else (w, 1 - w)
+            return _Root1(uu, vv, root.double)
+    return None

@@ -1,0 +1,292 @@
+"""Tests of derive.numerics: Phi(q), its derivatives, enclosures, and P_G by brute force."""
+
+import doctest
+import itertools
+import math
+from fractions import Fraction as F
+
+import mpmath
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mpmath import iv, mp
+
+from derive import numerics
+from derive.numerics import (
+    FLOAT,
+    IV,
+    MP,
+    PreferenceTable,
+    bernoulli_rewards,
+    deterministic_rewards,
+    group_preference,
+    iv_precision,
+    objective_gradient,
+    reward_preference,
+    value_preference,
+    value_preference_jacobian,
+)
+
+
+@pytest.fixture(autouse=True)
+def _reset_precision():
+    mp.dps = 15
+    yield
+    mp.dps = 15
+
+
+def _mp(x):
+    x = F(x)
+    return mp.mpf(x.numerator) / x.denominator
+
+
+# -- an independent brute force: every group, every reward outcome -------------
+
+
+def brute_force_preference(values, rho, pi, G, normalisation="shift-scale"):
+    """P_G(o|pi) = E[A_1 | o_1 = o] by enumerating all G-1 other outputs and all rewards.
+
+    Written from the definition of the advantage (population std, A = 0 when
+    all rewards are equal; or A = r - mean), independently of derive.numerics.
+    """
+    K, m = len(pi), len(values)
+    sqrt_cache = {}
+    out = []
+    for o in range(K):
+        total = mp.mpf(0)
+        for others in itertools.product(range(K), repeat=G - 1):
+            weight = F(1)
+            for k in others:
+                weight *= pi[k]
+            if weight == 0:
+                continue
+            members = (o,) + others
+            supports = [[j for j in range(m) if rho[k][j]] for k in members]
+            for outcome in itertools.product(*supports):
+                w = weight
+                for k, j in zip(members, outcome):
+                    w *= rho[k][j]
+                r = [values[j] for j in outcome]
+                mean = sum(r) / G
+                if normalisation == "shift-only":
+                    a = _mp(r[0] - mean)
+                else:
+                    var = sum((x - mean) ** 2 for x in r) / G
+                    if var == 0:
+                        continue
+                    if var not in sqrt_cache:
+                        sqrt_cache[var] = mp.sqrt(_mp(var))
+                    a = _mp(r[0] - mean) / sqrt_cache[var]
+                total += _mp(w) * a
+        out.append(total)
+    return out
+
+
+VALUES3 = (F(0), F(1, 2), F(1))
+RHO3 = ((F(0), F(0), F(1)), (F(1, 4), F(1, 2), F(1, 4)), (F(2, 3), F(0), F(1, 3)))
+PI3 = (F(1, 2), F(1, 3), F(1, 6))
+
+
+@pytest.mark.parametrize("G", [2, 3, 4, 5])
+def test_preference_matches_brute_force_enumeration(G):
+    mp.dps = 50
+    expected = brute_force_preference(VALUES3, RHO3, PI3, G)
+    got = reward_preference(VALUES3, RHO3, PI3, G)
+    for e, g in zip(expected, got):
+        assert abs(e - g) < mp.mpf(10) ** -45
+    # the expectation under pi is zero (exchangeability), also for the brute force
+    assert abs(mp.fsum(_mp(p) * e for p, e in zip(PI3, expected))) < mp.mpf(10) ** -45
+
+
+@pytest.mark.parametrize("G", [2, 3, 4])
+def test_binary_bernoulli_preference_matches_brute_force(G):
+    mp.dps = 50
+    values, rho = bernoulli_rewards([F(9, 10), F(1, 2), F(0)])
+    pi = (F(1, 5), F(1, 2), F(3, 10))
+    expected = brute_force_preference(values, rho, pi, G)
+    got = reward_preference(values, rho, pi, G)
+    for e, g in zip(expected, got):
+        assert abs(e - g) < mp.mpf(10) ** -45
+
+
+@pytest.mark.parametrize("G", [2, 3, 4])
+def test_shift_only_preference_matches_brute_force(G):
+    mp.dps = 50
+    expected = brute_force_preference(VALUES3, RHO3, PI3, G, "shift-only")
+    got = reward_preference(VALUES3, RHO3, PI3, G, "shift-only")
+    for e, g in zip(expected, got):
+        assert abs(e - g) < mp.mpf(10) ** -45
+    # arXiv:2502.18548v3, Section 3: E_pi' P_G(.|pi) = (1 - 1/G)(E_pi' r - E_pi r)
+    means = [sum(w * v for w, v in zip(row, VALUES3)) for row in RHO3]
+    mean_pi = sum(p * r for p, r in zip(PI3, means))
+    for o in range(3):
+        assert abs(got[o] - _mp((1 - F(1, G)) * (means[o] - mean_pi))) < mp.mpf(10) ** -45
+
+
+def test_two_point_rewards_are_shift_and_scale_invariant():
+    mp.dps = 40
+    q = (F(3, 7), F(4, 7))
+    for G in (2, 5, 33):
+        a = value_preference((F(0), F(1)), q, G)
+        b = value_preference((F(-3), F(7, 2)), q, G)
+        assert all(abs(x - y) < mp.mpf(10) ** -35 for x, y in zip(a, b))
+
+
+def test_binomial_sums_small_group_closed_forms():
+    mp.dps = 40
+    q = F(2, 7)
+    # G = 2: Phi_1 = 1 - q, Phi_0 = -q (the pairwise preference, arXiv:2502.18548v3, Eq. (12))
+    phi0, phi1 = value_preference((F(0), F(1)), (1 - q, q), 2)
+    assert abs(phi1 - _mp(1 - q)) < mp.mpf(10) ** -38 and abs(phi0 + _mp(q)) < mp.mpf(10) ** -38
+    # G = 3: U = (1-q)^2 sqrt(2) + 2 q (1-q) sqrt(1/2), L = 2 q (1-q) sqrt(1/2) + q^2 sqrt(2)
+    Q = _mp(q)
+    U = (1 - Q) ** 2 * mp.sqrt(2) + 2 * Q * (1 - Q) * mp.sqrt(mp.mpf(1) / 2)
+    L = 2 * Q * (1 - Q) * mp.sqrt(mp.mpf(1) / 2) + Q**2 * mp.sqrt(2)
+    phi0, phi1 = value_preference((F(0), F(1)), (1 - q, q), 3)
+    assert abs(phi1 - U) < mp.mpf(10) ** -38 and abs(phi0 + L) < mp.mpf(10) ** -38
+
+
+@pytest.mark.parametrize("G", [7, 256, 1024])
+@pytest.mark.parametrize("q", [F(1, 10**12), F(1, 1000), F(3, 10), F(1, 2), F(37, 40), 1 - F(1, 10**9)])
+def test_large_group_sums_match_direct_summation(G, q):
+    N = G - 1
+    mp.dps = 90
+    Q1, Q0 = _mp(q), _mp(1 - q)
+    U = mp.fsum(mp.binomial(N, k) * Q1**k * Q0 ** (N - k) * mp.sqrt(mp.mpf(N - k) / (k + 1)) for k in range(N + 1))
+    L = mp.fsum(mp.binomial(N, k) * Q1**k * Q0 ** (N - k) * mp.sqrt(mp.mpf(k) / (G - k)) for k in range(N + 1))
+    mp.dps = 50
+    phi0, phi1 = value_preference((F(0), F(1)), (1 - q, q), G)
+    assert abs(phi1 - U) <= mp.mpf(10) ** -47 * abs(U)
+    assert abs(phi0 + L) <= mp.mpf(10) ** -47 * abs(L)
+
+
+@settings(derandomize=True, deadline=None, max_examples=40)
+@given(
+    a=st.integers(1, 60), b=st.integers(1, 60), c=st.integers(0, 60),
+    G=st.sampled_from([2, 3, 4, 6, 9, 17, None]),
+    normalisation=st.sampled_from(["shift-scale", "shift-only"]),
+)
+def test_exchangeability_sum_q_phi_is_zero(a, b, c, G, normalisation):
+    mp.dps = 40
+    total = a + b + c
+    q = (F(a, total), F(b, total), F(c, total))
+    phi = value_preference(VALUES3, q, G, normalisation)
+    assert abs(mp.fsum(_mp(x) * y for x, y in zip(q, phi))) < mp.mpf(10) ** -35
+
+
+@settings(derandomize=True, deadline=None, max_examples=30)
+@given(a=st.integers(1, 999), G=st.sampled_from([2, 3, 5, 64, 300, None]))
+def test_binary_exchangeability_and_signs(a, G):
+    mp.dps = 40
+    q = F(a, 1000)
+    phi0, phi1 = value_preference((F(0), F(1)), (1 - q, q), G)
+    assert abs(_mp(1 - q) * phi0 + _mp(q) * phi1) < mp.mpf(10) ** -35
+    assert phi0 < 0 < phi1
+
+
+@pytest.mark.parametrize(
+    "G, values",
+    # three levels use the multinomial table, whose size grows like G^2: keep G small
+    [(2, VALUES3), (3, VALUES3), (6, VALUES3), (None, VALUES3)]
+    + [(G, (F(0), F(1))) for G in (2, 3, 6, 1024, None)],
+)
+@pytest.mark.parametrize("normalisation", ["shift-scale", "shift-only"])
+def test_jacobian_matches_central_differences(G, normalisation, values):
+    mp.dps = 50
+    m = len(values)
+    q = [mp.mpf(3) / 10, mp.mpf(1) / 2, mp.mpf(1) / 5][:m] if m == 3 else [mp.mpf(3) / 10, mp.mpf(7) / 10]
+    jac = value_preference_jacobian(values, q, G, normalisation)
+    h = mp.mpf(10) ** -18
+    for i in range(1, m):
+        up, down = list(q), list(q)
+        up[i] += h
+        up[0] -= h
+        down[i] -= h
+        down[0] += h
+        fu = value_preference(values, up, G, normalisation)
+        fd = value_preference(values, down, G, normalisation)
+        for j in range(m):
+            assert abs((fu[j] - fd[j]) / (2 * h) - jac[j][i - 1]) < mp.mpf(10) ** -25
+
+
+@settings(derandomize=True, deadline=None, max_examples=25)
+@given(a=st.integers(1, 10**6 - 1), G=st.sampled_from([2, 5, 64, 1024, None]))
+def test_interval_evaluation_encloses_the_value(a, G):
+    q = F(a, 10**6)
+    table = PreferenceTable(G, (F(0), F(1)), "shift-scale")
+    mp.dps = 45
+    with iv_precision(mp.prec):
+        box, dbox = table.phi(IV, [IV.num(1 - q), IV.num(q)], True)
+    mp.dps = 70  # the reference: 25 digits finer than the intervals
+    point, dpoint = table.phi(MP, [_mp(1 - q), _mp(q)], True)
+    for j in range(2):
+        lo, hi = mp.mpf(box[j].a), mp.mpf(box[j].b)
+        assert lo <= point[j] <= hi
+        assert hi - lo <= mp.mpf(10) ** -40 * max(1, abs(point[j]))
+        dlo, dhi = mp.mpf(dbox[j][1].a), mp.mpf(dbox[j][1].b)
+        assert dlo <= dpoint[j][1] - dpoint[j][0] <= dhi
+
+
+@pytest.mark.parametrize("G", [3, 64, 1024])
+def test_double_precision_scan_values_are_close(G):
+    table = PreferenceTable(G, (F(0), F(1)), "shift-scale")
+    mp.dps = 30
+    for q in (1e-9, 0.01, 0.3, 0.5, 0.8, 1 - 1e-7):
+        exact = table.phi(MP, [mp.mpf(1) - mp.mpf(q), mp.mpf(q)])[0]
+        approx = table.phi(FLOAT, [1 - q, q])[0]
+        for e, a in zip(exact, approx):
+            assert abs(e - a) < 1e-11 * max(1, abs(e))
+
+
+def test_finite_groups_approach_infinite_group():
+    mp.dps = 30
+    q = (F(1, 5), F(1, 2), F(3, 10))
+    limit = value_preference(VALUES3, q, None)
+    errors = []
+    for G in (4, 16, 64):
+        phi = value_preference(VALUES3, q, G)
+        errors.append(max(abs(a - b) for a, b in zip(phi, limit)))
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[2] < 0.05
+
+
+def test_reward_models():
+    values, rho = deterministic_rewards([F(1), F(1, 2), F(0)])
+    assert values == (F(0), F(1, 2), F(1))
+    assert rho[0] == (0, 0, 1) and rho[2] == (1, 0, 0)
+    values, rho = bernoulli_rewards([F(1), F(1)])
+    assert values == (F(1),) and rho == ((F(1),), (F(1),))
+    with pytest.raises(ValueError):
+        bernoulli_rewards([F(3, 2)])
+    with pytest.raises(ValueError):
+        group_preference((F(0), F(1)), 1, "shift-scale")
+    with pytest.raises(ValueError):
+        group_preference((F(0), F(1)), 2, "scale-only")
+
+
+def test_objective_gradient_is_constant_at_the_g2_closed_form():
+    # arXiv:2502.18548v3, Eq. (14): beta (x - p) = x (1 - x) at G = 2, gamma = 1
+    mp.dps = 50
+    beta, p = mp.mpf(1) / 2, mp.mpf(1) / 5
+    x = ((1 - beta) + mp.sqrt((1 - beta) ** 2 + 4 * beta * p)) / 2
+    values, rho = deterministic_rewards([1, 0])
+    g = objective_gradient(values, rho, (F(1, 5), F(4, 5)), (x, 1 - x), F(1, 2), 2)
+    assert abs(g[0] - g[1]) < mp.mpf(10) ** -45
+    # ... and not constant elsewhere (the test can fail)
+    g = objective_gradient(values, rho, (F(1, 5), F(4, 5)), (x + mp.mpf(10) ** -6, 1 - x - mp.mpf(10) ** -6), F(1, 2), 2)
+    assert abs(g[0] - g[1]) > mp.mpf(10) ** -8
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+
+    code = "import sys, derive.solver; print(sorted(m for m in ('sympy', 'numpy', 'jinja2') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_docstring_examples():
+    failures, _ = doctest.testmod(numerics, optionflags=doctest.ELLIPSIS)
+    assert failures == 0
+    assert mpmath.mp.dps  # doctests set mp.dps themselves; the fixture resets it

@@ -1,0 +1,295 @@
+"""Tests of derive.solver: closed forms, independent stationarity checks, boundary points."""
+
+import doctest
+import itertools
+from fractions import Fraction as F
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mpmath import mp
+
+from derive import solver
+from derive.solver import Problem, stationarity_residual, stationary_policies
+
+
+@pytest.fixture(autouse=True)
+def _reset_precision():
+    mp.dps = 15
+    yield
+    mp.dps = 15
+
+
+def _mp(x):
+    x = F(x)
+    return mp.mpf(x.numerator) / x.denominator
+
+
+def _exact(x):
+    """The exact rational value of an mpf."""
+    man, exp = x.man_exp  # no conversion: mp.mpf(x) would round at the current precision
+    return F(man) * F(2) ** exp
+
+
+def g2_k3(beta, p):
+    """arXiv:2502.18548v3, Eq. (14) with gamma = 1."""
+    return ((1 - beta) + mp.sqrt((1 - beta) ** 2 + 4 * beta * p)) / 2
+
+
+def ginf_k3(beta, p):
+    """arXiv:2502.18548v3, Eq. (15)."""
+    return (2 * beta**2 * p + 1 + mp.sqrt(1 + 4 * beta**2 * p * (1 - p))) / (2 * (1 + beta**2))
+
+
+def g2_k3is(beta, p):
+    """arXiv:2502.18548v3, Section 3 (direct KL), binary, G = 2."""
+    e = mp.exp(1 / (2 * beta))
+    return e * p / (e * p + (1 - p) / e)
+
+
+@pytest.mark.parametrize("digits", [15, 30, 50])
+@pytest.mark.parametrize("beta", [F(1, 25), F(1, 2), F(2)])
+@pytest.mark.parametrize("p", [F(1, 10), F(1, 2), F(9, 10)])
+@pytest.mark.parametrize("group, penalty, closed_form", [(2, "k3", g2_k3), (None, "k3", ginf_k3), (2, "k3-is", g2_k3is)])
+def test_binary_closed_forms(digits, beta, p, group, penalty, closed_form):
+    sols = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), beta, group, penalty), digits=digits)
+    assert len(sols) == 1
+    (s,) = sols
+    mp.dps = 2 * digits + 60  # the enclosure can be far tighter than 10^-digits near x = 1
+    x = closed_form(_mp(beta), _mp(p))
+    assert abs(s.policy[0] - x) < mp.mpf(10) ** -(digits - 3)
+    assert abs(s.policy[0] + s.policy[1] - 1) < mp.mpf(10) ** -(digits - 3)
+    assert s.kind == "interior" and s.classification == "local-max" and s.stable and s.certified
+    assert s.residual < mp.mpf(10) ** -(digits - 5)
+    lo, hi = s.enclosure[0]
+    assert lo <= x <= hi and hi - lo < mp.mpf(10) ** -(digits - 5)
+
+
+def test_large_groups_approach_the_infinite_group():
+    mp.dps = 30
+    limit = ginf_k3(mp.mpf(1) / 2, mp.mpf(1) / 5)
+    errors = []
+    for G in (16, 64, 256, 1024):
+        (s,) = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), G), digits=30)
+        errors.append(abs(s.policy[0] - limit))
+    assert errors == sorted(errors, reverse=True)
+    assert errors[-1] < 1e-3
+
+
+def brute_force_preference(values, rho, pi, G):
+    """P_G(o|pi) from every group and every reward outcome (independent of derive)."""
+    K = len(pi)
+    out = []
+    for o in range(K):
+        total = mp.mpf(0)
+        for others in itertools.product(range(K), repeat=G - 1):
+            members = (o,) + others
+            weight = mp.fprod(pi[k] for k in others)
+            for outcome in itertools.product(*[[j for j in range(len(values)) if rho[k][j]] for k in members]):
+                w = weight * mp.fprod(_mp(rho[k][j]) for k, j in zip(members, outcome))
+                r = [_mp(values[j]) for j in outcome]
+                mean = mp.fsum(r) / G
+                sd = mp.sqrt(mp.fsum((x - mean) ** 2 for x in r) / G)
+                if sd > mp.mpf(10) ** -(mp.dps - 5):
+                    total += w * (r[0] - mean) / sd
+        out.append(total)
+    return out
+
+
+@pytest.mark.parametrize("penalty", ["k3", "k3-is"])
+@pytest.mark.parametrize(
+    "problem",
+    [
+        Problem.deterministic((F(1, 2), F(3, 10), F(1, 5)), (1, F(1, 2), 0), F(1, 2), 3),
+        Problem.deterministic((F(1, 6), F(1, 3), F(1, 2)), (0, 1, F(1, 4)), F(1, 10), 3),
+        Problem((F(1, 2), F(1, 4), F(1, 4)), (F(0), F(1, 2), F(1)),
+                ((F(0), F(0), F(1)), (F(1, 2), F(0), F(1, 2)), (F(0), F(1), F(0))), F(1, 3), 3),
+    ],
+)
+def test_three_outputs_satisfy_an_independent_stationarity_condition(problem, penalty):
+    problem = Problem(problem.ref, problem.values, problem.rho, problem.beta, problem.group, penalty)
+    sols = stationary_policies(problem, digits=50)
+    assert sols and all(s.kind == "interior" for s in sols)
+    mp.dps = 50
+    beta = _mp(problem.beta)
+    for s in sols:
+        pi = [mp.mpf(x) for x in s.policy]
+        P = brute_force_preference(problem.values, problem.rho, pi, 3)
+        for o in range(3):
+            ref = _mp(problem.ref[o])
+            if penalty == "k3":
+                # arXiv:2502.18548v3, Eq. (11), with E_pi P_G = 0
+                assert abs(pi[o] * (1 - P[o] / beta) - ref) < mp.mpf(10) ** -28
+            else:
+                # pi(o) = pi_ref(o) exp(P_G(o|pi)/beta) / Z
+                Z = mp.fsum(_mp(problem.ref[k]) * mp.exp(P[k] / beta) for k in range(3))
+                assert abs(pi[o] - ref * mp.exp(P[o] / beta) / Z) < mp.mpf(10) ** -28
+
+
+def _h(beta, p, x):
+    """arXiv:2502.18548v3, Appendix B.2: the direct-KL field at G -> infinity is beta h(x)."""
+    return (1 / beta) / mp.sqrt(x * (1 - x)) - mp.log(x / (1 - x)) + mp.log(p / (1 - p))
+
+
+def test_direct_kl_infinite_group_large_beta_has_three_stationary_points():
+    sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(3), None, "k3-is"))
+    assert [s.classification for s in sols] == ["boundary-max", "local-min", "local-max"]
+    assert [s.kind for s in sols] == ["boundary", "interior", "interior"]
+    assert sols[0].policy == (1, 0) and sols[0].stable and sols[0].certified
+    x2, x1 = sols[1].policy[0], sols[2].policy[0]
+    assert x1 < x2
+    mp.dps = 50
+    for x in (x1, x2):
+        assert abs(_h(mp.mpf(3), mp.mpf(1) / 5, x)) < mp.mpf(10) ** -40
+    # x* = (1 + sqrt(1 - 1/(1 + beta^2)))/2 separates them (h falls, then rises)
+    x_star = (1 + mp.sqrt(1 - 1 / (1 + mp.mpf(9)))) / 2
+    assert x1 < x_star < x2
+    assert sols[2].stable and not sols[1].stable
+    assert all(s.certified for s in sols)
+
+
+def test_direct_kl_infinite_group_small_beta_has_only_the_boundary_maximum():
+    sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 10), None, "k3-is"))
+    assert len(sols) == 1
+    assert sols[0].policy == (1, 0) and sols[0].classification == "boundary-max" and sols[0].kind == "boundary"
+    mp.dps = 30
+    # h > 0 everywhere: no interior zero (the test can fail if the solver missed one)
+    assert min(_h(mp.mpf(1) / 10, mp.mpf(1) / 5, mp.mpf(k) / 1000) for k in range(1, 1000)) > 0
+
+
+def test_two_close_roots_near_the_critical_beta_are_resolved():
+    mp.dps = 40
+    p = mp.mpf(1) / 5
+
+    def equations(x, b):
+        return [_h(b, p, x), mp.diff(lambda y: _h(b, p, y), x)]
+
+    x_c, beta_c = mp.findroot(equations, (mp.mpf("0.83"), mp.mpf("0.9")))
+    above = F(int(beta_c * 10**15) + 1, 10**15) + F(1, 10**9)
+    below = F(int(beta_c * 10**15), 10**15) - F(1, 10**9)
+    sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), above, None, "k3-is"), digits=30)
+    interior = [s for s in sols if s.kind == "interior"]
+    assert [s.classification for s in interior] == ["local-min", "local-max"]
+    assert all(abs(s.policy[0] - x_c) < 1e-3 for s in interior)
+    assert interior[0].policy[0] - interior[1].policy[0] < 1e-3
+    assert all(s.certified for s in interior)
+    sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), below, None, "k3-is"), digits=30)
+    assert [s.kind for s in sols] == ["boundary"]
+
+
+def test_three_levels_infinite_group_direct_kl_faces():
+    sols = stationary_policies(Problem.deterministic((F(1, 2), F(3, 10), F(1, 5)), (1, F(1, 2), 0), F(3), None, "k3-is"))
+    boundary = {s.policy: s.classification for s in sols if s.kind == "boundary"}
+    # the top face attracts; the middle one is a saddle; the bottom one repels in every direction
+    assert boundary == {(1, 0, 0): "boundary-max", (0, 1, 0): "boundary-saddle"}
+    interior = [s for s in sols if s.kind == "interior"]
+    assert sorted(s.classification for s in interior) == ["local-max", "saddle"]
+
+
+def test_rlhf_pooling_for_shift_only_with_direct_kl():
+    # shift-only + KL(pi || pi_ref): pi ∝ pi_ref exp((1 - 1/G) r / beta) (arXiv:2502.18548v3, Section 3)
+    ref, rewards, beta = (F(1, 10), F(3, 10), F(1, 5), F(2, 5)), (1, F(1, 4), 0, F(1, 3)), F(1, 3)
+    for G in (3, 8, None):
+        (s,) = stationary_policies(Problem.deterministic(ref, rewards, beta, G, "k3-is", "shift-only"))
+        mp.dps = 50
+        scale = 1 if G is None else 1 - mp.mpf(1) / G
+        w = [_mp(r) * mp.exp(scale * _mp(x) / _mp(beta)) for r, x in zip(ref, rewards)]
+        Z = mp.fsum(w)
+        assert all(abs(a - b / Z) < mp.mpf(10) ** -45 for a, b in zip(s.policy, w))
+        assert s.classification == "local-max" and s.certified
+        mp.dps = 15
+
+
+def test_beta_zero_gives_degenerate_faces():
+    sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(0), 3))
+    assert [(s.policy, s.kind, s.classification) for s in sols] == [
+        ((1, 0), "boundary", "boundary-max"), ((0, 1), "boundary", "boundary-min")]
+    assert sols[0].stable and not sols[1].stable
+    sols = stationary_policies(Problem.deterministic((F(1, 5), F(2, 5), F(2, 5)), (1, 1, 0), F(0), 4))
+    top = sols[0]
+    mp.dps = 50
+    assert all(abs(a - _mp(b)) < mp.mpf(10) ** -45 for a, b in zip(top.policy, (F(1, 3), F(2, 3), 0)))
+    assert top.classification == "boundary-max" and not top.certified
+    assert "continuum" in top.note
+    sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 1), F(0), 4))
+    assert [(s.kind, s.classification) for s in sols] == [("interior", "degenerate")]
+
+
+def test_identical_reward_distributions_give_the_reference_policy():
+    for penalty in ("k3", "k3-is"):
+        (s,) = stationary_policies(Problem.bernoulli((F(1, 3), F(2, 3)), (F(1, 2), F(1, 2)), F(1, 7), 5, penalty))
+        with mp.workdps(50):
+            assert all(abs(a - _mp(b)) < mp.mpf(10) ** -45 for a, b in zip(s.policy, (F(1, 3), F(2, 3))))
+            lo, hi = s.enclosure[0]
+            assert _exact(lo) <= F(1, 3) <= _exact(hi)
+        assert s.certified and s.classification == "local-max"
+
+
+@settings(derandomize=True, deadline=None, max_examples=25)
+@given(
+    p=st.integers(1, 9), s1=st.integers(0, 10), s2=st.integers(0, 10), s3=st.integers(0, 10),
+    beta=st.sampled_from([F(1, 20), F(1, 3), F(2)]), group=st.sampled_from([2, 3, 7, None]),
+    penalty=st.sampled_from(["k3", "k3-is"]),
+)
+def test_every_interior_policy_is_a_distribution_and_stationary(p, s1, s2, s3, beta, group, penalty):
+    ref = (F(p, 20), F(10 - p, 20), F(1, 2))
+    problem = Problem.bernoulli(ref, (F(s1, 10), F(s2, 10), F(s3, 10)), beta, group, penalty)
+    sols = stationary_policies(problem, digits=40)
+    assert any(s.kind == "interior" for s in sols)
+    for s in sols:
+        if s.kind != "interior":
+            continue
+        assert all(x > 0 for x in s.policy)
+        assert abs(mp.fsum(s.policy) - 1) < mp.mpf(10) ** -38
+        with mp.workdps(50):
+            assert stationarity_residual(problem, s.policy) < mp.mpf(10) ** -35
+
+
+def test_results_are_deterministic_and_sorted():
+    problem = Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(3), None, "k3-is")
+    a = stationary_policies(problem)
+    b = stationary_policies(problem)
+    assert [s.policy for s in a] == [s.policy for s in b]
+    assert [s.policy[0] for s in a] == sorted((s.policy[0] for s in a), reverse=True)
+
+
+def test_lower_precision_agrees_with_higher():
+    problem = Problem.deterministic((F(1, 2), F(3, 10), F(1, 5)), (1, F(1, 2), 0), F(1, 2), 4)
+    (low,) = stationary_policies(problem, digits=15)
+    (high,) = stationary_policies(problem, digits=50)
+    assert all(abs(a - b) < mp.mpf(10) ** -13 for a, b in zip(low.policy, high.policy))
+
+
+def test_residual_is_the_unsquared_condition():
+    problem = Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 2)
+    (s,) = stationary_policies(problem)
+    mp.dps = 60
+    x = s.policy[0]
+    # g_a - g_b at G = 2 (Eq. (10), (12)): (1 - x) + x - beta (1 - p/x) + beta (1 - (1-p)/(1-x))
+    ga = (1 - x) - mp.mpf(1) / 2 * (1 - mp.mpf(1) / 5 / x)
+    gb = -x - mp.mpf(1) / 2 * (1 - mp.mpf(4) / 5 / (1 - x))
+    assert abs(ga - gb) < mp.mpf(10) ** -45
+    # away from the root the residual is large (it can fail)
+    assert stationarity_residual(problem, (x + mp.mpf(10) ** -5, 1 - x - mp.mpf(10) ** -5)) > mp.mpf(10) ** -7
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(ref=(F(1, 2), F(1, 3)), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=2), "ref must be positive and sum to 1"),
+        (dict(ref=(F(1, 2), F(1, 2)), values=(1, 0), rho=((1, 0), (0, 1)), beta=1, group=2), "sorted and distinct"),
+        (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (0, 1)), beta=-1, group=2), "beta must be >= 0"),
+        (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=1), "group must be"),
+        (dict(ref=(0.5, 0.5), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=2), "exact rationals"),
+        (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (F(1, 2), F(1, 3))), beta=1, group=2), "sum to 1"),
+        (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=2, penalty="k2"), "penalty"),
+    ],
+)
+def test_problem_validation(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Problem(**kwargs)
+
+
+def test_docstring_examples():
+    failures, _ = doctest.testmod(solver)
+    assert failures == 0
