@@ -38,11 +38,15 @@ point enclosed in interval arithmetic.
 
 from __future__ import annotations
 
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+from fractions import Fraction
+
 from mpmath import iv, mp
 
 from derive.numerics import IV, MP, iv_precision
 
-__all__ = ["certify_root_1d", "certify_root_nd", "exact_enclosure", "interval_ends"]
+__all__ = ["certify_root_1d", "certify_root_nd", "directed_decimal", "exact_enclosure",
+           "exact_value", "interval_ends", "printed_enclosure", "value_and_enclosure"]
 
 
 def interval_ends(x):
@@ -250,3 +254,58 @@ def _solve(A, b):
             acc -= M[r][k] * out[k]
         out[r] = acc / M[r][r]
     return out
+
+
+def exact_value(x):
+    """An mpf, an int, a Fraction or a decimal string as an exact Fraction.
+
+    >>> from mpmath import mpf
+    >>> exact_value(mpf(0.375)), exact_value("0.1"), exact_value(1)
+    (Fraction(3, 8), Fraction(1, 10), Fraction(1, 1))
+    """
+    if isinstance(x, (int, Fraction)):
+        return Fraction(x)
+    if isinstance(x, str):
+        return Fraction(Decimal(x))
+    sign, man, exp, _ = x._mpf_
+    if not man:
+        return Fraction(0)
+    q = Fraction(man * 2**exp) if exp >= 0 else Fraction(man, 2**-exp)
+    return -q if sign else q
+
+
+def directed_decimal(q, sig, up):
+    """``q`` rounded to ``sig`` significant digits toward +inf (``up``) or -inf, as text.
+
+    >>> from fractions import Fraction
+    >>> directed_decimal(Fraction(2, 3), 3, False), directed_decimal(Fraction(2, 3), 3, True)
+    ('0.666', '0.667')
+    """
+    ctx = Context(prec=sig, rounding=ROUND_CEILING if up else ROUND_FLOOR)
+    d = ctx.divide(Decimal(q.numerator), Decimal(q.denominator))
+    return str(d).lower()
+
+
+def printed_enclosure(enclosure, printed, sig):
+    """Each ``[lo, hi]`` rounded outward to ``sig`` digits and widened to hold the printed value.
+
+    The rounding is directed, so the printed interval still contains the exact
+    stationary policy, and it contains the decimal printed as ``policy`` too.
+    """
+    out = []
+    for (lo, hi), text in zip(enclosure, printed):
+        shown = exact_value(text)
+        out.append([directed_decimal(min(exact_value(lo), shown), sig, False),
+                    directed_decimal(max(exact_value(hi), shown), sig, True)])
+    return out
+
+
+def value_and_enclosure(value_text, lo, hi, sig):
+    """``"value,lo,hi"`` for a data file: the printed value and its outward-rounded enclosure.
+
+    >>> from fractions import Fraction
+    >>> value_and_enclosure("0.6667", Fraction(2, 3), Fraction(2, 3), 6)
+    '0.6667,0.666666,0.6667'
+    """
+    lo_text, hi_text = printed_enclosure([(lo, hi)], [value_text], sig)[0]
+    return f"{value_text},{lo_text},{hi_text}"

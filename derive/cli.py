@@ -247,45 +247,10 @@ def _fmt(x, digits):
     return mpmath.nstr(x, digits, strip_zeros=False, min_fixed=-6, max_fixed=digits + 2)
 
 
-def _exact(x):
-    """An mpf or a decimal string as an exact Fraction."""
-    from decimal import Decimal
-    from fractions import Fraction
-
-    if isinstance(x, str):
-        return Fraction(Decimal(x))
-    sign, man, exp, _ = x._mpf_
-    if not man:
-        return Fraction(0)
-    q = Fraction(man * 2**exp) if exp >= 0 else Fraction(man, 2**-exp)
-    return -q if sign else q
-
-
-def _directed(q, sig, up):
-    """``q`` rounded to ``sig`` significant digits toward +inf (``up``) or -inf, as text."""
-    from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
-
-    ctx = Context(prec=sig, rounding=ROUND_CEILING if up else ROUND_FLOOR)
-    d = ctx.divide(Decimal(q.numerator), Decimal(q.denominator))
-    return str(d).lower()
-
-
-def _printed_enclosure(enclosure, printed, sig):
-    """Each ``[lo, hi]`` rounded outward to ``sig`` digits and widened to hold the printed value.
-
-    The rounding is directed, so the printed interval still contains the exact
-    stationary policy, and it contains the decimal printed as ``policy`` too.
-    """
-    out = []
-    for (lo, hi), text in zip(enclosure, printed):
-        shown = _exact(text)
-        out.append([_directed(min(_exact(lo), shown), sig, False),
-                    _directed(max(_exact(hi), shown), sig, True)])
-    return out
-
-
 def _problem_record(prob, sols, digits):
     import mpmath
+
+    from derive.certify import printed_enclosure
 
     rec = {
         "problem": {
@@ -307,7 +272,7 @@ def _problem_record(prob, sols, digits):
             "kind": s.kind,
             "classification": s.classification,
             "residual": mpmath.nstr(s.residual, 5),
-            "enclosure": _printed_enclosure(s.enclosure, policy, digits + 5),
+            "enclosure": printed_enclosure(s.enclosure, policy, digits + 5),
             "certified": bool(s.certified),
             "stable": bool(s.stable),
             "note": s.note,

@@ -193,6 +193,7 @@ def certified_x(G, pv, bv, xv, dps):
 
 from fractions import Fraction
 
+from derive.certify import value_and_enclosure
 from derive.checks import (CHECK_DIGITS, INTERVAL, Section, numeric_check, symbolic_check,
                            tolerance_for)
 from derive.latex import equation, latex
@@ -284,8 +285,9 @@ def results():
     fmt = lambda v, d: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
     table = [{"G": r["G"], "cells": [fmt(c["value"], 12) for c in r["cells"]]} for r in rows]
     csv = "G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(
-        f"{r['G']},{bt},{GROUP_P},{fmt(c['value'], CHECK_DIGITS)},{fmt(c['lo'], CHECK_DIGITS + 5)},"
-        f"{fmt(c['hi'], CHECK_DIGITS + 5)},{'true' if c['certified'] else 'false'}\n"
+        f"{r['G']},{bt},{GROUP_P},"
+        f"{value_and_enclosure(fmt(c['value'], CHECK_DIGITS), c['lo'], c['hi'], CHECK_DIGITS + 5)},"
+        f"{'true' if c['certified'] else 'false'}\n"
         for r in rows for bt, c in zip(GROUP_BETAS, r["cells"]))
     curves = figure_curves()
     colours = ("blue", "red", "green!50!black", "orange")

@@ -20,6 +20,7 @@ from sympy import Rational, Symbol, cancel, expand, sqrt
 
 from derive import claims
 from derive import symbols as S
+from derive.certify import value_and_enclosure
 from derive.checks import CHECK_DIGITS, Section, numeric_check, symbolic_check
 from derive.latex import equation, latex
 from derive.roots import bisect
@@ -195,6 +196,18 @@ def enclosure_rows(rows, digits=CHECK_DIGITS, p_text=DEV_P):
     return out
 
 
+def formula_15_enclosures(rows, digits=CHECK_DIGITS, p_text=DEV_P):
+    """Certified enclosures ``(lo, hi, certified)`` of the values of (15) in *rows*: interval
+    Newton on the unsquared (19), started from (15) evaluated in interval arithmetic."""
+    from fractions import Fraction
+    from derive.enclosures import certified_root
+
+    cond = beta * (x - p) - sqrt(x * (1 - x))
+    return [certified_root(cond, claims.binary_policy_limit(), x, (p, beta),
+                           (Fraction(p_text), Fraction(r["beta"])), dps=digits + 15)
+            for r in rows]
+
+
 def results():
     from derive.checks import INTERVAL
 
@@ -207,15 +220,25 @@ def results():
                                                                  for _, _, c, i in encl],
                              CHECK_DIGITS, tolerance=0, method=INTERVAL)
     nfmt = lambda v, d=CHECK_DIGITS: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
-    csv = "s_a,s_b,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified,formula_15\n" + "".join(
-        f"{r['s_a']},{r['s_b']},{r['beta']},{DEV_P},{nfmt(r['noisy'])},{nfmt(lo, CHECK_DIGITS + 5)},"
-        f"{nfmt(hi, CHECK_DIGITS + 5)},{'true' if c else 'false'},{nfmt(r['det'])}\n"
-        for r, (lo, hi, c, _) in zip(rows, encl))
+    det = formula_15_enclosures(rows)
+    interval15 = numeric_check("noisy-formula-15-enclosures", "(15)",
+                               "the tabulated values of (15) lie in enclosures certified by an "
+                               "interval Newton step on the unsquared (19) to hold exactly one "
+                               "root", [0 if c and lo <= r["det"] <= hi else 1
+                                        for r, (lo, hi, c) in zip(rows, det)],
+                               CHECK_DIGITS, tolerance=0, method=INTERVAL)
+    csv = ("s_a,s_b,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified,"
+           "formula_15,formula_15_lo,formula_15_hi\n") + "".join(
+        f"{r['s_a']},{r['s_b']},{r['beta']},{DEV_P},"
+        f"{value_and_enclosure(nfmt(r['noisy']), lo, hi, CHECK_DIGITS + 5)},"
+        f"{'true' if c else 'false'},"
+        f"{value_and_enclosure(nfmt(r['det']), d[0], d[1], CHECK_DIGITS + 5)}\n"
+        for r, (lo, hi, c, _), d in zip(rows, encl, det))
     fmt = lambda v: mpmath.nstr(v, 8, strip_zeros=False, min_fixed=-8, max_fixed=8)
     table = [{"s_a": r["s_a"], "s_b": r["s_b"], "beta": r["beta"], "noisy": fmt(r["noisy"]),
               "det": fmt(r["det"]), "diff": mpmath.nstr(r["diff"], 3, min_fixed=-12, max_fixed=2)
               if abs(r["diff"]) > mpmath.mpf(10) ** -40 else "0"} for r in rows]
-    return {"sections": [section()], "checks": checks() + [interval],
+    return {"sections": [section()], "checks": checks() + [interval, interval15],
             "artefacts": [{"path": "tables/noisy.tex", "template": "noisy_table.tex.jinja",
                            "context": {"rows": table, "p": DEV_P}},
                           {"path": "data/noisy.csv", "text": csv}]}

@@ -30,6 +30,7 @@ RESULT_MODULES = (
     "derive.figures",
     "derive.noisy",
     "derive.finite_groups",
+    "derive.stability",
 )
 
 PAPER = "arXiv:2502.18548v3"

@@ -21,6 +21,7 @@ from sympy import Rational, lambdify, limit
 from derive import claims
 from derive import symbols as S
 from derive.binary import condition_limit, condition_two, to_mp
+from derive.certify import value_and_enclosure
 from derive.checks import CHECK_DIGITS, INTERVAL, numeric_check, tolerance_for
 
 
@@ -134,8 +135,9 @@ def results():
             + [0 if c["certified"] or r["beta"] == "0" else 1 for r in rows for c in r["cells"]]))
         for r in rows:
             for pv, c in zip(REF_TEXT, r["cells"]):
-                data_rows.append(f"{key},{r['beta']},{pv},{_fmt(c['value'], CHECK_DIGITS)},"
-                                 f"{_fmt(c['lo'], CHECK_DIGITS + 5)},{_fmt(c['hi'], CHECK_DIGITS + 5)},"
+                shown = value_and_enclosure(_fmt(c['value'], CHECK_DIGITS), c['lo'], c['hi'],
+                                            CHECK_DIGITS + 5)
+                data_rows.append(f"{key},{r['beta']},{pv},{shown},"
                                  f"{'true' if c['certified'] else 'false'}\n")
         for row in rows:
             for pv, cell in zip(REF_TEXT, row["cells"]):
@@ -285,8 +287,9 @@ def results_extra():
         "to hold exactly one root of its stationarity condition",
         [0 if (c and inside) else 1 for r in rows for _, _, c, inside in r["enclosures"]]))
     base_csv = "beta,pi_ref_a,method,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(
-        f"{r['beta']},{r['p']},{name},{_fmt(v, CHECK_DIGITS)},{_fmt(lo, CHECK_DIGITS + 5)},"
-        f"{_fmt(hi, CHECK_DIGITS + 5)},{'true' if c else 'false'}\n"
+        f"{r['beta']},{r['p']},{name},"
+        f"{value_and_enclosure(_fmt(v, CHECK_DIGITS), lo, hi, CHECK_DIGITS + 5)},"
+        f"{'true' if c else 'false'}\n"
         for r in rows for name, v, (lo, hi, c, _) in zip(
             ("grpo-g2", "grpo-ginf", "grpo-direct-kl-g2", "rlhf", "nlhf"), r["values"],
             r["enclosures"]))
@@ -298,8 +301,9 @@ def results_extra():
         "certified by an interval Newton step (on h(x*(beta)) in beta, and on h in x)",
         [0 if e["cert"] and e["inside"] else 1 for e in encl]))
     crit_csv = "p,quantity,value,enclosure_lo,enclosure_hi,certified\n" + "".join(
-        f"{e['p']},{e['what']},{_fmt(e['value'], CHECK_DIGITS)},{_fmt(e['lo'], CHECK_DIGITS + 5)},"
-        f"{_fmt(e['hi'], CHECK_DIGITS + 5)},{'true' if e['cert'] else 'false'}\n" for e in encl)
+        f"{e['p']},{e['what']},"
+        f"{value_and_enclosure(_fmt(e['value'], CHECK_DIGITS), e['lo'], e['hi'], CHECK_DIGITS + 5)},"
+        f"{'true' if e['cert'] else 'false'}\n" for e in encl)
     checks.append(numeric_check("direct-kl-stationary-points", "App. B.2",
                                 "direct KL, G -> inf, p = 1/2, beta = 1, 2, 4: every tabulated "
                                 "interior point is a zero of h and its classification matches the "

@@ -23,3 +23,28 @@ def test_figure_jump_marks():
     coords, marks, worst = figures.curve("ginf", "1")
     assert marks["open"] == "(0,0.5)"                   # 1/(1 + beta^2)
     assert worst < mpmath.mpf(10) ** -45
+
+
+def test_every_enclosure_in_the_data_files_holds_its_printed_value():
+    """Exactly, as decimals: ``enclosure_lo <= value <= enclosure_hi`` for every data row."""
+    import csv
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from conftest import ROOT
+
+    files = sorted((ROOT / "results" / "data").glob("*.csv"))
+    checked = 0
+    for path in files:
+        with open(path, newline="") as fh:
+            rows = list(csv.reader(fh))
+        header = rows[0]
+        pairs = [i for i, h in enumerate(header) if h.endswith("_lo")
+                 and i + 1 < len(header) and header[i + 1] == h[:-3] + "_hi"]
+        for row in rows[1:]:
+            for i in pairs:
+                value, lo, hi = (Fraction(Decimal(t)) for t in (row[i - 1], row[i], row[i + 1]))
+                assert lo <= value <= hi, (path.name, header[i - 1], row)
+                assert hi - lo <= abs(value) * Fraction(1, 10**40) + Fraction(1, 10**60), (path.name, row)
+                checked += 1
+    assert checked >= 250
