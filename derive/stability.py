@@ -232,9 +232,64 @@ def monte_carlo_errors(predicted, runs):
     return out
 
 
+#: Grid of (pi_ref(a), beta) on which the solver is compared with the derived closed forms.
+AGREEMENT_GRID = tuple((F(p), F(b)) for p in ("0.01", "0.1", "0.3", "0.5", "0.9")
+                       for b in ("0.01", "0.1", "0.5", "1", "2", "10"))
+AGREEMENT_GROUPS = (8, 64, 1024)
+
+
+def solver_agreement(digits=CHECK_DIGITS):
+    """The general solver against the symbolic derivations, binary 0/1 rewards.
+
+    Returns ``(errors_two, errors_limit, errors_finite)``: the solver's stable
+    ``pi(a)`` minus the closed form SymPy derived for ``G = 2`` (14) and for
+    ``G -> infinity`` (15), and minus the bisected root of the finite-``G``
+    condition ``beta (x - p) = x U_G(x)`` (:mod:`derive.finite_groups`, a
+    separate code path) for ``G`` in ``AGREEMENT_GROUPS``.
+    """
+    from sympy import lambdify
+
+    from derive import symbols as S
+    from derive.binary import BinaryLimit, BinaryTwo
+    from derive.finite_groups import stationary_x
+    from derive.solver import Problem, stationary_policies
+
+    two = lambdify((S.p, S.beta, S.gamma), BinaryTwo().derive().policy, "mpmath")
+    limit = lambdify((S.p, S.beta), BinaryLimit().derive().policy, "mpmath")
+    errs_two, errs_limit, errs_finite = [], [], []
+    for p, b in AGREEMENT_GRID:
+        for group, sink in ((2, errs_two), (None, errs_limit)):
+            (s,) = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), b, group),
+                                       digits=digits)
+            with mpmath.workdps(digits + 15):
+                want = two(_mp(p), _mp(b), 1) if group == 2 else limit(_mp(p), _mp(b))
+                sink.append(s.policy[0] - want)
+    for group in AGREEMENT_GROUPS:
+        for p, b in AGREEMENT_GRID[::4]:
+            (s,) = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), b, group),
+                                       digits=digits)
+            with mpmath.workdps(digits + 15):
+                errs_finite.append(s.policy[0] - stationary_x(group, _mp(p), _mp(b)))
+    return errs_two, errs_limit, errs_finite
+
+
 def results():
     rows = example_rows()
     out = []
+    errs_two, errs_limit, errs_finite = solver_agreement()
+    out.append(numeric_check(
+        "solver-closed-form-14", "(14)",
+        f"the general solver (float scan, mpmath Newton) equals the closed form SymPy derived "
+        f"for G = 2 at {len(errs_two)} points (p, beta), 50 digits", errs_two, CHECK_DIGITS))
+    out.append(numeric_check(
+        "solver-closed-form-15", "(15)",
+        f"the general solver equals the closed form SymPy derived for G -> inf at "
+        f"{len(errs_limit)} points (p, beta), 50 digits", errs_limit, CHECK_DIGITS))
+    out.append(numeric_check(
+        "solver-finite-groups", "(11)",
+        f"the general solver equals the bisected root of beta (x - p) = x U_G(x) for "
+        f"G = {', '.join(map(str, AGREEMENT_GROUPS))}, {len(errs_finite)} points, 50 digits",
+        errs_finite, CHECK_DIGITS))
     gaps, fd_err, encl, cert_margin, table, csv_lines = [], [], [], [], [], []
     for row in rows:
         for i, pt in enumerate(row["points"]):
