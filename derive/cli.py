@@ -244,6 +244,8 @@ def _stationary(args):
 def _fmt(x, digits):
     import mpmath
 
+    if x == 0:
+        return "0." + "0" * (digits - 1)
     return mpmath.nstr(x, digits, strip_zeros=False, min_fixed=-6, max_fixed=digits + 2)
 
 
@@ -280,6 +282,13 @@ def _problem_record(prob, sols, digits):
     return rec
 
 
+def _short(text):
+    """A policy coordinate to 12 significant digits for the human summary."""
+    import mpmath
+
+    return mpmath.nstr(mpmath.mpf(text), 12, min_fixed=-6, max_fixed=14)
+
+
 def _print_human(rec):
     pr = rec["problem"]
     G = pr["group"]
@@ -288,7 +297,7 @@ def _print_human(rec):
     if not rec["stationary"]:
         print("  no stationary policy found")
     for i, s in enumerate(rec["stationary"], 1):
-        short = ", ".join(p[:14] for p in s["policy"])
+        short = ", ".join(_short(p) for p in s["policy"])
         cert = "certified unique in its enclosure" if s["certified"] else "uniqueness NOT certified"
         print(f"  {i}. pi = ({short})  {s['kind']}, {s['classification']}, "
               f"{'stable' if s['stable'] else 'unstable'}; {cert}; residual {s['residual']}")

@@ -172,3 +172,14 @@ def test_stationary_sweep_json_and_no_progress_bar_off_terminal():
     assert [rec["problem"]["beta"] for rec in sweep] == ["1/10", "1/2", "2"]
     firsts = [mpmath.mpf(rec["stationary"][0]["policy"][0]) for rec in sweep]
     assert firsts[0] > firsts[1] > firsts[2] > mpmath.mpf("0.1")
+
+
+def test_human_summary_keeps_exponents_and_zero_is_printed_with_its_digits():
+    res = run("stationary", "--ref", "1e-9,0.999999999", "--rewards", "1,0", "--beta", "0.001",
+              "--group", "inf", "--digits", "20")
+    assert res.returncode == 0 and "9.99998998001e-7" in res.stdout
+    out = _stationary_json("--ref", "0.3,0.7", "--rewards", "1,0", "--beta", "0.5", "--group",
+                           "inf", "--penalty", "k3-is", "--digits", "20")
+    (entry,) = out["stationary"]
+    assert entry["policy"] == ["1.0000000000000000000", "0.0000000000000000000"]
+    assert entry["kind"] == "boundary" and entry["classification"] == "boundary-max"
