@@ -37,7 +37,7 @@ pdf: results/verification.json
 	  && pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error main.tex >/dev/null \
 	  && rm -f main.aux main.log main.out && echo "results/main.pdf written"; \
 	else \
-	  echo "pdflatex not found: install TeX Live with 'apt-get install -y --no-install-recommends texlive-latex-base texlive-latex-recommended texlive-pictures texlive-science latexmk'"; \
+	  echo "pdflatex not found: install TeX Live with 'apt-get install -y --no-install-recommends texlive-latex-base texlive-latex-recommended texlive-pictures latexmk'"; \
 	fi
 
 bench: $(STAMP)

@@ -78,7 +78,10 @@ def _error_tex(c):
     if c["method"] == "symbolic":
         return "exact"
     e = c["max_abs_error"]
-    return r"\num{0}" if e == 0 else rf"\num{{{e:.2e}}}"
+    if e == 0:
+        return "$0$"
+    mantissa, exponent = f"{e:.2e}".split("e")
+    return rf"${mantissa} \times 10^{{{int(exponent)}}}$"
 
 
 def render_files(computed):
