@@ -43,7 +43,7 @@ from fractions import Fraction
 
 from mpmath import iv, mp
 
-from derive.numerics import IV, MP, iv_precision
+from derive.numerics import IV, MP, iv_precision, solve_linear
 
 __all__ = ["certify_root_1d", "certify_root_nd", "directed_decimal", "exact_enclosure",
            "exact_value", "interval_ends", "printed_enclosure", "value_and_enclosure"]
@@ -175,7 +175,7 @@ def certify_root_nd(system, x, digits, policy):
     F, J = out[0], out[1]
     Y = []
     for k in range(n):
-        col = _solve(J, [mp.mpf(int(i == k)) for i in range(n)])
+        col = solve_linear(J, [mp.mpf(int(i == k)) for i in range(n)])
         if col is None:
             return point, False, "the Jacobian is singular at the root"
         Y.append(col)
@@ -233,27 +233,6 @@ def _krawczyk(system, x, Y, radius):
             return _intersect(centred, on_box[2])
     except (ZeroDivisionError, ValueError, OverflowError) as exc:
         return f"interval evaluation failed ({type(exc).__name__})"
-
-
-def _solve(A, b):
-    n = len(b)
-    M = [list(A[i]) + [b[i]] for i in range(n)]
-    for c in range(n):
-        piv = max(range(c, n), key=lambda r: abs(M[r][c]))
-        if M[piv][c] == 0:
-            return None
-        M[c], M[piv] = M[piv], M[c]
-        for r in range(c + 1, n):
-            f = M[r][c] / M[c][c]
-            for k in range(c, n + 1):
-                M[r][k] -= f * M[c][k]
-    out = [0] * n
-    for r in range(n - 1, -1, -1):
-        acc = M[r][n]
-        for k in range(r + 1, n):
-            acc -= M[r][k] * out[k]
-        out[r] = acc / M[r][r]
-    return out
 
 
 def exact_value(x):

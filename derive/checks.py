@@ -155,7 +155,7 @@ def evaluator(expr):
     """A function of a point (name -> exact number) evaluating *expr* with mpmath."""
     from sympy import lambdify, sympify
 
-    expr = sympify(expr)
+    expr = sympify(expr, strict=True)   # engine expressions and numbers only, never a string
     syms = sorted(expr.free_symbols, key=lambda s: s.name)
     f = lambdify(syms, expr, modules="mpmath")
 

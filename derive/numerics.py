@@ -91,6 +91,7 @@ __all__ = [
     "GroupPreference",
     "bernoulli_rewards",
     "deterministic_rewards",
+    "solve_linear",
     "group_preference",
     "iv_precision",
     "objective_gradient",
@@ -873,3 +874,33 @@ def objective_gradient(values, rho, ref, pi, beta, group, penalty="k3", normalis
         else:
             out.append(preference[o] - beta * (mp.log(p / r) + 1))
     return tuple(out)
+
+
+def solve_linear(A, b):
+    """Solve ``A x = b`` (small dense system) by Gaussian elimination with partial pivoting.
+
+    Works in whatever number type the entries have (floats, mpf); ``None`` if
+    ``A`` is singular.
+
+    >>> solve_linear([[2.0, 1.0], [1.0, 3.0]], [3.0, 5.0])
+    [0.8, 1.4]
+    """
+    n = len(b)
+    M = [list(A[i]) + [b[i]] for i in range(n)]
+    for c in range(n):
+        piv = max(range(c, n), key=lambda r: abs(M[r][c]))
+        if M[piv][c] == 0:
+            return None
+        M[c], M[piv] = M[piv], M[c]
+        for r in range(c + 1, n):
+            f = M[r][c] / M[c][c]
+            if f:
+                for k in range(c, n + 1):
+                    M[r][k] -= f * M[c][k]
+    x = [0] * n
+    for r in range(n - 1, -1, -1):
+        acc = M[r][n]
+        for k in range(r + 1, n):
+            acc -= M[r][k] * x[k]
+        x[r] = acc / M[r][r]
+    return x

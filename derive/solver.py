@@ -138,6 +138,7 @@ from derive.numerics import (
     deterministic_rewards,
     group_preference,
     iv_precision,
+    solve_linear,
 )
 
 __all__ = ["Problem", "StationaryPolicy", "stationary_policies", "stationarity_residual"]
@@ -268,29 +269,6 @@ class StationaryPolicy:
 # ---------------------------------------------------------------------------
 # The reduced system
 # ---------------------------------------------------------------------------
-
-
-def _solve_linear(A, b):
-    """Solve ``A x = b`` (small dense system) by Gaussian elimination with pivoting."""
-    n = len(b)
-    M = [list(A[i]) + [b[i]] for i in range(n)]
-    for c in range(n):
-        piv = max(range(c, n), key=lambda r: abs(M[r][c]))
-        if M[piv][c] == 0:
-            return None
-        M[c], M[piv] = M[piv], M[c]
-        for r in range(c + 1, n):
-            f = M[r][c] / M[c][c]
-            if f:
-                for k in range(c, n + 1):
-                    M[r][k] -= f * M[c][k]
-    x = [0] * n
-    for r in range(n - 1, -1, -1):
-        acc = M[r][n]
-        for k in range(r + 1, n):
-            acc -= M[r][k] * x[k]
-        x[r] = acc / M[r][r]
-    return x
 
 
 class _System:
@@ -1037,7 +1015,7 @@ def _newton_float_nd(system, x, maxit=60, limit=60.0):
     for _ in range(maxit):
         if norm < 1e-13:
             return x
-        step = _solve_linear(J, F)
+        step = solve_linear(J, F)
         if step is None:
             return None
         t = 1.0
@@ -1069,7 +1047,7 @@ def _newton_mp_nd(system, x, tol):
         if out is None:
             return None
         F, J, _ = out
-        step = _solve_linear(J, F)
+        step = solve_linear(J, F)
         if step is None:
             return None
         size = max(abs(s) for s in step)

@@ -34,6 +34,7 @@ import mpmath
 
 from derive.certify import printed_enclosure
 from derive.checks import CHECK_DIGITS, INTERVAL, Section, inequality_check, numeric_check
+from derive.enumeration import exact, objective_gradient
 from derive.latex import equation
 
 #: The example problems: (key, description, constructor arguments).
@@ -71,10 +72,6 @@ def problem_of(spec):
     return (Problem.deterministic if kind == "deterministic" else Problem.bernoulli)(*args)
 
 
-def _mp(q):
-    return mpmath.mpf(q.numerator) / q.denominator
-
-
 def independent_gap(problem, policy):
     """How far an interior policy is from stationary, without the solver.
 
@@ -85,20 +82,17 @@ def independent_gap(problem, policy):
     of ``log(pi(o)/pi_ref(o)) - z(o)/beta`` for k3-is, with
     ``z(o) = (r(o) - E_pi r)/sigma(pi)`` and the reward noise in ``sigma``.
     """
-    from derive import enumeration
-
     pi = [mpmath.mpf(v) for v in policy]
-    ref = [_mp(r) for r in problem.ref]
-    beta = _mp(problem.beta)
+    ref = [exact(r) for r in problem.ref]
+    beta = exact(problem.beta)
     if problem.group is not None:
-        rho = [[_mp(w) for w in row] for row in problem.rho]
-        values = [_mp(v) for v in problem.values]
-        grads = enumeration.objective_gradient(pi, ref, rho, values, problem.group, beta,
-                                               problem.penalty)
+        rho = [[exact(w) for w in row] for row in problem.rho]
+        values = [exact(v) for v in problem.values]
+        grads = objective_gradient(pi, ref, rho, values, problem.group, beta, problem.penalty)
         return max(grads) - min(grads)
-    values = [_mp(v) for v in problem.values]
-    means = [mpmath.fsum(_mp(w) * v for w, v in zip(row, values)) for row in problem.rho]
-    second = [mpmath.fsum(_mp(w) * v * v for w, v in zip(row, values)) for row in problem.rho]
+    values = [exact(v) for v in problem.values]
+    means = [mpmath.fsum(exact(w) * v for w, v in zip(row, values)) for row in problem.rho]
+    second = [mpmath.fsum(exact(w) * v * v for w, v in zip(row, values)) for row in problem.rho]
     mu = mpmath.fsum(p * m for p, m in zip(pi, means))
     sigma = mpmath.sqrt(mpmath.fsum(p * s for p, s in zip(pi, second)) - mu * mu)
     z = [(m - mu) / sigma for m in means]
@@ -202,7 +196,7 @@ def flow_checks(rows):
                     total = mpmath.fsum(moved)
                     start = [F(mpmath.nstr(v / total, 25)) for v in moved]
                     start[-1] = 1 - sum(start[:-1])
-                    d0 = max(abs(_mp(a) - b) for a, b in zip(start, s.policy))
+                    d0 = max(abs(exact(a) - b) for a, b in zip(start, s.policy))
                     path = simulate_expected_gradient(problem, 2000, 1.0, digits=30, start=start)
                     departures.append(max(abs(a - b) for a, b in zip(path[-1], s.policy)) / d0)
     return to_stable, departures
@@ -262,14 +256,14 @@ def solver_agreement(digits=CHECK_DIGITS):
             (s,) = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), b, group),
                                        digits=digits)
             with mpmath.workdps(digits + 15):
-                want = two(_mp(p), _mp(b), 1) if group == 2 else limit(_mp(p), _mp(b))
+                want = two(exact(p), exact(b), 1) if group == 2 else limit(exact(p), exact(b))
                 sink.append(s.policy[0] - want)
     for group in AGREEMENT_GROUPS:
         for p, b in AGREEMENT_GRID[::4]:
             (s,) = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), b, group),
                                        digits=digits)
             with mpmath.workdps(digits + 15):
-                errs_finite.append(s.policy[0] - stationary_x(group, _mp(p), _mp(b)))
+                errs_finite.append(s.policy[0] - stationary_x(group, exact(p), exact(b)))
     return errs_two, errs_limit, errs_finite
 
 

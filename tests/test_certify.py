@@ -8,19 +8,8 @@ from mpmath import mp
 
 from derive import certify
 from derive.certify import certify_root_1d, certify_root_nd, exact_enclosure
+from derive.certify import exact_value as _exact
 from derive.solver import Problem, _roots_1d, _roots_nd, stationary_policies, system_of
-
-
-@pytest.fixture(autouse=True)
-def _reset_precision():
-    mp.dps = 15
-    yield
-    mp.dps = 15
-
-
-def _exact(x):
-    man, exp = x.man_exp
-    return F(man) * F(2) ** exp
 
 
 def test_exact_enclosure_contains_the_rational():

@@ -20,13 +20,6 @@ from derive.numerics import deterministic_rewards, objective_gradient
 from derive.solver import Problem, stationary_policies
 
 
-@pytest.fixture(autouse=True)
-def _reset_precision():
-    mp.dps = 15
-    yield
-    mp.dps = 15
-
-
 THREE = Problem.deterministic((F(1, 2), F(3, 10), F(1, 5)), (1, F(1, 2), 0), F(1, 2), 4)
 
 

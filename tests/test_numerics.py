@@ -28,13 +28,6 @@ from derive.numerics import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _reset_precision():
-    mp.dps = 15
-    yield
-    mp.dps = 15
-
-
 def _mp(x):
     x = F(x)
     return mp.mpf(x.numerator) / x.denominator

@@ -10,25 +10,13 @@ from hypothesis import strategies as st
 from mpmath import mp
 
 from derive import solver
+from derive.certify import exact_value as _exact  # exact: mp.mpf(x) would round
 from derive.solver import Problem, stationarity_residual, stationary_policies
-
-
-@pytest.fixture(autouse=True)
-def _reset_precision():
-    mp.dps = 15
-    yield
-    mp.dps = 15
 
 
 def _mp(x):
     x = F(x)
     return mp.mpf(x.numerator) / x.denominator
-
-
-def _exact(x):
-    """The exact rational value of an mpf."""
-    man, exp = x.man_exp  # no conversion: mp.mpf(x) would round at the current precision
-    return F(man) * F(2) ** exp
 
 
 def g2_k3(beta, p):
