@@ -81,11 +81,16 @@ class DirectKLLimit:
         grad = (P_a - beta * (log(x / p) + 1)) - (P_b - beta * (log(u / (1 - p)) + 1))
         self.field = expand(expand_log(grad, force=True)).subs(u, 1 - x)
         self.h = self.field / beta
-        self.h_prime = diff(claims.direct_kl_h(), x)
-        # h'(x) = 0: (2x - 1) = 2 beta sqrt(x(1-x)) (unsquared, needs x > 1/2); square it.
-        lhs, rhs = 2 * x - 1, 2 * beta * sqrt(x * (1 - x))
-        self.stationary_unsquared = expand(factor(self.h_prime) * 0 + lhs - rhs)
-        self.critical_roots = solve(expand(lhs**2 - rhs**2), x)
+        self.h_prime = diff(self.h, x)
+        # h'(x) = 0, cleared of its denominator 2 beta x^(3/2) (1-x)^(3/2) > 0 (with 1 - x kept
+        # as the positive u so that the powers combine): (2x - 1) - 2 beta sqrt(x (1-x)), which
+        # needs x > 1/2 (unsquared); square it by separating the radical terms.
+        cleared = expand(self.h_prime.subs(1 - x, u) * 2 * beta * x**Rational(3, 2)
+                         * u**Rational(3, 2))
+        self.stationary_unsquared = expand(cleared.subs(u, 1 - x))
+        radical = sum(t for t in self.stationary_unsquared.as_ordered_terms() if t.has(sqrt(x)))
+        rest = expand(self.stationary_unsquared - radical)
+        self.critical_roots = solve(expand(rest**2 - radical**2), x)
         self.minimiser = [r for r in self.critical_roots
                           if all((2 * r - 1).subs(beta, b).evalf() > 0
                                  for b in (Rational(1, 10), 1, 10))][0]
@@ -94,8 +99,7 @@ class DirectKLLimit:
     def h_residue(self):
         return cancel(together(expand(expand_log(self.h - claims.direct_kl_h(), force=True))))
 
-    @staticmethod
-    def end_limits():
+    def end_limits(self):
         """Limits of h at x -> 0+ and x -> 1-, through x = eps^2 and x = 1 - eps^2.
 
         SymPy 1.14's ``limit(h, x, 1, '-')`` returns ``-oo`` for this h (wrong:
@@ -103,7 +107,7 @@ class DirectKLLimit:
         ``x = 1 - eps^2`` makes the limit rational in ``eps`` and correct.
         """
         eps = Symbol("epsilon", positive=True)
-        h = claims.direct_kl_h()
+        h = self.h
         return [limit(h.subs(x, eps**2), eps, 0, "+"), limit(h.subs(x, 1 - eps**2), eps, 0, "+")]
 
     def minimiser_residue(self):
@@ -331,10 +335,13 @@ def section():
              + equation("", latex(claims.direct_kl_policy_two()) + "."), "direct-kl-two")
     sec.step("For $G \\to \\infty$ and deterministic rewards the derivative of the objective "
              "along $x$ at $\\pi_{\\mathrm{old}} = \\pi$ is $\\beta h(x)$ with",
-             equation("h(x)", latex(claims.direct_kl_h())), "direct-kl-h")
-    sec.step("Setting $h'(x) = 0$ gives $2x - 1 = 2\\beta\\sqrt{x(1-x)}$, which needs "
-             "$x > 1/2$; of the two roots of its square the admissible one is",
-             equation("x^{*}", latex(claims.direct_kl_h_minimiser())), "direct-kl-minimiser")
+             equation("h(x)", latex(lim.h)) + " \\\\ "
+             + equation("", latex(claims.direct_kl_h()) + "."), "direct-kl-h")
+    sec.step("Setting $h'(x) = 0$ and clearing the positive denominator "
+             "$2\\beta x^{3/2}(1-x)^{3/2}$ gives",
+             equation(latex(lim.stationary_unsquared), "0,"), "direct-kl-critical")
+    sec.step("which needs $x > 1/2$; of the two roots of its square the admissible one is",
+             equation("x^{*}", latex(lim.minimiser)), "direct-kl-minimiser")
     sec.step("$h$ falls on $(0, x^*]$, rises on $[x^*, 1)$, and tends to $+\\infty$ at both ends "
              "(the term $1/(\\beta\\sqrt{x(1-x)})$ dominates the logarithms).  By the envelope "
              "theorem $\\beta \\mapsto h(x^*(\\beta))$ is strictly decreasing, so there is one "

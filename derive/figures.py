@@ -11,9 +11,9 @@ assumption as a filled mark.
 from fractions import Fraction
 
 import mpmath
-from sympy import Integer, exp, lambdify, limit
+from sympy import Integer, lambdify, limit
 
-from derive import claims
+from derive import closed_forms
 from derive import symbols as S
 from derive.binary import condition_limit, condition_two
 from derive.checks import CHECK_DIGITS, numeric_check, tolerance_for
@@ -36,11 +36,12 @@ def _rlhf_condition(t, P, B):
 
 KINDS = {
     # key: (closed form in (p, beta), unsquared condition, paper ref)
-    "g2": (lambda: claims.binary_policy_two().subs(S.gamma, 1),
+    "g2": (lambda: closed_forms.policy_two().subs(S.gamma, 1),
            lambda t, P, B: condition_two(t, P, B), "(14)"),
-    "ginf": (claims.binary_policy_limit, lambda t, P, B: condition_limit(t, P, B), "(15)"),
-    "dkl2": (lambda: claims.direct_kl_policy_two().subs(S.gamma, 1), _dkl_condition, "Sec. 3"),
-    "rlhf": (lambda: claims.rlhf_policy(S.p, 1, S.p * exp(1 / S.beta) + 1 - S.p),
+    "ginf": (closed_forms.policy_limit, lambda t, P, B: condition_limit(t, P, B), "(15)"),
+    "dkl2": (lambda: closed_forms.direct_kl_policy_two().subs(S.gamma, 1), _dkl_condition,
+             "Sec. 3"),
+    "rlhf": (closed_forms.rlhf_policy_binary,
              _rlhf_condition, "(4)"),
 }
 

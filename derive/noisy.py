@@ -18,7 +18,7 @@ rewards are 0/1.  Write ``Delta = s_a - s_b``.
 import mpmath
 from sympy import Rational, Symbol, cancel, expand, sqrt
 
-from derive import claims
+from derive import claims, closed_forms
 from derive import symbols as S
 from derive.certify import value_and_enclosure
 from derive.checks import CHECK_DIGITS, Section, numeric_check, symbolic_check
@@ -98,7 +98,7 @@ def deviation_rows(digits=CHECK_DIGITS, p_text=DEV_P):
     from fractions import Fraction
     from sympy import lambdify
 
-    f15 = lambdify((p, beta), claims.binary_policy_limit(), "mpmath")
+    f15 = lambdify((p, beta), closed_forms.policy_limit(), "mpmath")
     rows, worst = [], mpmath.mpf(0)
     with mpmath.workdps(digits + 15):
         P = mpmath.mpf(Fraction(p_text).numerator) / Fraction(p_text).denominator
@@ -202,9 +202,9 @@ def formula_15_enclosures(rows, digits=CHECK_DIGITS, p_text=DEV_P):
     from fractions import Fraction
     from derive.enclosures import certified_root
 
-    cond = beta * (x - p) - sqrt(x * (1 - x))
-    return [certified_root(cond, claims.binary_policy_limit(), x, (p, beta),
-                           (Fraction(p_text), Fraction(r["beta"])), dps=digits + 15)
+    cond, closed = closed_forms.unsquared_limit(), closed_forms.policy_limit()
+    return [certified_root(cond, closed, x, (p, beta), (Fraction(p_text), Fraction(r["beta"])),
+                           dps=digits + 15)
             for r in rows]
 
 

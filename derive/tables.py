@@ -18,7 +18,7 @@ from fractions import Fraction
 import mpmath
 from sympy import Rational, lambdify, limit
 
-from derive import claims
+from derive import closed_forms
 from derive import symbols as S
 from derive.binary import condition_limit, condition_two, to_mp
 from derive.certify import value_and_enclosure
@@ -46,12 +46,12 @@ def _panels():
     p, beta, gamma = S.p, S.beta, S.gamma
     return (
         ("g2", "$G = 2$, Eq. (14) with $\\gamma = 1$", "(14)",
-         claims.binary_policy_two().subs(gamma, 1), lambda t, P, B: condition_two(t, P, B)),
+         closed_forms.policy_two().subs(gamma, 1), lambda t, P, B: condition_two(t, P, B)),
         ("ginf", "$G \\to \\infty$, deterministic rewards, Eq. (15)", "(15)",
-         claims.binary_policy_limit(), lambda t, P, B: condition_limit(t, P, B)),
+         closed_forms.policy_limit(), lambda t, P, B: condition_limit(t, P, B)),
         ("dkl2", "$G = 2$, direct KL penalty $\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$, "
          "$\\gamma = 1$", "Sec. 3",
-         claims.direct_kl_policy_two().subs(gamma, 1),
+         closed_forms.direct_kl_policy_two().subs(gamma, 1),
          lambda t, P, B: B * (mpmath.log(t / (1 - t)) - mpmath.log(P / (1 - P))) - 1),
     )
 
@@ -61,8 +61,8 @@ def _symbolic_conditions():
     from sympy import log
 
     x, p, beta = S.x, S.p, S.beta
-    return {"g2": claims.binary_quadratic_two(gamma=1),
-            "ginf": claims.binary_condition_limit(),
+    return {"g2": closed_forms.quadratic_two().subs(S.gamma, 1),
+            "ginf": closed_forms.unsquared_limit(),
             "dkl2": beta * (log(x / (1 - x)) - log(p / (1 - p))) - 1}
 
 
@@ -203,16 +203,16 @@ def baseline_rows(digits=CHECK_DIGITS):
 
 def _baseline_enclosures(vals, pt, bt, digits):
     """Certified enclosures of the five baseline columns (interval Newton)."""
-    from sympy import exp, log
+    from sympy import log
     from derive.enclosures import certified_root
 
     x, p, beta = S.x, S.p, S.beta
     conds = _symbolic_conditions()
     logit = log(x / (1 - x)) - log(p / (1 - p))
-    specs = [(conds["g2"], claims.binary_policy_two().subs(S.gamma, 1)),
-             (conds["ginf"], claims.binary_policy_limit()),
-             (conds["dkl2"], claims.direct_kl_policy_two().subs(S.gamma, 1)),
-             (beta * logit - 1, p * exp(1 / beta) / (p * exp(1 / beta) + 1 - p)),
+    specs = [(conds["g2"], closed_forms.policy_two().subs(S.gamma, 1)),
+             (conds["ginf"], closed_forms.policy_limit()),
+             (conds["dkl2"], closed_forms.direct_kl_policy_two().subs(S.gamma, 1)),
+             (beta * logit - 1, closed_forms.rlhf_policy_binary()),
              (logit - (1 - x) / beta, None)]
     out = []
     for (cond, closed), v in zip(specs, vals):
@@ -231,8 +231,8 @@ def critical_rows(digits=CHECK_DIGITS):
     from derive.enclosures import certified_root, interval_function, iv_exact
     from mpmath import iv
 
-    H = claims.direct_kl_h().subs(S.x, claims.direct_kl_h_minimiser())
-    xstar = interval_function(claims.direct_kl_h_minimiser(), (S.beta,))
+    H = closed_forms.direct_kl_h().subs(S.x, closed_forms.direct_kl_minimiser())
+    xstar = interval_function(closed_forms.direct_kl_minimiser(), (S.beta,))
     crit, encl = [], []
     for pv, bc, xs in critical_beta_table(digits):
         lo, hi, cert = certified_root(H, bc, S.beta, (S.p,), (pv,), dps=digits + 15)
@@ -262,7 +262,7 @@ def critical_rows(digits=CHECK_DIGITS):
             for xv, kind in stationary_points_limit(P, B):
                 if kind != "boundary-max":
                     residuals.append(h_value(xv, P, B))
-                    lo, hi, cert = certified_root(claims.direct_kl_h(), xv, S.x, (S.p, S.beta),
+                    lo, hi, cert = certified_root(closed_forms.direct_kl_h(), xv, S.x, (S.p, S.beta),
                                                   (Fraction(1, 2), Fraction(bt)), dps=digits + 15)
                     encl.append({"p": "1/2", "what": f"x beta={bt} {kind}", "value": xv, "lo": lo,
                                  "hi": hi, "cert": cert,

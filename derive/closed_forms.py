@@ -1,0 +1,84 @@
+"""The closed forms the engine derived, computed once: the one source for tables and figures.
+
+Every expression here comes out of a derivation class working on the encoded
+objective (:mod:`derive.binary`, :mod:`derive.extensions`,
+:mod:`derive.baselines`), never from :mod:`derive.claims`; the checks of those
+modules compare the two.  Each derivation runs once per process (cached).
+"""
+
+from functools import lru_cache
+
+from derive import symbols as S
+
+__all__ = ["direct_kl_h", "direct_kl_minimiser", "direct_kl_policy_two", "policy_limit",
+           "policy_two", "quadratic_two", "rlhf_policy_binary", "unsquared_limit"]
+
+
+@lru_cache(maxsize=None)
+def _two():
+    from derive.binary import BinaryTwo
+
+    return BinaryTwo().derive()
+
+
+@lru_cache(maxsize=None)
+def _limit():
+    from derive.binary import BinaryLimit
+
+    return BinaryLimit().derive()
+
+
+@lru_cache(maxsize=None)
+def _direct_kl_limit():
+    from derive.extensions import DirectKLLimit
+
+    return DirectKLLimit().derive()
+
+
+def policy_two():
+    """``pi(a)`` at G = 2 in ``(p, beta, gamma)``, arXiv:2502.18548v3, Eq. (14), as derived."""
+    return _two().policy
+
+
+def quadratic_two():
+    """The stationarity condition at G = 2 as a polynomial in ``x``, Eq. (17), as derived."""
+    return _two().condition
+
+
+def policy_limit():
+    """``pi(a)`` at G -> infinity in ``(p, beta)``, Eq. (15), as derived."""
+    return _limit().policy
+
+
+def unsquared_limit():
+    """The unsquared condition at G -> infinity, ``lhs - rhs`` of Eq. (19), as derived."""
+    return _limit().unsquared
+
+
+@lru_cache(maxsize=None)
+def direct_kl_policy_two():
+    """``pi(a)`` at G = 2 with the direct KL penalty, in ``(p, beta, gamma)`` (Section 3)."""
+    from derive.extensions import DirectKL
+
+    (two,) = DirectKL().derive().binary_two()
+    return two
+
+
+def direct_kl_h():
+    """``h(x)``: the direct-KL field over ``beta`` at G -> infinity (Appendix B.2), as derived."""
+    return _direct_kl_limit().h
+
+
+def direct_kl_minimiser():
+    """``x*(beta)``, the minimiser of ``h`` (Appendix B.2), as derived."""
+    return _direct_kl_limit().minimiser
+
+
+@lru_cache(maxsize=None)
+def rlhf_policy_binary():
+    """RLHF's ``pi(a)`` (Eq. (4)) for ``r(a) = 1``, ``r(b) = 0``, ``pi_ref(a) = p``, as derived."""
+    from derive.baselines import RLHF
+
+    rlhf = RLHF().derive()
+    subs = {rlhf.r[0]: 1, rlhf.r[1]: 0, rlhf.ref[0]: S.p, rlhf.ref[1]: 1 - S.p}
+    return rlhf.pooling[0].subs(subs)
