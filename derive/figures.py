@@ -24,6 +24,12 @@ POINTS = tuple(Fraction(k * k, 48 * 48) for k in range(1, 49))
 COORD_DIGITS = 6
 #: Colours of the curves of one figure, in order (xcolor names, standard).
 COLOURS = ("blue", "red", "green!50!black", "orange")
+#: Line styles of the curves of one figure, in order: dash patterns and marks, so
+#: that the curves stay distinguishable in greyscale.
+STYLES = ("solid, mark=*, mark repeat=6, mark size=1.3pt",
+          "dashed, mark=square*, mark repeat=6, mark phase=2, mark size=1.3pt",
+          "densely dotted, mark=triangle*, mark repeat=6, mark phase=4, mark size=1.6pt",
+          "dashdotted, mark=diamond*, mark repeat=6, mark phase=6, mark size=1.6pt")
 
 
 def _dkl_condition(t, P, B):
@@ -59,7 +65,10 @@ FIGURES = (
      "penalty, $G = 2$ (Figure 3 of the paper), for several $\\beta/\\gamma$.",
      [("dkl2", b, f"$\\beta/\\gamma = {b}$") for b in ("0.1", "0.5", "1", "2")]),
     ("binary-compare", "GRPO ($G = 2$, $G \\to \\infty$, direct KL) and RLHF side by side, "
-     "$\\beta = 0.5$, $r(a) - r(b) = 1$.",
+     "$\\beta = 0.5$, $r(a) = 1$, $r(b) = 0$.  The direct-KL curve at $G = 2$ and the RLHF curve "
+     "coincide: with a unit reward gap the confidence margin is $\\gamma = 1$, and both give "
+     "$\\pi(a)/\\pi(b) = e^{1/\\beta}\\,\\pi_{\\mathrm{ref}}(a)/\\pi_{\\mathrm{ref}}(b)$ "
+     "(with three or more answers they differ: $P_2$ depends on ranks, not on reward values).",
      [(k, "0.5", LEGEND[k]) for k in ("g2", "ginf", "dkl2", "rlhf")]),
 )
 
@@ -101,10 +110,11 @@ def results():
     for key, caption, curves in FIGURES:
         plotted = []
         worst_all = []
-        for (kind, beta_text, legend), colour in zip(curves, COLOURS):
+        for (kind, beta_text, legend), colour, style in zip(curves, COLOURS, STYLES):
             coords, marks, worst = curve(kind, beta_text)
             worst_all.append(worst)
-            plotted.append({"legend": legend, "coords": coords, "marks": marks, "colour": colour})
+            plotted.append({"legend": legend, "coords": coords, "marks": marks, "colour": colour,
+                            "style": style})
         refs = sorted({KINDS[k][2] for k, _, _ in curves})
         checks.append(numeric_check(
             f"figure-{key}", ", ".join(refs),
