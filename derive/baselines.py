@@ -18,7 +18,7 @@ is ``P(a > b) - 1/2 = gamma/2`` whatever ``pi``, so NLHF is logistic:
 constant cancels in the normalisation (:meth:`NLHF.direct_kl_residue`).
 """
 
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 from sympy import (Rational, Symbol, cancel, diff, exp, expand, expand_log, log, powsimp,
@@ -31,6 +31,8 @@ from derive.latex import equation, latex
 from derive.roots import bisect
 
 x, p, beta, gamma = S.x, S.p, S.beta, S.gamma
+#: P(o > o) under the paper's antisymmetry.
+HALF = Rational(1, 2)
 
 
 class RLHF:
@@ -56,7 +58,7 @@ class RLHF:
                 for s, r, v in zip(self.policy, self.ref, self.r)]
 
 
-def antisymmetric_preference(outputs, diagonal=Rational(1, 2)):
+def antisymmetric_preference(outputs, diagonal=HALF):
     """The matrix ``P[o][o'] = P(o > o')`` with ``P(o' > o) = 1 - P(o > o')``.
 
     One symbol ``P_{oo'}`` (``0 <= P <= 1``) per unordered pair; the diagonal is
@@ -103,7 +105,7 @@ class NLHF:
     p*exp(gamma/(2*beta))/(p*exp(gamma/(2*beta)) - p + 1)
     """
 
-    def __init__(self, outputs="abc", diagonal=Rational(1, 2)):
+    def __init__(self, outputs="abc", diagonal=HALF):
         self.outputs = outputs
         self.pi = S.policy_symbols("pi", outputs)
         self.opp = S.policy_symbols("pi_opp", outputs)        # the other player's pi'
@@ -202,7 +204,7 @@ class NLHF:
         from derive.extensions import DirectKL
 
         dk = DirectKL(self.outputs).derive()
-        e_adv, p_tilde, (w, l) = pairwise_expected_advantage()
+        e_adv, p_tilde, (w, _) = pairwise_expected_advantage()
         K = len(self.outputs)
         pi_full = self.pi[:-1] + (1 - sum(self.pi[:-1]),)
         # E[A_1 | o, o'] in terms of P~ = P(o > o'): solve P~ = w + t/2 for w, substitute
@@ -220,18 +222,18 @@ class NLHF:
         return out, expand(pair - (2 * pt - 1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nlhf_binary():
     return NLHF("ab").derive()
 
 
-@lru_cache(maxsize=None)
+@cache
 def nlhf_policy_binary():
     """NLHF's ``pi(a)`` in ``(p, beta, gamma)``, as derived from Eq. (5)."""
     return _nlhf_binary().binary_policy
 
 
-@lru_cache(maxsize=None)
+@cache
 def nlhf_condition_binary():
     """NLHF's binary fixed-point condition as ``lhs - rhs`` in ``(x, p, beta, gamma)``:
     ``log(x/(1-x)) - log(pi(a)/pi(b))`` of the derived fixed point, Eq. (5)."""
@@ -240,7 +242,7 @@ def nlhf_condition_binary():
     return log(x / (1 - x)) - nl.fixed_log_ratio[0].subs(subs)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nlhf_binary_mp():
     from sympy import lambdify
 
@@ -382,7 +384,7 @@ def checks():
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _direct_kl_two_binary():
     from derive.closed_forms import direct_kl_policy_two
 
@@ -440,7 +442,6 @@ def numeric_checks(digits=CHECK_DIGITS):
 
 def section():
     rl = RLHF().derive()
-    nl = NLHF("abc").derive()
     two = _nlhf_binary()
     sec = Section("baselines", "Baselines: RLHF and NLHF", "(3)--(5)",
                   "The aggregation rules that GRPO is compared with.")
