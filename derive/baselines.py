@@ -466,7 +466,7 @@ def section():
              "$P_2(o \\mid \\pi) = 2\\,\\mathbb{E}_{o' \\sim \\pi} P(o \\succ o') - 1$.  GRPO "
              "with the direct KL penalty pools $\\pi_{\\mathrm{ref}}(o) e^{P_2(o \\mid \\pi)/\\beta}$; "
              "at $2\\beta$ the exponent is $\\mathbb{E}_{o'\\sim\\pi} P(o \\succ o')/\\beta - "
-             "1/(2\\beta)$, and the constant cancels in $Z$.  So the paper's \\emph{akin} is "
+             "1/(2\\beta)$, and the constant cancels in $Z$.  So the paper's ``akin'' is "
              "exact: NLHF at $\\beta$ is GRPO with the direct KL penalty at $G = 2$ and "
              "$2\\beta$, for any number of outputs.")
     sec.step("For $r(a) = 1 > r(b) = 0$ ($\\gamma = 1$) GRPO with the direct KL penalty at "
