@@ -247,6 +247,9 @@ class BoundaryBranch:
         ``a`` times ``pi(a) = 1`` gives ``lambda``; ``P_2(.|pi)`` comes from the derived
         preference model at the reward distribution of one draw from ``pi`` (reward 1
         surely).  Returns ``mu_b = lambda - P_2(b|pi)``, which is ``1 - beta (1 - p)``.
+
+        >>> BoundaryBranch.binary_vertex()
+        beta*p - beta + 1
         """
         from derive.penalty import Penalty
         from derive.preference import PreferenceModel
