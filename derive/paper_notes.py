@@ -516,10 +516,12 @@ def section():
              "qualifies depends on how $J(\\cdot\\,; \\pi_{\\mathrm{old}})$ is read off the support "
              "of $\\pi_{\\mathrm{old}}$: with Eq. (6), $\\sum_o \\pi(o) P_G(o \\mid "
              "\\pi_{\\mathrm{old}})$, the binary vertex $\\pi(a) = 1$ at $G = 2$ has "
-             "$\\mu_b = \\gamma - \\beta(1 - p)$ and satisfies the conditions when "
+             "$\\mu_b = \\gamma - \\beta(1 - p)$ (checked for rewards $1, 0$, $\\gamma = 1$) "
+             "and satisfies the conditions when "
              "$\\beta(1 - p) \\leq \\gamma$; with Eq. (1) as written (groups drawn from "
              "$\\pi_{\\mathrm{old}}$, importance ratios), $b$ is never sampled, the reward term "
-             "vanishes and $dJ/dx = -\\beta(1 - p) < 0$ at $x = 1$, so it does not.  The engine's "
-             "solver reports neither: it follows the field at $\\pi_{\\mathrm{old}} = \\pi$, which "
-             "the k3 penalty makes point into the simplex near every face.")
+             "vanishes and $dJ/dx = -\\beta(1 - p) < 0$ at $x = 1$, so it does not.  With the k3 "
+             "penalty and $\\beta > 0$ the engine's solver reports neither: it follows the field "
+             "at $\\pi_{\\mathrm{old}} = \\pi$, which that penalty makes point into the simplex "
+             "near every face.")
     return sec
