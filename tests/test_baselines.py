@@ -122,3 +122,35 @@ def test_checks_pass():
     assert all(c.passed for c in out), [c.id for c in out if not c.passed]
     assert {"nlhf-equals-direct-kl-two", "nlhf-binary-best-response",
             "nlhf-direct-kl-two-solver"} <= {c.id for c in out}
+
+
+def test_baselines_csv_nlhf_column_against_an_independent_closed_form():
+    """The data file's NLHF rows against x = p e^{1/(2 beta)}/(p e^{1/(2 beta)} + 1 - p),
+    typed here at 80 digits; the printed 50 digits and the enclosure must hold it."""
+    import csv
+    import io
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from derive.tables import results_extra
+
+    checks, arts = results_extra()
+    assert all(c.passed for c in checks), [c.id for c in checks if not c.passed]
+    text = next(a["text"] for a in arts if a["path"] == "data/baselines.csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    nlhf = [r for r in rows if r["method"] == "nlhf"]
+    assert len(nlhf) == 8
+    with mpmath.workdps(80):
+        for r in nlhf:
+            P, B = mpmath.mpf(r["pi_ref_a"]), mpmath.mpf(r["beta"])
+            e = mpmath.exp(1 / (2 * B))
+            exact = P * e / (P * e + 1 - P)
+            assert abs(mpmath.mpf(r["pi_a"]) - exact) < mpmath.mpf(10) ** -49
+            assert r["certified"] == "true"
+            lo, hi = Fraction(Decimal(r["enclosure_lo"])), Fraction(Decimal(r["enclosure_hi"]))
+            ex = Fraction(Decimal(mpmath.nstr(exact, 75)))
+            assert lo - Fraction(1, 10**70) <= ex <= hi + Fraction(1, 10**70)
+    by = {(r["beta"], r["pi_ref_a"], r["method"]): r["pi_a"] for r in rows}
+    for (b, pv, m), v in by.items():
+        if m == "rlhf":
+            assert by[(b, pv, "grpo-direct-kl-g2")] == v        # identical columns, as captioned
