@@ -26,7 +26,8 @@ from sympy import (Rational, Symbol, cancel, diff, exp, expand, expand_log, log,
 
 from derive import claims
 from derive import symbols as S
-from derive.checks import CHECK_DIGITS, Section, numeric_check, symbolic_check
+from derive.checks import (CHECK_DIGITS, Section, inequality_check, numeric_check,
+                           symbolic_check)
 from derive.latex import equation, latex
 from derive.roots import bisect
 
@@ -426,7 +427,18 @@ def numeric_checks(digits=CHECK_DIGITS):
             grad = nlhf_payoff_gradient(pi, [to_mp(r) for r in ref],
                                         rank_preference(rewards), to_mp(bv))
             dk_errs.extend(grad)
+        # ... and it is not RLHF's pooling pi_ref e^{r/beta}: P_2 sees ranks, not reward values
+        bv = Fraction(1, 2)
+        pb = Problem.deterministic(ref=ref, rewards=rewards, beta=bv, group=2, penalty="k3-is")
+        (sol,) = stationary_policies(pb, digits=digits + 5, certify=False)
+        w = [to_mp(r) * mpmath.exp(to_mp(v) / to_mp(bv)) for r, v in zip(ref, rewards)]
+        gap = max(abs(mpmath.mpf(a) - b / mpmath.fsum(w)) for a, b in zip(sol.policy, w))
     return [
+        inequality_check("direct-kl-two-differs-from-rlhf-k3", "(4), Sec. 3",
+                         "three outputs, rewards (1, 1/2, 0), beta = 1/2: the direct-KL G = 2 "
+                         "stationary policy (general solver) differs from RLHF's pooling "
+                         "pi_ref e^{r/beta}/Z by more than 1e-3, unlike the binary case",
+                         [gap - mpmath.mpf(10) ** -3]),
         numeric_check("nlhf-binary-best-response", "(5)",
                       "NLHF, binary, P(a > b) = 1, P(a > a) = 1/2: the closed form is the best "
                       "response to itself, argmax_x J((x, 1-x), pi*) of the payoff (5) found by "

@@ -51,7 +51,7 @@ def test_nlhf_is_direct_kl_at_G2_and_twice_beta(three):
     residues, pair = three.direct_kl_residue()
     assert residues == [0, 0]
     assert pair == 0
-    e_adv, p_tilde, (w, l) = pairwise_expected_advantage()
+    e_adv, _, (w, l) = pairwise_expected_advantage()
     assert e_adv == w - l
 
 

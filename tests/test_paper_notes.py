@@ -25,7 +25,7 @@ def test_r2_forms():
 def test_r2_literal_form_fails_for_deterministic_rewards():
     """Deterministic rewards 1, 1/2, 0 (no ties between distinct outputs, certain tie
     with itself): 2 E[P[r > r']] - 1 - R_2 = -sum_o pi(o) pi_old(o) < 0."""
-    R2, win, _, _, ties, pi, old = reward_preference_two()
+    R2, win, _, _, _, pi, old = reward_preference_two()
     w = paper_notes.pair_probabilities("abc")
     subs = {w[i][i]: 0 for i in range(3)}
     subs.update({w[i][j]: (1 if i < j else 0) for i in range(3) for j in range(3) if i != j})
