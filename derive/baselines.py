@@ -2,23 +2,38 @@
 
 * RLHF (3)-(4): maximising ``E_pi r - beta KL(pi || pi_ref)`` gives the
   logarithmic pooling ``pi(o) ∝ pi_ref(o) exp(r(o)/beta)``.
-* NLHF (5): the fixed point ``pi(o) ∝ pi_ref(o) exp(E_{o'~pi} P(o > o')/beta)``.
+* NLHF (5): the symmetric Nash equilibrium of the game with payoff
+  ``J(pi, pi') = E_{o~pi, o'~pi'}[P(o > o') - beta log(pi(o)/pi_ref(o))
+  + beta log(pi'(o')/pi_ref(o'))]``.  The paper takes the pairwise preference
+  antisymmetric, ``P(o' > o) = 1 - P(o > o')`` (Section 1.1), hence
+  ``P(o > o) = 1/2``.  :class:`NLHF` encodes the payoff with that preference,
+  derives the best response on the simplex (a Lagrangian, as for RLHF) and sets
+  ``pi' = pi``: the fixed point ``pi(o) ∝ pi_ref(o) exp(E_{o'~pi} P(o > o')/beta)``.
 
-For a binary question with deterministic rewards ``r(a) = 1 > r(b) = 0``
-(so ``P(a > b) = 1``) both have a stationary ``x = pi(a)`` that the engine
-tabulates beside GRPO's.
+For a binary question the exponent difference ``E P(a > o') - E P(b > o')``
+is ``P(a > b) - 1/2 = gamma/2`` whatever ``pi``, so NLHF is logistic:
+``x/(1-x) = p/(1-p) e^{gamma/(2 beta)}``.  For any number of outputs NLHF at
+``beta`` is GRPO with the direct-KL penalty at ``G = 2`` and ``2 beta``: the
+``G = 2`` preference is ``P_2(o|pi) = 2 E_{o'~pi} P(o > o') - 1`` and the
+constant cancels in the normalisation (:meth:`NLHF.direct_kl_residue`).
 """
 
+from functools import cache
+
 import mpmath
-from sympy import Symbol, cancel, diff, exp, expand, expand_log, log, powsimp, solve
+from sympy import (Rational, Symbol, cancel, diff, exp, expand, expand_log, log, powsimp,
+                   solve)
 
 from derive import claims
 from derive import symbols as S
-from derive.checks import CHECK_DIGITS, Section, numeric_check, symbolic_check
+from derive.checks import (CHECK_DIGITS, Section, inequality_check, numeric_check,
+                           symbolic_check)
 from derive.latex import equation, latex
 from derive.roots import bisect
 
-x, p, beta = S.x, S.p, S.beta
+x, p, beta, gamma = S.x, S.p, S.beta, S.gamma
+#: P(o > o) under the paper's antisymmetry.
+HALF = Rational(1, 2)
 
 
 class RLHF:
@@ -44,20 +59,270 @@ class RLHF:
                 for s, r, v in zip(self.policy, self.ref, self.r)]
 
 
+def antisymmetric_preference(outputs, diagonal=HALF):
+    """The matrix ``P[o][o'] = P(o > o')`` with ``P(o' > o) = 1 - P(o > o')``.
+
+    One symbol ``P_{oo'}`` (``0 <= P <= 1``) per unordered pair; the diagonal is
+    ``1/2`` (antisymmetry at ``o' = o``).  *diagonal* exists only to show what
+    another diagonal (the ``P(a > a) = 0`` of an earlier version) breaks.
+
+    >>> antisymmetric_preference("ab")
+    [[1/2, P_ab], [1 - P_ab, 1/2]]
+    """
+    K = len(outputs)
+    P = [[None] * K for _ in range(K)]
+    for i in range(K):
+        P[i][i] = diagonal
+        for j in range(i + 1, K):
+            s = Symbol(f"P_{outputs[i]}{outputs[j]}", nonnegative=True)
+            P[i][j], P[j][i] = s, 1 - s
+    return P
+
+
+def pairwise_expected_advantage():
+    """``E[A_1 | o_1 = o, o_2 = o']`` at G = 2 and the antisymmetric preference.
+
+    The advantage is the derived one (:class:`derive.advantage.Advantage`, with
+    the 0/0 convention) at the three orderings of two rewards; ``w``, ``l`` and
+    ``t = 1 - w - l`` are the probabilities that ``o``'s reward is above, below
+    or equal to ``o'``'s.  Returns ``(E[A_1], P~)`` with the tie-splitting
+    ``P~(o > o') = w + t/2``, which is antisymmetric (``P~(o' > o) = l + t/2``)
+    even when ties have positive probability, as at ``o' = o``.
+    """
+    from derive.advantage import Advantage
+
+    adv = Advantage(2)
+    w, l = Symbol("w", nonnegative=True), Symbol("l", nonnegative=True)
+    t = 1 - w - l
+    above, below, tie = (adv.advantage(0, r) for r in ((1, 0), (0, 1), (1, 1)))
+    return expand(w * above + l * below + t * tie), w + t / 2, (w, l)
+
+
+class NLHF:
+    """NLHF, arXiv:2502.18548v3, Eq. (5): payoff, best response, symmetric equilibrium.
+
+    >>> nl = NLHF("ab").derive()
+    >>> nl.binary_policy
+    p*exp(gamma/(2*beta))/(p*exp(gamma/(2*beta)) - p + 1)
+    """
+
+    def __init__(self, outputs="abc", diagonal=HALF):
+        self.outputs = outputs
+        self.pi = S.policy_symbols("pi", outputs)
+        self.opp = S.policy_symbols("pi_opp", outputs)        # the other player's pi'
+        self.ref = S.policy_symbols("pi_ref", outputs)
+        self.P = antisymmetric_preference(outputs, diagonal)
+
+    def payoff(self, pi, opp):
+        """Eq. (5) for one context: ``J(pi, pi')``, a double sum over (o, o')."""
+        K = len(self.outputs)
+        return sum(pi[i] * opp[j] * (self.P[i][j] - beta * log(pi[i] / self.ref[i])
+                                     + beta * log(opp[j] / self.ref[j]))
+                   for i in range(K) for j in range(K))
+
+    def expected_win(self, opp):
+        """``E_{o'~pi'} P(o > o')`` for each output ``o``."""
+        K = len(self.outputs)
+        return [sum(opp[j] * self.P[i][j] for j in range(K)) for i in range(K)]
+
+    def _on_simplex(self, expr, policy):
+        return expr.subs(policy[-1], 1 - sum(policy[:-1]))
+
+    def derive(self):
+        """Best response by a Lagrangian on the simplex, then ``pi' = pi``.
+
+        Each condition ``dL/dpi(o) = 0`` is solved for ``log pi(o)``; the
+        multiplier, and every term that does not depend on ``o`` (the other
+        player's KL), enter all of them equally, so the differences
+        ``log pi(o) - log pi(last)`` are free of them, and normalisation gives
+        the best response.
+        """
+        J = self._on_simplex(self.payoff(self.pi, self.opp), self.opp)
+        L = J - S.lam * (sum(self.pi) - 1)
+        u = Symbol("u", real=True)
+        logs = [solve(expand(expand_log(diff(L, q), force=True)).subs(log(q), u), u)[0]
+                for q in self.pi]
+        #: log(pi(o)/pi(last)) of the best response: free of lambda
+        self.log_ratio = [expand(expand_log(lo - logs[-1], force=True)) for lo in logs]
+        self.multiplier_free = all(S.lam not in d.free_symbols for d in self.log_ratio)
+        weights = [exp(d) for d in self.log_ratio]
+        #: argmax_pi J(pi, pi'): pi(o) = pi_ref(o) exp(E_{pi'} P(o > o')/beta)/Z
+        self.best_response = [w / sum(weights) for w in weights]
+        #: second derivative of J in pi(o): -beta/pi(o) < 0, so the best response is a maximiser
+        self.curvature = [cancel(diff(J, q, 2)) for q in self.pi]
+        on = dict(zip(self.opp, self.pi))
+        self.fixed_log_ratio = [expand(self._on_simplex(d.subs(on), self.pi))
+                                for d in self.log_ratio]
+        self.fixed_point = [self._on_simplex(b.subs(on), self.pi) for b in self.best_response]
+        if len(self.outputs) == 2:
+            self._derive_binary()
+        return self
+
+    def _derive_binary(self):
+        subs = {self.pi[0]: x, self.ref[0]: p, self.ref[1]: 1 - p,
+                self.P[0][1]: (1 + gamma) / 2}       # gamma = P(a>b) - P(b>a) = 2 P(a>b) - 1
+        win = [w.subs({self.opp[0]: x, self.opp[1]: 1 - x}).subs(subs) for w in
+               self.expected_win(self.opp)]
+        #: E_{o'~pi} P(a > o') - E_{o'~pi} P(b > o'), which is gamma/2 for every x
+        self.exponent_gap = expand(win[0] - win[1])
+        ratio = exp(self.fixed_log_ratio[0].subs(subs))     # pi(a)/pi(b) at the fixed point
+        roots = solve(x / (1 - x) - ratio, x)
+        if len(roots) != 1:
+            raise ArithmeticError(f"NLHF binary: {len(roots)} roots")
+        self.binary_policy = powsimp(roots[0])
+        return self
+
+    # -- residues (0 proves the statement) ------------------------------------
+
+    def claim_residue(self):
+        """The derived fixed point against the printed NLHF form (after Eq. (5)):
+        ``log(pi(o)/pi(last))`` of both, subtracted (``expand_log``, ``expand``); the
+        printed form is normalised by construction, as is the derived one."""
+        pi_full = self.pi[:-1] + (1 - sum(self.pi[:-1]),)
+        win = self.expected_win(pi_full)
+        Z = sum(r * exp(w / beta) for r, w in zip(self.ref, win))
+        claim = [claims.nlhf_policy(r, w, Z) for r, w in zip(self.ref, win)]
+        return [expand(expand_log(log(c / claim[-1]), force=True) - d)
+                for c, d in zip(claim, self.fixed_log_ratio)]
+
+    def constant_sum_residue(self):
+        """``J(pi, pi') + J(pi', pi) - (sum pi)(sum pi')``: 0 exactly when ``P`` is
+        antisymmetric, diagonal included (the game is constant-sum)."""
+        return expand(self.payoff(self.pi, self.opp) + self.payoff(self.opp, self.pi)
+                      - sum(self.pi) * sum(self.opp))
+
+    def direct_kl_residue(self):
+        """NLHF at ``beta`` against GRPO with the direct KL penalty at G = 2 and ``2 beta``.
+
+        The direct-KL stationary policy is derived in
+        :class:`derive.extensions.DirectKL` with symbolic preferences ``P_G(o|pi)``;
+        they are replaced by the G = 2 preference built from the derived
+        advantage, ``P_2(o|pi) = sum_o' pi(o') E[A_1 | o, o']`` with
+        ``E[A_1 | o, o'] = 2 P(o > o') - 1`` (:func:`pairwise_expected_advantage`),
+        and ``beta`` by ``2 beta``.  Returns, for each output, the log-ratio
+        ``log(pi(o)/pi(last))`` of the two policies subtracted (expanded).
+        """
+        from derive.extensions import DirectKL
+
+        dk = DirectKL(self.outputs).derive()
+        e_adv, p_tilde, (w, _) = pairwise_expected_advantage()
+        K = len(self.outputs)
+        pi_full = self.pi[:-1] + (1 - sum(self.pi[:-1]),)
+        # E[A_1 | o, o'] in terms of P~ = P(o > o'): solve P~ = w + t/2 for w, substitute
+        pt = Symbol("P_tilde")
+        w_of = solve(p_tilde - pt, w)[0]
+        pair = expand(e_adv.subs(w, w_of))                  # 2 P~ - 1 (l drops out)
+        P2 = [sum(pi_full[j] * pair.subs(pt, self.P[i][j]) for j in range(K)) for i in range(K)]
+        subs = dict(zip(dk.P, P2))
+        subs[beta] = 2 * beta
+        dk_policy = [e.subs(subs, simultaneous=True) for e in dk.policy]
+        out = []
+        for i in range(K - 1):
+            lhs = expand(expand_log(log(dk_policy[i] / dk_policy[-1]), force=True))
+            out.append(expand(lhs - self.fixed_log_ratio[i]))
+        return out, expand(pair - (2 * pt - 1))
+
+
+@cache
+def _nlhf_binary():
+    return NLHF("ab").derive()
+
+
+@cache
+def nlhf_policy_binary():
+    """NLHF's ``pi(a)`` in ``(p, beta, gamma)``, as derived from Eq. (5)."""
+    return _nlhf_binary().binary_policy
+
+
+@cache
+def nlhf_condition_binary():
+    """NLHF's binary fixed-point condition as ``lhs - rhs`` in ``(x, p, beta, gamma)``:
+    ``log(x/(1-x)) - log(pi(a)/pi(b))`` of the derived fixed point, Eq. (5)."""
+    nl = _nlhf_binary()
+    subs = {nl.pi[0]: x, nl.ref[0]: p, nl.ref[1]: 1 - p, nl.P[0][1]: (1 + gamma) / 2}
+    return log(x / (1 - x)) - nl.fixed_log_ratio[0].subs(subs)
+
+
+@cache
+def _nlhf_binary_mp():
+    from sympy import lambdify
+
+    return lambdify((p, beta, gamma), nlhf_policy_binary(), "mpmath")
+
+
 def rlhf_binary(pv, bv):
     """RLHF's ``x`` for ``r(a) - r(b) = 1`` (closed form of (4))."""
     e = mpmath.exp(1 / bv)
     return pv * e / (pv * e + 1 - pv)
 
 
-def nlhf_binary(pv, bv):
-    """NLHF's fixed point for a binary question with ``P(a > b) = 1``.
+def nlhf_binary(pv, bv, gv=1):
+    """NLHF's fixed point for a binary question, from the derived closed form.
 
-    ``x/(1-x) = p/(1-p) exp((1 - x)/beta)``: the left side increases and the
-    right side decreases in ``x``, so the root in ``(p, 1)`` is unique (bisection).
+    ``gv = P(a > b) - P(b > a)``; deterministic rewards ``r(a) > r(b)`` give 1.
     """
-    f = lambda t: mpmath.log(t / (1 - t)) - mpmath.log(pv / (1 - pv)) - (1 - t) / bv
-    return bisect(f, pv, 1 - mpmath.mpf(10) ** (-mpmath.mp.dps))
+    return _nlhf_binary_mp()(mpmath.mpf(pv), mpmath.mpf(bv), mpmath.mpf(gv))
+
+
+# -- the independent path: best response computed from the payoff (5) ----------
+
+def nlhf_payoff(pi, opp, ref, P, bv):
+    """Eq. (5) at numbers: ``sum_{o,o'} pi(o) pi'(o') [P(o>o') - beta log(pi(o)/pi_ref(o))
+    + beta log(pi'(o')/pi_ref(o'))]``, with the full matrix ``P`` (diagonal 1/2)."""
+    K = len(ref)
+    return mpmath.fsum(pi[i] * opp[j] * (P[i][j] - bv * mpmath.log(pi[i] / ref[i])
+                                         + bv * mpmath.log(opp[j] / ref[j]))
+                       for i in range(K) for j in range(K))
+
+
+def binary_preference_matrix(P_ab=1):
+    """``[[P(a>a), P(a>b)], [P(b>a), P(b>b)]]`` with the paper's antisymmetry."""
+    half = mpmath.mpf(1) / 2
+    P_ab = mpmath.mpf(P_ab)
+    return [[half, P_ab], [1 - P_ab, half]]
+
+
+def nlhf_best_response_binary(y, pv, bv, P_ab=1):
+    """``argmax_x J((x, 1-x), (y, 1-y))`` with J of Eq. (5), by bisection on the
+    numerical derivative (``mpmath.diff``).  No derived formula is used: ``J`` is
+    strictly concave in ``x`` (``d^2 J/dx^2 = -beta/(x(1-x))``) and its derivative
+    goes from ``+inf`` at 0 to ``-inf`` at 1."""
+    P = binary_preference_matrix(P_ab)
+    ref = (mpmath.mpf(pv), 1 - mpmath.mpf(pv))
+    opp = (y, 1 - y)
+    dJ = lambda t: mpmath.diff(lambda s: nlhf_payoff((s, 1 - s), opp, ref, P, bv), t)
+    eps = mpmath.mpf(10) ** (-mpmath.mp.dps // 2)
+    lo, hi = eps, 1 - eps
+    while dJ(lo) < 0:
+        lo /= 10 ** 5
+    while dJ(hi) > 0:
+        hi = 1 - (1 - hi) / 10 ** 5
+    return bisect(dJ, lo, hi)
+
+
+def rank_preference(rewards):
+    """``P(o > o')`` for deterministic rewards: 1 above, 0 below, 1/2 on a tie (antisymmetric)."""
+    half = mpmath.mpf(1) / 2
+    return [[1 if ri > rj else 0 if ri < rj else half for rj in rewards] for ri in rewards]
+
+
+def nlhf_payoff_gradient(pi, ref, P, bv):
+    """``d/dpi(o) J(pi, pi*) - d/dpi(last) J(pi, pi*)`` at ``pi = pi*``, by numerical
+    differentiation of the payoff (5): zero on the simplex at an equilibrium."""
+    K = len(pi)
+    star = list(pi)
+
+    def J(*y):
+        full = list(y) + [1 - mpmath.fsum(y)]
+        return nlhf_payoff(full, star, ref, P, bv)
+
+    return [mpmath.diff(J, star[:-1], tuple(1 if j == i else 0 for j in range(K - 1)))
+            for i in range(K - 1)]
+
+
+#: Seeded-by-hand grid of the NLHF checks: (p, beta) exact.
+NLHF_GRID = tuple((Rational(pn, 100), Rational(bn, 100)) for pn in (1, 10, 30, 50, 90)
+                  for bn in (1, 4, 10, 50, 100, 200))
 
 
 def checks():
@@ -66,34 +331,165 @@ def checks():
                           "maximising E_pi r - beta KL(pi || pi_ref) on the simplex gives "
                           "pi(o) = pi_ref(o) exp(r(o)/beta)/Z (powsimp, cancel)",
                           sum(map(abs, rl.residue())))]
-    # Numeric: RLHF's closed form solves its stationarity condition; NLHF solves its own.
-    errs = []
-    with mpmath.workdps(CHECK_DIGITS + 10):
-        for pv in (mpmath.mpf(1) / 10, mpmath.mpf(1) / 2, mpmath.mpf(9) / 10):
-            for bv in (mpmath.mpf(1) / 10, mpmath.mpf(1), mpmath.mpf(2)):
-                xr = rlhf_binary(pv, bv)
-                errs.append(bv * (mpmath.log(xr / (1 - xr)) - mpmath.log(pv / (1 - pv))) - 1)
-                xn = nlhf_binary(pv, bv)
-                errs.append(bv * (mpmath.log(xn / (1 - xn)) - mpmath.log(pv / (1 - pv))) - (1 - xn))
-    out.append(numeric_check("baselines-binary-numeric", "(4)--(5)",
-                             "binary, r(a) = 1 > r(b) = 0: RLHF's closed form and NLHF's bisected "
-                             "fixed point satisfy their stationarity conditions at 50 digits, "
-                             "9 (p, beta)", errs, CHECK_DIGITS))
+    nl = NLHF("abc").derive()
+    out.append(symbolic_check(
+        "nlhf-constant-sum", "(5)",
+        "NLHF payoff (5) with the antisymmetric preference (P(o' > o) = 1 - P(o > o'), "
+        "P(o > o) = 1/2), three outputs: J(pi, pi') + J(pi', pi) = 1 on the simplex, a "
+        "constant-sum game (expand)", nl.constant_sum_residue()))
+    broken = NLHF("ab", diagonal=0)
+    out.append(symbolic_check(
+        "nlhf-diagonal-zero-breaks-antisymmetry", "(5)",
+        "with P(o > o) = 0 instead of 1/2 the game is no longer constant-sum: "
+        "J(pi, pi') + J(pi', pi) - 1 = -sum_o pi(o) pi'(o) (expand); the engine uses 1/2",
+        expand(broken.constant_sum_residue() + sum(a * b for a, b in zip(broken.pi, broken.opp)))))
+    out.append(symbolic_check(
+        "nlhf-best-response-concave", "(5)",
+        "d^2 J(pi, pi')/d pi(o)^2 = -beta/pi(o) < 0: the stationary point of the Lagrangian is "
+        "the best response (cancel)",
+        sum(abs(cancel(c + beta / q)) for c, q in zip(nl.curvature, nl.pi))))
+    out.append(symbolic_check(
+        "nlhf-fixed-point", "(5)",
+        "NLHF, three outputs: best response on the simplex, then pi' = pi, gives the printed "
+        "pi(o) = pi_ref(o) exp(E_{o'~pi} P(o > o')/beta)/Z (powsimp, expand_log, cancel)",
+        sum(map(abs, nl.claim_residue()))))
+    two = _nlhf_binary()
+    out.append(symbolic_check(
+        "nlhf-binary-exponent", "(5)",
+        "NLHF, binary: E_{o'~pi} P(a > o') - E_{o'~pi} P(b > o') = gamma/2 for every pi(a), "
+        "gamma = P(a > b) - P(b > a) (expand)", expand(two.exponent_gap - gamma / 2)))
+    out.append(symbolic_check(
+        "nlhf-binary-closed-form", "(5)",
+        "NLHF, binary: x = p e^{gamma/(2 beta)}/(p e^{gamma/(2 beta)} + 1 - p), i.e. "
+        "x/(1-x) = p/(1-p) e^{gamma/(2 beta)} (cancel of the derived root against this form)",
+        cancel(two.binary_policy - p * exp(gamma / (2 * beta))
+               / (p * exp(gamma / (2 * beta)) + 1 - p))))
+    residues, pair = nl.direct_kl_residue()
+    out.append(symbolic_check(
+        "nlhf-pairwise-advantage", "Sec. 2.1",
+        "G = 2: E[A_1 | o, o'] = P(r > r') - P(r < r') = 2 P(o > o') - 1 with the antisymmetric "
+        "P(o > o') = P(r > r') + P(r = r')/2, from the derived advantage (expand)", pair))
+    out.append(symbolic_check(
+        "nlhf-equals-direct-kl-two", "(5), Sec. 3",
+        "three outputs, any antisymmetric P: NLHF at beta is GRPO with the direct KL penalty "
+        "KL(pi || pi_ref) at G = 2 and 2 beta (P_2(o|pi) = 2 E_pi P(o > o') - 1; the constant "
+        "cancels in Z): log-ratios agree (expand_log, expand)", sum(map(abs, residues))))
+    dk2 = _direct_kl_two_binary()
+    out.append(symbolic_check(
+        "direct-kl-two-equals-rlhf-binary", "(4), Sec. 3",
+        "binary, gamma = 1, r(a) - r(b) = 1: the direct-KL G = 2 policy equals RLHF's "
+        "(the exponent gap P_2(a) - P_2(b) = gamma is the reward gap); the baselines table's "
+        "two columns coincide (cancel)",
+        cancel(dk2.subs(gamma, 1) - _rlhf_binary_symbolic())))
+    out.extend(numeric_checks())
     return out
+
+
+@cache
+def _direct_kl_two_binary():
+    from derive.closed_forms import direct_kl_policy_two
+
+    return direct_kl_policy_two()
+
+
+def _rlhf_binary_symbolic():
+    from derive.closed_forms import rlhf_policy_binary
+
+    return rlhf_policy_binary()
+
+
+def numeric_checks(digits=CHECK_DIGITS):
+    """Independent paths for NLHF at ``digits`` (+10 guard) digits."""
+    from fractions import Fraction
+
+    from derive.binary import to_mp
+    from derive.solver import Problem, stationary_policies
+
+    errs, dk_errs = [], []
+    with mpmath.workdps(digits + 10):
+        for pv, bv in NLHF_GRID:
+            P, B = to_mp(pv), to_mp(bv)
+            xv = nlhf_binary(P, B)
+            # best response to the closed form, from the payoff (5) alone
+            errs.append(xv - nlhf_best_response_binary(xv, P, B))
+        # K = 3, rewards (1, 1/2, 0): the GRPO solver's direct-KL G = 2 policy at 2 beta is an
+        # NLHF equilibrium at beta (the payoff gradient on the simplex vanishes)
+        ref = (Fraction(1, 5), Fraction(3, 10), Fraction(1, 2))
+        rewards = (1, Fraction(1, 2), 0)
+        for bv in (Fraction(1, 10), Fraction(1, 2), Fraction(2)):
+            pb = Problem.deterministic(ref=ref, rewards=rewards, beta=2 * bv, group=2,
+                                       penalty="k3-is")
+            sols = stationary_policies(pb, digits=digits + 5, certify=False)
+            if len(sols) != 1:
+                dk_errs.append(mpmath.mpf(1))
+                continue
+            pi = [mpmath.mpf(v) for v in sols[0].policy]
+            grad = nlhf_payoff_gradient(pi, [to_mp(r) for r in ref],
+                                        rank_preference(rewards), to_mp(bv))
+            dk_errs.extend(grad)
+        # ... and it is not RLHF's pooling pi_ref e^{r/beta}: P_2 sees ranks, not reward values
+        bv = Fraction(1, 2)
+        pb = Problem.deterministic(ref=ref, rewards=rewards, beta=bv, group=2, penalty="k3-is")
+        (sol,) = stationary_policies(pb, digits=digits + 5, certify=False)
+        w = [to_mp(r) * mpmath.exp(to_mp(v) / to_mp(bv)) for r, v in zip(ref, rewards)]
+        gap = max(abs(mpmath.mpf(a) - b / mpmath.fsum(w)) for a, b in zip(sol.policy, w))
+    return [
+        inequality_check("direct-kl-two-differs-from-rlhf-k3", "(4), Sec. 3",
+                         "three outputs, rewards (1, 1/2, 0), beta = 1/2: the direct-KL G = 2 "
+                         "stationary policy (general solver) differs from RLHF's pooling "
+                         "pi_ref e^{r/beta}/Z by more than 1e-3, unlike the binary case",
+                         [gap - mpmath.mpf(10) ** -3]),
+        numeric_check("nlhf-binary-best-response", "(5)",
+                      "NLHF, binary, P(a > b) = 1, P(a > a) = 1/2: the closed form is the best "
+                      "response to itself, argmax_x J((x, 1-x), pi*) of the payoff (5) found by "
+                      "bisection on its numerical derivative, 30 (p, beta), at 50 digits",
+                      errs, digits),
+        numeric_check("nlhf-direct-kl-two-solver", "(5), Sec. 3",
+                      "three outputs, rewards (1, 1/2, 0), ties P = 1/2: the general solver's "
+                      "unique direct-KL (k3-is) G = 2 stationary policy at 2 beta makes the "
+                      "numerical gradient of the NLHF payoff (5) at beta vanish on the simplex, "
+                      "beta = 1/10, 1/2, 2, at 50 digits", dk_errs, digits),
+    ]
 
 
 def section():
     rl = RLHF().derive()
+    two = _nlhf_binary()
     sec = Section("baselines", "Baselines: RLHF and NLHF", "(3)--(5)",
                   "The aggregation rules that GRPO is compared with.")
     sec.step("RLHF maximises $\\mathbb{E}_{\\pi} r - \\beta\\,\\mathrm{KL}(\\pi \\,\\|\\, "
              "\\pi_{\\mathrm{ref}})$; the Lagrangian on the simplex gives logarithmic pooling, "
              "Eq. (4):", equation("\\pi(a)", latex(rl.pooling[0])), "rlhf")
-    sec.step("NLHF's stationary policy is the fixed point of Eq. (5):",
-             equation("\\pi(o)", "\\frac{\\pi_{\\mathrm{ref}}(o) \\exp\\bigl(\\mathbb{E}_{o' \\sim \\pi}"
-                      " P(o \\succ o')/\\beta\\bigr)}{Z}."), "nlhf")
-    sec.step("For a binary question with $r(a) = 1 > r(b) = 0$, RLHF gives "
-             "$x = p e^{1/\\beta}/(p e^{1/\\beta} + 1 - p)$, and NLHF the unique root of "
-             "$\\log\\frac{x}{1-x} - \\log\\frac{p}{1-p} = (1 - x)/\\beta$.  "
-             "Table [[tab:baselines]] places them beside GRPO.")
+    sec.step("NLHF's payoff (5) uses pairwise preferences that the paper takes antisymmetric, "
+             "$P(o' \\succ o) = 1 - P(o \\succ o')$, so $P(o \\succ o) = 1/2$; the game is then "
+             "constant-sum, $J(\\pi, \\pi') + J(\\pi', \\pi) = 1$.  The best response to $\\pi'$ "
+             "(the Lagrangian on the simplex; $\\partial^2 J/\\partial \\pi(o)^2 = "
+             "-\\beta/\\pi(o) < 0$), with $\\pi' = \\pi$, is the fixed point",
+             equation("\\pi(o)", "\\frac{\\pi_{\\mathrm{ref}}(o) \\exp\\bigl(\\mathbb{E}_{o' \\sim "
+                      "\\pi} P(o \\succ o')/\\beta\\bigr)}{Z}."), "nlhf")
+    sec.step("For a binary question, $\\mathbb{E}_{o'\\sim\\pi} P(a \\succ o') - "
+             "\\mathbb{E}_{o'\\sim\\pi} P(b \\succ o') = "
+             f"{latex(two.exponent_gap)}$ for every $x$, with "
+             "$\\gamma = P(a \\succ b) - P(b \\succ a)$, so NLHF is logistic:",
+             equation("x", latex(two.binary_policy)), "nlhf-binary")
+    sec.step("At $G = 2$ the expected advantage of $o$ against $o'$ is "
+             "$P(r > r') - P(r < r') = 2 P(o \\succ o') - 1$ with the antisymmetric "
+             "$P(o \\succ o') = P(r > r') + \\tfrac12 P(r = r')$, so "
+             "$P_2(o \\mid \\pi) = 2\\,\\mathbb{E}_{o' \\sim \\pi} P(o \\succ o') - 1$.  GRPO "
+             "with the direct KL penalty pools $\\pi_{\\mathrm{ref}}(o) e^{P_2(o \\mid \\pi)/\\beta}$; "
+             "at $2\\beta$ the exponent is $\\mathbb{E}_{o'\\sim\\pi} P(o \\succ o')/\\beta - "
+             "1/(2\\beta)$, and the constant cancels in $Z$.  So the paper's ``akin'' is "
+             "exact: NLHF at $\\beta$ is GRPO with the direct KL penalty at $G = 2$ and "
+             "$2\\beta$, for any number of outputs.")
+    sec.step("For $r(a) = 1 > r(b) = 0$ ($\\gamma = 1$) GRPO with the direct KL penalty at "
+             "$G = 2$ has the exponent gap $P_2(a \\mid \\pi) - P_2(b \\mid \\pi) = \\gamma = "
+             "r(a) - r(b)$, so it coincides with RLHF, "
+             "$x = p e^{1/\\beta}/(p e^{1/\\beta} + 1 - p)$, and NLHF is the same curve at "
+             "$2\\beta$: $x = p e^{1/(2\\beta)}/(p e^{1/(2\\beta)} + 1 - p)$.  With three or more "
+             "outputs direct KL at $G = 2$ and RLHF differ, since $P_2$ depends on ranks, not "
+             "reward values.  Table [[tab:baselines]] places them beside GRPO.")
+    sec.remarks.append("An earlier version of this engine solved "
+                       "$\\log\\frac{x}{1-x} - \\log\\frac{p}{1-p} = (1 - x)/\\beta$, which amounts "
+                       "to $P(a \\succ a) = 0$; with the paper's antisymmetry the exponent gap is "
+                       "the constant $1/2$.")
     return sec

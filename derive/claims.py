@@ -152,3 +152,53 @@ def rlhf_policy(ref_o, r_o, normaliser, beta=S.beta):
     from sympy import exp
 
     return ref_o * exp(r_o / beta) / normaliser
+
+
+def nlhf_policy(ref_o, expected_win_o, normaliser, beta=S.beta):
+    """Section 1.1, after Eq. (5): the NLHF equilibrium satisfies
+    ``pi(o) = pi_ref(o) exp(E_{o'~pi} P(o > o')/beta) / Z``.
+
+    *expected_win_o* is ``E_{o'~pi} P(o > o')``.  The paper takes the pairwise
+    preference antisymmetric, ``P(o' > o) = 1 - P(o > o')`` (Section 1.1), so
+    ``P(o > o) = 1/2``.
+    """
+    from sympy import exp
+
+    return ref_o * exp(expected_win_o / beta) / normaliser
+
+
+# -- Section 2.1: R_2 and the antisymmetric pairwise preference -----------------
+
+def reward_preference_two(win, lose):
+    """Section 2.1: ``R_2 = E_{o~pi, o'~pi_old}[P(o > o') - P(o' > o)]``.
+
+    *win* and *lose* are ``E[P(o > o')]`` and ``E[P(o' > o)]`` over the pair.
+    """
+    return win - lose
+
+
+def reward_preference_two_antisymmetric(win):
+    """Section 2.1: with antisymmetric preferences, ``R_2 = 2 E[P(o > o')] - 1``."""
+    return 2 * win - 1
+
+
+# -- Appendix B.1: Eqs. (16) and (18) ------------------------------------------
+
+def binary_reward_preference_two(x, x_old, gamma=S.gamma):
+    """Eq. (16): ``E_{o~pi} P_2(o | pi_old) = gamma_{a,b} (pi(a) - pi_old(a))``."""
+    return gamma * (x - x_old)
+
+
+def binary_reward_preference_limit(x, x_old, s):
+    """Eq. (18): ``(E_pi r - E_old r)/sigma(pi_old)
+    = (pi(a) - pi_old(a)) sign(r(a) - r(b)) / sqrt(pi_old(a)(1 - pi_old(a)))``.
+
+    *s* is ``sign(r(a) - r(b))``.  The square root is not visible in the
+    extracted text of the paper (as in (19)); the derivation needs it.
+    """
+    return (x - x_old) * s / sqrt(x_old * (1 - x_old))
+
+
+def binary_tie_policy(p=S.p):
+    """Section 2.3.1 (both G = 2 and G -> infinity): a tie leaves ``pi = pi_ref``."""
+    return p

@@ -31,6 +31,7 @@ RESULT_MODULES = (
     "derive.noisy",
     "derive.finite_groups",
     "derive.stability",
+    "derive.paper_notes",
 )
 
 PAPER = "arXiv:2502.18548v3"

@@ -168,7 +168,7 @@ BASELINE_DIGITS = 8
 def baseline_rows(digits=CHECK_DIGITS):
     """Rows ``(beta, p, [GRPO G=2, GRPO G=inf, GRPO direct KL, RLHF, NLHF])`` and the
     worst disagreement of each column's two computations."""
-    from derive.baselines import nlhf_binary, rlhf_binary
+    from derive.baselines import nlhf_best_response_binary, nlhf_binary, rlhf_binary
 
     panels = {k: (lambdify((S.p, S.beta), closed, "mpmath"), cond)
               for k, _, _, closed, cond in _panels()}
@@ -189,10 +189,9 @@ def baseline_rows(digits=CHECK_DIGITS):
                                                     - mpmath.log(P_ / (1 - P_))) - 1, P, B)
                 worst[3] = max(worst[3], abs(v - root))
                 vals.append(v)
-                v = nlhf_binary(P, B)
-                g = lambda t: mpmath.log(t / (1 - t)) - mpmath.log(P / (1 - P)) - (1 - t) / B
-                newton = mpmath.findroot(g, (vals[3] + P) / 2)      # secant, other start
-                worst[4] = max(worst[4], abs(v - newton))
+                v = nlhf_binary(P, B)                 # derived closed form, antisymmetric P
+                # independent path: the best response to v computed from the payoff (5)
+                worst[4] = max(worst[4], abs(v - nlhf_best_response_binary(v, P, B)))
                 vals.append(v)
                 encl = _baseline_enclosures(vals, pt, bt, digits)
                 rows.append({"beta": bt, "p": pt,
@@ -204,6 +203,7 @@ def baseline_rows(digits=CHECK_DIGITS):
 def _baseline_enclosures(vals, pt, bt, digits):
     """Certified enclosures of the five baseline columns (interval Newton)."""
     from sympy import log
+    from derive.baselines import nlhf_condition_binary, nlhf_policy_binary
     from derive.enclosures import certified_root
 
     x, p, beta = S.x, S.p, S.beta
@@ -213,7 +213,7 @@ def _baseline_enclosures(vals, pt, bt, digits):
              (conds["ginf"], closed_forms.policy_limit()),
              (conds["dkl2"], closed_forms.direct_kl_policy_two().subs(S.gamma, 1)),
              (beta * logit - 1, closed_forms.rlhf_policy_binary()),
-             (logit - (1 - x) / beta, None)]
+             (nlhf_condition_binary().subs(S.gamma, 1), nlhf_policy_binary().subs(S.gamma, 1))]
     out = []
     for (cond, closed), v in zip(specs, vals):
         lo, hi, cert = certified_root(cond, v if closed is None else closed, x, (p, beta),
@@ -277,10 +277,22 @@ def results_extra():
     rows, worst = baseline_rows()
     names = ("GRPO G=2", "GRPO G=inf", "GRPO direct KL G=2", "RLHF", "NLHF")
     refs = ("(14)", "(15)", "Sec. 3", "(4)", "(5)")
+    how = ("closed form (14) = bracketed root of the unsquared (17)",
+           "closed form (15) = bracketed root of the unsquared (19)",
+           "logistic closed form = bracketed root of its logit condition",
+           "closed form (4) = bracketed root of its logit condition",
+           "closed form (antisymmetric P, P(a > a) = 1/2) = best response to it computed "
+           "from the payoff (5) by bisection on its numerical derivative")
     checks = [numeric_check(f"baselines-table-{i}", ref,
-                            f"baselines table, column {name}: two independent computations agree "
-                            "at 50 digits in every row", [w], CHECK_DIGITS)
-              for i, (name, ref, w) in enumerate(zip(names, refs, worst))]
+                            f"baselines table, column {name}: {h}, agree at 50 digits in every "
+                            "row", [w], CHECK_DIGITS)
+              for i, (name, ref, w, h) in enumerate(zip(names, refs, worst, how))]
+    same = max(abs(r["values"][2] - r["values"][3]) for r in rows)
+    checks.append(numeric_check(
+        "baselines-table-direct-kl-is-rlhf", "(4), Sec. 3",
+        "baselines table: the direct-KL G = 2 and RLHF columns are equal in every row (binary, "
+        "gamma = 1 = r(a) - r(b): the same logistic curve), as the caption says", [same],
+        CHECK_DIGITS))
     checks.append(Check_interval(
         "baselines-table-enclosures", "(4)--(15)",
         "baselines table: every value lies in an enclosure certified by an interval Newton step "
