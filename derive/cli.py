@@ -25,9 +25,65 @@ class UsageError(Exception):
     """Bad command-line input: reported as one ``error:`` line, exit status 2."""
 
 
+class _StoreOnce(argparse._StoreAction):
+    """``store``, refusing an option given twice (argparse would keep the last value)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        _mark_given(parser, namespace, self, option_string)
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _StoreTrueOnce(argparse._StoreTrueAction):
+    """``store_true``, refusing a flag given twice."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        _mark_given(parser, namespace, self, option_string)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _mark_given(parser, namespace, action, option_string):
+    seen = namespace.__dict__.setdefault("_given_options", set())
+    if action.dest in seen:
+        name = "/".join(action.option_strings) if len(action.option_strings) > 1 else option_string
+        raise UsageError(f"{name} given twice; give each option once "
+                         "(a comma list in --beta sweeps several values)")
+    seen.add(action.dest)
+
+
 class _Parser(argparse.ArgumentParser):
+    """``ArgumentParser`` with one-line errors, options given at most once, and negative values.
+
+    argparse reads a value that starts with ``-`` (``--rewards -1,-2``) as an
+    option; a value-taking option followed by such a token is rewritten as
+    ``--rewards=-1,-2`` before parsing.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("action", "store", _StoreOnce)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store_true", _StoreTrueOnce)
+
     def error(self, message):
-        raise UsageError(message)
+        raise UsageError(message.splitlines()[0] if message else "bad arguments")
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = list(sys.argv[1:] if args is None else args)
+        joined = []
+        i = 0
+        while i < len(args):
+            tok = args[i]
+            action = self._option_string_actions.get(tok)
+            if (action is not None and action.nargs is None and action.option_strings
+                    and isinstance(action, _StoreOnce) and i + 1 < len(args)
+                    and args[i + 1].startswith("-") and not args[i + 1].startswith("--")
+                    and args[i + 1] not in self._option_string_actions):
+                joined.append(f"{tok}={args[i + 1]}")
+                i += 2
+                continue
+            joined.append(tok)
+            i += 1
+        return super().parse_known_args(joined, namespace)
 
 
 def build_parser():

@@ -141,7 +141,7 @@ from derive.numerics import (
     solve_linear,
 )
 
-__all__ = ["Problem", "StationaryPolicy", "stationary_policies", "stationarity_residual"]
+__all__ = ["Cost", "Problem", "StationaryPolicy", "estimate_cost", "stationary_policies", "stationarity_residual"]
 
 
 # ---------------------------------------------------------------------------
@@ -1269,6 +1269,105 @@ def _restricted_residual(problem, system, policy, support):
             g[o] = P[o] - beta * (1 - c["ref"][o] / policy[o])
     gbar = mp.fsum(policy[o] * g[o] for o in support)
     return max(abs(g[o] - gbar) for o in support)
+
+
+# ---------------------------------------------------------------------------
+# Cost estimate
+# ---------------------------------------------------------------------------
+
+#: Operations per second that the cost model assumes (one "operation" is about
+#: one multiply-add of the double-precision scan; calibrated on a 2-core machine).
+OPERATIONS_PER_SECOND = 3e6
+#: Default ``max_cost`` of the command line: about 20 s at the assumed speed.
+DEFAULT_MAX_COST = 6e7
+#: Memory above which a problem is refused whatever ``max_cost`` says (bytes).
+MAX_MEMORY = 3 * 2**29  # 1.5 GiB
+
+
+@dataclass(frozen=True)
+class Cost:
+    """An a-priori estimate of the work :func:`stationary_policies` does for one problem.
+
+    ``operations``: about one double-precision multiply-add each
+    (:data:`OPERATIONS_PER_SECOND` of them a second); ``memory``: bytes of the
+    preference tables; ``terms``: terms of one evaluation of the preference sums
+    (``C(G + m - 2, m - 1)`` multinomial coefficients for ``m`` reward levels,
+    ``G`` binomial ones for two levels, ``m`` at ``G = infinity``);
+    ``unknowns``: of the reduced system; ``evaluations``: of the system in the
+    root search; ``dominant``: what costs most, in words.
+    """
+
+    operations: float
+    memory: float
+    terms: int
+    unknowns: int
+    evaluations: float
+    dominant: str
+
+    @property
+    def seconds(self) -> float:
+        """The estimate in seconds at :data:`OPERATIONS_PER_SECOND`."""
+        return self.operations / OPERATIONS_PER_SECOND
+
+
+def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cost:
+    """The a-priori :class:`Cost` of :func:`stationary_policies` for ``problem``.
+
+    Counted before any table is built: the terms of one evaluation of the
+    preference sums, the number of evaluations of the root search (a grid of
+    ``~25^n`` points for ``n <= 2`` unknowns, ``13^n`` for more; about 700 for
+    one unknown), the mpmath polishing and certificates (about 300
+    evaluations at ``digits + 12`` digits), the exact coefficient tables, and
+    the ``(K-1) x (K-1)`` logit Jacobian of every root (``K^3``).  Calibrated to
+    within a factor of about 3 of measured times.
+
+    >>> from fractions import Fraction as F
+    >>> c = estimate_cost(Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 2), 10**6))
+    >>> c.terms, c.memory > 2**40
+    (1000000, True)
+    """
+    K = problem.K
+    used = [j for j in range(len(problem.values)) if any(row[j] for row in problem.rho)]
+    m = len(used)
+    G = problem.group
+    kind = group_preference(tuple(problem.values[j] for j in used), G, problem.normalisation).kind
+    dim = 0 if m <= 1 else (m - 1 if (m - 1 < K - 1 or m == 2) else K - 1)
+    precision_words = (digits + 12) / 19.0 + 1
+    memory = 0.0
+    table = 0.0
+    if kind == "binomial":
+        terms = G
+        float_terms = min(G, 80 * math.isqrt(G) + 10)
+        # exact integer tables of G entries of about G + prec bits, and a
+        # fixed-point Horner sum of G steps on numbers of that size per mpmath
+        # evaluation: measured to grow like G^2.6
+        bits = G + 3.33 * (digits + 60)
+        memory = 8.0 * G * bits / 8
+        mp_eval = 0.0
+        table = 8.8e-5 * float(G) ** 2.6 * (1 + digits / 200)
+    elif kind == "multinomial":
+        terms = math.comb(G + m - 2, m - 1)
+        float_terms = terms * m
+        memory = 160.0 * terms * m * m
+        mp_eval = 3.0 * terms * m * precision_words / 4
+        table = 30.0 * terms * m * m * precision_words / 4
+    else:
+        terms = max(m, 1)
+        float_terms = terms
+        mp_eval = 3.0 * m * precision_words / 4
+    per_eval = float_terms + K * m + K + 50
+    n_eval = 700.0 if dim <= 1 else ((2 * len(_LOGIT_STEPS) - 1) if dim <= 2 else 13) ** dim + 300.0
+    scan = n_eval * per_eval
+    polish = 150.0 * (mp_eval + 3.0 * K * m * precision_words / 4) * (2 if certify else 1)
+    jacobian = 130.0 * K ** 3 * precision_words / 4
+    parts = {
+        f"a search over {dim} unknowns ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
+        f"the exact preference tables and their evaluation in mpmath ({terms} terms)": table,
+        f"the high-precision polishing and certificates ({terms} terms per evaluation)": polish,
+        f"the {K - 1} x {K - 1} stability Jacobian": jacobian,
+    }
+    dominant = max(parts, key=parts.get)
+    return Cost(sum(parts.values()), memory, terms, dim, n_eval, dominant)
 
 
 # ---------------------------------------------------------------------------
