@@ -20,6 +20,53 @@ import sys
 
 EXIT_USAGE = 2
 
+# Mirrors of derive.solver.DEFAULT_MAX_COST and OPERATIONS_PER_SECOND (the solver is
+# imported lazily; tests check that the two agree).
+DEFAULT_MAX_COST = 6e7
+OPERATIONS_PER_SECOND = 3e6
+#: Largest accepted |reward| is 10**MAX_REWARD_EXPONENT (the scan runs in double precision).
+MAX_REWARD_EXPONENT = 100
+
+_STATIONARY_EPILOG = """\
+OUTPUT (one entry per stationary policy; --json gives the same fields)
+  policy          pi(o) for every answer, in the order of --ref, to --digits digits
+  kind            interior (every pi(o) > 0) or boundary (some pi(o) = 0)
+  classification  from the eigenvalues of the Jacobian of the GRPO iteration on the
+                  logits: local-max (all negative: an attractor), local-min (all
+                  positive), saddle (mixed), undecided (an eigenvalue is zero within
+                  the precision: stability not decided); boundary-max, boundary-min,
+                  boundary-saddle for boundary points; degenerate for the continua of
+                  beta = 0
+  stable          true when the GRPO iteration converges to the point (local-max or
+                  boundary-max), false when it provably does not, null (human output:
+                  "stability undecided") when undecided
+  certified       true when an interval Newton/Krawczyk test proves that the enclosure
+                  holds exactly one solution of the stationarity system
+  enclosure       an interval [lo, hi] per coordinate that provably contains the policy
+                  when certified (otherwise the point itself)
+  residual        max over answers of |g(o) - E_pi g| (g the gradient of the objective,
+                  arXiv:2502.18548v3, Eq. (11)), divided by the size of the largest term
+                  that makes up g: a relative error, about 10^-(digits+10) at a root
+  note            why a certificate or a classification is missing, and other caveats
+  problem, digits the problem as parsed (exact rationals) and the precision
+  search          (JSON) what the root search covered; with no stationary policy the
+                  human output says whether none exists (proved) or none was found
+  sweep           (JSON) one record per beta when --beta is a list
+
+COST
+  Before solving, the work is estimated from the terms of the preference sums
+  (C(G+m-2, m-1) multinomial coefficients for m reward levels, G binomial terms for two
+  levels), the number of unknowns (a grid of about 13^n points for n unknowns) and the
+  K x K stability Jacobian (K^3).  Problems above --max-cost (default 6e7 operations,
+  about 20 s) are refused with the estimate; use --group inf, fewer reward levels or
+  answers, or a larger --max-cost.  Problems whose tables need more than 1.5 GiB are
+  refused whatever --max-cost says.  A --beta sweep adds the costs of its points.
+
+Examples:
+  grpo-derive stationary --ref 0.1,0.9 --rewards 1,0 --beta 0.5 --group 2 --json
+  grpo-derive stationary --ref 1/3,1/3,1/3 --rewards -1,0,2 --beta 1/4 --group 8
+"""
+
 
 class UsageError(Exception):
     """Bad command-line input: reported as one ``error:`` line, exit status 2."""
@@ -132,20 +179,26 @@ def build_parser():
                     "interior points and, where the support assumption allows, boundary "
                     "points; each with its classification, an interval enclosure, whether "
                     "uniqueness in the enclosure is certified, and whether the GRPO iteration "
-                    "converges to it.\n\nNumbers are exact: decimals (0.04, 1e-3) or fractions "
-                    "(1/3).",
-        epilog="Example:\n  grpo-derive stationary --ref 0.1,0.9 --rewards 1,0 --beta 0.5 "
-               "--group 2 --json")
+                    "converges to it.\n\n"
+                    "Numbers are exact: decimals (0.04, 1e-3) or fractions (1/3), in ASCII "
+                    "digits, with at most 400 characters and a magnitude from 1e-1000 to 1e1000 "
+                    "(or 0).  Negative values may follow the option (--rewards -1,-2,-3) or be "
+                    "attached with '=' (--rewards=-1,-2,-3).  Each option may be given once.",
+        epilog=_STATIONARY_EPILOG)
     p.add_argument("--ref", required=True, metavar="P1,...,PK",
-                   help="reference policy: K positive probabilities summing exactly to 1")
+                   help="reference policy: K >= 2 probabilities from 1e-1000 to 1 summing "
+                        "exactly to 1")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--rewards", metavar="R1,...,RK", help="deterministic reward of each answer")
+    g.add_argument("--rewards", metavar="R1,...,RK",
+                   help=f"deterministic reward of each answer (|r| <= 1e{MAX_REWARD_EXPONENT})")
     g.add_argument("--success", metavar="S1,...,SK",
                    help="Bernoulli success probability in [0, 1] of each answer (0/1 rewards)")
     p.add_argument("--beta", required=True, metavar="BETA",
-                   help="regularisation constant >= 0, or a comma list to sweep several")
+                   help="regularisation constant: 0 or from 1e-1000 to 1e1000, or a comma list "
+                        "to sweep several")
     p.add_argument("--group", default="2", metavar="G",
-                   help="group size: an integer >= 2 or 'inf' (default: 2)")
+                   help="group size: an integer from 2 to 10^18 or 'inf' (default: 2); large G "
+                        "with several reward levels is refused by the cost limit")
     p.add_argument("--penalty", default="k3", choices=("k3", "k3-is"),
                    help="k3: GRPO as published (gradient of KL(pi_ref || pi)); k3-is: "
                         "importance-weighted k3 (KL(pi || pi_ref)); default k3")
@@ -153,6 +206,10 @@ def build_parser():
                    help="advantage normalisation (default shift-scale)")
     p.add_argument("--digits", default="50", metavar="N",
                    help="significant digits of the output, 5..1000 (default 50)")
+    p.add_argument("--max-cost", default=None, metavar="OPS",
+                   help="refuse problems whose estimated cost exceeds OPS operations "
+                        "(default {:.0e}, about {:.0f} s; see COST below)".format(
+                            DEFAULT_MAX_COST, DEFAULT_MAX_COST / OPERATIONS_PER_SECOND))
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
     p.add_argument("--no-certify", action="store_true",
                    help="skip the interval certificates (faster)")
@@ -234,36 +291,54 @@ def _summary(args):
 
 
 def _stationary(args):
-    from derive.parsing import ParseError, parse_group, parse_list, parse_number
+    from fractions import Fraction
+
+    from derive.parsing import ParseError, parse_group, parse_integer, parse_list, parse_number
 
     try:
         ref = parse_list(args.ref, "--ref")
-        rewards = parse_list(args.rewards, "--rewards") if args.rewards else None
-        success = parse_list(args.success, "--success") if args.success else None
+        rewards = parse_list(args.rewards, "--rewards") if args.rewards is not None else None
+        success = parse_list(args.success, "--success") if args.success is not None else None
         betas = parse_list(args.beta, "--beta")
         group = parse_group(args.group)
-        digits = parse_number(args.digits, "--digits")
+        digits = parse_integer(args.digits, "--digits", 5, 1000)
+        max_cost = (DEFAULT_MAX_COST if args.max_cost is None
+                    else parse_number(args.max_cost, "--max-cost"))
     except ParseError as exc:
         raise UsageError(str(exc)) from None
-    if digits.denominator != 1 or not 5 <= digits <= 1000:
-        raise UsageError(f"--digits: {args.digits!r} must be an integer from 5 to 1000")
-    digits = int(digits)
-    if any(r <= 0 for r in ref) or sum(ref) != 1:
-        raise UsageError("--ref must be positive probabilities that sum exactly to 1 "
-                         f"(got sum {sum(ref)})")
+    if max_cost <= 0:
+        raise UsageError(f"--max-cost: {args.max_cost!r} must be a positive number of operations")
     K = len(ref)
     if K < 2:
-        raise UsageError("--ref needs at least 2 answers")
+        raise UsageError("--ref needs at least 2 answers (K >= 2 probabilities)")
+    if any(r <= 0 or r > 1 for r in ref):
+        raise UsageError("--ref must be probabilities in (0, 1] (from 1e-1000 to 1) that sum "
+                         "exactly to 1")
+    total = sum(ref)
+    if total != 1:
+        raise UsageError("--ref must be positive probabilities that sum exactly to 1 "
+                         f"(got sum {float(total):.17g}{'' if float(total) != 1 else ' up to rounding'})")
     given = rewards if rewards is not None else success
+    which = "--rewards" if rewards is not None else "--success"
     if len(given) != K:
-        which = "--rewards" if rewards is not None else "--success"
         raise UsageError(f"{which} has {len(given)} values but --ref has {K}; give one per answer")
-    if success is not None and any(not 0 <= s <= 1 for s in success):
+    if success is not None and any(not 0 <= x <= 1 for x in success):
         raise UsageError("--success values must be probabilities in [0, 1]")
+    if rewards is not None and any(abs(r) > Fraction(10) ** MAX_REWARD_EXPONENT for r in rewards):
+        raise UsageError(f"--rewards: values must lie within +-1e{MAX_REWARD_EXPONENT} "
+                         "(rewards are shift and scale invariant under shift-scale normalisation: "
+                         "rescale them)")
+    if rewards is not None:
+        levels = sorted(set(rewards))
+        if len(levels) > 2:
+            gap = min(b - a for a, b in zip(levels, levels[1:]))
+            if (levels[-1] - levels[0]) / gap > Fraction(10) ** MAX_REWARD_EXPONENT:
+                raise UsageError("--rewards: the smallest gap between distinct rewards must be at "
+                                 f"least 1e-{MAX_REWARD_EXPONENT} of their range")
     if any(b < 0 for b in betas):
-        raise UsageError("--beta must be >= 0")
+        raise UsageError("--beta must be >= 0 (0, or from 1e-1000 to 1e1000)")
 
-    from derive.solver import Problem, stationary_policies
+    from derive.solver import MAX_MEMORY, Problem, estimate_cost, search_limits, stationary_policies
 
     problems = []
     for beta in betas:
@@ -276,7 +351,25 @@ def _stationary(args):
                                          normalisation=args.normalisation)
         except ValueError as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
+        refusal = search_limits(prob)
+        if refusal:
+            raise UsageError(refusal)
         problems.append(prob)
+
+    costs = [estimate_cost(prob, digits, not args.no_certify) for prob in problems]
+    memory = max(c.memory for c in costs)
+    if memory > MAX_MEMORY:
+        c = max(costs, key=lambda c: c.memory)
+        raise UsageError(f"refused: the preference tables need about {_size(memory)} of memory "
+                         f"({c.terms} terms per evaluation), above the limit of {_size(MAX_MEMORY)}; "
+                         "use --group inf, a smaller --group, or fewer reward levels")
+    operations = sum(c.operations for c in costs)
+    if operations > max_cost:
+        c = max(costs, key=lambda c: c.operations)
+        raise UsageError(f"refused: estimated cost {operations:.2g} operations (about "
+                         f"{_duration(operations / OPERATIONS_PER_SECOND)}; mostly {c.dominant}) "
+                         f"is above --max-cost {float(max_cost):.2g}; use --group inf, fewer reward "
+                         f"levels or answers, or --max-cost {_round_up(operations)} to go ahead")
 
     results = []
     bar = _ProgressBar(len(problems)) if len(problems) > 1 and sys.stderr.isatty() else None
@@ -294,7 +387,41 @@ def _stationary(args):
     else:
         for rec in records:
             _print_human(rec)
-    return 0
+    # a root that provably exists but was not located is a failure, not an answer
+    return 1 if any(rec.get("none_found", "").startswith("a stationary policy exists")
+                    for rec in records) else 0
+
+
+def _size(nbytes):
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{nbytes / 1024:.3g} KiB"
+
+
+def _duration(seconds):
+    if seconds < 120:
+        return f"{seconds:.2g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.2g} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.2g} h"
+    if seconds < 2 * 365 * 86400:
+        return f"{seconds / 86400:.2g} days"
+    return f"{seconds / (365 * 86400):.2g} years"
+
+
+def _round_up(x):
+    """A short number of the form ``d e k`` at least ``x``."""
+    import math
+
+    if x >= 1e300:
+        return "1e300 (not feasible)"
+    e = int(math.floor(math.log10(x)))
+    d = math.ceil(x / 10**e)
+    if d >= 10:
+        d, e = 1, e + 1
+    return f"{d}e{e}"
 
 
 def _fmt(x, digits):
@@ -309,6 +436,9 @@ def _problem_record(prob, sols, digits):
     import mpmath
 
     from derive.certify import printed_enclosure
+    from derive.solver import search_description
+
+    search, exists = search_description(prob)
 
     rec = {
         "problem": {
@@ -321,8 +451,12 @@ def _problem_record(prob, sols, digits):
             "normalisation": prob.normalisation,
         },
         "digits": digits,
+        "search": search,
         "stationary": [],
     }
+    if not sols:
+        rec["none_found"] = ("a stationary policy exists but the search did not locate it"
+                             if exists else "no stationary policy found by the search")
     for s in sols:
         policy = [_fmt(x, digits) for x in s.policy]
         rec["stationary"].append({
@@ -332,7 +466,7 @@ def _problem_record(prob, sols, digits):
             "residual": mpmath.nstr(s.residual, 5),
             "enclosure": printed_enclosure(s.enclosure, policy, digits + 5),
             "certified": bool(s.certified),
-            "stable": bool(s.stable),
+            "stable": None if s.stable is None else bool(s.stable),
             "note": s.note,
         })
     return rec
@@ -345,18 +479,35 @@ def _short(text):
     return mpmath.nstr(mpmath.mpf(text), 12, min_fixed=-6, max_fixed=14)
 
 
+def _exact_short(text):
+    """An exact rational as printed, or its 15-digit value when the fraction is long."""
+    if len(text) <= 40:
+        return text
+    import mpmath
+    from fractions import Fraction
+
+    x = Fraction(text)
+    with mpmath.workdps(20):
+        return "~" + mpmath.nstr(mpmath.mpf(x.numerator) / x.denominator, 15)
+
+
 def _print_human(rec):
     pr = rec["problem"]
     G = pr["group"]
-    print(f"GRPO stationary policies: beta = {pr['beta']}, G = {G}, penalty {pr['penalty']}, "
-          f"{pr['normalisation']} normalisation, pi_ref = ({', '.join(pr['ref'])})")
+    refs = [_exact_short(r) for r in pr["ref"]]
+    if len(refs) > 12:
+        refs = refs[:10] + [f"... {len(refs) - 10} more"]
+    print(f"GRPO stationary policies: beta = {_exact_short(pr['beta'])}, G = {G}, "
+          f"penalty {pr['penalty']}, {pr['normalisation']} normalisation, "
+          f"pi_ref = ({', '.join(refs)})")
     if not rec["stationary"]:
-        print("  no stationary policy found")
+        print(f"  {rec['none_found']}; searched: {rec['search']}")
     for i, s in enumerate(rec["stationary"], 1):
         short = ", ".join(_short(p) for p in s["policy"])
         cert = "certified unique in its enclosure" if s["certified"] else "uniqueness NOT certified"
+        stable = {True: "stable", False: "unstable", None: "stability undecided"}[s["stable"]]
         print(f"  {i}. pi = ({short})  {s['kind']}, {s['classification']}, "
-              f"{'stable' if s['stable'] else 'unstable'}; {cert}; residual {s['residual']}")
+              f"{stable}; {cert}; residual {s['residual']}")
         if s["note"]:
             print(f"     note: {s['note']}")
 

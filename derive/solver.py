@@ -141,7 +141,8 @@ from derive.numerics import (
     solve_linear,
 )
 
-__all__ = ["Cost", "Problem", "StationaryPolicy", "estimate_cost", "stationary_policies", "stationarity_residual"]
+__all__ = ["Cost", "Problem", "StationaryPolicy", "estimate_cost", "search_description", "search_limits",
+           "stationary_policies", "stationarity_residual"]
 
 
 # ---------------------------------------------------------------------------
@@ -247,12 +248,16 @@ class StationaryPolicy:
 
     ``policy``: ``pi`` in the order of ``ref`` (mpf); ``kind``: ``"interior"``
     or ``"boundary"``; ``classification``: ``"local-max"``, ``"local-min"``,
-    ``"saddle"``, ``"degenerate"``, ``"boundary-max"``, ``"boundary-min"`` or
-    ``"boundary-saddle"``; ``residual``: ``max_o |g_o - E_pi g|`` (over the
-    support for boundary points); ``enclosure``: one ``(lo, hi)`` pair per
-    coordinate; ``certified``: the enclosure provably holds exactly one
-    solution; ``stable``: attracting for the GRPO iteration;
-    ``eigenvalues``: of the logit Jacobian (interior points); ``note``.
+    ``"saddle"``, ``"undecided"`` (an eigenvalue of the logit Jacobian is zero
+    within the precision), ``"degenerate"`` (``beta = 0`` continua),
+    ``"boundary-max"``, ``"boundary-min"`` or ``"boundary-saddle"``;
+    ``residual``: ``max_o |g_o - E_pi g|`` (over the support for boundary
+    points) divided by the largest term that makes up ``g_o``
+    (:func:`stationarity_residual` with ``relative=True``); ``enclosure``: one
+    ``(lo, hi)`` pair per coordinate; ``certified``: the enclosure provably
+    holds exactly one solution; ``stable``: attracting for the GRPO iteration
+    (``True``/``False``), or ``None`` when undecided; ``eigenvalues``: of the
+    logit Jacobian (interior points); ``note``.
     """
 
     policy: tuple
@@ -261,7 +266,7 @@ class StationaryPolicy:
     residual: object
     enclosure: tuple
     certified: bool
-    stable: bool
+    stable: bool | None
     eigenvalues: tuple = ()
     note: str = ""
 
@@ -269,6 +274,10 @@ class StationaryPolicy:
 # ---------------------------------------------------------------------------
 # The reduced system
 # ---------------------------------------------------------------------------
+
+
+_FLOAT_LOW = Fraction(1, 10**250)
+_FLOAT_HIGH = Fraction(10**250)
 
 
 class _System:
@@ -285,10 +294,23 @@ class _System:
         self.model = group_preference(self.values, problem.group, problem.normalisation)
         if self.m == 1 or len(set(self.rho)) == 1:
             self.space, self.dim = "none", 0
+        elif self.K == 2:
+            # one unknown, pi(a): the k3 condition pi (1 - P/beta) = pi_ref has no
+            # poles in pi, unlike the map q -> pi(q) (whose root can sit
+            # within pi_ref of a pole when pi_ref is tiny)
+            self.space, self.dim = "pi", 1
         elif self.m - 1 < self.K - 1 or (self.m == 2):
             self.space, self.dim = "q", self.m - 1
         else:
             self.space, self.dim = "pi", self.K - 1
+        # the double-precision scan needs every constant well inside the float range
+        consts = list(problem.ref) + [w for row in self.rho for w in row if w]
+        consts += [1 - w for row in self.rho for w in row if 0 < w < 1]
+        consts += [b - a for a, b in zip(self.values, self.values[1:])]
+        consts.append(self.values[-1] - self.values[0])
+        if problem.beta:
+            consts.append(problem.beta)
+        self.float_ok = all(_FLOAT_LOW <= abs(c) <= _FLOAT_HIGH for c in consts)
         if self.space == "q" and self.dim == 1:
             s = [row[1] for row in self.rho]
             self.s_min, self.s_max = min(s), max(s)
@@ -438,6 +460,11 @@ class _System:
 
         k3: ``F_o = pi_o (1 - P_o/beta) - pi_ref(o)``; k3-is:
         ``F_o = log(pi_o/pi_ref(o)) - P_o/beta - (log(pi_0/pi_ref(0)) - P_0/beta)``.
+
+        For k3 with two outputs ``F_0 + F_1 = 0`` identically (``sum pi = 1``
+        and ``E_pi P_G = 0``), and ``F_1 = -F_0`` is evaluated from the smaller
+        coordinate: ``pi_1 (1 - P_1/beta) - pi_ref(1)`` cancels catastrophically
+        when ``pi_0`` is tiny, ``pi_0 (1 - P_0/beta) - pi_ref(0)`` does not.
         """
         c = self.consts(ctx)
         ref, rho, beta = c["ref"], c["rho"], c["beta"]
@@ -457,6 +484,8 @@ class _System:
         if self.kl:
             base = ctx.log(pi[0] / ref[0]) - P[0] / beta
             F = [ctx.log(pi[o] / ref[o]) - P[o] / beta - base for o in range(1, K)]
+        elif K == 2 and self._first_smaller(pi, ctx):
+            F = [ref[0] - pi[0] * (1 - P[0] / beta)]
         else:
             F = [pi[o] * (1 - P[o] / beta) - ref[o] for o in range(1, K)]
         if not derivatives:
@@ -467,7 +496,10 @@ class _System:
             for o in range(K)
         ]
         J = []
-        for o in range(1, K):
+        if not self.kl and K == 2 and self._first_smaller(pi, ctx):
+            # d/dpi_1 of pi_ref(0) - pi_0 (1 - P_0/beta), with pi_0 = 1 - pi_1
+            J.append([(1 - P[0] / beta) + pi[0] / beta * dPk[0][0]])
+        for o in range(1, K if not J else 1):
             row = []
             for k in range(1, K):
                 if self.kl:
@@ -485,6 +517,12 @@ class _System:
             dpi = [[-one] * (K - 1)] + [[one if k == o else zero for k in range(1, K)] for o in range(1, K)]
             return F, J, pi, dpi
         return F, J, pi
+
+    @staticmethod
+    def _first_smaller(pi, ctx):
+        if ctx is IV:
+            return mp.mpf(pi[0].mid) < mp.mpf(pi[1].mid)
+        return pi[0] < pi[1]
 
     # -- one unknown: u in (0, 1), with v = 1 - u carried separately ------
     def point_1d(self, u, v, ctx):
@@ -611,18 +649,43 @@ def system_of(problem: Problem) -> _System:
     return _System(problem)
 
 
-def stationarity_residual(problem: Problem, policy, support=None):
+def stationarity_residual(problem: Problem, policy, support=None, relative=False):
     """``max_o |g_o - sum_o' pi(o') g_o'|`` over the support, from ``pi`` directly.
 
     This is the unsquared stationarity condition (arXiv:2502.18548v3, Eq. (11)
     for k3, Section 3 for k3-is), evaluated at the current ``mp`` precision.
+    With ``relative=True`` it is divided by the size of the largest term that
+    makes up a ``g_o`` (``|P_G(o|pi)|``, ``beta`` and ``beta pi_ref(o)/pi(o)`` for
+    k3; ``|P_G(o|pi)|``, ``beta`` and ``beta |log(pi(o)/pi_ref(o))|`` for k3-is), so
+    that it measures the cancellation left at the working precision whatever
+    the scale of ``beta``: about ``10^-dps`` at a root.
     """
     system = system_of(problem)
     pi = [mp.mpf(p) for p in policy]
     g = system.field(pi, MP)
     idx = range(len(pi)) if support is None else support
     gbar = mp.fsum(pi[o] * g[o] for o in idx)
-    return max(abs(g[o] - gbar) for o in idx)
+    residual = max(abs(g[o] - gbar) for o in idx)
+    if not relative:
+        return residual
+    return residual / _field_scale(system, pi, idx)
+
+
+def _field_scale(system, pi, idx):
+    """The largest term of ``g_o`` over ``o`` in ``idx`` (see :func:`stationarity_residual`)."""
+    c = system.consts(MP)
+    ref, rho, beta = c["ref"], c["rho"], c["beta"]
+    q = [mp.fsum(pi[o] * rho[o][j] for o in range(system.K) if system.rho[o][j]) for j in range(system.m)]
+    P, _ = system.preferences(q, MP)
+    terms = [beta]
+    for o in idx:
+        terms.append(abs(P[o]))
+        if system.kl:
+            terms.append(beta * abs(mp.log(pi[o] / ref[o])))
+        else:
+            terms.append(beta * ref[o] / pi[o])
+    scale = max(terms)
+    return scale if scale > 0 else mp.mpf(1)
 
 
 # ---------------------------------------------------------------------------
@@ -658,7 +721,145 @@ def _scan_grid():
 _GRID = _scan_grid()
 
 
+def _mpq(x):
+    """An exact rational as an mpf at the current precision."""
+    x = Fraction(x)
+    return mp.mpf(x.numerator) / x.denominator
+
+
+#: Farthest logit searched for one unknown: roots closer than ``exp(-_Z_CAP)``
+#: to a face are refused up front (:func:`search_limits`).
+_Z_CAP = 1e5
+
+
+def _preference_bound(system):
+    """A bound ``|P_G(o|pi)| <= Pb`` valid on the whole simplex, or ``None`` (unbounded).
+
+    Shift-scale at finite ``G``: ``sqrt(G - 1)``, the largest advantage of one
+    member of a group of ``G`` (arXiv:2502.18548v3, Eq. (2)).  Shift-only:
+    ``(1 - 1/G)(v_max - v_min)``.  ``G = infinity``, shift-scale, two reward
+    values: ``|Phi_j| = sqrt(q_{1-j}/q_j) <= 1/sqrt(q_j)`` and ``q_j >= min_o rho[o][j]``.
+    """
+    pb = system.problem
+    spread = system.values[-1] - system.values[0]
+    if pb.normalisation == "shift-only":
+        return _mpq(spread if pb.group is None else spread * (1 - Fraction(1, pb.group)))
+    if pb.group is not None:
+        return mp.sqrt(pb.group - 1)
+    if system.m == 2:
+        floor = min(min(row[j] for row in system.rho) for j in range(2))
+        if floor > 0:
+            return 1 / mp.sqrt(_mpq(floor))
+    return None
+
+
+def _search_range_1d(system):
+    """``(Z, rigorous)``: every interior root of the one-unknown system has ``|z| <= Z``.
+
+    ``z = log(u/v)``, and ``|z| <= log(1/w)`` with ``w = min(u, v)``.  For k3,
+    ``pi(o) = pi_ref(o)/(1 - P_o/beta) >= pi_ref(o)/(1 + Pb/beta)``
+    (arXiv:2502.18548v3, Eq. (11)), so ``w >= R/(1 + Pb/beta)`` with ``R`` the
+    smallest ``pi_ref`` (``pi`` unknown) or the smallest reachable
+    ``(q_1 - s_min)/delta`` (``q`` unknown).  At ``G = infinity`` with a reward
+    value that some output reaches surely, ``|P| <= 1/sqrt(c w)`` gives
+    ``w >= (R beta sqrt(c)/(1 + beta sqrt(c)))^2``.  For k3-is,
+    ``pi(o) ∝ pi_ref(o) exp(P_o/beta)`` gives ``w >= R exp(-2 Pb/beta)``.  When
+    ``P_G`` is unbounded and the penalty is k3-is no bound is known, and a
+    nominal range is searched (``rigorous=False``).
+    """
+    pb = system.problem
+    with mp.workdps(30):
+        beta = _mpq(pb.beta)
+        if system.space == "pi":
+            R = min(_mpq(r) for r in pb.ref)
+            s = [row[1] for row in system.rho] if system.m == 2 else None
+            c = _mpq(min(max(s), max(1 - x for x in s))) if s else None
+        else:
+            lo, hi, delta = system.s_min, system.s_max, system.s_max - system.s_min
+            R = min(max(_mpq(r * (row[1] - lo) / delta) for r, row in zip(pb.ref, system.rho)),
+                    max(_mpq(r * (hi - row[1]) / delta) for r, row in zip(pb.ref, system.rho)))
+            c = _mpq(delta)
+        bound = _preference_bound(system)
+        base = -mp.log(R)
+        rigorous = True
+        if bound is not None:
+            L = base + (2 * bound / beta if system.kl else mp.log(1 + bound / beta))
+        elif not system.kl and c is not None:
+            t = beta * mp.sqrt(c)
+            L = 2 * (base + mp.log((1 + t) / t))
+        else:
+            L = base + 2 * max(mp.log(beta), 0) + (2 * -mp.log(c) if c else 0) + 60
+            rigorous = False
+        return float(L + 1) if L < 1e300 else math.inf, rigorous
+
+
+def search_limits(problem: Problem) -> str:
+    """Why ``problem`` cannot be solved within the precision limits, or ``""``.
+
+    With one unknown, roots are searched out to ``exp(-1e5)`` from the faces
+    (:func:`_search_range_1d` bounds where they can be).  k3-is with a tiny
+    ``beta`` puts the stationary policy within ``exp(-2 Pb/beta)`` of a
+    vertex, beyond that.
+
+    >>> from fractions import Fraction as F
+    >>> search_limits(Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 10**20), 2, "k3-is"))[:60]
+    'refused: with k3-is and beta = 1e-20 a stationary policy can'
+    """
+    if problem.beta == 0:
+        return ""
+    system = system_of(problem)
+    if system.dim != 1:
+        return ""
+    Z, _ = _search_range_1d(system)
+    if Z <= _Z_CAP:
+        return ""
+    with mp.workdps(15):
+        beta = mp.nstr(_mpq(problem.beta), 3)
+        need = ""
+        bound = _preference_bound(system)
+        if system.kl and bound is not None:
+            need = f"; accepted for this problem: beta >= {mp.nstr(2 * bound / (_Z_CAP / 2), 3)}"
+    return (f"refused: with {problem.penalty} and beta = {beta} a stationary policy can lie within "
+            f"exp(-{Z:.3g}) of a vertex, beyond the searched exp(-{_Z_CAP:.0e}){need}")
+
+
+def search_description(problem: Problem) -> tuple:
+    """``(text, exists)``: what the interior search covers, and whether a root provably exists.
+
+    ``exists`` is ``True`` for two answers with ``beta > 0`` and k3 (or k3-is
+    with a bounded preference): the penalty's derivative ``beta pi_ref/pi``
+    (``beta log pi``) is unbounded at both faces while ``P_G`` is bounded, so
+    the stationarity condition changes sign between the faces
+    (arXiv:2502.18548v3, Eq. (11)) and has a root by continuity.  Otherwise
+    ``None`` (not decided).
+    """
+    if problem.beta == 0:
+        return "beta = 0: the closed-form faces of the module docstring; no interior search", None
+    system = system_of(problem)
+    if system.dim == 0:
+        return "every output has the same preference: pi = pi_ref exactly", True
+    if system.dim == 1:
+        Z, rigorous = _search_range_1d(system)
+        Z = min(Z, _Z_CAP)
+        unknown = "pi(a)" if system.space == "pi" else "the reward distribution q_1"
+        where = ("every root lies there (a bound from Eq. (11))" if rigorous
+                 else "a nominal range: no bound on where roots lie is known for this case")
+        text = (f"one unknown ({unknown}): sign changes and tangencies on a grid in "
+                f"z = log(u/(1-u)) with |z| <= {Z:.4g}; {where}")
+        exists = None
+        if system.K == 2 and (not system.kl or _preference_bound(system) is not None):
+            exists = True
+            text += "; a root exists (the condition changes sign between the faces)"
+        return text, exists
+    return (f"{system.dim} unknowns: damped Newton from every local minimum of a grid of logits "
+            f"within +-{_logit_bound(system):.3g} of pi_ref; a robust search, not a proof that no "
+            "root was missed"), None
+
+
 def _f1_float(system, z):
+    """``F(z)`` for the scan: double precision where it is safe, else mpmath at 30 digits."""
+    if not (system.float_ok and abs(z) <= _Z_MAX):
+        return _f1_mp(system, z)
     u, v = _uv_float(z)
     try:
         out = system.residual_1d(u, v, FLOAT)
@@ -670,6 +871,29 @@ def _f1_float(system, z):
     if F != F or abs(F) == math.inf:
         return None
     return F
+
+
+def _f1_mp(system, z):
+    """``F(z)`` in mpmath at 30 digits (an mpf, or ``None`` where undefined)."""
+    with mp.workdps(30):
+        u, v = _mp_uv_from_z(z)
+        try:
+            out = system.residual_1d(u, v, MP)
+        except (ValueError, ZeroDivisionError):
+            return None
+        if out is None or not mp.isfinite(out[0]):
+            return None
+        return +out[0]
+
+
+def _tail_grid(Z):
+    """Scan points beyond ``|z| = _Z_MAX`` out to ``Z``, spaced by 4 % of ``|z|``."""
+    out = []
+    z = _Z_MAX
+    while z < Z:
+        z = min(Z, z + max(0.35, 0.04 * z))
+        out += [z, -z]
+    return out
 
 
 def _bracket_float(system, za, fa, zb, fb):
@@ -959,7 +1183,9 @@ def _suspicious_dip(zl, zm, zr, fl, fm, fr):
 
 def _roots_1d(system, digits):
     """Every root of the one-unknown system, as ``_Root1`` at the current mp precision."""
-    values = _refine_poles(system, [(z, _f1_float(system, z)) for z in _GRID])
+    Z, _ = _search_range_1d(system)
+    grid = sorted(_GRID + _tail_grid(min(Z, _Z_CAP)))
+    values = _refine_poles(system, [(z, _f1_float(system, z)) for z in grid])
     tol_rel = mp.mpf(10) ** (-(digits + 6))
     roots = []
     n = len(values)
@@ -1244,7 +1470,7 @@ def _beta0_signs(problem, system, members, pi, by_mean, means):
 
 
 def _restricted_residual(problem, system, policy, support):
-    """``max |g_o - E_pi g|`` over the support of a boundary point.
+    """``max |g_o - E_pi g|`` over the support of a boundary point, relative to the largest term.
 
     On a face where the reward spread is ``sigma = 0`` (``G = infinity``,
     shift-scale) every advantage is 0 by the ``0/0`` convention of
@@ -1262,13 +1488,18 @@ def _restricted_residual(problem, system, policy, support):
     P = [mp.mpf(0)] * K if degenerate else system.preferences(q, MP)[0]
     beta = c["beta"]
     g = {}
+    terms = [beta]
     for o in support:
         if system.kl:
-            g[o] = P[o] - beta * (mp.log(policy[o] / c["ref"][o]) + 1)
+            log_ratio = mp.log(policy[o] / c["ref"][o])
+            g[o] = P[o] - beta * (log_ratio + 1)
+            terms += [abs(P[o]), beta * abs(log_ratio)]
         else:
             g[o] = P[o] - beta * (1 - c["ref"][o] / policy[o])
+            terms += [abs(P[o]), beta * c["ref"][o] / policy[o]]
     gbar = mp.fsum(policy[o] * g[o] for o in support)
-    return max(abs(g[o] - gbar) for o in support)
+    scale = max(terms)
+    return max(abs(g[o] - gbar) for o in support) / (scale if scale > 0 else 1)
 
 
 # ---------------------------------------------------------------------------
@@ -1376,11 +1607,15 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
 
 
 def _guard_digits(values):
-    smallest = min(abs(float(v)) for v in values)
+    """Extra digits for a tiny coordinate (``1 - P/beta`` can cancel to its size).
+
+    Capped at 400: beyond, the root is refined at ``digits + 412`` digits.
+    """
+    smallest = min(abs(mp.mpf(v)) for v in values)
     if smallest <= 0:
         return 0
     # the base precision already carries 12 guard digits
-    return max(0, int(math.ceil(-math.log10(smallest))) - 3)
+    return min(400, max(0, int(mp.ceil(-mp.log10(smallest))) - 3))
 
 
 def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
@@ -1432,7 +1667,9 @@ def _interior(problem, system, digits, certify, dynamics):
             roots = _roots_1d(system, digits)
         candidates = []
         for r in roots:
-            _, _, pi0 = system.residual_1d(float(r.u), float(r.v), FLOAT) or (None, None, [1.0])
+            with mp.workdps(30):
+                at = system.residual_1d(mp.mpf(r.u), mp.mpf(r.v), MP)
+            pi0 = at[2] if at is not None else []
             extra = _guard_digits([r.u, r.v] + list(pi0))
             if extra:
                 with mp.workdps(base + extra):
@@ -1468,8 +1705,8 @@ def _interior(problem, system, digits, certify, dynamics):
             policy = tuple(p / s for p in policy)
             if any(max(abs(a - b) for a, b in zip(policy, other)) < mp.mpf(10) ** (-(digits // 2)) for other in seen):
                 continue
-            residual = stationarity_residual(problem, policy)
-            if residual > mp.mpf(10) ** (-(digits - 5)) * max(1, system.problem.beta):
+            residual = stationarity_residual(problem, policy, relative=True)
+            if residual > mp.mpf(10) ** (-(digits - 5)):
                 continue
             seen.append(policy)
             eig, cls = dynamics.stability(problem, policy, digits)
@@ -1494,10 +1731,14 @@ def _interior(problem, system, digits, certify, dynamics):
             else:
                 enclosure, certified, why = _certify.certify_root_nd(system, root, digits, policy)
                 note = "" if certified else "uniqueness not certified: " + why
-            if cls == "degenerate" and not note:
-                note = "a zero eigenvalue of the logit Jacobian: stability undecided at this precision"
+            stable = cls == "local-max"
+            if cls == "degenerate":
+                # an eigenvalue within rounding of zero: neither stable nor unstable is proved
+                cls, stable = "undecided", None
+                extra_note = "an eigenvalue of the logit Jacobian is zero within the precision: stability undecided"
+                note = f"{note}; {extra_note}" if note else extra_note
         out.append(StationaryPolicy(policy, "interior", cls, residual, tuple(enclosure), bool(certified),
-                                    cls == "local-max", tuple(eig), note))
+                                    stable, tuple(eig), note))
     return out
 
 
