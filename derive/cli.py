@@ -312,7 +312,7 @@ def _stationary(args):
     if K < 2:
         raise UsageError("--ref needs at least 2 answers (K >= 2 probabilities)")
     if any(r <= 0 or r > 1 for r in ref):
-        raise UsageError("--ref must be probabilities in (0, 1] (from 1e-1000 to 1) that sum "
+        raise UsageError("--ref must be positive probabilities (from 1e-1000 to 1) that sum "
                          "exactly to 1")
     total = sum(ref)
     if total != 1:
@@ -361,7 +361,7 @@ def _stationary(args):
     if memory > MAX_MEMORY:
         c = max(costs, key=lambda c: c.memory)
         raise UsageError(f"refused: the preference tables need about {_size(memory)} of memory "
-                         f"({c.terms} terms per evaluation), above the limit of {_size(MAX_MEMORY)}; "
+                         f"({float(c.terms):.3g} terms per evaluation), above the limit of {_size(MAX_MEMORY)}; "
                          "use --group inf, a smaller --group, or fewer reward levels")
     operations = sum(c.operations for c in costs)
     if operations > max_cost:
