@@ -819,8 +819,9 @@ def search_limits(problem: Problem) -> str:
         bound = _preference_bound(system)
         if system.kl and bound is not None:
             need = f"; accepted for this problem: beta >= {mp.nstr(2 * bound / (_Z_CAP / 2), 3)}"
+    far = f"exp(-{Z:.3g})" if Z < math.inf else "exp(-1e300) or less"
     return (f"refused: with {problem.penalty} and beta = {beta} a stationary policy can lie within "
-            f"exp(-{Z:.3g}) of a vertex, beyond the searched exp(-{_Z_CAP:.0e}){need}")
+            f"{far} of a vertex, beyond the searched exp(-{_Z_CAP:.0e}){need}")
 
 
 def search_description(problem: Problem) -> tuple:
