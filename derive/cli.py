@@ -15,6 +15,7 @@ them, so ``stationary`` starts quickly.
 """
 
 import argparse
+import itertools
 import json
 import sys
 
@@ -208,8 +209,7 @@ def build_parser():
                    help="significant digits of the output, 5..1000 (default 50)")
     p.add_argument("--max-cost", default=None, metavar="OPS",
                    help="refuse problems whose estimated cost exceeds OPS operations "
-                        "(default {:.0e}, about {:.0f} s; see COST below)".format(
-                            DEFAULT_MAX_COST, DEFAULT_MAX_COST / OPERATIONS_PER_SECOND))
+                        f"(default {DEFAULT_MAX_COST:.0e}, about {DEFAULT_MAX_COST / OPERATIONS_PER_SECOND:.0f} s; see COST below)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
     p.add_argument("--no-certify", action="store_true",
                    help="skip the interval certificates (faster)")
@@ -293,7 +293,13 @@ def _summary(args):
 def _stationary(args):
     from fractions import Fraction
 
-    from derive.parsing import ParseError, parse_group, parse_integer, parse_list, parse_number
+    from derive.parsing import (
+        ParseError,
+        parse_group,
+        parse_integer,
+        parse_list,
+        parse_number,
+    )
 
     try:
         ref = parse_list(args.ref, "--ref")
@@ -331,14 +337,20 @@ def _stationary(args):
     if rewards is not None:
         levels = sorted(set(rewards))
         if len(levels) > 2:
-            gap = min(b - a for a, b in zip(levels, levels[1:]))
+            gap = min(b - a for a, b in itertools.pairwise(levels))
             if (levels[-1] - levels[0]) / gap > Fraction(10) ** MAX_REWARD_EXPONENT:
                 raise UsageError("--rewards: the smallest gap between distinct rewards must be at "
                                  f"least 1e-{MAX_REWARD_EXPONENT} of their range")
     if any(b < 0 for b in betas):
         raise UsageError("--beta must be >= 0 (0, or from 1e-1000 to 1e1000)")
 
-    from derive.solver import MAX_MEMORY, Problem, estimate_cost, search_limits, stationary_policies
+    from derive.solver import (
+        MAX_MEMORY,
+        Problem,
+        estimate_cost,
+        search_limits,
+        stationary_policies,
+    )
 
     problems = []
     for beta in betas:
@@ -417,7 +429,7 @@ def _round_up(x):
 
     if x >= 1e300:
         return "1e300 (not feasible)"
-    e = int(math.floor(math.log10(x)))
+    e = math.floor(math.log10(x))
     d = math.ceil(x / 10**e)
     if d >= 10:
         d, e = 1, e + 1
@@ -483,8 +495,9 @@ def _exact_short(text):
     """An exact rational as printed, or its 15-digit value when the fraction is long."""
     if len(text) <= 40:
         return text
-    import mpmath
     from fractions import Fraction
+
+    import mpmath
 
     x = Fraction(text)
     with mpmath.workdps(20):

@@ -141,7 +141,7 @@ def parse_group(text):
     s = str(text).strip().lower()
     if s in ("inf", "infinity", "oo"):
         return None
-    accepted = f"expected an integer from 2 to 10^18 (ASCII digits) or 'inf'"
+    accepted = "expected an integer from 2 to 10^18 (ASCII digits) or 'inf'"
     if not s.isascii() or not re.fullmatch(r"[0-9]{1,19}", s, re.ASCII):
         raise ParseError(f"--group: {_show(text)} is not a group size; {accepted}")
     g = int(s)

@@ -1596,7 +1596,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     polish = 150.0 * (mp_eval + 3.0 * K * m * precision_words / 4) * (2 if certify else 1)
     jacobian = 130.0 * K ** 3 * precision_words / 4
     parts = {
-        f"a search over {dim} unknowns ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
+        f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
         f"the high-precision polishing and certificates ({float(terms):.3g} terms per evaluation)": polish,
         f"the {K - 1} x {K - 1} stability Jacobian": jacobian,
