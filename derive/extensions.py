@@ -316,7 +316,7 @@ def section():
     dk = DirectKL().derive()
     lim = DirectKLLimit().derive()
     sec = Section("extensions", "Extensions: the direct KL penalty and shift-only normalisation",
-                  "Sec.~3, App.~B.2",
+                  "Sec. 3, App. B.2",
                   "Importance weighting turns the penalty into $\\mathrm{KL}(\\pi \\,\\|\\, "
                   "\\pi_{\\mathrm{ref}})$; dropping the scale normalisation recovers RLHF.")
     sec.step("Weighting each k3 term by $\\pi(o_i)/\\pi_{\\mathrm{old}}(o_i)$ makes the expected "

@@ -469,7 +469,7 @@ SLIPS = (
 def section():
     sec = Section("paper_notes", "Where the paper and the derivation differ", "(2)--(19)",
                   "What a careful reader of arXiv:2502.18548v3 meets, and what the engine adds; "
-                  "every formula below is backed by a record of Section [[sec:verification]].")
+                  "every formula below is backed by verification records (Table [[tab:verification]]).")
     sec.step("The extracted text of the paper loses square roots that the paper has, and that "
              "the derivation produces: " + "; ".join(EXTRACTION) + ".  The engine keeps them "
              "(records binary-limit-condition, binary-two-beta-eq-gamma, advantage-pairwise-G2, "

@@ -10,6 +10,7 @@ interrupted run never leaves a half-written ``results/``.
 import importlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -85,6 +86,28 @@ def _error_tex(c):
     return rf"${mantissa} \times 10^{{{int(exponent)}}}$"
 
 
+def _by_place(checks):
+    """Rows of the verification summary: per place of the paper, the number of
+    records of each method and how many pass, in the paper's order."""
+    from derive.render import paper_refs
+
+    places = {}
+    for c in checks:
+        row = places.setdefault(c["paper_ref"], {"symbolic": 0, "numeric": 0, "enumeration": 0,
+                                                 "interval": 0, "passed": 0, "total": 0})
+        row[c["method"]] = row.get(c["method"], 0) + 1
+        row["passed"] += c["status"] == "pass"
+        row["total"] += 1
+    return [dict(row, place=paper_refs(ref)) for ref, row in sorted(places.items(),
+                                                                      key=lambda kv: _natural(kv[0]))]
+
+
+def _natural(ref):
+    """The paper's order: equations by number, then sections and appendices."""
+    nums = [int(n) for n in re.findall(r"\d+", ref)]
+    return (0 if ref.startswith("(") else 1, nums, ref)
+
+
 def render_files(computed):
     """Every output file as ``{relative path: text}``."""
     from derive.render import make_env, render
@@ -107,9 +130,11 @@ def render_files(computed):
                  digits_tex="--" if c["digits"] is None else str(c["digits"]))
             for c in computed["checks"]]
     ver = verification(computed)
-    files["tables/verification.tex"] = render(env, "verification_table.tex.jinja", checks=rows,
-                                              passed=ver["summary"]["passed"],
-                                              total=ver["summary"]["total"])
+    counts = {"passed": ver["summary"]["passed"], "total": ver["summary"]["total"]}
+    files["tables/verification.tex"] = render(env, "verification_table.tex.jinja",
+                                              by_place=_by_place(computed["checks"]), **counts)
+    files["verification-full.tex"] = render(env, "verification_full.tex.jinja", checks=rows,
+                                            **counts)
     fragments.append("tables/verification")
     files["preamble.tex"] = render(env, "preamble.tex.jinja")
     files["main.tex"] = render(env, "main.tex.jinja", fragments=fragments,
@@ -175,12 +200,7 @@ def summary_lines(ver):
         by_ref.setdefault(c["paper_ref"], [0, 0])
         by_ref[c["paper_ref"]][0] += c["status"] == "pass"
         by_ref[c["paper_ref"]][1] += 1
-    def natural(ref):
-        import re
-        nums = [int(n) for n in re.findall(r"\d+", ref)]
-        return (0 if ref.startswith("(") else 1, nums, ref)
-
-    for ref in sorted(by_ref, key=natural):
+    for ref in sorted(by_ref, key=_natural):
         lines.append(f"  {ref:<10} {by_ref[ref][0]}/{by_ref[ref][1]}")
     for c in ver["checks"]:
         if c["status"] != "pass":
