@@ -15,7 +15,7 @@ it numerically; the path from (14) at ``G = 2`` to (15) at ``G -> infinity`` is
 tabulated and drawn.
 """
 
-from sympy import Poly, Rational, Symbol, cancel, expand, factor, solve, sqrt
+from sympy import Add, Mul, Poly, Pow, Rational, Symbol, cancel, expand, factor, solve, sqrt
 
 from derive import claims
 from derive import symbols as S
@@ -196,7 +196,9 @@ from fractions import Fraction
 from derive.certify import value_and_enclosure
 from derive.checks import (CHECK_DIGITS, INTERVAL, Section, numeric_check, symbolic_check,
                            tolerance_for)
-from derive.latex import equation, latex
+from derive.display import U, frac, value
+from derive.display import condition as shown_condition
+from derive.latex import equation, latex, number_tex
 
 #: Group sizes at which the closed forms and the mean-zero identity are derived.
 SYMBOLIC_GROUPS = (2, 3, 4, 5, 6)
@@ -283,7 +285,7 @@ def results():
                              "one root", [0 if ok else 1 for ok in encl_ok], CHECK_DIGITS,
                              tolerance=0, method=INTERVAL))
     fmt = lambda v, d: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
-    table = [{"G": r["G"], "cells": [fmt(c["value"], 12) for c in r["cells"]]} for r in rows]
+    table = [{"G": r["G"], "cells": [number_tex(c["value"]) for c in r["cells"]]} for r in rows]
     csv = "G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(
         f"{r['G']},{bt},{GROUP_P},"
         f"{value_and_enclosure(fmt(c['value'], CHECK_DIGITS), c['lo'], c['hi'], CHECK_DIGITS + 5)},"
@@ -315,6 +317,8 @@ def section():
     cond3, _ = condition(3)
     form3, c3 = closed_form(3)
     U4, _ = binomial_sums(4, x)
+    root2 = sqrt(2)
+    ratio = frac(S.beta, root2)
     sec = Section("finite-groups", "Finite group sizes (beyond the paper)", "(11), (14), (15)",
                   "Binary questions with 0/1 rewards for every group size, from $G = 2$ to "
                   "$G \\to \\infty$.")
@@ -324,13 +328,21 @@ def section():
              + equation("U_G(x)", "\\sum_{k=0}^{G-1} \\binom{G-1}{k} x^k (1-x)^{G-1-k} "
                         "\\sqrt{\\frac{G-1-k}{k+1}}."), "finite-condition")
     sec.step("For $G = 3$ SymPy reduces it to the quadratic",
-             equation(latex(cond3), "0,"), "finite-three")
+             shown_condition(sec, "finite-three", "(17)", U(Mul, S.beta, U(Add, x, -S.p)),
+                       U(Mul, root2, x, U(Add, 1, -x)), cond3) + ",", "finite-three")
     sec.step("which is (17) with $\\gamma = \\sqrt{2}$: a group of three acts like a pair with a "
              "confidence margin larger by $\\sqrt{2}$, and the stationary policy is (14) with "
-             "$\\gamma = \\sqrt{2}$:", equation("x", latex(form3)), "finite-three-closed")
+             "$\\gamma = \\sqrt{2}$:",
+             value(sec, "finite-three-closed", "(14)", "x",
+                   frac(U(Add, 1, -ratio, sqrt(U(Add, U(Pow, U(Add, 1, -ratio), 2),
+                                                  U(Mul, 4, ratio, S.p)), evaluate=False)), 2),
+                   form3), "finite-three-closed")
     sec.step("From $G = 4$ on the condition is a polynomial of degree $G$ (even $G$) or $G - 1$ "
              "(odd $G$) with radical coefficients, for example",
-             equation("x\\, U_4(x)", latex(factor(expand(x * U4)))), "finite-four")
+             value(sec, "finite-four", "(11)", "x\\, U_4(x)",
+                   U(Mul, x, U(Add, 1, -x),
+                     U(Add, sqrt(3), -U(Mul, U(Add, U(Mul, 2, sqrt(3)), -3), x, U(Add, 1, -x)))),
+                   expand(x * U4)), "finite-four")
     sec.step("SymPy's quartic formula exists for $G = 4, 5$ but spans pages, so the engine solves "
              "these conditions numerically: by bisection on the equation for $a$ and, "
              "independently, on the equation for $b$, $(1 + L_G(x)/\\beta)(1 - x) = 1 - p$, which "

@@ -499,8 +499,8 @@ def section():
              "for the case of groups of size two'' (Section 2.3.1) is an inequality between the "
              "stationary policies, not only between their lower bounds $1/(1+\\beta^2)$ and "
              "$1 - \\beta$.  With $F_2 = \\beta(x - p) - x(1 - x)$ and "
-             "$F_\\infty = \\beta(x - p) - \\sqrt{x(1-x)}$,",
-             "F_\\infty(x) - F_2(x) &= x(1-x) - \\sqrt{x(1-x)} < 0 \\quad (0 < x < 1),",
+             "$F_\\infty = \\beta(x - p) - \\sqrt{x(1-x)}$, for $0 < x < 1$",
+             "F_\\infty(x) - F_2(x) &= x(1-x) - \\sqrt{x(1-x)} < 0,",
              "notes-bias")
     sec.step("since $x(1-x) \\leq 1/4$; $F_\\infty$ is convex, negative at $p$ and positive at "
              "$1$, so $F_\\infty(x_2) < 0$ puts its root above $x_2$: "

@@ -55,7 +55,9 @@ def compute(progress=None):
             res = mod.results()
         else:
             res = {"sections": [mod.section()], "checks": mod.checks(), "artefacts": []}
-        sections.extend(asdict(s) for s in res["sections"])
+        for s in res["sections"]:
+            checks.extend(c.as_record() for c in s.display_checks)
+            sections.append({k: v for k, v in asdict(s).items() if k != "display_checks"})
         checks.extend(c.as_record() for c in res["checks"])
         artefacts.extend(res["artefacts"])
     seen = set()

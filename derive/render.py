@@ -51,6 +51,17 @@ FRAGMENTS = {
     "fig:binary-direct-kl": "the figure of the direct KL variant",
     "fig:finite-groups": "the figure of the stationary policy against $G$",
     "fig:trajectories": "the figure of the training trajectories",
+    "sec:advantage": "the section on the group-relative advantage",
+    "sec:preference": "the section on the reward preference",
+    "sec:penalty": "the section on the penalty",
+    "sec:stationarity": "the section on stationary policies",
+    "sec:binary": "the section on binary questions",
+    "sec:extensions": "the section on the extensions",
+    "sec:baselines": "the section on the baselines",
+    "sec:noisy": "the section on noisy rewards",
+    "sec:finite-groups": "the section on finite group sizes",
+    "sec:stability": "the section on stability",
+    "sec:paper_notes": "the section on where the paper and the derivation differ",
 }
 
 #: ``Table [[tab:name]]``: a word naming the kind of target, then the target.
@@ -138,18 +149,22 @@ def paper_lead(ref):
     return paper_refs(ref)
 
 
-_PAPER_EQUATION = re.compile(r"Eq\. \(([0-9]{1,2})\)[:.]?\s*$")
+_PAPER_EQUATION = re.compile(r"Eq\. \(([0-9]{1,2})\)")
 
 
 def paper_tag(text):
-    """The paper's number of the display that follows *text*, if *text* ends by
-    announcing one ("... It is Eq. (14):"), else ``""``.
+    """The paper's number of the display that follows *text*: the last
+    "Eq. (n)" of a sentence that introduces the display (ends with ":" or
+    "or"), else ``""``.
 
     >>> paper_tag("The admissible root is Eq. (15):"), paper_tag("Squaring gives")
     ('15', '')
+    >>> paper_tag("Eq. (8) becomes Eq. (10), the gradient:"), paper_tag("Eq. (11): either or")
+    ('10', '11')
     """
-    m = _PAPER_EQUATION.search(str(text))
-    return m.group(1) if m else ""
+    text = str(text).rstrip()
+    found = _PAPER_EQUATION.findall(text)
+    return found[-1] if found and (text.endswith(":") or text.endswith(" or")) else ""
 
 
 def align_rows(math, label, tag=""):

@@ -64,12 +64,17 @@ def _number_tex(v):
     return rf"\tfrac{{{v.numerator}}}{{{v.denominator}}}"
 
 
+def _parameters(spec):
+    """``$\\pi_{ref} = (0.2, 0.8)$, $\\beta = 0.5$`` of an example."""
+    _, ref, _, beta, _, _ = spec
+    return (r"$\pi_{\mathrm{ref}} = (" + ", ".join(_number_tex(r) for r in ref)
+            + r")$, $\beta = " + _number_tex(beta) + "$")
+
+
 def _heading(description, spec):
     """The example's description with its reference policy and beta, so the table
     states every parameter of each problem."""
-    _, ref, _, beta, _, _ = spec
-    return (description + r", $\pi_{\mathrm{ref}} = (" + ", ".join(_number_tex(r) for r in ref)
-            + r")$, $\beta = " + _number_tex(beta) + "$")
+    return description + ", " + _parameters(spec)
 
 
 #: The Monte Carlo problem (the ``three-g4`` example) and its run settings.
@@ -397,7 +402,9 @@ def results():
                           {"path": "figures/trajectories.tex",
                            "template": "trajectories_figure.tex.jinja",
                            "context": {"curves": curves, "iterations": TRAJECTORY_SPAN,
-                                       "G": problem.group}}]}
+                                       "G": problem.group,
+                                       "parameters": _parameters(
+                                           dict((k, s) for k, _, s in EXAMPLES)[MC_EXAMPLE])}}]}
 
 
 def section(problem=None):
