@@ -260,7 +260,8 @@ def recover(path):
 @contextlib.contextmanager
 def _signals_held():
     """Hold SIGINT and SIGTERM back (they are delivered afterwards)."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    if (not hasattr(signal, "pthread_sigmask")
+            or threading.current_thread() is not threading.main_thread()):
         yield
         return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
