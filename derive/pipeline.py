@@ -342,7 +342,8 @@ def summary_lines(ver):
     return lines
 
 
-def progress_printer(stream=sys.stderr):
+def progress_printer(stream=None):
+    """Progress lines to *stream* (default: ``sys.stderr`` as it is at each line)."""
     def progress(msg):
-        print(msg, file=stream, flush=True)
+        print(msg, file=stream or sys.stderr, flush=True)
     return progress
