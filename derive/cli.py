@@ -188,8 +188,10 @@ def main(argv=None):
         try:
             args = build_parser().parse_args(argv)
             status = COMMANDS[args.command](args)
-        except SystemExit as exc:  # --help and --version
-            status = exc.code if isinstance(exc.code, int) else 0
+        except SystemExit as exc:  # --help: flush its text through the checks below
+            if exc.code is not None and not isinstance(exc.code, int):
+                raise
+            status = exc.code or 0
         sys.stdout.flush()
         return status
     except UsageError as exc:

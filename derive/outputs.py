@@ -102,7 +102,7 @@ def is_output(path):
         return False
     try:
         with open(marker, encoding="utf-8", errors="replace") as fh:
-            return fh.readline().rstrip("\n") == _MARKER_ID
+            return fh.readline(len(_MARKER_ID) + 2).rstrip("\n") == _MARKER_ID
     except OSError:
         return False
 
@@ -186,7 +186,7 @@ def _lock(path):
     """An open descriptor of *path* holding an exclusive lock, or None if another
     process holds one (or *path* cannot be opened)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     if fcntl is not None:
