@@ -116,14 +116,18 @@ def _resolved(path):
 
 
 def _make_parent(path):
+    """Create the folders above *path*; :class:`WriteFailed` if that fails."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file where a folder must be
+        raise WriteFailed(path, os.strerror(errno.ENOTDIR)) from None
     except OSError as exc:
-        raise Refused(f"cannot create the folder {path.parent}: {exc.strerror}") from None
+        raise WriteFailed(path, exc.strerror or str(exc)) from None
 
 
 def _probe(path, make):
-    """Refuse now, before any long work, if no sibling of *path* can be created."""
+    """:class:`WriteFailed` now, before any long work, if no sibling of *path*
+    can be created (a read-only folder, say)."""
     try:
         if make is tempfile.mkdtemp:
             os.rmdir(make(prefix=f".{path.name}.tmp-", dir=path.parent))
@@ -132,7 +136,7 @@ def _probe(path, make):
             os.close(fd)
             os.unlink(name)
     except OSError as exc:
-        raise Refused(f"cannot write in {path.parent}: {exc.strerror}") from None
+        raise WriteFailed(path, exc.strerror or str(exc)) from None
 
 
 def prepare_folder(out):
@@ -141,6 +145,7 @@ def prepare_folder(out):
     Accepted: a path that does not exist (its parent folders are created), an
     empty folder, and a folder that :func:`is_output`.  Refused with
     :class:`Refused`: an existing file, and a folder with anything else in it.
+    :class:`WriteFailed` if the folder beside which it is written is not writable.
     """
     path = _resolved(out)
     _make_parent(path)
@@ -164,7 +169,8 @@ def prepare_file(dest, is_ours):
     """The absolute path *dest* of a single output file, if it may be replaced.
 
     Accepted: a path that does not exist, and an existing regular file for
-    which ``is_ours(path)`` is true.  Refused: anything else.
+    which ``is_ours(path)`` is true.  Refused: anything else.  :class:`WriteFailed`
+    if its folder is not writable.
     """
     path = _resolved(dest)
     _make_parent(path)

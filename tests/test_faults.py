@@ -426,19 +426,39 @@ def test_summary_of_a_valid_verification(tmp_path):
 # -- compute --cache: refused before the computation ------------------------------
 
 
-def test_compute_refuses_an_unwritable_cache_at_once(tmp_path):
+def test_compute_refuses_a_cache_destination_at_once(tmp_path):
+    """Refused (2) or unwritable (1) before the computation: each run is quick."""
     mine = tmp_path / "chapter1.tex"
     mine.write_text("mine\n")
     (tmp_path / "dir").mkdir()
-    cases = [(mine / "cache.json", "cannot create the folder"),
-             (mine, "not written by grpo-derive"),
-             (tmp_path / "dir", "not a regular file"),
-             (Path("/proc/self/no/cache.json"), "cannot")]
-    for dest, needle in cases:
+    cases = [(mine / "cache.json", 1, f"error: cannot write {mine / 'cache.json'}: "
+              + os.strerror(20)),
+             (mine, 2, "error: --cache "), (tmp_path / "dir", 2, "error: --cache "),
+             (Path("/proc/self/no/cache.json"), 1, "error: cannot write /proc/")]
+    for dest, status, start in cases:
         res = run("compute", "--quiet", "--cache", dest, timeout=30)  # no computation
-        assert res.returncode == 2 and needle in one_error_line(res, "error: --cache "), dest
+        assert res.returncode == status, (dest, res.stderr)
+        one_error_line(res, start)
     assert mine.read_text() == "mine\n"
     assert sorted(os.listdir(tmp_path)) == ["chapter1.tex", "dir"]
+
+
+def test_read_only_folder_is_a_one_line_write_failure(tmp_path, caches):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        if os.access(ro, os.W_OK):
+            pytest.skip("this user may write in a read-only folder (root); the full disk "
+                        "case stands in for it")
+        for args in (["render", "--cache", caches["new"], "--out", ro / "results"],
+                     ["compute", "--quiet", "--cache", ro / "c.json"]):
+            res = run(*args, timeout=30)
+            assert res.returncode == 1
+            assert one_error_line(res, "error: cannot write ").endswith(os.strerror(13))
+        assert os.listdir(ro) == []
+    finally:
+        ro.chmod(0o755)
 
 
 def test_an_earlier_cache_may_be_replaced(tmp_path):
