@@ -475,8 +475,10 @@ def test_an_earlier_cache_may_be_replaced(tmp_path):
 def _make(*args, **env):
     if shutil.which("make") is None:
         pytest.skip("make not installed")
+    full = {k: v for k, v in os.environ.items()  # not the flags of a `make test` around us
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", outputs.FAULT_ENV)}
     return subprocess.run(["make", "-s", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env=dict(os.environ, **env), check=False)
+                          text=True, timeout=120, env=dict(full, **env), check=False)
 
 
 def test_make_target_is_outside_results(tmp_path, caches):
