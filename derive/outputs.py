@@ -351,6 +351,15 @@ def _swap(tmp, out):
 
 
 def safe_relative(rel):
+    """Refuse (``ValueError``) a relative path that could leave the output folder,
+    hide a file, or overwrite the marker: each part must be a plain name.
+
+    >>> safe_relative("tables/binary.tex")
+    >>> safe_relative("../chapter1.tex")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a safe relative path for an output file: '../chapter1.tex'
+    """
     parts = rel.split("/")
     if not all(re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", p) for p in parts):
         raise ValueError(f"not a safe relative path for an output file: {rel!r}")
@@ -402,6 +411,7 @@ def write_file(text, dest):
     """Write *text* as the file *dest* through a hidden temporary sibling and an
     atomic rename.  Raises :class:`WriteFailed`; *dest* is then as it was."""
     path = _resolved(dest)
+    _make_parent(path)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
     except OSError as exc:
