@@ -179,8 +179,8 @@ def _silence(stream):
 
 def main(argv=None):
     """Run one command and return its exit status (see the module docstring)."""
-    previous = None
-    if threading.current_thread() is threading.main_thread():
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Stream(stdout, "standard output"), _Stream(stderr, "standard error")
@@ -224,8 +224,8 @@ def main(argv=None):
         return EXIT_FAILURE
     finally:
         sys.stdout, sys.stderr = stdout, stderr
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _refusal(option, value, action):
