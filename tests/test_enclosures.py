@@ -429,6 +429,9 @@ def test_precision_is_reset_between_tests():
     assert flint.ctx.prec == 53
 
 
-def test_docstring_examples():
-    failures, _ = doctest.testmod(enclosures)
+@pytest.mark.parametrize("module", ["derive.enclosures", "derive.finite_groups"])
+def test_docstring_examples(module):
+    import importlib
+
+    failures, _ = doctest.testmod(importlib.import_module(module))
     assert failures == 0
