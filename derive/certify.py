@@ -45,6 +45,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
 
+from flint import arb
 from mpmath import mp
 
 from derive.numerics import ARB, MP, arb_ends, arb_precision, interval, solve_linear
@@ -73,6 +74,20 @@ def exact_enclosure(values, prec):
         for v in values:
             out.append(interval_ends(ARB.num(v)))
     return tuple(out)
+
+
+def _finite(values):
+    """Whether every Arb ball in a nested tuple/list of results is finite (no ``nan``, no infinite radius).
+
+    Arb does not raise where ``mpmath.iv`` raised (a division by a ball holding
+    0, the log of a ball reaching below 0): it returns a ball that is not
+    finite.  Such an evaluation is reported as failed, as an exception was.
+    """
+    if values is None:
+        return True
+    if isinstance(values, (list, tuple)):
+        return all(_finite(v) for v in values)
+    return not isinstance(values, arb) or values.is_finite()
 
 
 def _intersect(centred, direct):
@@ -143,6 +158,8 @@ def _interval_newton(system, w, flip, radius):
             on_box = system.residual_1d(*uv(W), ARB, True, True)
             if at_point is None or on_box is None:
                 return "the interval evaluation is undefined"
+            if not (_finite(at_point) and _finite(on_box)):
+                return "interval evaluation failed (a ball is not finite)"
             Fm = at_point[0]
             dF = -on_box[1] if flip else on_box[1]
             if not (dF > 0 or dF < 0):          # also a ball that is not finite
@@ -209,6 +226,8 @@ def _krawczyk(system, x, Y, radius):
             on_box = system.residual_nd(X, ARB, True, True)
             if at_point is None or on_box is None:
                 return "the interval evaluation is undefined"
+            if not (_finite(at_point) and _finite(on_box)):
+                return "interval evaluation failed (a ball is not finite)"
             Fm = at_point[0]
             JX = on_box[1]
             Yi = [[ARB.num(c) for c in row] for row in Y]
