@@ -425,6 +425,25 @@ def test_arb_exp_log_sqrt_balls_contain_the_200_digit_values(man, shift, prec):
         assert hi - lo <= mp.mpf(2) ** (-prec + 4) * max(1, abs(truth[name])), name
 
 
+def test_no_engine_module_uses_mpmath_iv():
+    """Every enclosure is Arb's: ``mpmath.iv`` is neither imported nor reached as ``mpmath.iv``."""
+    import ast
+    from pathlib import Path
+
+    import derive
+
+    offenders = []
+    for path in sorted(Path(derive.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mpmath"):
+                if any(a.name in ("iv", "mpi") for a in node.names) or node.module.startswith("mpmath.ctx_iv"):
+                    offenders.append(f"{path.name}:{node.lineno}")
+            elif isinstance(node, ast.Attribute) and node.attr in ("iv", "mpi"):
+                if isinstance(node.value, ast.Name) and node.value.id == "mpmath":
+                    offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []
+
+
 def test_precision_is_reset_between_tests():
     assert flint.ctx.prec == 53
 
