@@ -435,12 +435,13 @@ def test_no_engine_module_uses_mpmath_iv():
     offenders = []
     for path in sorted(Path(derive.__file__).parent.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mpmath"):
-                if any(a.name in ("iv", "mpi") for a in node.names) or node.module.startswith("mpmath.ctx_iv"):
-                    offenders.append(f"{path.name}:{node.lineno}")
-            elif isinstance(node, ast.Attribute) and node.attr in ("iv", "mpi"):
-                if isinstance(node.value, ast.Name) and node.value.id == "mpmath":
-                    offenders.append(f"{path.name}:{node.lineno}")
+            imports_iv = (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mpmath")
+                          and (any(a.name in ("iv", "mpi") for a in node.names)
+                               or node.module.startswith("mpmath.ctx_iv")))
+            reaches_iv = (isinstance(node, ast.Attribute) and node.attr in ("iv", "mpi")
+                          and isinstance(node.value, ast.Name) and node.value.id == "mpmath")
+            if imports_iv or reaches_iv:
+                offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []
 
 
