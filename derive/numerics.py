@@ -736,7 +736,8 @@ def _fixed_bernstein(bounds, bits, n, q0, q1, ctx):
         t = q0 / q1 if reverse else q1 / q0
         base = q1 if reverse else q0
         t_lo, t_hi = arb_ends(t)
-        if not (mp.isfinite(t_lo) and mp.isfinite(t_hi)):
+        if not (mp.isfinite(t_lo) and mp.isfinite(t_hi)) or t_lo < 0:
+            # the bounds need 0 <= t (monotone terms): no enclosure off the simplex
             return arb("nan")
         small = t_lo
         P = bits + n.bit_length() + 8 + (max(0, -int(mp.floor(mp.log(small, 2)))) if small > 0 else 0)

@@ -2,7 +2,6 @@
 
 import doctest
 import itertools
-import math
 from fractions import Fraction as F
 
 import mpmath
@@ -270,11 +269,20 @@ def test_arb_precision_is_restored_after_an_error():
     import flint
 
     before = flint.ctx.prec
-    with pytest.raises(RuntimeError):
-        with arb_precision(400):
-            assert flint.ctx.prec == 400
-            raise RuntimeError("inside")
+    with pytest.raises(RuntimeError), arb_precision(400):
+        assert flint.ctx.prec == 400
+        raise RuntimeError("inside")
     assert flint.ctx.prec == before
+
+
+def test_binomial_sums_give_no_enclosure_for_a_ball_off_the_simplex():
+    # the integer bounds of the Horner sums need t = q1/q0 >= 0; a ball reaching below 0
+    # must give a ball that is not finite, never a false enclosure
+    table = PreferenceTable(8, (F(0), F(1)), "shift-scale")
+    with arb_precision(100):
+        q1 = interval(F(-1, 10**6), F(1, 10**6))
+        phi, _ = table.phi(ARB, [1 - q1, q1])
+    assert not any(p.is_finite() for p in phi)
 
 
 def test_a_ball_that_is_not_finite_has_infinite_ends():
