@@ -152,41 +152,57 @@ def stationary_x_b(G, pv, bv):
 def certified_x(G, pv, bv, xv, dps):
     """Interval Newton on ``f(x) = beta (x - p) - x U_G(x)`` around *xv*.
 
-    ``U_G`` and its derivative are Bernstein sums evaluated in ``mpmath.iv``;
-    returns ``(lo, hi, certified)``.
-    """
-    from mpmath import iv
+    ``U_G`` and its derivative are Bernstein sums evaluated in Arb ball
+    arithmetic (python-flint) at ``dps`` digits, with exact binomial
+    coefficients; *pv* and *bv* are the exact ``p`` and ``beta`` (``Fraction``,
+    or an mpf taken as the exact binary number it is).  Returns
+    ``(lo, hi, certified)`` with exact mpf ends.
 
-    old = iv.dps
-    iv.dps = dps
-    try:
-        P, B = iv.mpf(pv), iv.mpf(bv)
+    >>> from fractions import Fraction as F
+    >>> mpmath.mp.dps = 40
+    >>> x2 = (mpmath.mpf(1) / 2 + mpmath.sqrt(mpmath.mpf(13) / 20)) / 2     # (14), beta = 1/2, p = 1/5
+    >>> lo, hi, cert = certified_x(2, F(1, 5), F(1, 2), x2, 40)
+    >>> cert and lo < x2 < hi and hi - lo < mpmath.mpf(10) ** -30
+    True
+    """
+    from math import comb
+
+    from flint import arb, fmpq
+
+    from derive.numerics import ARB, arb_ends, arb_precision, interval
+
+    with arb_precision(mpmath.libmp.dps_to_prec(dps)):
+        P, B = ARB.num(pv), ARB.num(bv)
 
         def U(X):
             if G is None:
-                return iv.sqrt((1 - X) / X)
-            return sum((iv.mpf(int(mpmath.binomial(G - 1, k))) * X**k * (1 - X) ** (G - 1 - k)
-                        * iv.sqrt(iv.mpf(G - 1 - k) / (k + 1)) for k in range(G - 1)), iv.mpf(0))
+                return ((1 - X) / X).sqrt()
+            total = arb(0)
+            for k in range(G - 1):
+                total += (arb(comb(G - 1, k)) * X**k * (1 - X) ** (G - 1 - k)
+                          * arb(fmpq(G - 1 - k, k + 1)).sqrt())
+            return total
 
         def dU(X):
             if G is None:
-                return -1 / (2 * X * X * iv.sqrt((1 - X) / X))
-            c = [iv.sqrt(iv.mpf(G - 1 - k) / (k + 1)) for k in range(G)]
-            return (G - 1) * sum((iv.mpf(int(mpmath.binomial(G - 2, k))) * X**k
-                                  * (1 - X) ** (G - 2 - k) * (c[k + 1] - c[k])
-                                  for k in range(G - 1)), iv.mpf(0))
+                return -1 / (2 * X * X * ((1 - X) / X).sqrt())
+            c = [arb(fmpq(G - 1 - k, k + 1)).sqrt() for k in range(G)]
+            total = arb(0)
+            for k in range(G - 1):
+                total += arb(comb(G - 2, k)) * X**k * (1 - X) ** (G - 2 - k) * (c[k + 1] - c[k])
+            return (G - 1) * total
 
         with mpmath.workdps(dps):
             w = mpmath.mpf(10) ** (-(dps - 12))
-            X = iv.mpf([xv - w, xv + w])
-        m = iv.mpf(X.mid)
+            xv = mpmath.mpf(xv)
+        X = interval(mpmath.fsub(xv, w, exact=True), mpmath.fadd(xv, w, exact=True))
+        m = X.mid()
         N = m - (B * (m - P) - m * U(m)) / (B - U(X) - X * dU(X))
-        cert = bool(N.a > X.a and N.b < X.b)
-        lo, hi = (max(N.a, X.a), min(N.b, X.b)) if cert else (X.a, X.b)
-        with mpmath.workdps(dps):
-            return +mpmath.mpf(lo), +mpmath.mpf(hi), cert
-    finally:
-        iv.dps = old
+        x_lo, x_hi = arb_ends(X)
+        n_lo, n_hi = arb_ends(N)
+        if x_lo < n_lo and n_hi < x_hi:
+            return max(n_lo, x_lo), min(n_hi, x_hi), True
+        return x_lo, x_hi, False
 
 
 # -- checks, table, figure, section --------------------------------------------
@@ -223,7 +239,7 @@ def table_rows(digits=CHECK_DIGITS):
                 B = _mp(bt)
                 xa, xb = stationary_x(G, P, B), stationary_x_b(G, P, B)
                 worst = max(worst, abs(xa - xb))
-                lo, hi, cert = certified_x(G, P, B, xa, digits + 15)
+                lo, hi, cert = certified_x(G, Fraction(GROUP_P), Fraction(bt), xa, digits + 15)
                 slack = mpmath.mpf(10) ** (-(digits + 5))
                 ok = cert and lo - slack <= xa <= hi + slack and hi - lo < tolerance_for(digits)
                 encl_ok.append(ok)
@@ -281,7 +297,7 @@ def results():
                              "E_pi P_G = 0), 44 cells, 50 digits", [worst], CHECK_DIGITS))
     out.append(numeric_check("finite-table-enclosures", "(11)",
                              "finite G table: every value lies in an interval enclosure (Bernstein "
-                             "sums in mpmath.iv) certified by an interval Newton step to hold exactly "
+                             "sums in Arb ball arithmetic) certified by an interval Newton step to hold exactly "
                              "one root", [0 if ok else 1 for ok in encl_ok], CHECK_DIGITS,
                              tolerance=0, method=INTERVAL))
     fmt = lambda v, d: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)

@@ -60,9 +60,9 @@ Finding every root
   certified separately.
 
 Certificates (:mod:`derive.certify`): an interval Newton (one unknown) or
-Krawczyk (several) test in ``mpmath.iv`` proves that a tiny box holds exactly
+Krawczyk (several) test in Arb ball arithmetic (python-flint) proves that a tiny box holds exactly
 one root of the reduced system; the policy's enclosure is the policy map
-evaluated on that box in interval arithmetic.  Stability: eigenvalues of the
+evaluated on that box in ball arithmetic.  Stability: eigenvalues of the
 Jacobian of the expected-gradient iteration on the logits
 (:mod:`derive.dynamics`).
 
@@ -125,19 +125,20 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-from mpmath import iv, mp
+from mpmath import mp
 
 from derive import certify as _certify
 from derive.numerics import (
+    ARB,
     FLOAT,
-    IV,
     MP,
     NORMALISATIONS,
     PENALTIES,
+    arb_ends,
+    arb_precision,
     bernoulli_rewards,
     deterministic_rewards,
     group_preference,
-    iv_precision,
     solve_linear,
 )
 
@@ -272,7 +273,7 @@ class StationaryPolicy:
 
 
 class _System:
-    """The stationarity system of one problem, evaluable in FLOAT, MP and IV."""
+    """The stationarity system of one problem, evaluable in FLOAT, MP and ARB."""
 
     def __init__(self, problem: Problem):
         self.problem = problem
@@ -346,8 +347,8 @@ class _System:
         return P, dP
 
     def _shift(self, P, ctx):
-        if ctx is IV:
-            return IV.num(max(mp.mpf(p.mid) for p in P))
+        if ctx is ARB:
+            return max((p.mid() for p in P), key=arb_ends)   # an exact point: the shift is free
         return max(P)
 
     # -- the policy as a function of q -----------------------------------
@@ -375,7 +376,7 @@ class _System:
             dpi = [[pi[o] * (dP[o][i] - mean[i]) / beta for i in range(n)] for o in range(self.K)]
             return pi, dpi
         D = [1 - p / beta for p in P]
-        if ctx is not IV and any(d <= 0 for d in D):
+        if ctx is not ARB and any(d <= 0 for d in D):
             return None, None
         pi = [r / d for r, d in zip(ref, D)]
         if not derivatives:
@@ -441,7 +442,7 @@ class _System:
         """
         c = self.consts(ctx)
         ref, rho, beta = c["ref"], c["rho"], c["beta"]
-        if ctx is not IV and any(p <= 0 for p in pi):
+        if ctx is not ARB and any(p <= 0 for p in pi):
             return None
         K, m = self.K, self.m
         q = []
@@ -451,7 +452,7 @@ class _System:
                 if self.rho[o][j]:
                     acc = acc + pi[o] * rho[o][j]
             q.append(acc)
-        if ctx is not IV and any(x <= 0 for x in q):
+        if ctx is not ARB and any(x <= 0 for x in q):
             return None
         P, dP = self.preferences(q, ctx, derivatives)
         if self.kl:
@@ -528,8 +529,8 @@ class _System:
     # -- several unknowns: logits x of pi (or of q) -------------------------
     def coords_of_logits(self, x, ctx):
         """``softmax(0, x)``: the full coordinates of the chosen space."""
-        if ctx is IV:
-            top = IV.num(max([0.0] + [float(mp.mpf(t.mid)) for t in x]))
+        if ctx is ARB:
+            top = ARB.num(max([0.0] + [float(t.mid()) for t in x]))
         else:
             top = max([0] + list(x))
         w = [ctx.exp(-top)] + [ctx.exp(t - top) for t in x]
@@ -1230,15 +1231,15 @@ def _beta0_signs(problem, system, members, pi, by_mean, means):
         mu = sum(qj * v for qj, v in zip(q, system.values))
         return {(means[o] > mu) - (means[o] < mu) for o in outside}
     signs = set()
-    with iv_precision(mp.prec + 20):
-        qi = [IV.num(x) for x in q]
-        phi = system.model.phi_values(qi, IV)
+    with arb_precision(mp.prec + 20):
+        qi = [ARB.num(x) for x in q]
+        phi = system.model.phi_values(qi, ARB)
         for o in outside:
-            P = IV.num(0)
+            P = ARB.num(0)
             for w, f in zip(system.rho[o], phi):
                 if w:
-                    P = P + IV.num(w) * f
-            lo, hi = mp.mpf(P.a), mp.mpf(P.b)
+                    P = P + ARB.num(w) * f
+            lo, hi = arb_ends(P)
             signs.add(1 if lo > 0 else -1 if hi < 0 else 0)
     return signs
 

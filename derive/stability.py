@@ -340,7 +340,7 @@ def results():
         "(G -> inf); solver not used", gaps, CHECK_DIGITS))
     out.append(numeric_check(
         "stability-enclosures", "(11)",
-        f"every coordinate of the {n_points} stationary policies lies in its mpmath.iv enclosure",
+        f"every coordinate of the {n_points} stationary policies lies in its Arb ball-arithmetic enclosure",
         encl, CHECK_DIGITS, tolerance=0, method=INTERVAL))
     out.append(inequality_check(
         "stability-certified", "(11)",

@@ -229,22 +229,16 @@ def critical_rows(digits=CHECK_DIGITS):
     from derive.extensions import (CRITICAL_P, critical_beta_table, h_derivative, h_value,
                                    stationary_points_limit)
 
-    from derive.enclosures import certified_root, interval_function, iv_exact
-    from mpmath import iv
+    from derive.enclosures import arb_function, certified_root
+    from derive.numerics import arb_ends, arb_precision, interval
 
     H = closed_forms.direct_kl_h().subs(S.x, closed_forms.direct_kl_minimiser())
-    xstar = interval_function(closed_forms.direct_kl_minimiser(), (S.beta,))
+    xstar = arb_function(closed_forms.direct_kl_minimiser(), (S.beta,))
     crit, encl = [], []
     for pv, bc, xs in critical_beta_table(digits):
         lo, hi, cert = certified_root(H, bc, S.beta, (S.p,), (pv,), dps=digits + 15)
-        old = iv.dps
-        iv.dps = digits + 15
-        try:
-            X = xstar(iv.mpf([lo, hi]))                    # x* increases with beta
-            with mpmath.workdps(digits + 15):
-                xlo, xhi = +mpmath.mpf(X.a), +mpmath.mpf(X.b)
-        finally:
-            iv.dps = old
+        with arb_precision(mpmath.libmp.dps_to_prec(digits + 15)):
+            xlo, xhi = arb_ends(xstar(interval(lo, hi)))   # x* of every beta in the enclosure
         with mpmath.workdps(digits + 15):
             slack = mpmath.mpf(10) ** (-(digits + 5))       # bc, xs are 60-digit values
             inside = lo - slack <= bc <= hi + slack and xlo - slack <= xs <= xhi + slack
