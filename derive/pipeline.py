@@ -30,6 +30,7 @@ RESULT_MODULES = (
     "derive.figures",
     "derive.noisy",
     "derive.finite_groups",
+    "derive.large_group",
     "derive.stability",
     "derive.paper_notes",
 )
