@@ -34,16 +34,20 @@ def condition(G):
 def closed_form(G):
     """The admissible root when the condition is quadratic in x, else ``None``.
 
-    Returns ``(root, c_G)`` with the condition equal to ``beta (x-p) - c_G x (1-x)``.
+    Returns ``(root, c_G)`` with the condition equal to the derived G = 2 condition
+    (17) with ``gamma = c_G``, ``beta (x-p) - c_G x (1-x)``; the root is then the
+    derived (14) (:mod:`derive.closed_forms`) at ``gamma = c_G``, never the claim.
     """
+    from derive import closed_forms
+
     cond, _ = condition(G)
     poly = Poly(cond, x)
     if poly.degree() != 2:
         return None
     c = cancel(poly.all_coeffs()[0])                   # coefficient of x^2 is c_G
-    if expand(cond - claims.binary_quadratic_two(gamma=c)) != 0:
+    if expand(cond - closed_forms.quadratic_two().subs(S.gamma, c)) != 0:
         return None
-    return claims.binary_policy_two(gamma=c), c
+    return closed_forms.policy_two().subs(S.gamma, c), c
 
 
 def degree(G):

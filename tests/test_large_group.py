@@ -15,7 +15,11 @@ from sympy import cancel, lambdify, sqrt
 from derive import claims
 from derive import large_group as L
 from derive import symbols as S
-from derive.correction import central_moments, finite_group_correction, preference_correction
+from derive.correction import (
+    central_moments,
+    finite_group_correction,
+    preference_correction,
+)
 from derive.numerics import value_preference
 from derive.solver import Problem, stationary_policies
 
@@ -128,7 +132,7 @@ def test_binary_d1_closed_form(t):
         tt = mpmath.mpf(t.numerator) / t.denominator
         assert abs(d[1] + 1 / (8 * tt * mpmath.sqrt(tt * (1 - tt)))) < mpmath.mpf(10) ** -25
         assert abs((1 - tt) * d[0] + tt * d[1]) < mpmath.mpf(10) ** -25
-        mu, var, _, _ = central_moments((F(0), F(1)), (1 - t, t))
+        _, var, _, _ = central_moments((F(0), F(1)), (1 - t, t))
         assert abs(var - tt * (1 - tt)) < mpmath.mpf(10) ** -28
 
 
@@ -177,3 +181,27 @@ def test_identity_fails_for_importance_weighted_penalty():
 
 def test_all_large_group_checks_pass():
     assert all(c.passed for c in L.checks())
+
+
+def test_limits_start_from_the_derived_preference_not_the_claim(monkeypatch):
+    """Regression: BinaryLimit, DirectKLLimit, the noisy limit and finite_groups.closed_form
+    once started from the typed claims.preference_limit; they must not need it."""
+    from derive import claims as claims_module
+    from derive import finite_groups, noisy
+    from derive.binary import BinaryLimit
+    from derive.extensions import DirectKLLimit
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the typed claim was used")
+
+    monkeypatch.setattr(claims_module, "preference_limit", refuse)
+    monkeypatch.setattr(claims_module, "stationarity_limit", refuse)
+    monkeypatch.setattr(claims_module, "binary_policy_two", refuse)
+    monkeypatch.setattr(claims_module, "binary_quadratic_two", refuse)
+    lim = BinaryLimit().derive()
+    assert cancel(lim.unsquared - (S.beta * (S.x - S.p) - sqrt(S.x) * sqrt(1 - S.x))) == 0
+    DirectKLLimit().derive()
+    derived, _ = noisy.condition_limit_noisy()
+    assert derived.has(noisy.s_a)
+    form, c = finite_groups.closed_form(3)
+    assert c == sqrt(2) and form.has(S.p)
