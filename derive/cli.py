@@ -279,6 +279,10 @@ def _problem_record(prob, sols, digits):
             "stable": bool(s.stable),
             "note": s.note,
         })
+        if prob.group is None:
+            c = s.finite_group_correction
+            rec["stationary"][-1]["finite_group_correction"] = (
+                None if c is None else [_fmt(v, digits) for v in c])
     return rec
 
 
@@ -301,6 +305,9 @@ def _print_human(rec):
         cert = "certified unique in its enclosure" if s["certified"] else "uniqueness NOT certified"
         print(f"  {i}. pi = ({short})  {s['kind']}, {s['classification']}, "
               f"{'stable' if s['stable'] else 'unstable'}; {cert}; residual {s['residual']}")
+        if s.get("finite_group_correction"):
+            c = ", ".join(_short(v) for v in s["finite_group_correction"])
+            print(f"     finite groups: pi_G = pi + c/G + O(1/G^2), c = ({c})")
         if s["note"]:
             print(f"     note: {s['note']}")
 

@@ -205,3 +205,37 @@ def test_limits_start_from_the_derived_preference_not_the_claim(monkeypatch):
     assert derived.has(noisy.s_a)
     form, c = finite_groups.closed_form(3)
     assert c == sqrt(2) and form.has(S.p)
+
+
+def test_cli_group_inf_json_carries_the_correction(capsys):
+    import json
+
+    from derive.cli import main
+
+    assert main(["stationary", "--ref", "1/10,9/10", "--rewards", "1,0", "--beta", "2",
+                 "--group", "inf", "--json", "--digits", "30"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    (s,) = [s for s in rec["stationary"] if s["kind"] == "interior"]
+    with mpmath.workdps(40):
+        c = [mpmath.mpf(v) for v in s["finite_group_correction"]]
+        closed = -1 / (4 * mpmath.sqrt(1 + 16 * mpmath.mpf(9) / 100))   # beta = 2, p = 1/10
+        assert abs(c[0] - closed) < mpmath.mpf(10) ** -28
+        assert abs(c[0] + c[1]) < mpmath.mpf(10) ** -28
+
+
+def test_cli_correction_for_k3_is_interior_points_and_not_for_finite_groups(capsys):
+    import json
+
+    from derive.cli import main
+
+    assert main(["stationary", "--ref", "3/10,7/10", "--rewards", "1,0", "--beta", "3",
+                 "--group", "inf", "--penalty", "k3-is", "--json", "--digits", "20"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    kinds = {s["kind"]: s["finite_group_correction"] for s in rec["stationary"]}
+    assert kinds["boundary"] is None
+    assert all(len(s["finite_group_correction"]) == 2 for s in rec["stationary"]
+               if s["kind"] == "interior")
+    assert main(["stationary", "--ref", "3/10,7/10", "--rewards", "1,0", "--beta", "3",
+                 "--group", "8", "--json", "--digits", "20"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert all("finite_group_correction" not in s for s in rec["stationary"])
