@@ -213,12 +213,25 @@ def _mp(text):
     return mpmath.mpf(f.numerator) / f.denominator
 
 
+def asymptotic_correction():
+    """``c(p, beta)`` of ``x_G = x_inf + c/G + O(1/G^2)``, as derived in
+    :class:`derive.large_group.BinaryCorrection` (a function for mpmath)."""
+    from sympy import lambdify
+
+    from derive.large_group import BinaryCorrection
+
+    return lambdify((p, beta), BinaryCorrection().derive().correction, "mpmath")
+
+
 def table_rows(digits=CHECK_DIGITS):
     """``pi(a)`` for :data:`GROUPS` x :data:`GROUP_BETAS` at ``p = 0.3``: two paths,
-    a certified enclosure, and the worst disagreement."""
+    a certified enclosure, the worst disagreement, and the asymptotic value
+    ``pi_inf + c/G`` with its error ``pi(a) - (pi_inf + c/G)``."""
     rows, worst, encl_ok = [], mpmath.mpf(0), []
+    corr = asymptotic_correction()
     with mpmath.workdps(digits + 15):
         P = _mp(GROUP_P)
+        limits = {bt: stationary_x(None, P, _mp(bt)) for bt in GROUP_BETAS}
         for G in GROUPS:
             cells = []
             for bt in GROUP_BETAS:
@@ -229,9 +242,21 @@ def table_rows(digits=CHECK_DIGITS):
                 slack = mpmath.mpf(10) ** (-(digits + 5))
                 ok = cert and lo - slack <= xa <= hi + slack and hi - lo < tolerance_for(digits)
                 encl_ok.append(ok)
-                cells.append({"value": xa, "lo": lo, "hi": hi, "certified": cert})
+                asym = limits[bt] if G is None else limits[bt] + corr(P, B) / G
+                cells.append({"value": xa, "lo": lo, "hi": hi, "certified": cert,
+                              "limit": limits[bt], "asymptotic": asym, "error": xa - asym})
             rows.append({"G": "inf" if G is None else str(G), "cells": cells})
     return rows, worst, encl_ok
+
+
+#: Smallest G at which the table's check asks pi_inf + c/G to beat pi_inf.
+ASYMPTOTIC_FROM = 32
+
+
+def error_tex(err):
+    """A signed error with 2 significant digits as TeX, e.g. ``$-7.5 \\cdot 10^{-7}$``."""
+    mantissa, exponent = mpmath.nstr(err, 2, min_fixed=1, max_fixed=0).split("e")
+    return f"${mantissa} \\cdot 10^{{{int(exponent)}}}$"
 
 
 def figure_curves(digits=30):
@@ -286,12 +311,25 @@ def results():
                              "sums in mpmath.iv) certified by an interval Newton step to hold exactly "
                              "one root", [0 if ok else 1 for ok in encl_ok], CHECK_DIGITS,
                              tolerance=0, method=INTERVAL))
+    from derive.checks import inequality_check
+
+    margins = [abs(c["value"] - c["limit"]) - abs(c["error"]) for r in rows
+               if r["G"] != "inf" and int(r["G"]) >= ASYMPTOTIC_FROM for c in r["cells"]]
+    out.append(inequality_check("finite-table-asymptotic", "(15)",
+                                f"finite G table, G >= {ASYMPTOTIC_FROM}: pi_inf + c/G (c the derived "
+                                "first correction) is closer to the exact pi(a) than pi_inf is, "
+                                "every beta", margins))
     fmt = lambda v, d: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
-    table = [{"G": r["G"], "cells": [fmt(c["value"], 12) for c in r["cells"]]} for r in rows]
-    csv = "G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(
+    table = [{"G": r["G"], "cells": [fmt(c["value"], 12) for c in r["cells"]],
+              "errors": [error_tex(c["error"]) if r["G"] != "inf" else "" for c in r["cells"]]}
+             for r in rows]
+    csv = ("G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified,"
+           "asymptotic_pi_inf_plus_c_over_G,asymptotic_error\n") + "".join(
         f"{r['G']},{bt},{GROUP_P},"
         f"{value_and_enclosure(fmt(c['value'], CHECK_DIGITS), c['lo'], c['hi'], CHECK_DIGITS + 5)},"
-        f"{'true' if c['certified'] else 'false'}\n"
+        f"{'true' if c['certified'] else 'false'},"
+        f"{fmt(c['asymptotic'], CHECK_DIGITS)},"
+        f"{mpmath.nstr(c['error'], 10, min_fixed=1, max_fixed=0) if r['G'] != 'inf' else 0}\n"
         for r in rows for bt, c in zip(GROUP_BETAS, r["cells"]))
     curves = figure_curves()
     colours = ("blue", "red", "green!50!black", "orange")

@@ -623,7 +623,7 @@ def section():
              + equation("m", r"\frac{v + S_1}{G}, \quad M = \frac{v^2 + S_2}{G},"),
              "large-group-moments")
     sec.step("where $S_1$ and $S_2$ are the sums of the other $G - 1$ rewards and of their "
-             "squares, i.i.d.\\ from the law $q$ of one draw's reward with mean $\\mu$, standard "
+             "squares, drawn independently from the law $q$ of one draw's reward with mean $\\mu$, standard "
              "deviation $\\sigma$ and central moments $\\mu_3$, $\\mu_4$.  The delta method "
              "(the function at the means of $m$ and $M$, plus half its Hessian contracted with "
              "their covariance, $(G-1)/G^2$ times that of $(r, r^2)$) gives, with $h = 1/G$,",
@@ -647,9 +647,9 @@ def section():
              "large-group-policy-correction")
     sec.step("For $K$ answers and any reward distributions $c = -J^{-1} \\partial_h H$, with "
              "$J$ the Jacobian of the $G = \\infty$ stationarity system in reduced coordinates "
-             "and $\\partial_h H$ its derivative in $h$ through $d$; "
-             "\\texttt{grpo-derive stationary --group inf --json} prints it as "
-             "\\texttt{finite\\_group\\_correction}, checked against extrapolated exact roots.  "
+             "and $\\partial_h H$ its derivative in $h$ through $d$.  The JSON output of the "
+             "stationary command at $G = \\infty$ carries it as the field "
+             "finite_group_correction; it is checked against extrapolated exact finite-$G$ roots.  "
              "With shift-only normalisation $P_G = (1 - 1/G)(r(o) - \\mathbb{E}_\\pi r)$ exactly, "
              "so $d = -(r(o) - \\mathbb{E}_\\pi r)$.")
     sec.step("For deterministic rewards and GRPO's k3 penalty, (11) reads "
