@@ -263,6 +263,21 @@ class GroupStdIdentity:
         return cancel(expand_radicand(total - G * sqrt(adv.variance)))
 
     @staticmethod
+    def normalisation_residues(G):
+        """``sum_i r_i A_i`` for the other normalisations, minus its closed form: 0 each.
+
+        Shift-only (``A_i = r_i - mean``): ``G sigma_hat^2``.  Sample std
+        (``A_i = (r_i - mean)/s``, ``s^2 = G sigma_hat^2/(G - 1)``):
+        ``sqrt(G (G - 1)) sigma_hat``.
+        """
+        adv = Advantage(G)
+        var = adv.variance
+        shift_only = sum(ri * (ri - adv.mean) for ri in adv.r) - G * var
+        s = sqrt(Rational(G, G - 1) * var)
+        sample = sum(ri * (ri - adv.mean) / s for ri in adv.r) - sqrt(G * (G - 1)) * sqrt(var)
+        return expand(shift_only), cancel(expand_radicand(sample))
+
+    @staticmethod
     def summed_condition_residue():
         """``sum_o r(o) [beta (pi - ref) - pi (P - E_pi P)]`` minus the summed form: 0."""
         from derive.stationarity import Stationarity
@@ -539,6 +554,13 @@ def identity_checks(digits=CHECK_DIGITS):
         "sum_o pi(o) r(o) P_G(o|pi) - E_pi P_G E_pi r (expand)",
         ident.summed_condition_residue())]
     out.append(symbolic_check(
+        "group-std-identity-other-normalisations", "Sec. 3",
+        "G=2..6: sum_i r_i A_i = G sigma_hat^2 with shift-only advantages and "
+        "sqrt(G(G-1)) sigma_hat with the sample std, so at a k3 stationary point "
+        "beta (E_pi r - E_ref r) = (1 - 1/G) Var_pi(r) (shift-only) and "
+        "sqrt((G-1)/G) E[sigma_hat_G] (sample std) (expand; radicands expanded, cancel)",
+        sum(abs(e) for G in range(2, 7) for e in ident.normalisation_residues(G))))
+    out.append(symbolic_check(
         "group-std-identity-binary", "(17), (19)",
         "0/1 rewards, G=2..6: x U_G(x) = E[sigma_hat_G(x)], so the finite-G condition is "
         "beta (x - p) = E[sigma_hat_G(x)] (expand)",
@@ -561,9 +583,15 @@ def identity_checks(digits=CHECK_DIGITS):
     rewards = (Fraction(1), Fraction(1, 2), Fraction(0))
     ref = (Fraction(1, 5), Fraction(3, 10), Fraction(1, 2))
     values, rho = (Fraction(0), Fraction(1, 2), Fraction(1)), ((0, 0, 1), (0, 1, 0), (1, 0, 0))
-    errs, errs_any, gaps = [], [], []
+    errs, errs_any, gaps, errs_shift = [], [], [], []
     with mpmath.workdps(digits + 15):
         for G, bt in ((2, "1/2"), (3, "1/4"), (4, "1")):
+            prob = Problem.deterministic(ref, rewards, Fraction(bt), G, normalisation="shift-only")
+            (s,) = [s for s in stationary_policies(prob, digits, certify=False)
+                    if s.kind == "interior"]
+            lhs = _mp(bt) * mpmath.fsum((a - _mp(b)) * _mp(r)
+                                        for a, b, r in zip(s.policy, ref, rewards))
+            errs_shift.append(lhs - expected_group_std(s.policy, rewards, G, power=2))
             for pen in ("k3", "k3-is"):
                 prob = Problem.deterministic(ref, rewards, Fraction(bt), G, penalty=pen)
                 (s,) = [s for s in stationary_policies(prob, digits, certify=False)
@@ -586,6 +614,11 @@ def identity_checks(digits=CHECK_DIGITS):
         "three outputs, rewards 1, 1/2, 0, k3 penalty, G = 2, 3, 4: at the stationary policy "
         "(general solver) beta (E_pi r - E_ref r) equals E[sigma_hat_G] by exhaustive enumeration "
         "of every group", errs, digits, method=ENUMERATION))
+    out.append(numeric_check(
+        "group-std-identity-shift-only-enumeration", "Sec. 3",
+        "three outputs, rewards 1, 1/2, 0, k3 penalty, shift-only advantages, G = 2, 3, 4: at the "
+        "stationary policy beta (E_pi r - E_ref r) equals E[sigma_hat_G^2] by exhaustive "
+        "enumeration of every group", errs_shift, digits, method=ENUMERATION))
     out.append(inequality_check(
         "group-std-identity-not-k3-is", "Sec. 3",
         "with the importance-weighted k3 penalty (KL(pi || pi_ref)) the identity fails: "
@@ -594,9 +627,9 @@ def identity_checks(digits=CHECK_DIGITS):
     return out
 
 
-def expected_group_std(pi, rewards, G):
-    """``E[sigma_hat_G]`` for a group of G i.i.d. draws from *pi* with deterministic *rewards*,
-    by enumerating every group (population std)."""
+def expected_group_std(pi, rewards, G, power=1):
+    """``E[sigma_hat_G^power]`` for a group of G i.i.d. draws from *pi* with deterministic
+    *rewards*, by enumerating every group (population std)."""
     import itertools
 
     rew = [_mp(r) if not isinstance(r, mpmath.mpf) else r for r in rewards]
@@ -605,7 +638,8 @@ def expected_group_std(pi, rewards, G):
         w = mpmath.fprod(pi[o] for o in group)
         rs = [rew[o] for o in group]
         mean = mpmath.fsum(rs) / G
-        total += w * mpmath.sqrt(mpmath.fsum((r - mean) ** 2 for r in rs) / G)
+        var = mpmath.fsum((r - mean) ** 2 for r in rs) / G
+        total += w * (mpmath.sqrt(var) if power == 1 else var ** (mpmath.mpf(power) / 2))
     return total
 
 
@@ -663,6 +697,9 @@ def section():
              "$\\mathbb{E}\\hat\\sigma_2 = x(1-x)$ (Eq. (17) with $\\gamma = 1$), at $G = 3$ "
              "$\\sqrt{2}\\, x (1 - x)$, and as $G \\to \\infty$ $\\sqrt{x(1-x)}$ (Eq. (19)).  The "
              "identity needs the k3 penalty without importance weight and deterministic "
-             "rewards; with the importance-weighted penalty it fails, as the checks show.")
+             "rewards; with the importance-weighted penalty it fails, as the checks show.  "
+             "Other normalisations change its right-hand side: shift-only advantages give "
+             "$(1 - 1/G)\\operatorname{Var}_\\pi(r)$, and the sample standard deviation gives "
+             "$\\sqrt{(G-1)/G}\\, \\mathbb{E}[\\hat\\sigma_G]$.")
     del bc
     return sec

@@ -158,6 +158,7 @@ def test_identity_symbolic_steps():
     assert ident.summed_condition_residue() == 0
     assert all(ident.binary_residue(G) == 0 for G in (2, 3, 4, 5))
     assert (ident.expected_std_binary(3) - sqrt(2) * S.x * (1 - S.x)).expand() == 0
+    assert all(e == 0 for G in (2, 3, 4) for e in ident.normalisation_residues(G))
 
 
 @pytest.mark.parametrize("G", [2, 3, 4])
