@@ -141,6 +141,36 @@ class LargeGroup:
                 {mu3: skew * sigma**3, mu4: kurt * sigma**4})))
         return self
 
+    def higher_order_residue(self):
+        """The third- and fourth-order Taylor terms of ``E f(m, M)`` to ``O(h)``: 0.
+
+        ``m - E m`` and ``M - E M`` are ``h`` times a centred sum of ``G - 1`` i.i.d.
+        copies of ``Y = (r - mu, r^2 - E r^2)``.  Its third moments are ``(G - 1) k_abc``
+        and its fourth ``(G - 1) k_abcd + (G - 1)(G - 2)(C_ab C_cd + C_ac C_bd + C_ad C_bc)``
+        with generic joint moments ``k`` of ``Y`` and its covariance ``C``; the terms
+        enter at ``O(h^2)`` whatever ``k`` is.
+        """
+        import itertools
+
+        f = self.advantage_of_moments
+        n = 1 / h - 1
+        at = {m: h * (v + n * mu), M: h * (v**2 + n * (mu**2 + sigma**2))}
+        C = self.covariance
+        names = (m, M)
+
+        def generic(t):
+            return Symbol("kappa_" + "".join(map(str, sorted(t))), real=True)
+
+        extra = 0
+        for t in itertools.product((0, 1), repeat=3):
+            extra += diff(f, *[names[i] for i in t]).subs(at) * n * h**3 * generic(t) / 6
+        for a, b, c, d in itertools.product((0, 1), repeat=4):
+            moment = (n * generic((a, b, c, d))
+                      + n * (n - 1) * (C[(a, b)] * C[(c, d)] + C[(a, c)] * C[(b, d)]
+                                       + C[(a, d)] * C[(b, c)]))
+            extra += diff(f, *[names[i] for i in (a, b, c, d)]).subs(at) * h**4 * moment / 24
+        return simplify(series(extra, h, 0, 2).removeO())
+
     def mean_zero_residue(self):
         """``sum_j q_j d_j`` with ``E z = 0``, ``E z^2 = 1``, ``E z^3 = skew``: 0."""
         d = expand(self.correction_standardised)
@@ -435,6 +465,11 @@ def checks(digits=CHECK_DIGITS):
         "and M the group second moment (radicands expanded, cancel)",
         sum(abs(lg.advantage_residue(G)) for G in range(2, 7)))]
     out.append(symbolic_check(
+        "large-group-higher-orders", "(13)",
+        "the third- and fourth-order Taylor terms of the delta method, with the exact third and "
+        "fourth moments of the i.i.d. sums (generic joint moments of (r, r^2)), vanish at "
+        "orders 1 and 1/G (series in h = 1/G, simplify)", lg.higher_order_residue()))
+    out.append(symbolic_check(
         "large-group-limit", "(13)",
         "G -> infinity: the h^0 term of the delta-method expansion of E[A_1 | r_1 = v] is the "
         "printed P_inf = (v - mu)/sigma (cancel)",
@@ -667,7 +702,9 @@ def section():
              "skewness $\\mu_3/\\sigma^3$ and kurtosis $\\mu_4/\\sigma^4$,",
              equation("d(v)", CORRECTION_DISPLAY), "large-group-correction")
     sec.step("and has mean zero under $q$, as it must.  Third- and fourth-order Taylor terms "
-             "carry moments of order $(G-1)/G^3$ and $(G-1)^2/G^4$ and enter at $O(h^2)$.  For "
+             "carry moments of order $(G-1)/G^3$ and $(G-1)^2/G^4$; SymPy confirms that they "
+             "vanish at orders $1$ and $h$ for any joint moments of $(r, r^2)$.  Ties, where the "
+             "advantage is $0/0$, have exponentially small probability when $\\sigma > 0$.  For "
              "$0/1$ rewards the exact binomial sums at $G = 1000, 1500, \\dots, 10000$, "
              "extrapolated by Richardson's method, agree with $d$ to 40 digits.  For a binary "
              "question with $r(a) = 1 > r(b) = 0$ and $x = \\pi(a)$,",

@@ -38,6 +38,10 @@ def test_correction_is_the_displayed_form_and_has_mean_zero():
     assert L.LargeGroup().derive().mean_zero_residue() == 0
 
 
+def test_higher_taylor_orders_do_not_reach_order_one_over_G():
+    assert L.LargeGroup().derive().higher_order_residue() == 0
+
+
 def test_encoded_advantage_is_a_function_of_the_group_moments():
     lg = L.LargeGroup()
     assert all(lg.advantage_residue(G) == 0 for G in (2, 3, 4))
