@@ -218,9 +218,9 @@ def asymptotic_correction():
     :class:`derive.large_group.BinaryCorrection` (a function for mpmath)."""
     from sympy import lambdify
 
-    from derive.large_group import BinaryCorrection
+    from derive import closed_forms
 
-    return lambdify((p, beta), BinaryCorrection().derive().correction, "mpmath")
+    return lambdify((p, beta), closed_forms.policy_correction_limit(), "mpmath")
 
 
 def table_rows(digits=CHECK_DIGITS):

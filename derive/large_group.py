@@ -183,6 +183,13 @@ def _derived():
     return LargeGroup().derive()
 
 
+def _binary_correction():
+    """The cached :class:`BinaryCorrection` derivation (:mod:`derive.closed_forms`)."""
+    from derive import closed_forms
+
+    return closed_forms.binary_correction()
+
+
 def preference_limit(r, mean, std):
     """``P_inf``: the derived limit of ``E[A_1 | r_1 = r]`` at mean *mean* and std *std*."""
     return _derived().limit.subs({v: r, mu: mean, sigma: std}, simultaneous=True)
@@ -510,7 +517,7 @@ def checks(digits=CHECK_DIGITS):
             f"sums at G = 1000, 1500, ..., 10000, Richardson-extrapolated to G = infinity, equals "
             "the derived d_j for both values, 40 digits",
             [a - b for a, b in zip(ext, der)], 40, method=ENUMERATION))
-    bc = BinaryCorrection().derive()
+    bc = _binary_correction()
     out.append(symbolic_check(
         "large-group-binary-mean-zero", "(6)",
         "binary, deterministic rewards: E_pi P_G = 0 at orders 1 and 1/G of the derived "
@@ -607,7 +614,7 @@ def identity_checks(digits=CHECK_DIGITS):
         expand(ident.expected_std_binary(2) - x * (1 - x))
         + expand(ident.expected_std_binary(3) - sqrt(2) * x * (1 - x))))
     lead, second = ident.limit_of_expected_std()
-    bc = BinaryCorrection().derive()
+    bc = _binary_correction()
     out.append(symbolic_check(
         "group-std-identity-limit", "(19)",
         "G -> infinity: E[sigma_hat_G] -> sqrt(x(1-x)), Eq. (19); its 1/G term by the delta "
@@ -680,7 +687,7 @@ def expected_group_std(pi, rewards, G, power=1):
 
 def section():
     lg = _derived()
-    bc = BinaryCorrection().derive()
+    bc = _binary_correction()
     sec = Section("large-group", "The large-group limit, derived, and its first correction",
                   "(13), (15), (17), (19)",
                   "The preference (13) as the limit of the encoded preference, its $1/G$ "
