@@ -99,6 +99,21 @@ def _used(problem):
             tuple(tuple(row[j] for j in used) for row in problem.rho))
 
 
+#: Largest condition number of the G = infinity Jacobian for which c is reported: the
+#: solver carries 12 guard digits, and c may lose up to log10(condition) of them.
+MAX_CONDITION = 10**10
+
+
+def condition_number(J):
+    """``||J||_inf ||J^-1||_inf`` of a small square matrix (``inf`` when singular)."""
+    n = len(J)
+    cols = [solve_linear(J, [1 if i == k else 0 for i in range(n)]) for k in range(n)]
+    if any(c is None for c in cols):
+        return mp.inf
+    inv_norm = max(mp.fsum(abs(cols[k][i]) for k in range(n)) for i in range(n))
+    return max(mp.fsum(abs(a) for a in row) for row in J) * inv_norm
+
+
 def finite_group_correction(problem, policy):
     """``c`` with ``pi_G = pi_inf + c/G + O(1/G^2)`` at an interior G = infinity policy.
 
@@ -107,7 +122,8 @@ def finite_group_correction(problem, policy):
     stationary policy at ``G = infinity`` (mpf, full support).  Returns a tuple
     of ``K`` mpf summing to 0, at the current precision, or ``None`` when the
     Jacobian of the ``G = infinity`` system is singular (a double root: the
-    expansion in ``1/G`` does not exist there).
+    expansion in ``1/G`` does not exist there) or its condition number exceeds
+    :data:`MAX_CONDITION`.
 
     >>> from fractions import Fraction as F
     >>> from derive.solver import Problem, stationary_policies
@@ -145,7 +161,7 @@ def finite_group_correction(problem, policy):
     J = [[dg(o, k) - dg(0, k) for k in range(1, K)] for o in range(1, K)]
     rhs = [-(D[o] - D[0]) for o in range(1, K)]
     sol = solve_linear(J, rhs)
-    if sol is None:
+    if sol is None or condition_number(J) > MAX_CONDITION:
         return None
     return tuple([-mp.fsum(sol)] + list(sol))
 

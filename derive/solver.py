@@ -1337,6 +1337,10 @@ def _with_correction(problem, s, digits):
 
     with mp.workdps(digits + 12):
         c = finite_group_correction(problem, s.policy)
+    if c is None:
+        why = ("finite-group correction not reported: the G = infinity Jacobian is singular or "
+               "too ill-conditioned (a near-double root)")
+        return replace(s, note=f"{s.note}; {why}" if s.note else why)
     return replace(s, finite_group_correction=c)
 
 

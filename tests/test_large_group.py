@@ -244,3 +244,15 @@ def test_cli_correction_for_k3_is_interior_points_and_not_for_finite_groups(caps
                  "--group", "8", "--json", "--digits", "20"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert all("finite_group_correction" not in s for s in rec["stationary"])
+
+
+def test_no_correction_where_the_jacobian_is_singular():
+    """At beta = 0 the penalty vanishes and J = d/dx (P_inf(a) - P_inf(b)) = d/dx 1/sqrt(x(1-x))
+    is 0 at x = 1/2: no correction is claimed there."""
+    from derive.correction import condition_number
+
+    assert condition_number([[1, 1], [1, 1]]) == mpmath.inf
+    assert condition_number([[2, 0], [0, 1]]) == 2
+    prob = Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(0), None)
+    with mpmath.workdps(30):
+        assert finite_group_correction(prob, (mpmath.mpf(1) / 2, mpmath.mpf(1) / 2)) is None
