@@ -76,8 +76,10 @@ def build_parser():
                     "interior points and, where the support assumption allows, boundary "
                     "points; each with its classification, an interval enclosure, whether "
                     "uniqueness in the enclosure is certified, and whether the GRPO iteration "
-                    "converges to it.\n\nNumbers are exact: decimals (0.04, 1e-3) or fractions "
-                    "(1/3).",
+                    "converges to it.  With --group inf every interior policy also carries "
+                    "its first finite-group correction c, pi_G = pi_inf + c/G + O(1/G^2) "
+                    "(JSON: finite_group_correction).\n\nNumbers are exact: decimals (0.04, "
+                    "1e-3) or fractions (1/3).",
         epilog="Example:\n  grpo-derive stationary --ref 0.1,0.9 --rewards 1,0 --beta 0.5 "
                "--group 2 --json")
     p.add_argument("--ref", required=True, metavar="P1,...,PK",
