@@ -50,6 +50,12 @@ def closed_form(G):
     return closed_forms.policy_two().subs(S.gamma, c), c
 
 
+def display_three():
+    """The G = 3 closed form as the paper writes (14), at ``gamma = sqrt(2)``; the check
+    ``finite-closed-form-G3-display`` proves it equals the derived root."""
+    return claims.binary_policy_two(gamma=sqrt(2))
+
+
 def degree(G):
     return Poly(condition(G)[0], x).degree()
 
@@ -295,6 +301,12 @@ def checks():
                                   f"is (14) with gamma = {c} (expand)",
                                   expand(cG - c) + expand(condition(G)[0]
                                                          - claims.binary_quadratic_two(gamma=c))))
+    from derive.binary import _factor_radicands
+
+    out.append(symbolic_check("finite-closed-form-G3-display", "(14)",
+                              "G=3: the displayed (14) at gamma = sqrt(2) equals the derived root "
+                              "(radicands factored, cancel)",
+                              cancel(_factor_radicands(closed_form(3)[0] - display_three()))))
     from sympy import lambdify
     f3 = lambdify((p, beta), closed_form(3)[0], "mpmath")
     for digits in (15, 30, 50):
@@ -380,7 +392,7 @@ def section():
              equation(latex(cond3), "0,"), "finite-three")
     sec.step("which is (17) with $\\gamma = \\sqrt{2}$: a group of three acts like a pair with a "
              "confidence margin larger by $\\sqrt{2}$, and the stationary policy is (14) with "
-             "$\\gamma = \\sqrt{2}$:", equation("x", latex(form3)), "finite-three-closed")
+             "$\\gamma = \\sqrt{2}$:", equation("x", latex(display_three())), "finite-three-closed")
     sec.step("From $G = 4$ on the condition is a polynomial of degree $G$ (even $G$) or $G - 1$ "
              "(odd $G$) with radical coefficients, for example",
              equation("x\\, U_4(x)", latex(factor(expand(x * U4)))), "finite-four")
