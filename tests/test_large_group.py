@@ -256,3 +256,16 @@ def test_no_correction_where_the_jacobian_is_singular():
     prob = Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(0), None)
     with mpmath.workdps(30):
         assert finite_group_correction(prob, (mpmath.mpf(1) / 2, mpmath.mpf(1) / 2)) is None
+
+
+def test_three_distinct_deterministic_rewards_against_extrapolated_exact_roots():
+    """K = 3 with three reward levels (multinomial sums, so only moderate G): the Richardson
+    estimate over G = 20..60 agrees with c to 1e-3 (its own error is about 2e-4 there)."""
+    def make(G):
+        return Problem.deterministic((F(1, 5), F(3, 10), F(1, 2)), (F(1), F(1, 2), F(0)), F(1), G)
+
+    with mpmath.workdps(30):
+        (s,) = _interior(make(None), 30)
+        ext = L.extrapolated_policy_correction(make, s.policy, 20, groups=(20, 30, 40, 50, 60))
+        assert all(abs(a - b) < 1e-3 for a, b in zip(ext, s.finite_group_correction))
+        assert abs(s.finite_group_correction[0]) > 0.1      # the test can tell c from 0
