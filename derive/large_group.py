@@ -435,13 +435,14 @@ def _interior_inf(problem, digits):
             if s.kind == "interior"]
 
 
-#: Held-out style cases for the numeric c: (ref, rewards or success, kind, beta, normalisation).
+#: Cases for the numeric c: (ref, rewards or success, kind, beta, normalisation[, penalty]).
 C_CASES = (
     (("1/5", "1/2", "3/10"), ("9/10", "1/2", "1/5"), "bernoulli", "1/3", "shift-scale"),
     (("1/4", "3/4"), ("7/10", "1/5"), "bernoulli", "1", "shift-scale"),
     (("1/2", "1/3", "1/6"), ("1", "0", "0"), "bernoulli", "1", "shift-scale"),
     (("1/5", "1/2", "3/10"), ("9/10", "1/2", "1/5"), "bernoulli", "1/3", "shift-only"),
     (("3/10", "7/10"), ("1", "0"), "bernoulli", "1/2", "shift-only"),
+    (("1/5", "1/2", "3/10"), ("9/10", "1/2", "1/5"), "bernoulli", "2", "shift-scale", "k3-is"),
 )
 
 
@@ -450,11 +451,12 @@ def _problem(case, group):
 
     from derive.solver import Problem
 
-    ref, rew, kind, bt, norm = case
+    ref, rew, kind, bt, norm = case[:5]
+    penalty = case[5] if len(case) > 5 else "k3"
     ref = tuple(Fraction(r) for r in ref)
     rew = tuple(Fraction(r) for r in rew)
     make = Problem.bernoulli if kind == "bernoulli" else Problem.deterministic
-    return make(ref, rew, Fraction(bt), group, normalisation=norm)
+    return make(ref, rew, Fraction(bt), group, penalty=penalty, normalisation=norm)
 
 
 # -- checks -------------------------------------------------------------------------
@@ -570,8 +572,8 @@ def checks(digits=CHECK_DIGITS):
             errs += [a - b for a, b in zip(ext, c)]
     out.append(numeric_check(
         "large-group-correction-any-K", "Sec. 2.3",
-        "K = 2 and 3, Bernoulli rewards, shift-scale and shift-only: c from the implicit "
-        "function theorem (derive.correction) equals Richardson extrapolation of "
+        "K = 2 and 3, Bernoulli rewards, shift-scale and shift-only, k3 and k3-is: c from the "
+        "implicit function theorem (derive.correction) equals Richardson extrapolation of "
         "G (pi_G - pi_inf) over exact finite-G roots at G = 400, ..., 12800 (tolerance 1e-10, "
         "as for the binary closed form)", errs, 40, tolerance=mpmath.mpf(10) ** -10))
     out.extend(identity_checks(digits))
