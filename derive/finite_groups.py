@@ -402,4 +402,16 @@ def section():
              "agree only through $x U_G(x) = (1 - x) L_G(x)$; each value is enclosed by an interval "
              "Newton step.  Table [[tab:finite-groups]] and Figure [[fig:finite-groups]] show the "
              "path from (14) at $G = 2$ to (15) as $G \\to \\infty$: $\\pi(a)$ increases with $G$.")
+    sec.step("Beside each value the table gives the error of the first-order large-group "
+             "approximation $\\pi_\\infty + c/G$, with $c$ derived in Section [[sec:large-group]]:",
+             equation("c", latex(correction_display())), "finite-asymptotic")
+    sec.step("From $G = 32$ on this approximation is closer to the exact value than "
+             "$\\pi_\\infty$ for every $\\beta$ of the table.")
     return sec
+
+
+def correction_display():
+    """``c`` as displayed; the check ``large-group-binary-correction`` proves it is the derived one."""
+    from derive.large_group import binary_correction_display
+
+    return binary_correction_display()

@@ -278,9 +278,13 @@ class BinaryCorrection:
         return cancel(self.preference_one + 1 / (8 * self.x_of_w * self.std_of_w))
 
     def closed_form_residue(self):
-        """``1/c + 4 sqrt(1 + 4 beta^2 p (1 - p))`` after radsimp and cancel: 0."""
-        D = 1 + 4 * beta**2 * p * (1 - p)
-        return radsimp(cancel(expand(1 / self.correction + 4 * sqrt(D))))
+        """``1/c - 1/c_displayed`` (:func:`binary_correction_display`) after radsimp and cancel: 0."""
+        return radsimp(cancel(expand(1 / self.correction - 1 / binary_correction_display())))
+
+
+def binary_correction_display():
+    """``c = -1/(4 sqrt(1 + 4 beta^2 p (1 - p)))`` as displayed; equal to the derived c."""
+    return -1 / (4 * sqrt(1 + 4 * beta**2 * p * (1 - p)))
 
 
 class GroupStdIdentity:
@@ -723,7 +727,7 @@ def section():
     sec.step("and the implicit function theorem on the condition $\\beta(x - p) = x U_G(x)$ "
              "at Eq. (15) gives the first correction of the stationary policy,",
              equation("x_G", "x_\\infty + \\frac{c}{G} + O(G^{-2})") + r" \\ "
-             + equation("c", latex(-1 / (4 * sqrt(1 + 4 * beta**2 * p * (1 - p))))),
+             + equation("c", latex(binary_correction_display())),
              "large-group-policy-correction")
     sec.step("For $K$ answers and any reward distributions $c = -J^{-1} \\partial_h H$, with "
              "$J$ the Jacobian of the $G = \\infty$ stationarity system in reduced coordinates "
