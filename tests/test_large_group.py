@@ -252,7 +252,8 @@ def test_no_correction_where_the_jacobian_is_singular():
     from derive.correction import condition_number
 
     assert condition_number([[1, 1], [1, 1]]) == mpmath.inf
-    assert condition_number([[2, 0], [0, 1]]) == 2
+    assert condition_number([[2, 0], [0, 10**20]]) == 1           # row scaling does not count
+    assert condition_number([[1, 1], [1, 1 + mpmath.mpf(10) ** -12]]) > 10**12
     prob = Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(0), None)
     with mpmath.workdps(30):
         assert finite_group_correction(prob, (mpmath.mpf(1) / 2, mpmath.mpf(1) / 2)) is None
