@@ -255,7 +255,8 @@ class StationaryPolicy:
     ``eigenvalues``: of the logit Jacobian (interior points); ``note``;
     ``finite_group_correction``: at ``G = infinity``, for interior points, the
     ``c`` of ``pi_G = pi_inf + c/G + O(1/G^2)`` (:mod:`derive.correction`;
-    ``None`` elsewhere, or where the ``G = infinity`` Jacobian is singular).
+    ``None`` elsewhere, or where the ``G = infinity`` Jacobian is singular or
+    ill-conditioned, which the note then says).
     """
 
     policy: tuple
