@@ -25,6 +25,7 @@ from derive import symbols as S
 from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, inequality_check,
                            numeric_check, symbolic_check, tolerance_for)
 from derive.display import U, condition, frac, matching, signed, value
+from derive.large_group import preference_limit
 from derive.latex import equation, latex
 from derive.stationarity import Stationarity
 
@@ -77,14 +78,18 @@ class BinaryTwo:
 
 
 class BinaryLimit:
-    """G -> infinity, deterministic rewards (Appendix B.1): from (13) to (19) and (15)."""
+    """G -> infinity, deterministic rewards (Appendix B.1): from (13) to (19) and (15).
+
+    The preference is the limit of P_G derived in :mod:`derive.large_group` (whose
+    leading term is checked there against the printed (13)), not the typed claim.
+    """
 
     def derive(self):
         u = Symbol("u", positive=True)             # u = 1 - x = pi(b), kept positive
         sigma = sqrt(x * u)                        # one draw: reward 1 w.p. x, else 0
-        # (13): (r(o) - E_pi r)/sigma with E_pi r = x = 1 - u
-        P_a = claims.preference_limit(1, 1 - u, sigma)
-        P_b = claims.preference_limit(0, x, sigma)
+        # the derived limit (13): (r(o) - E_pi r)/sigma with E_pi r = x = 1 - u
+        P_a = preference_limit(1, 1 - u, sigma)
+        P_b = preference_limit(0, x, sigma)
         cond, mean = _stationary_numerator(P_a, P_b, pi_b=u)
         self.mean_preference = expand(mean.subs(u, 1 - x))
         #: the unsquared condition (19) as lhs - rhs: beta (x - p) - sqrt(x) sqrt(1 - x)
@@ -97,12 +102,12 @@ class BinaryLimit:
         return self
 
     def admissible(self, root, point):
-        """0 <= x <= 1 and the *unsquared* condition holds (its residual vanishes)."""
+        """0 <= x <= 1 and the derived *unsquared* condition holds (its residual vanishes)."""
         with mpmath.workdps(40):
             v = root.evalf(40, subs=point)
             if not v.is_real or not 0 <= v <= 1:
                 return False
-            res = claims.binary_condition_limit(v, point[p], point[beta]).evalf(40)
+            res = self.unsquared.evalf(40, subs={x: v, p: point[p], beta: point[beta]})
             return abs(res) < 1e-30
 
 

@@ -91,8 +91,10 @@ def build_parser():
                     "interior points and, where the support assumption allows, boundary "
                     "points; each with its classification, an interval enclosure, whether "
                     "uniqueness in the enclosure is certified, and whether the GRPO iteration "
-                    "converges to it.\n\nNumbers are exact: decimals (0.04, 1e-3) or fractions "
-                    "(1/3).",
+                    "converges to it.  With --group inf every interior policy also carries "
+                    "its first finite-group correction c, pi_G = pi_inf + c/G + O(1/G^2) "
+                    "(JSON: finite_group_correction).\n\nNumbers are exact: decimals (0.04, "
+                    "1e-3) or fractions (1/3).",
         epilog="Example:\n  grpo-derive stationary --ref 0.1,0.9 --rewards 1,0 --beta 0.5 "
                "--group 2 --json")
     p.add_argument("--ref", required=True, metavar="P1,...,PK",
@@ -416,6 +418,10 @@ def _problem_record(prob, sols, digits):
             "stable": bool(s.stable),
             "note": s.note,
         })
+        if prob.group is None:
+            c = s.finite_group_correction
+            rec["stationary"][-1]["finite_group_correction"] = (
+                None if c is None else [_fmt(v, digits) for v in c])
     return rec
 
 
@@ -438,6 +444,9 @@ def _print_human(rec):
         cert = "certified unique in its enclosure" if s["certified"] else "uniqueness NOT certified"
         print(f"  {i}. pi = ({short})  {s['kind']}, {s['classification']}, "
               f"{'stable' if s['stable'] else 'unstable'}; {cert}; residual {s['residual']}")
+        if s.get("finite_group_correction"):
+            c = ", ".join(_short(v) for v in s["finite_group_correction"])
+            print(f"     finite groups: pi_G = pi + c/G + O(1/G^2), c = ({c})")
         if s["note"]:
             print(f"     note: {s['note']}")
 

@@ -20,6 +20,7 @@ from derive import symbols as S
 from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, inequality_check,
                            numeric_check, symbolic_check)
 from derive.display import U, condition, frac, value
+from derive.large_group import preference_limit
 from derive.latex import equation, latex
 from derive.penalty import Penalty
 from derive.roots import bisect
@@ -77,8 +78,8 @@ class DirectKLLimit:
     def derive(self):
         u = Symbol("u", positive=True)                   # 1 - x
         sigma = sqrt(x * u)
-        P_a = claims.preference_limit(1, 1 - u, sigma)
-        P_b = claims.preference_limit(0, x, sigma)
+        P_a = preference_limit(1, 1 - u, sigma)      # the derived limit (13)
+        P_b = preference_limit(0, x, sigma)
         grad = (P_a - beta * (log(x / p) + 1)) - (P_b - beta * (log(u / (1 - p)) + 1))
         self.field = expand(expand_log(grad, force=True)).subs(u, 1 - x)
         self.h = self.field / beta

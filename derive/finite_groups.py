@@ -34,16 +34,26 @@ def condition(G):
 def closed_form(G):
     """The admissible root when the condition is quadratic in x, else ``None``.
 
-    Returns ``(root, c_G)`` with the condition equal to ``beta (x-p) - c_G x (1-x)``.
+    Returns ``(root, c_G)`` with the condition equal to the derived G = 2 condition
+    (17) with ``gamma = c_G``, ``beta (x-p) - c_G x (1-x)``; the root is then the
+    derived (14) (:mod:`derive.closed_forms`) at ``gamma = c_G``, never the claim.
     """
+    from derive import closed_forms
+
     cond, _ = condition(G)
     poly = Poly(cond, x)
     if poly.degree() != 2:
         return None
     c = cancel(poly.all_coeffs()[0])                   # coefficient of x^2 is c_G
-    if expand(cond - claims.binary_quadratic_two(gamma=c)) != 0:
+    if expand(cond - closed_forms.quadratic_two().subs(S.gamma, c)) != 0:
         return None
-    return claims.binary_policy_two(gamma=c), c
+    return closed_forms.policy_two().subs(S.gamma, c), c
+
+
+def display_three():
+    """The G = 3 closed form as the paper writes (14), at ``gamma = sqrt(2)``; the check
+    ``finite-closed-form-G3-display`` proves it equals the derived root."""
+    return claims.binary_policy_two(gamma=sqrt(2))
 
 
 def degree(G):
@@ -227,6 +237,16 @@ def _mp(text):
     return mpmath.mpf(f.numerator) / f.denominator
 
 
+def asymptotic_correction():
+    """``c(p, beta)`` of ``x_G = x_inf + c/G + O(1/G^2)``, as derived in
+    :class:`derive.large_group.BinaryCorrection` (a function for mpmath)."""
+    from sympy import lambdify
+
+    from derive import closed_forms
+
+    return lambdify((p, beta), closed_forms.policy_correction_limit(), "mpmath")
+
+
 def table_rows(digits=CHECK_DIGITS):
     """``pi(a)`` for :data:`GROUPS` x :data:`GROUP_BETAS` at ``p = 0.3``: two paths,
     a certified enclosure, and the worst disagreement."""
@@ -246,6 +266,31 @@ def table_rows(digits=CHECK_DIGITS):
                 cells.append({"value": xa, "lo": lo, "hi": hi, "certified": cert})
             rows.append({"G": "inf" if G is None else str(G), "cells": cells})
     return rows, worst, encl_ok
+
+
+def add_asymptotic(rows, digits=CHECK_DIGITS):
+    """Give every cell of :func:`table_rows` the limit ``pi_inf`` (the root of (19)), the
+    asymptotic value ``pi_inf + c/G`` (c derived) and its error ``pi(a) - (pi_inf + c/G)``."""
+    corr = asymptotic_correction()
+    with mpmath.workdps(digits + 15):
+        P = _mp(GROUP_P)
+        for bt, col in zip(GROUP_BETAS, zip(*(r["cells"] for r in rows))):
+            B = _mp(bt)
+            limit, c = stationary_x(None, P, B), corr(P, B)
+            for r, cell in zip(rows, col):
+                asym = limit if r["G"] == "inf" else limit + c / int(r["G"])
+                cell.update(limit=limit, asymptotic=asym, error=cell["value"] - asym)
+    return rows
+
+
+#: Smallest G at which the table's check asks pi_inf + c/G to beat pi_inf.
+ASYMPTOTIC_FROM = 32
+
+
+def error_tex(err):
+    """A signed error with 2 significant digits as TeX, e.g. ``$-7.5 \\times 10^{-7}$``."""
+    mantissa, exponent = mpmath.nstr(err, 2, min_fixed=1, max_fixed=0).split("e")
+    return f"${mantissa} \\times 10^{{{int(exponent)}}}$"
 
 
 def figure_curves(digits=30):
@@ -274,6 +319,12 @@ def checks():
                                   f"is (14) with gamma = {c} (expand)",
                                   expand(cG - c) + expand(condition(G)[0]
                                                          - claims.binary_quadratic_two(gamma=c))))
+    from derive.binary import _factor_radicands
+
+    out.append(symbolic_check("finite-closed-form-G3-display", "(14)",
+                              "G=3: the displayed (14) at gamma = sqrt(2) equals the derived root "
+                              "(radicands factored, cancel)",
+                              cancel(_factor_radicands(closed_form(3)[0] - display_three()))))
     from sympy import lambdify
     f3 = lambdify((p, beta), closed_form(3)[0], "mpmath")
     for digits in (15, 30, 50):
@@ -290,6 +341,7 @@ def checks():
 
 def results():
     rows, worst, encl_ok = table_rows()
+    add_asymptotic(rows)
     out = checks()
     out.append(numeric_check("finite-table-two-paths", "(11)",
                              "finite G (2..1024, inf), p = 0.3: pi(a) from the equation for a equals "
@@ -300,12 +352,25 @@ def results():
                              "sums in Arb ball arithmetic) certified by an interval Newton step to hold exactly "
                              "one root", [0 if ok else 1 for ok in encl_ok], CHECK_DIGITS,
                              tolerance=0, method=INTERVAL))
+    from derive.checks import inequality_check
+
+    margins = [abs(c["value"] - c["limit"]) - abs(c["error"]) for r in rows
+               if r["G"] != "inf" and int(r["G"]) >= ASYMPTOTIC_FROM for c in r["cells"]]
+    out.append(inequality_check("finite-table-asymptotic", "(15)",
+                                f"finite G table, G >= {ASYMPTOTIC_FROM}: pi_inf + c/G (c the derived "
+                                "first correction) is closer to the exact pi(a) than pi_inf is, "
+                                "every beta", margins))
     fmt = lambda v, d: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
-    table = [{"G": r["G"], "cells": [number_tex(c["value"]) for c in r["cells"]]} for r in rows]
-    csv = "G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(
+    table = [{"G": r["G"], "cells": [number_tex(c["value"]) for c in r["cells"]],
+              "errors": [error_tex(c["error"]) if r["G"] != "inf" else "" for c in r["cells"]]}
+             for r in rows]
+    csv = ("G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified,"
+           "asymptotic_pi_inf_plus_c_over_G,asymptotic_error\n") + "".join(
         f"{r['G']},{bt},{GROUP_P},"
         f"{value_and_enclosure(fmt(c['value'], CHECK_DIGITS), c['lo'], c['hi'], CHECK_DIGITS + 5)},"
-        f"{'true' if c['certified'] else 'false'}\n"
+        f"{'true' if c['certified'] else 'false'},"
+        f"{fmt(c['asymptotic'], CHECK_DIGITS)},"
+        f"{mpmath.nstr(c['error'], 10, min_fixed=1, max_fixed=0) if r['G'] != 'inf' else 0}\n"
         for r in rows for bt, c in zip(GROUP_BETAS, r["cells"]))
     curves = figure_curves()
     colours = ("blue", "red", "green!50!black", "orange")
@@ -365,4 +430,16 @@ def section():
              "agree only through $x U_G(x) = (1 - x) L_G(x)$; each value is enclosed by an interval "
              "Newton step.  Table [[tab:finite-groups]] and Figure [[fig:finite-groups]] show the "
              "path from (14) at $G = 2$ to (15) as $G \\to \\infty$: $\\pi(a)$ increases with $G$.")
+    sec.step("Beside each value the table gives the error of the first-order large-group "
+             "approximation $\\pi_\\infty + c/G$, with $c$ derived in Section [[sec:large-group]]:",
+             equation("c", latex(correction_display())), "finite-asymptotic")
+    sec.step("From $G = 32$ on this approximation is closer to the exact value than "
+             "$\\pi_\\infty$ for every $\\beta$ of the table.")
     return sec
+
+
+def correction_display():
+    """``c`` as displayed; the check ``large-group-binary-correction`` proves it is the derived one."""
+    from derive.large_group import binary_correction_display
+
+    return binary_correction_display()

@@ -36,16 +36,33 @@ def margin_two():
 
 
 def condition_limit_noisy():
-    """(13) for the binary question with Bernoulli rewards, as ``lhs - rhs``, unsquared.
+    """(11) at G -> infinity for the binary question with Bernoulli rewards, ``lhs - rhs``, unsquared.
 
-    ``P_inf(a) - E P = (s_a - q)/sigma`` with ``q = x s_a + (1-x) s_b`` and
-    ``sigma = sqrt(q(1-q))``; (13) for ``a`` reads ``(1 - (s_a - q)/(beta sigma)) x = p``.
-    Multiplying by ``beta sigma``: ``beta sigma (x - p) = x (s_a - q)``.
+    The preference of a reward value is the derived limit of :mod:`derive.large_group`,
+    ``Phi_j = (v_j - q)/sigma`` with ``q = x s_a + (1-x) s_b`` and ``sigma = sqrt(q(1-q))``;
+    an answer with success probability ``s`` has ``P_inf = s Phi_1 + (1 - s) Phi_0 =
+    (s - q)/sigma``.  The derived condition (11) for ``a`` (with ``E_pi P_inf = 0``),
+    multiplied by ``sigma``: ``beta sigma (x - p) = x (s_a - q)``.
     """
+    from derive.binary import _stationary_numerator
+    from derive.large_group import preference_limit
+
     q = x * s_a + (1 - x) * s_b
     sigma = Symbol("sigma", positive=True)
-    derived = expand(claims.stationarity_limit(x, p, s_a, q, sigma) * beta * sigma)
+    phi0, phi1 = (preference_limit(val, q, sigma) for val in (0, 1))
+    P_a, P_b = s_a * phi1 + (1 - s_a) * phi0, s_b * phi1 + (1 - s_b) * phi0
+    cond, mean = _stationary_numerator(P_a, P_b)
+    if expand(mean) != 0:
+        raise ArithmeticError("E_pi P_inf must vanish for the Bernoulli mixture")
+    derived = expand(cond * sigma)
     return derived, q
+
+
+def claim_residue():
+    """The derived noisy condition minus the printed (13) times ``beta sigma``: 0 (expand)."""
+    derived, q = condition_limit_noisy()
+    sigma = Symbol("sigma", positive=True)
+    return expand(derived - claims.stationarity_limit(x, p, s_a, q, sigma) * beta * sigma)
 
 
 def condition_value(xv, pv, bv, sa, sb):
@@ -131,6 +148,10 @@ def checks():
         symbolic_check("noisy-margin-two", "(14)",
                        "Bernoulli rewards, G=2: gamma = P(a>b) - P(b>a) = s_a - s_b, so (14) holds "
                        "with gamma = s_a - s_b (expand)", margin_two() - (s_a - s_b)),
+        symbolic_check("noisy-limit-claim", "(13)",
+                       "Bernoulli rewards, G->inf: (11) with the derived limit preference (13) "
+                       "equals the printed (13) for answer a times beta sigma (expand)",
+                       claim_residue()),
         symbolic_check("noisy-limit-condition", "(13)",
                        "Bernoulli rewards, G->inf: (13) for answer a times beta sigma is "
                        "beta sigma (x - p) = (s_a - s_b) x (1 - x), sigma^2 = q(1-q) with the "

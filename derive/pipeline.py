@@ -35,6 +35,7 @@ RESULT_MODULES = (
     "derive.figures",
     "derive.noisy",
     "derive.finite_groups",
+    "derive.large_group",
     "derive.stability",
     "derive.paper_notes",
 )

@@ -279,6 +279,13 @@ def _k_of(expr):
     return next(s for s in expr.free_symbols if s.name == "k")
 
 
+def _derived_limit(r_o):
+    """The G -> infinity preference derived in :mod:`derive.large_group` (Eq. (13))."""
+    from derive.large_group import preference_limit
+
+    return preference_limit(r_o, S.mu, S.sigma)
+
+
 def section():
     sec = Section("preference", "The reward preference model", "(5)--(6)",
                   "The preference of an output against a policy is its expected advantage in a "
@@ -334,6 +341,6 @@ def section():
     sec.step("so that, with $\\mu$ and $\\sigma$ the mean and standard deviation of the reward of "
              "one draw from $\\pi$ (noise included),",
              equation("P_\\infty(o \\mid \\pi)",
-                      latex(claims.preference_limit(Symbol("r_o", real=True), S.mu, S.sigma)) + "."),
+                      latex(_derived_limit(Symbol("r_o", real=True))) + "."),
              "preference-limit")
     return sec

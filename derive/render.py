@@ -62,6 +62,7 @@ FRAGMENTS = {
     "sec:finite-groups": "the section on finite group sizes",
     "sec:stability": "the section on stability",
     "sec:paper_notes": "the section on where the paper and the derivation differ",
+    "sec:large-group": "the section on large groups",
 }
 
 #: ``Table [[tab:name]]``: a word naming the kind of target, then the target.

@@ -253,7 +253,11 @@ class StationaryPolicy:
     support for boundary points); ``enclosure``: one ``(lo, hi)`` pair per
     coordinate; ``certified``: the enclosure provably holds exactly one
     solution; ``stable``: attracting for the GRPO iteration;
-    ``eigenvalues``: of the logit Jacobian (interior points); ``note``.
+    ``eigenvalues``: of the logit Jacobian (interior points); ``note``;
+    ``finite_group_correction``: at ``G = infinity``, for interior points, the
+    ``c`` of ``pi_G = pi_inf + c/G + O(1/G^2)`` (:mod:`derive.correction`;
+    ``None`` elsewhere, or where the ``G = infinity`` Jacobian is singular or
+    ill-conditioned, which the note then says).
     """
 
     policy: tuple
@@ -265,6 +269,7 @@ class StationaryPolicy:
     stable: bool
     eigenvalues: tuple = ()
     note: str = ""
+    finite_group_correction: tuple | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -1317,9 +1322,28 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
                                         cls in ("local-max", "boundary-max"), (), note))
     if problem.beta > 0:
         results.extend(_interior(problem, system, digits, certify, dynamics))
+    if problem.group is None:
+        results = [_with_correction(problem, s, digits) for s in results]
     rank = {"interior": 0, "boundary": 1}
     results.sort(key=lambda s: (-s.policy[0], rank[s.kind], tuple(-p for p in s.policy[1:])))
     return results
+
+
+def _with_correction(problem, s, digits):
+    """*s* with its first finite-group correction (interior points at G = infinity)."""
+    if s.kind != "interior":
+        return s
+    from dataclasses import replace
+
+    from derive.correction import finite_group_correction
+
+    with mp.workdps(digits + 12):
+        c = finite_group_correction(problem, s.policy)
+    if c is None:
+        why = ("finite-group correction not reported: the G = infinity Jacobian is singular or "
+               "too ill-conditioned (a near-double root)")
+        return replace(s, note=f"{s.note}; {why}" if s.note else why)
+    return replace(s, finite_group_correction=c)
 
 
 def _interior(problem, system, digits, certify, dynamics):

@@ -111,7 +111,8 @@ def pairwise_residue():
 
 
 def limit_residue():
-    """Eq. (13) from Eq. (11) with ``P_inf(o|pi) = (r(o) - mu)/sigma``.
+    """Eq. (13) from Eq. (11) with ``P_inf(o|pi) = (r(o) - mu)/sigma``, the limit derived
+    in :mod:`derive.large_group`.
 
     With deterministic rewards ``r_a, r_b, r_c`` and ``mu = E_pi r``, the mean
     preference ``E_pi P_inf`` expands to 0, so (11) becomes (13).
@@ -120,7 +121,9 @@ def limit_residue():
     r = [Symbol(f"r_{o}", real=True) for o in st.outputs]
     pi = st.pi[:-1] + (1 - sum(st.pi[:-1]),)
     mu = sum(p * ro for p, ro in zip(pi, r))
-    P = [claims.preference_limit(ro, mu, S.sigma) for ro in r]
+    from derive.large_group import preference_limit
+
+    P = [preference_limit(ro, mu, S.sigma) for ro in r]
     E = expand(sum(p * Po for p, Po in zip(pi, P)))
     return [E] + [expand(claims.stationarity(pi[o], st.ref[o], P[o], E)
                          - claims.stationarity_limit(pi[o], st.ref[o], r[o], mu, S.sigma))
