@@ -12,7 +12,7 @@ size, the pairwise form printed in the paper, the invariance under
 
 from functools import cached_property
 
-from sympy import Eq, Piecewise, Pow, Rational, Symbol, cancel, expand, factor, sqrt
+from sympy import Abs, Add, Eq, Mul, Piecewise, Pow, Rational, Symbol, cancel, expand, factor, sqrt
 
 from derive import claims
 
@@ -21,6 +21,7 @@ from fractions import Fraction
 
 from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, numeric_check,
                            numeric_difference, random_points, symbolic_check)
+from derive.display import U, frac, value
 from derive.latex import equation, latex
 
 
@@ -185,23 +186,28 @@ def section():
              equation(r"A_i", r"\frac{r_i - \frac{1}{G}\sum_{j=1}^{G} r_j}"
                       r"{\sqrt{\frac{1}{G}\sum_{j=1}^{G}\bigl(r_j - \frac{1}{G}\sum_{k=1}^{G} r_k\bigr)^2}}")
              + r" \\ A_i &= 0 \quad\text{if } r_1 = \dots = r_G,", "advantage")
-    sec.step(f"Expanding the two sides of the pairwise form for $G = {G}$ gives, for the numerator "
-             "and the squared denominator,",
-             equation(latex(adv.pairwise_numerator(0)), latex(r[0] - adv.mean)) + r" \\ "
-             + equation(latex(adv.pairwise_variance()), latex(factor(expand(adv.variance)))),
+    r1, r2, r3 = r
+    sec.step(f"For $G = {G}$ SymPy reduces the encoded centred reward and variance to the "
+             "pairwise form printed in the paper,",
+             value(sec, "advantage-pairwise-numerator", "(2)", "r_1 - \\bar r",
+                   frac(U(Add, U(Mul, 2, r1), -r2, -r3), 3), r1 - adv.mean) + " \\\\ "
+             + value(sec, "advantage-pairwise-variance", "(2)",
+                     "\\frac{1}{3} \\sum_{j=1}^{3} (r_j - \\bar r)^2",
+                     frac(U(Add, U(Pow, U(Add, r1, -r2), 2), U(Pow, U(Add, r1, -r3), 2),
+                            U(Pow, U(Add, r2, -r3), 2)), 9), adv.variance),
              "advantage-pairwise")
-    sec.step("so the pairwise form printed in the paper holds; the same expansion is "
-             f"verified for $G = {', '.join(map(str, GROUP_SIZES))}$.")
-    sec.step("Rescaling the rewards by $a > 0$ and shifting them by $b$ multiplies the "
-             "centred rewards and the standard deviation by $a$, so",
-             equation(latex(adv.scaled_advantage(0)), latex(adv.direct(0))),
-             "advantage-invariance")
-    d = Symbol("d", positive=True)
+    sec.step("and the same identities are verified for "
+             f"$G = {', '.join(map(str, GROUP_SIZES))}$.  Rescaling the rewards by $a > 0$ and "
+             "shifting them by $b$ multiplies the centred rewards and the standard deviation by "
+             "$a$, so the advantage is unchanged (verified symbolically for "
+             f"$G = {G}$).")
+    two = Advantage(2)
     sec.step("For $G = 2$ the standard deviation is half the absolute difference of the "
              "two rewards, hence",
-             equation(r"A_1", latex(Advantage(2).advantage(0).args[1][0]))
-             + r" \\ " + equation("", r"\operatorname{sign}(r_1 - r_2) \quad (r_1 \ne r_2),"),
-             "advantage-sign")
+             value(sec, "advantage-sign", "(2)", "A_1",
+                   frac(U(Add, two.r[0], -two.r[1]), Abs(U(Add, two.r[0], -two.r[1]))),
+                   two.advantage(0).args[1][0])
+             + r" = \operatorname{sign}(r_1 - r_2) \quad (r_1 \ne r_2).", "advantage-sign")
     return sec
 
 

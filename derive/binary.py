@@ -17,13 +17,15 @@ the stationarity condition (11) derived in :mod:`derive.stationarity`:
 from functools import cached_property
 
 import mpmath
-from sympy import (Eq, Poly, Rational, Symbol, cancel, diff, expand, factor, limit, oo,
+from sympy import (Add, Eq, Integer, Mul, Poly, Pow, Rational, Symbol, cancel, diff, expand, factor, limit, oo,
                    radsimp, simplify, solve, sqrt)
 
 from derive import claims
 from derive import symbols as S
 from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, inequality_check,
                            numeric_check, symbolic_check, tolerance_for)
+from derive.display import U, condition, frac, matching, signed, value
+from derive.large_group import preference_limit
 from derive.latex import equation, latex
 from derive.stationarity import Stationarity
 
@@ -76,14 +78,18 @@ class BinaryTwo:
 
 
 class BinaryLimit:
-    """G -> infinity, deterministic rewards (Appendix B.1): from (13) to (19) and (15)."""
+    """G -> infinity, deterministic rewards (Appendix B.1): from (13) to (19) and (15).
+
+    The preference is the limit of P_G derived in :mod:`derive.large_group` (whose
+    leading term is checked there against the printed (13)), not the typed claim.
+    """
 
     def derive(self):
         u = Symbol("u", positive=True)             # u = 1 - x = pi(b), kept positive
         sigma = sqrt(x * u)                        # one draw: reward 1 w.p. x, else 0
-        # (13): (r(o) - E_pi r)/sigma with E_pi r = x = 1 - u
-        P_a = claims.preference_limit(1, 1 - u, sigma)
-        P_b = claims.preference_limit(0, x, sigma)
+        # the derived limit (13): (r(o) - E_pi r)/sigma with E_pi r = x = 1 - u
+        P_a = preference_limit(1, 1 - u, sigma)
+        P_b = preference_limit(0, x, sigma)
         cond, mean = _stationary_numerator(P_a, P_b, pi_b=u)
         self.mean_preference = expand(mean.subs(u, 1 - x))
         #: the unsquared condition (19) as lhs - rhs: beta (x - p) - sqrt(x) sqrt(1 - x)
@@ -96,12 +102,12 @@ class BinaryLimit:
         return self
 
     def admissible(self, root, point):
-        """0 <= x <= 1 and the *unsquared* condition holds (its residual vanishes)."""
+        """0 <= x <= 1 and the derived *unsquared* condition holds (its residual vanishes)."""
         with mpmath.workdps(40):
             v = root.evalf(40, subs=point)
             if not v.is_real or not 0 <= v <= 1:
                 return False
-            res = claims.binary_condition_limit(v, point[p], point[beta]).evalf(40)
+            res = self.unsquared.evalf(40, subs={x: v, p: point[p], beta: point[beta]})
             return abs(res) < 1e-30
 
 
@@ -355,13 +361,22 @@ def section():
              "$P_2(b \\mid \\pi) = -\\gamma x$, with confidence margin "
              "$\\gamma = P(a \\succ b) - P(b \\succ a) > 0$; their mean under $\\pi$ is "
              f"${latex(two.mean_preference)}$.  The derived condition (11) for $a$ becomes Eq. (17):",
-             equation(latex(two.condition), "0"), "binary-quadratic")
+             condition(sec, "binary-quadratic", "(17)", U(Mul, beta, U(Add, x, -p)),
+                       U(Mul, gamma, x, U(Add, 1, -x)), two.condition), "binary-quadratic")
+    D = U(Add, U(Pow, U(Add, beta, -gamma), 2), U(Mul, 4, beta, gamma, p))
+    forms = [frac(U(Add, gamma, -beta, signed(sign, sqrt(D, evaluate=False))), U(Mul, 2, gamma))
+             for sign in (-1, 1)]
     sec.step("Its two roots are",
-             " \\\\ ".join(equation(f"x_{{{i}}}", latex(r)) for i, r in enumerate(two.roots, 1)),
+             " \\\\ ".join(value(sec, f"binary-roots-{i}", "(17)", f"x_{{{i}}}", form,
+                                 matching(form, two.roots)) for i, form in enumerate(forms, 1)),
              "binary-roots")
+    ratio = frac(beta, gamma)
     sec.step("Their product is $" + latex(two.product_of_roots) + " < 0$, so exactly one root is "
              "non-negative, and it satisfies $x \\ge p$ as (17) requires.  It is Eq. (14):",
-             equation("x", latex(claims.binary_policy_two())), "binary-two")
+             value(sec, "binary-two", "(14)", "x",
+                   frac(U(Add, 1, -ratio, sqrt(U(Add, U(Pow, U(Add, 1, -ratio), 2),
+                                                  U(Mul, 4, ratio, p)), evaluate=False)), 2),
+                   two.policy), "binary-two")
     sec.step("Implicit differentiation of (17), whose slope in $x$ at the root is "
              "$\\sqrt{D} > 0$ with $D = (\\beta - \\gamma)^2 + 4 \\beta\\gamma p$, gives the signs "
              "of the derivatives:",
@@ -380,18 +395,32 @@ def section():
     sec.step("For $G \\to \\infty$ with deterministic rewards $r(a) > r(b)$, the standardised "
              "preference (13) has $\\sigma(\\pi) = \\sqrt{x(1-x)}$, and the derived condition is "
              "the unsquared Eq. (19):",
-             equation(latex(beta * (x - p)), "\\sqrt{x (1 - x)}"), "binary-limit-unsquared")
+             condition(sec, "binary-limit-unsquared", "(19)", U(Mul, beta, U(Add, x, -p)),
+                       sqrt(U(Mul, x, U(Add, 1, -x)), evaluate=False), lim.unsquared),
+             "binary-limit-unsquared")
+    beta2 = U(Pow, beta, 2)
     sec.step("Squaring it gives the quadratic",
-             equation(latex(claims.binary_quadratic_limit()), "0"), "binary-limit-quadratic")
+             condition(sec, "binary-limit-quadratic", "(15)",
+                       U(Add, U(Mul, U(Add, 1, beta2), U(Pow, x, 2)),
+                         U(Mul, -1, U(Add, U(Mul, 2, beta2, p), 1), x), U(Mul, beta2, U(Pow, p, 2))),
+                       Integer(0), lim.squared), "binary-limit-quadratic")
+
+    def limit_root(sign):
+        disc = sqrt(U(Add, 1, U(Mul, 4, beta2, p, U(Add, 1, -p))), evaluate=False)
+        return frac(U(Add, U(Mul, 2, beta2, p), 1, signed(sign, disc)),
+                    U(Mul, 2, U(Add, 1, beta2)))
+
     sec.step("with the roots",
-             " \\\\ ".join(equation(f"x_{{{s}}}", latex(r))
-                           for s, r in (("+", lim.policy), ("-", lim.spurious[0]))),
+             " \\\\ ".join(value(sec, f"binary-limit-roots-{name}", "(15)", f"x_{{{s}}}",
+                                 limit_root(sign), r)
+                           for name, s, sign, r in (("plus", "+", 1, lim.policy),
+                                                    ("minus", "-", -1, lim.spurious[0]))),
              "binary-limit-roots")
     sec.step("Here $2(1+\\beta^2)(x_- - p) = 1 - 2p - \\sqrt{D}$ with "
              "$D - (1 - 2p)^2 = 4p(1-p)(1+\\beta^2) > 0$, so $x_- < p$ and the left side of the "
              "unsquared condition is negative there: $x_-$ is spurious.  The admissible root is "
              "Eq. (15):",
-             equation("x", latex(claims.binary_policy_limit())), "binary-limit")
+             value(sec, "binary-limit", "(15)", "x", limit_root(1), lim.policy), "binary-limit")
     sec.step("Since $\\sqrt{D} \\ge 1$ and $\\sqrt{D} \\ge |1 - 2p|$, "
              "$x \\ge \\max(1/(1+\\beta^2), p)$; and",
              equation("\\frac{1}{1 + \\beta^2} - (1 - \\beta)",

@@ -1,11 +1,12 @@
-r"""Interval certificates for stationary policies (``mpmath.iv``).
+r"""Interval certificates for stationary policies (Arb ball arithmetic).
 
 The solver (:mod:`derive.solver`) reduces stationarity -- arXiv:2502.18548v3,
 Eq. (11) for the k3 penalty, its Section 3 analogue for k3-is -- to a small
 system ``F(w) = 0``.  Given a numerical root ``w*`` (at ``digits + 12`` digits
 or more) this module proves that a tiny box around it contains exactly one
-root, in outward-rounded interval arithmetic at the working precision plus 10
-bits:
+root, in Arb ball arithmetic (python-flint; every operation returns a ball
+that provably contains the exact result) at the working precision plus 10
+bits.  The inclusion tests compare the exact ends of the balls:
 
 * One unknown (interval Newton).  ``W = [w* - r, w* + r]`` with
   ``r = max(10^-(digits-1) |w*|, 1000 |F(w*)/F'(w*)|)`` (widened by factors of
@@ -19,7 +20,7 @@ bits:
   of ``W`` proves existence and uniqueness in ``W``.
 
 The enclosure of the policy is the policy map (``pi(q)`` or the softmax of the
-logits) on the box, in interval arithmetic: the intersection of its direct
+logits) on the box, in ball arithmetic: the intersection of its direct
 evaluation with the centred form ``pi(w*) + pi'(W) (W - w*)`` (the direct
 evaluation of a degree-``G`` polynomial over a box overestimates by a factor
 about ``G``; the centred form does not).  It contains the exact stationary
@@ -33,7 +34,10 @@ A test can fail without the root being wrong: at a double root (tangency)
 ``F'(W)`` contains 0, and a box that is too wide for the curvature makes
 ``N(W)`` spill out.  The caller then reports ``certified=False`` and says why.
 Boundary points (closed forms) get :func:`exact_enclosure`, the exact rational
-point enclosed in interval arithmetic.
+point enclosed in an Arb ball.
+
+``mpmath.iv`` is not used: its ``exp`` does not round outward correctly for
+every argument (mpmath issue 1181), so its intervals are not proofs.
 """
 
 from __future__ import annotations
@@ -41,22 +45,22 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
 
-from mpmath import iv, mp
+from flint import arb
+from mpmath import mp
 
-from derive.numerics import IV, MP, iv_precision, solve_linear
+from derive.numerics import ARB, MP, arb_ends, arb_precision, interval, solve_linear
 
 __all__ = ["certify_root_1d", "certify_root_nd", "directed_decimal", "exact_enclosure",
            "exact_value", "interval_ends", "printed_enclosure", "value_and_enclosure"]
 
 
 def interval_ends(x):
-    """``(lo, hi)`` of an ``mpmath.iv`` interval as exact mpf (no rounding)."""
-    a, b = x._mpi_
-    return mp.make_mpf(a), mp.make_mpf(b)
+    """``(lo, hi)`` of an Arb ball as exact mpf (no rounding); see :func:`derive.numerics.arb_ends`."""
+    return arb_ends(x)
 
 
 def exact_enclosure(values, prec):
-    """Enclosures ``(lo, hi)`` of exact rationals, by interval division at ``prec`` bits.
+    """Enclosures ``(lo, hi)`` of exact rationals: their Arb balls at ``prec`` bits.
 
     >>> from fractions import Fraction as F
     >>> from mpmath import mp
@@ -66,10 +70,24 @@ def exact_enclosure(values, prec):
     True
     """
     out = []
-    with iv_precision(prec):
+    with arb_precision(prec):
         for v in values:
-            out.append(interval_ends(IV.num(v)))
+            out.append(interval_ends(ARB.num(v)))
     return tuple(out)
+
+
+def _finite(values):
+    """Whether every Arb ball in a nested tuple/list of results is finite (no ``nan``, no infinite radius).
+
+    Arb does not raise where ``mpmath.iv`` raised (a division by a ball holding
+    0, the log of a ball reaching below 0): it returns a ball that is not
+    finite.  Such an evaluation is reported as failed, as an exception was.
+    """
+    if values is None:
+        return True
+    if isinstance(values, (list, tuple)):
+        return all(_finite(v) for v in values)
+    return not isinstance(values, arb) or values.is_finite()
 
 
 def _intersect(centred, direct):
@@ -129,21 +147,22 @@ def certify_root_1d(system, u, v, digits, policy):
 def _interval_newton(system, w, flip, radius):
     """One interval Newton test on ``[w - radius, w + radius]``: the enclosure, or why it failed."""
     try:
-        with iv_precision(mp.prec + 10):
-            W = iv.mpf([w - radius, w + radius])
-            Wm = iv.mpf(w)
+        with arb_precision(mp.prec + 10):
+            W = interval(w - radius, w + radius)
+            Wm = ARB.num(w)
 
             def uv(x):
                 return (1 - x, x) if flip else (x, 1 - x)
 
-            at_point = system.residual_1d(*uv(Wm), IV)
-            on_box = system.residual_1d(*uv(W), IV, True, True)
+            at_point = system.residual_1d(*uv(Wm), ARB)
+            on_box = system.residual_1d(*uv(W), ARB, True, True)
             if at_point is None or on_box is None:
                 return "the interval evaluation is undefined"
+            if not (_finite(at_point) and _finite(on_box)):
+                return "interval evaluation failed (a ball is not finite)"
             Fm = at_point[0]
             dF = -on_box[1] if flip else on_box[1]
-            lo, hi = interval_ends(dF)
-            if lo <= 0 <= hi:
+            if not (dF > 0 or dF < 0):          # also a ball that is not finite
                 return "the interval derivative contains 0 (tangency or a box too wide)"
             N = Wm - Fm / dF
             n_lo, n_hi = interval_ends(N)
@@ -200,22 +219,24 @@ def _krawczyk(system, x, Y, radius):
     """One Krawczyk test on the box ``x +- radius``: the policy enclosure, or why it failed."""
     n = len(x)
     try:
-        with iv_precision(mp.prec + 10):
-            X = [iv.mpf([a - radius, a + radius]) for a in x]
-            Xm = [iv.mpf(a) for a in x]
-            at_point = system.residual_nd(Xm, IV)
-            on_box = system.residual_nd(X, IV, True, True)
+        with arb_precision(mp.prec + 10):
+            X = [interval(a - radius, a + radius) for a in x]
+            Xm = [ARB.num(a) for a in x]
+            at_point = system.residual_nd(Xm, ARB)
+            on_box = system.residual_nd(X, ARB, True, True)
             if at_point is None or on_box is None:
                 return "the interval evaluation is undefined"
+            if not (_finite(at_point) and _finite(on_box)):
+                return "interval evaluation failed (a ball is not finite)"
             Fm = at_point[0]
             JX = on_box[1]
-            Yi = [[iv.mpf(c) for c in row] for row in Y]
+            Yi = [[ARB.num(c) for c in row] for row in Y]
             for i in range(n):
                 acc = Xm[i]
                 for k in range(n):
                     acc = acc - Yi[i][k] * Fm[k]
                 for j in range(n):
-                    m_ij = iv.mpf(1 if i == j else 0)
+                    m_ij = ARB.num(1 if i == j else 0)
                     for k in range(n):
                         m_ij = m_ij - Yi[i][k] * JX[k][j]
                     acc = acc + m_ij * (X[j] - Xm[j])

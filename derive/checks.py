@@ -130,6 +130,9 @@ class Section:
     summary: str
     steps: list = field(default_factory=list)
     remarks: list = field(default_factory=list)
+    #: Records proving each displayed author's form equal to its derivation
+    #: (:mod:`derive.display`); the pipeline moves them to the checks.
+    display_checks: list = field(default_factory=list)
 
     def step(self, text, math="", label=""):
         self.steps.append(Step(text, math, label))

@@ -8,18 +8,33 @@ Subcommands:
 ``summary``     print the verification summary of ``results/verification.json``
 ``stationary``  every stationary policy of one problem, with certificates
 
-Bad input exits with status 2 and one line ``error: ...`` on stderr.  User
+Exit status: 0 done; 1 a check failed, or writing failed (one line
+``error: cannot write ...``, the old output intact); 2 bad input or a refused
+destination (one line ``error: ...``, nothing written); 130 interrupted
+(SIGINT, ``error: interrupted``); 143 terminated (SIGTERM, ``error:
+terminated``); 141, quietly, when standard output is a closed pipe.  User
 strings are parsed as exact numbers (:mod:`derive.parsing`), never evaluated.
 Heavy modules (SymPy, Jinja) are imported only by the subcommands that need
 them, so ``stationary`` starts quickly.
 """
 
 import argparse
+import contextlib
+import errno
 import itertools
 import json
+import os
+import signal
 import sys
+import threading
 
+from derive import outputs
+
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_PIPE = 128 + 13  # SIGPIPE (not in the signal module on every system)
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 # Mirrors of derive.solver.DEFAULT_MAX_COST and OPERATIONS_PER_SECOND (the solver is
 # imported lazily; tests check that the two agree).
@@ -180,7 +195,9 @@ def build_parser():
                     "interior points and, where the support assumption allows, boundary "
                     "points; each with its classification, an interval enclosure, whether "
                     "uniqueness in the enclosure is certified, and whether the GRPO iteration "
-                    "converges to it.\n\n"
+                    "converges to it.  With --group inf every interior policy also carries "
+                    "its first finite-group correction c, pi_G = pi_inf + c/G + O(1/G^2) "
+                    "(JSON: finite_group_correction).\n\n"
                     "Numbers are exact: decimals (0.04, 1e-3) or fractions (1/3), in ASCII "
                     "digits, with at most 400 characters and a magnitude from 1e-1000 to 1e1000 "
                     "(or 0).  Negative values may follow the option (--rewards -1,-2,-3) or be "
@@ -216,21 +233,130 @@ def build_parser():
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that temporary files are removed."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated
+
+
+def _error_line(message):
+    """``error: message`` on a line of its own on stderr (after a progress bar
+    left mid-line); a closed stderr is ignored."""
+    with contextlib.suppress(OSError, ValueError, _StreamFailed):
+        if _ProgressBar.midline:
+            sys.stderr.write("\n")
+            _ProgressBar.midline = False
+        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.flush()
+
+
+class _StreamFailed(Exception):
+    """Writing to standard output or standard error failed."""
+
+    def __init__(self, name, error):
+        super().__init__(f"cannot write to {name}: {error.strerror or error}")
+        self.name, self.error = name, error
+
+
+class _Stream:
+    """A standard stream as the commands see it: a failed write raises
+    :class:`_StreamFailed`, told apart from every other ``OSError``."""
+
+    def __init__(self, stream, name):
+        self._stream, self._name = stream, name
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _StreamFailed(self._name, exc) from None
+
+    def flush(self):
+        try:
+            return self._stream.flush()
+        except OSError as exc:
+            raise _StreamFailed(self._name, exc) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _silence(stream):
+    """Point a broken stream at /dev/null, so that the interpreter's last flush
+    cannot fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, stream.fileno())
+        os.close(fd)
+
+
 def main(argv=None):
+    """Run one command and return its exit status (see the module docstring)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Stream(stdout, "standard output"), _Stream(stderr, "standard error")
     try:
-        args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        try:
+            args = build_parser().parse_args(argv)
+            status = COMMANDS[args.command](args)
+        except SystemExit as exc:  # --help: flush its text through the checks below
+            if exc.code is not None and not isinstance(exc.code, int):
+                raise
+            status = exc.code or 0
+        sys.stdout.flush()
+        return status
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error_line(exc)
         return EXIT_USAGE
+    except outputs.Refused as exc:
+        _error_line(exc)
+        return EXIT_USAGE
+    except outputs.WriteFailed as exc:
+        _error_line(exc)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        _error_line("interrupted")
+        return EXIT_INTERRUPTED
+    except Terminated:
+        _error_line("terminated")
+        return EXIT_TERMINATED
+    except _StreamFailed as exc:
+        _silence(stdout if exc.name == "standard output" else stderr)
+        if exc.error.errno == errno.EPIPE:
+            return EXIT_PIPE
+        _error_line(exc)
+        return EXIT_FAILURE
+    except OSError as exc:  # a stream not seen through _Stream, or the file system
+        if isinstance(exc, BrokenPipeError):
+            _silence(stdout)
+            _silence(stderr)
+            return EXIT_PIPE
+        _error_line(f"{exc.filename}: {exc.strerror}" if exc.filename else exc)
+        return EXIT_FAILURE
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _refusal(option, value, action):
+    """Run *action*; a refused destination becomes a usage error naming *option*."""
+    try:
+        return action()
+    except outputs.Refused as exc:
+        raise UsageError(f"{option} {value}: {exc}") from None
 
 
 def _build(args):
     from derive import pipeline
 
+    _refusal("--out", args.out, lambda: outputs.prepare_folder(args.out))
+    if args.cache:
+        _refusal("--cache", args.cache, lambda: pipeline.prepare_cache(args.cache))
     progress = None if args.quiet else pipeline.progress_printer()
     computed = pipeline.compute(progress)
     if args.cache:
@@ -238,11 +364,11 @@ def _build(args):
     return _write(computed, args.out)
 
 
-def _write(computed, out):
+def _write(computed, out, files=None):
     from derive import pipeline
 
     try:
-        ver = pipeline.write_results(computed, out)
+        ver = _refusal("--out", out, lambda: pipeline.write_results(computed, out, files))
     except pipeline.ChecksFailed as exc:
         for line in pipeline.summary_lines(pipeline.verification(computed)):
             print(line, file=sys.stderr)
@@ -256,6 +382,7 @@ def _write(computed, out):
 def _compute(args):
     from derive import pipeline
 
+    _refusal("--cache", args.cache, lambda: pipeline.prepare_cache(args.cache))
     computed = pipeline.compute(None if args.quiet else pipeline.progress_printer())
     ver = pipeline.verification(computed)
     if ver["summary"]["failed"]:
@@ -267,24 +394,36 @@ def _compute(args):
 
 
 def _render(args):
+    import jinja2
+
     from derive import pipeline
 
     try:
         computed = pipeline.load_cache(args.cache)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read cache {args.cache!r}: {exc.__class__.__name__}") from None
-    return _write(computed, args.out)
+    except pipeline.Malformed as exc:
+        raise UsageError(f"--cache {args.cache}: {exc}; run `grpo-derive compute` to make "
+                         "one") from None
+    _refusal("--out", args.out, lambda: outputs.prepare_folder(args.out))
+    try:
+        files = pipeline.render_files(computed)
+    except (jinja2.TemplateError, KeyError, TypeError, AttributeError, IndexError,
+            ValueError) as exc:
+        reason = str(exc).splitlines()[0][:100] if str(exc) else exc.__class__.__name__
+        raise UsageError(f"--cache {args.cache}: does not fit this version's templates "
+                         f"({reason}); run `grpo-derive compute` again") from None
+    return _write(computed, args.out, files)
 
 
 def _summary(args):
     from derive import pipeline
 
-    path = f"{args.results}/verification.json"
+    path = os.path.join(args.results, "verification.json")
+    if not os.path.isfile(path):
+        raise UsageError(f"no readable {path}; run `grpo-derive build` first")
     try:
-        with open(path, encoding="utf-8") as fh:
-            ver = json.load(fh)
-    except (OSError, ValueError):
-        raise UsageError(f"no readable {path}; run `grpo-derive build` first") from None
+        ver = pipeline.load_verification(path)
+    except pipeline.Malformed as exc:
+        raise UsageError(f"{path}: {exc}; run `grpo-derive build` to rewrite it") from None
     for line in pipeline.summary_lines(ver):
         print(line)
     return 0 if ver["summary"]["failed"] == 0 else 1
@@ -481,6 +620,10 @@ def _problem_record(prob, sols, digits):
             "stable": None if s.stable is None else bool(s.stable),
             "note": s.note,
         })
+        if prob.group is None:
+            c = s.finite_group_correction
+            rec["stationary"][-1]["finite_group_correction"] = (
+                None if c is None else [_fmt(v, digits) for v in c])
     return rec
 
 
@@ -521,12 +664,21 @@ def _print_human(rec):
         stable = {True: "stable", False: "unstable", None: "stability undecided"}[s["stable"]]
         print(f"  {i}. pi = ({short})  {s['kind']}, {s['classification']}, "
               f"{stable}; {cert}; residual {s['residual']}")
+        if s.get("finite_group_correction"):
+            c = ", ".join(_short(v) for v in s["finite_group_correction"])
+            print(f"     finite groups: pi_G = pi + c/G + O(1/G^2), c = ({c})")
         if s["note"]:
             print(f"     note: {s['note']}")
 
 
 class _ProgressBar:
-    """A minimal progress bar on stderr, for sweeps on a terminal."""
+    """A minimal progress bar on stderr, for sweeps on a terminal.
+
+    ``midline`` is true while a bar is drawn without its closing newline, so
+    that an error line starts on a line of its own.
+    """
+
+    midline = False
 
     def __init__(self, total, width=30):
         self.total, self.done, self.width = total, 0, width
@@ -537,6 +689,7 @@ class _ProgressBar:
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] "
                          f"{self.done}/{self.total}")
         sys.stderr.flush()
+        _ProgressBar.midline = True
 
     def step(self):
         self.done += 1
@@ -545,6 +698,7 @@ class _ProgressBar:
     def close(self):
         sys.stderr.write("\n")
         sys.stderr.flush()
+        _ProgressBar.midline = False
 
 
 COMMANDS = {"build": _build, "compute": _compute, "render": _render, "summary": _summary,

@@ -10,8 +10,8 @@ from functools import lru_cache
 
 from derive import symbols as S
 
-__all__ = ["direct_kl_h", "direct_kl_minimiser", "direct_kl_policy_two", "policy_limit",
-           "policy_two", "quadratic_two", "rlhf_policy_binary", "unsquared_limit"]
+__all__ = ["direct_kl_h", "direct_kl_minimiser", "direct_kl_policy_two", "policy_correction_limit",
+           "policy_limit", "policy_two", "quadratic_two", "rlhf_policy_binary", "unsquared_limit"]
 
 
 @lru_cache(maxsize=None)
@@ -62,6 +62,19 @@ def direct_kl_policy_two():
 
     (two,) = DirectKL().derive().binary_two()
     return two
+
+
+@lru_cache(maxsize=None)
+def binary_correction():
+    """The derivation of the first finite-group correction (:mod:`derive.large_group`)."""
+    from derive.large_group import BinaryCorrection
+
+    return BinaryCorrection().derive()
+
+
+def policy_correction_limit():
+    """``c(p, beta)`` of ``pi_G(a) = pi_inf(a) + c/G + O(1/G^2)`` around Eq. (15), as derived."""
+    return binary_correction().correction
 
 
 def direct_kl_h():

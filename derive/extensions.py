@@ -12,13 +12,15 @@
 """
 
 import mpmath
-from sympy import (Rational, Symbol, together, cancel, diff, exp, expand, expand_log, factor, limit,
-                   log, oo, powsimp, solve, sqrt)
+from sympy import (Add, Integer, Mul, Pow, Rational, Symbol, cancel, diff, exp, expand,
+                   expand_log, factor, limit, log, oo, powsimp, solve, sqrt, together)
 
 from derive import claims
 from derive import symbols as S
 from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, inequality_check,
                            numeric_check, symbolic_check)
+from derive.display import U, condition, frac, value
+from derive.large_group import preference_limit
 from derive.latex import equation, latex
 from derive.penalty import Penalty
 from derive.roots import bisect
@@ -76,8 +78,8 @@ class DirectKLLimit:
     def derive(self):
         u = Symbol("u", positive=True)                   # 1 - x
         sigma = sqrt(x * u)
-        P_a = claims.preference_limit(1, 1 - u, sigma)
-        P_b = claims.preference_limit(0, x, sigma)
+        P_a = preference_limit(1, 1 - u, sigma)      # the derived limit (13)
+        P_b = preference_limit(0, x, sigma)
         grad = (P_a - beta * (log(x / p) + 1)) - (P_b - beta * (log(u / (1 - p)) + 1))
         self.field = expand(expand_log(grad, force=True)).subs(u, 1 - x)
         self.h = self.field / beta
@@ -315,14 +317,21 @@ def critical_beta_table(digits=CHECK_DIGITS):
 def section():
     dk = DirectKL().derive()
     lim = DirectKLLimit().derive()
+    pi_a, ref_a, P_a = dk.pi[0], dk.ref[0], dk.P[0]
+    x, p, gamma = S.x, S.p, S.gamma
+    e_full = exp(frac(gamma, S.beta), evaluate=False)
+    e_half = exp(frac(gamma, U(Mul, 2, S.beta)), evaluate=False)
+    e_minus = exp(-frac(gamma, U(Mul, 2, S.beta)), evaluate=False)
     sec = Section("extensions", "Extensions: the direct KL penalty and shift-only normalisation",
-                  "Sec.~3, App.~B.2",
+                  "Sec. 3, App. B.2",
                   "Importance weighting turns the penalty into $\\mathrm{KL}(\\pi \\,\\|\\, "
                   "\\pi_{\\mathrm{ref}})$; dropping the scale normalisation recovers RLHF.")
     sec.step("Weighting each k3 term by $\\pi(o_i)/\\pi_{\\mathrm{old}}(o_i)$ makes the expected "
              "penalty $\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$ for every "
              "$\\pi_{\\mathrm{old}}$, and the stationarity condition for output $a$ reads",
-             equation(latex(dk.conditions[0]), "0"), "direct-kl-condition")
+             condition(sec, "direct-kl-condition", "Sec. 3",
+                       U(Add, P_a, -U(Mul, S.beta, log(frac(pi_a, ref_a), evaluate=False)), -S.lam),
+                       Integer(0), dk.conditions[0]), "direct-kl-condition")
     sec.step("Solving and normalising gives logarithmic pooling with a policy-dependent "
              "preference:",
              equation("\\pi(o)", "\\frac{\\pi_{\\mathrm{ref}}(o)\\, e^{P_G(o \\mid \\pi)/\\beta}}"
@@ -331,17 +340,28 @@ def section():
     (two,) = dk.binary_two()
     sec.step("For a binary question with $G = 2$ the preferences are $\\gamma(1-x)$ and "
              "$-\\gamma x$, whose difference $\\gamma$ does not depend on $x$, so",
-             equation("x", latex(two)) + " \\\\ "
-             + equation("", latex(claims.direct_kl_policy_two()) + "."), "direct-kl-two")
+             value(sec, "direct-kl-two", "App. B.2", "x",
+                   frac(U(Mul, p, e_full), U(Add, U(Mul, p, e_full), 1, -p)), two)
+             + " \\\\ " + value(sec, "direct-kl-two-symmetric", "App. B.2", "",
+                                frac(U(Mul, e_half, p),
+                                     U(Add, U(Mul, e_half, p), U(Mul, e_minus, U(Add, 1, -p)))),
+                                two) + ".", "direct-kl-two")
     sec.step("For $G \\to \\infty$ and deterministic rewards the derivative of the objective "
              "along $x$ at $\\pi_{\\mathrm{old}} = \\pi$ is $\\beta h(x)$ with",
-             equation("h(x)", latex(lim.h)) + " \\\\ "
-             + equation("", latex(claims.direct_kl_h()) + "."), "direct-kl-h")
+             value(sec, "direct-kl-h", "App. B.2", "h(x)",
+                   U(Add, frac(1, U(Mul, S.beta, sqrt(U(Mul, x, U(Add, 1, -x)), evaluate=False))),
+                     -log(frac(x, U(Add, 1, -x)), evaluate=False),
+                     log(frac(p, U(Add, 1, -p)), evaluate=False)),
+                   lim.h, positive=(1 - x, 1 - p)) + ".", "direct-kl-h")
     sec.step("Setting $h'(x) = 0$ and clearing the positive denominator "
              "$2\\beta x^{3/2}(1-x)^{3/2}$ gives",
-             equation(latex(lim.stationary_unsquared), "0,"), "direct-kl-critical")
+             condition(sec, "direct-kl-critical", "App. B.2", U(Add, U(Mul, 2, x), -1),
+                       U(Mul, 2, S.beta, sqrt(U(Mul, x, U(Add, 1, -x)), evaluate=False)),
+                       lim.stationary_unsquared) + ",", "direct-kl-critical")
     sec.step("which needs $x > 1/2$; of the two roots of its square the admissible one is",
-             equation("x^{*}", latex(lim.minimiser)), "direct-kl-minimiser")
+             value(sec, "direct-kl-minimiser", "App. B.2", "x^{*}",
+                   frac(U(Add, 1, frac(S.beta, sqrt(U(Add, 1, U(Pow, S.beta, 2)), evaluate=False))), 2),
+                   lim.minimiser), "direct-kl-minimiser")
     sec.step("$h$ falls on $(0, x^*]$, rises on $[x^*, 1)$, and tends to $+\\infty$ at both ends "
              "(the term $1/(\\beta\\sqrt{x(1-x)})$ dominates the logarithms).  By the envelope "
              "theorem $\\beta \\mapsto h(x^*(\\beta))$ is strictly decreasing, so there is one "

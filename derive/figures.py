@@ -122,7 +122,9 @@ def results():
             "equals a bracketed root of the unsquared stationarity condition at 50 digits",
             worst_all, CHECK_DIGITS))
         artefacts.append({"path": f"figures/{key}.tex", "template": "figure.tex.jinja",
-                          "context": {"key": key, "caption": caption, "curves": plotted}})
+                          "context": {"key": key, "curves": plotted,
+                                      "caption": caption + " Curves: " + "; ".join(
+                                          legend for _, _, legend in curves) + "."}})
         csv = "curve,pi_ref_a,pi_a\n" + "".join(
             f"{i},{xy[1:-1]}\n" for i, c in enumerate(plotted) for xy in c["coords"])
         artefacts.append({"path": f"data/figure-{key}.csv", "text": csv})

@@ -15,7 +15,7 @@ it numerically; the path from (14) at ``G = 2`` to (15) at ``G -> infinity`` is
 tabulated and drawn.
 """
 
-from sympy import Poly, Rational, Symbol, cancel, expand, factor, solve, sqrt
+from sympy import Add, Mul, Poly, Pow, Rational, Symbol, cancel, expand, factor, solve, sqrt
 
 from derive import claims
 from derive import symbols as S
@@ -34,16 +34,26 @@ def condition(G):
 def closed_form(G):
     """The admissible root when the condition is quadratic in x, else ``None``.
 
-    Returns ``(root, c_G)`` with the condition equal to ``beta (x-p) - c_G x (1-x)``.
+    Returns ``(root, c_G)`` with the condition equal to the derived G = 2 condition
+    (17) with ``gamma = c_G``, ``beta (x-p) - c_G x (1-x)``; the root is then the
+    derived (14) (:mod:`derive.closed_forms`) at ``gamma = c_G``, never the claim.
     """
+    from derive import closed_forms
+
     cond, _ = condition(G)
     poly = Poly(cond, x)
     if poly.degree() != 2:
         return None
     c = cancel(poly.all_coeffs()[0])                   # coefficient of x^2 is c_G
-    if expand(cond - claims.binary_quadratic_two(gamma=c)) != 0:
+    if expand(cond - closed_forms.quadratic_two().subs(S.gamma, c)) != 0:
         return None
-    return claims.binary_policy_two(gamma=c), c
+    return closed_forms.policy_two().subs(S.gamma, c), c
+
+
+def display_three():
+    """The G = 3 closed form as the paper writes (14), at ``gamma = sqrt(2)``; the check
+    ``finite-closed-form-G3-display`` proves it equals the derived root."""
+    return claims.binary_policy_two(gamma=sqrt(2))
 
 
 def degree(G):
@@ -152,41 +162,57 @@ def stationary_x_b(G, pv, bv):
 def certified_x(G, pv, bv, xv, dps):
     """Interval Newton on ``f(x) = beta (x - p) - x U_G(x)`` around *xv*.
 
-    ``U_G`` and its derivative are Bernstein sums evaluated in ``mpmath.iv``;
-    returns ``(lo, hi, certified)``.
-    """
-    from mpmath import iv
+    ``U_G`` and its derivative are Bernstein sums evaluated in Arb ball
+    arithmetic (python-flint) at ``dps`` digits, with exact binomial
+    coefficients; *pv* and *bv* are the exact ``p`` and ``beta`` (``Fraction``,
+    or an mpf taken as the exact binary number it is).  Returns
+    ``(lo, hi, certified)`` with exact mpf ends.
 
-    old = iv.dps
-    iv.dps = dps
-    try:
-        P, B = iv.mpf(pv), iv.mpf(bv)
+    >>> from fractions import Fraction as F
+    >>> mpmath.mp.dps = 40
+    >>> x2 = (mpmath.mpf(1) / 2 + mpmath.sqrt(mpmath.mpf(13) / 20)) / 2     # (14), beta = 1/2, p = 1/5
+    >>> lo, hi, cert = certified_x(2, F(1, 5), F(1, 2), x2, 40)
+    >>> cert and lo < x2 < hi and hi - lo < mpmath.mpf(10) ** -30
+    True
+    """
+    from math import comb
+
+    from flint import arb, fmpq
+
+    from derive.numerics import ARB, arb_ends, arb_precision, interval
+
+    with arb_precision(mpmath.libmp.dps_to_prec(dps)):
+        P, B = ARB.num(pv), ARB.num(bv)
 
         def U(X):
             if G is None:
-                return iv.sqrt((1 - X) / X)
-            return sum((iv.mpf(int(mpmath.binomial(G - 1, k))) * X**k * (1 - X) ** (G - 1 - k)
-                        * iv.sqrt(iv.mpf(G - 1 - k) / (k + 1)) for k in range(G - 1)), iv.mpf(0))
+                return ((1 - X) / X).sqrt()
+            total = arb(0)
+            for k in range(G - 1):
+                total += (arb(comb(G - 1, k)) * X**k * (1 - X) ** (G - 1 - k)
+                          * arb(fmpq(G - 1 - k, k + 1)).sqrt())
+            return total
 
         def dU(X):
             if G is None:
-                return -1 / (2 * X * X * iv.sqrt((1 - X) / X))
-            c = [iv.sqrt(iv.mpf(G - 1 - k) / (k + 1)) for k in range(G)]
-            return (G - 1) * sum((iv.mpf(int(mpmath.binomial(G - 2, k))) * X**k
-                                  * (1 - X) ** (G - 2 - k) * (c[k + 1] - c[k])
-                                  for k in range(G - 1)), iv.mpf(0))
+                return -1 / (2 * X * X * ((1 - X) / X).sqrt())
+            c = [arb(fmpq(G - 1 - k, k + 1)).sqrt() for k in range(G)]
+            total = arb(0)
+            for k in range(G - 1):
+                total += arb(comb(G - 2, k)) * X**k * (1 - X) ** (G - 2 - k) * (c[k + 1] - c[k])
+            return (G - 1) * total
 
         with mpmath.workdps(dps):
             w = mpmath.mpf(10) ** (-(dps - 12))
-            X = iv.mpf([xv - w, xv + w])
-        m = iv.mpf(X.mid)
+            xv = mpmath.mpf(xv)
+        X = interval(mpmath.fsub(xv, w, exact=True), mpmath.fadd(xv, w, exact=True))
+        m = X.mid()
         N = m - (B * (m - P) - m * U(m)) / (B - U(X) - X * dU(X))
-        cert = bool(N.a > X.a and N.b < X.b)
-        lo, hi = (max(N.a, X.a), min(N.b, X.b)) if cert else (X.a, X.b)
-        with mpmath.workdps(dps):
-            return +mpmath.mpf(lo), +mpmath.mpf(hi), cert
-    finally:
-        iv.dps = old
+        x_lo, x_hi = arb_ends(X)
+        n_lo, n_hi = arb_ends(N)
+        if x_lo < n_lo and n_hi < x_hi:
+            return max(n_lo, x_lo), min(n_hi, x_hi), True
+        return x_lo, x_hi, False
 
 
 # -- checks, table, figure, section --------------------------------------------
@@ -196,7 +222,9 @@ from fractions import Fraction
 from derive.certify import value_and_enclosure
 from derive.checks import (CHECK_DIGITS, INTERVAL, Section, numeric_check, symbolic_check,
                            tolerance_for)
-from derive.latex import equation, latex
+from derive.display import U, frac, value
+from derive.display import condition as shown_condition
+from derive.latex import equation, latex, number_tex
 
 #: Group sizes at which the closed forms and the mean-zero identity are derived.
 SYMBOLIC_GROUPS = (2, 3, 4, 5, 6)
@@ -207,6 +235,16 @@ FIGURE_GROUPS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024)
 def _mp(text):
     f = Fraction(text)
     return mpmath.mpf(f.numerator) / f.denominator
+
+
+def asymptotic_correction():
+    """``c(p, beta)`` of ``x_G = x_inf + c/G + O(1/G^2)``, as derived in
+    :class:`derive.large_group.BinaryCorrection` (a function for mpmath)."""
+    from sympy import lambdify
+
+    from derive import closed_forms
+
+    return lambdify((p, beta), closed_forms.policy_correction_limit(), "mpmath")
 
 
 def table_rows(digits=CHECK_DIGITS):
@@ -221,13 +259,38 @@ def table_rows(digits=CHECK_DIGITS):
                 B = _mp(bt)
                 xa, xb = stationary_x(G, P, B), stationary_x_b(G, P, B)
                 worst = max(worst, abs(xa - xb))
-                lo, hi, cert = certified_x(G, P, B, xa, digits + 15)
+                lo, hi, cert = certified_x(G, Fraction(GROUP_P), Fraction(bt), xa, digits + 15)
                 slack = mpmath.mpf(10) ** (-(digits + 5))
                 ok = cert and lo - slack <= xa <= hi + slack and hi - lo < tolerance_for(digits)
                 encl_ok.append(ok)
                 cells.append({"value": xa, "lo": lo, "hi": hi, "certified": cert})
             rows.append({"G": "inf" if G is None else str(G), "cells": cells})
     return rows, worst, encl_ok
+
+
+def add_asymptotic(rows, digits=CHECK_DIGITS):
+    """Give every cell of :func:`table_rows` the limit ``pi_inf`` (the root of (19)), the
+    asymptotic value ``pi_inf + c/G`` (c derived) and its error ``pi(a) - (pi_inf + c/G)``."""
+    corr = asymptotic_correction()
+    with mpmath.workdps(digits + 15):
+        P = _mp(GROUP_P)
+        for bt, col in zip(GROUP_BETAS, zip(*(r["cells"] for r in rows))):
+            B = _mp(bt)
+            limit, c = stationary_x(None, P, B), corr(P, B)
+            for r, cell in zip(rows, col):
+                asym = limit if r["G"] == "inf" else limit + c / int(r["G"])
+                cell.update(limit=limit, asymptotic=asym, error=cell["value"] - asym)
+    return rows
+
+
+#: Smallest G at which the table's check asks pi_inf + c/G to beat pi_inf.
+ASYMPTOTIC_FROM = 32
+
+
+def error_tex(err):
+    """A signed error with 2 significant digits as TeX, e.g. ``$-7.5 \\times 10^{-7}$``."""
+    mantissa, exponent = mpmath.nstr(err, 2, min_fixed=1, max_fixed=0).split("e")
+    return f"${mantissa} \\times 10^{{{int(exponent)}}}$"
 
 
 def figure_curves(digits=30):
@@ -256,6 +319,12 @@ def checks():
                                   f"is (14) with gamma = {c} (expand)",
                                   expand(cG - c) + expand(condition(G)[0]
                                                          - claims.binary_quadratic_two(gamma=c))))
+    from derive.binary import _factor_radicands
+
+    out.append(symbolic_check("finite-closed-form-G3-display", "(14)",
+                              "G=3: the displayed (14) at gamma = sqrt(2) equals the derived root "
+                              "(radicands factored, cancel)",
+                              cancel(_factor_radicands(closed_form(3)[0] - display_three()))))
     from sympy import lambdify
     f3 = lambdify((p, beta), closed_form(3)[0], "mpmath")
     for digits in (15, 30, 50):
@@ -272,6 +341,7 @@ def checks():
 
 def results():
     rows, worst, encl_ok = table_rows()
+    add_asymptotic(rows)
     out = checks()
     out.append(numeric_check("finite-table-two-paths", "(11)",
                              "finite G (2..1024, inf), p = 0.3: pi(a) from the equation for a equals "
@@ -279,15 +349,28 @@ def results():
                              "E_pi P_G = 0), 44 cells, 50 digits", [worst], CHECK_DIGITS))
     out.append(numeric_check("finite-table-enclosures", "(11)",
                              "finite G table: every value lies in an interval enclosure (Bernstein "
-                             "sums in mpmath.iv) certified by an interval Newton step to hold exactly "
+                             "sums in Arb ball arithmetic) certified by an interval Newton step to hold exactly "
                              "one root", [0 if ok else 1 for ok in encl_ok], CHECK_DIGITS,
                              tolerance=0, method=INTERVAL))
+    from derive.checks import inequality_check
+
+    margins = [abs(c["value"] - c["limit"]) - abs(c["error"]) for r in rows
+               if r["G"] != "inf" and int(r["G"]) >= ASYMPTOTIC_FROM for c in r["cells"]]
+    out.append(inequality_check("finite-table-asymptotic", "(15)",
+                                f"finite G table, G >= {ASYMPTOTIC_FROM}: pi_inf + c/G (c the derived "
+                                "first correction) is closer to the exact pi(a) than pi_inf is, "
+                                "every beta", margins))
     fmt = lambda v, d: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
-    table = [{"G": r["G"], "cells": [fmt(c["value"], 12) for c in r["cells"]]} for r in rows]
-    csv = "G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(
+    table = [{"G": r["G"], "cells": [number_tex(c["value"]) for c in r["cells"]],
+              "errors": [error_tex(c["error"]) if r["G"] != "inf" else "" for c in r["cells"]]}
+             for r in rows]
+    csv = ("G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified,"
+           "asymptotic_pi_inf_plus_c_over_G,asymptotic_error\n") + "".join(
         f"{r['G']},{bt},{GROUP_P},"
         f"{value_and_enclosure(fmt(c['value'], CHECK_DIGITS), c['lo'], c['hi'], CHECK_DIGITS + 5)},"
-        f"{'true' if c['certified'] else 'false'}\n"
+        f"{'true' if c['certified'] else 'false'},"
+        f"{fmt(c['asymptotic'], CHECK_DIGITS)},"
+        f"{mpmath.nstr(c['error'], 10, min_fixed=1, max_fixed=0) if r['G'] != 'inf' else 0}\n"
         for r in rows for bt, c in zip(GROUP_BETAS, r["cells"]))
     curves = figure_curves()
     colours = ("blue", "red", "green!50!black", "orange")
@@ -315,6 +398,8 @@ def section():
     cond3, _ = condition(3)
     form3, c3 = closed_form(3)
     U4, _ = binomial_sums(4, x)
+    root2 = sqrt(2)
+    ratio = frac(S.beta, root2)
     sec = Section("finite-groups", "Finite group sizes (beyond the paper)", "(11), (14), (15)",
                   "Binary questions with 0/1 rewards for every group size, from $G = 2$ to "
                   "$G \\to \\infty$.")
@@ -324,17 +409,37 @@ def section():
              + equation("U_G(x)", "\\sum_{k=0}^{G-1} \\binom{G-1}{k} x^k (1-x)^{G-1-k} "
                         "\\sqrt{\\frac{G-1-k}{k+1}}."), "finite-condition")
     sec.step("For $G = 3$ SymPy reduces it to the quadratic",
-             equation(latex(cond3), "0,"), "finite-three")
+             shown_condition(sec, "finite-three", "(17)", U(Mul, S.beta, U(Add, x, -S.p)),
+                       U(Mul, root2, x, U(Add, 1, -x)), cond3) + ",", "finite-three")
     sec.step("which is (17) with $\\gamma = \\sqrt{2}$: a group of three acts like a pair with a "
              "confidence margin larger by $\\sqrt{2}$, and the stationary policy is (14) with "
-             "$\\gamma = \\sqrt{2}$:", equation("x", latex(form3)), "finite-three-closed")
+             "$\\gamma = \\sqrt{2}$:",
+             value(sec, "finite-three-closed", "(14)", "x",
+                   frac(U(Add, 1, -ratio, sqrt(U(Add, U(Pow, U(Add, 1, -ratio), 2),
+                                                  U(Mul, 4, ratio, S.p)), evaluate=False)), 2),
+                   form3), "finite-three-closed")
     sec.step("From $G = 4$ on the condition is a polynomial of degree $G$ (even $G$) or $G - 1$ "
              "(odd $G$) with radical coefficients, for example",
-             equation("x\\, U_4(x)", latex(factor(expand(x * U4)))), "finite-four")
+             value(sec, "finite-four", "(11)", "x\\, U_4(x)",
+                   U(Mul, x, U(Add, 1, -x),
+                     U(Add, sqrt(3), -U(Mul, U(Add, U(Mul, 2, sqrt(3)), -3), x, U(Add, 1, -x)))),
+                   expand(x * U4)), "finite-four")
     sec.step("SymPy's quartic formula exists for $G = 4, 5$ but spans pages, so the engine solves "
              "these conditions numerically: by bisection on the equation for $a$ and, "
              "independently, on the equation for $b$, $(1 + L_G(x)/\\beta)(1 - x) = 1 - p$, which "
              "agree only through $x U_G(x) = (1 - x) L_G(x)$; each value is enclosed by an interval "
              "Newton step.  Table [[tab:finite-groups]] and Figure [[fig:finite-groups]] show the "
              "path from (14) at $G = 2$ to (15) as $G \\to \\infty$: $\\pi(a)$ increases with $G$.")
+    sec.step("Beside each value the table gives the error of the first-order large-group "
+             "approximation $\\pi_\\infty + c/G$, with $c$ derived in Section [[sec:large-group]]:",
+             equation("c", latex(correction_display())), "finite-asymptotic")
+    sec.step("From $G = 32$ on this approximation is closer to the exact value than "
+             "$\\pi_\\infty$ for every $\\beta$ of the table.")
     return sec
+
+
+def correction_display():
+    """``c`` as displayed; the check ``large-group-binary-correction`` proves it is the derived one."""
+    from derive.large_group import binary_correction_display
+
+    return binary_correction_display()

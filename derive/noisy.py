@@ -16,13 +16,14 @@ rewards are 0/1.  Write ``Delta = s_a - s_b``.
 """
 
 import mpmath
-from sympy import Rational, Symbol, cancel, expand, sqrt
+from sympy import Add, Mul, Rational, Symbol, cancel, expand, sqrt
 
 from derive import claims, closed_forms
 from derive import symbols as S
 from derive.certify import value_and_enclosure
 from derive.checks import CHECK_DIGITS, Section, numeric_check, symbolic_check
-from derive.latex import equation, latex
+from derive.display import U, condition, value
+from derive.latex import equation, latex, number_tex
 from derive.roots import bisect
 
 x, p, beta = S.x, S.p, S.beta
@@ -35,16 +36,33 @@ def margin_two():
 
 
 def condition_limit_noisy():
-    """(13) for the binary question with Bernoulli rewards, as ``lhs - rhs``, unsquared.
+    """(11) at G -> infinity for the binary question with Bernoulli rewards, ``lhs - rhs``, unsquared.
 
-    ``P_inf(a) - E P = (s_a - q)/sigma`` with ``q = x s_a + (1-x) s_b`` and
-    ``sigma = sqrt(q(1-q))``; (13) for ``a`` reads ``(1 - (s_a - q)/(beta sigma)) x = p``.
-    Multiplying by ``beta sigma``: ``beta sigma (x - p) = x (s_a - q)``.
+    The preference of a reward value is the derived limit of :mod:`derive.large_group`,
+    ``Phi_j = (v_j - q)/sigma`` with ``q = x s_a + (1-x) s_b`` and ``sigma = sqrt(q(1-q))``;
+    an answer with success probability ``s`` has ``P_inf = s Phi_1 + (1 - s) Phi_0 =
+    (s - q)/sigma``.  The derived condition (11) for ``a`` (with ``E_pi P_inf = 0``),
+    multiplied by ``sigma``: ``beta sigma (x - p) = x (s_a - q)``.
     """
+    from derive.binary import _stationary_numerator
+    from derive.large_group import preference_limit
+
     q = x * s_a + (1 - x) * s_b
     sigma = Symbol("sigma", positive=True)
-    derived = expand(claims.stationarity_limit(x, p, s_a, q, sigma) * beta * sigma)
+    phi0, phi1 = (preference_limit(val, q, sigma) for val in (0, 1))
+    P_a, P_b = s_a * phi1 + (1 - s_a) * phi0, s_b * phi1 + (1 - s_b) * phi0
+    cond, mean = _stationary_numerator(P_a, P_b)
+    if expand(mean) != 0:
+        raise ArithmeticError("E_pi P_inf must vanish for the Bernoulli mixture")
+    derived = expand(cond * sigma)
     return derived, q
+
+
+def claim_residue():
+    """The derived noisy condition minus the printed (13) times ``beta sigma``: 0 (expand)."""
+    derived, q = condition_limit_noisy()
+    sigma = Symbol("sigma", positive=True)
+    return expand(derived - claims.stationarity_limit(x, p, s_a, q, sigma) * beta * sigma)
 
 
 def condition_value(xv, pv, bv, sa, sb):
@@ -130,6 +148,10 @@ def checks():
         symbolic_check("noisy-margin-two", "(14)",
                        "Bernoulli rewards, G=2: gamma = P(a>b) - P(b>a) = s_a - s_b, so (14) holds "
                        "with gamma = s_a - s_b (expand)", margin_two() - (s_a - s_b)),
+        symbolic_check("noisy-limit-claim", "(13)",
+                       "Bernoulli rewards, G->inf: (11) with the derived limit preference (13) "
+                       "equals the printed (13) for answer a times beta sigma (expand)",
+                       claim_residue()),
         symbolic_check("noisy-limit-condition", "(13)",
                        "Bernoulli rewards, G->inf: (13) for answer a times beta sigma is "
                        "beta sigma (x - p) = (s_a - s_b) x (1 - x), sigma^2 = q(1-q) with the "
@@ -155,20 +177,24 @@ def checks():
 
 def section():
     derived, q = condition_limit_noisy()
+    (sigma,) = derived.free_symbols - {x, p, beta, s_a, s_b}
     sec = Section("noisy", "Noisy rewards (beyond the paper)", "(13)--(15)",
                   "Bernoulli rewards with success probabilities $s_a > s_b$: the confidence margin "
                   "at $G = 2$ and a standard deviation that includes the reward noise at "
                   "$G \\to \\infty$.")
     sec.step("For $G = 2$ the pairwise form (5) gives the confidence margin",
-             equation("\\gamma", "P(a \\succ b) - P(b \\succ a) = s_a (1 - s_b) - s_b (1 - s_a) = "
+             equation("\\gamma", "P(a \\succ b) - P(b \\succ a)") + " \\\\ "
+             + equation("", "s_a (1 - s_b) - s_b (1 - s_a) = "
                       + latex(margin_two())), "noisy-margin")
     sec.step("so Eq. (14) holds with $\\gamma = s_a - s_b$.  For $G \\to \\infty$ the reward of one "
              "draw from $\\pi$ is Bernoulli with mean $q = x s_a + (1 - x) s_b$, so "
              "$\\sigma(\\pi)^2 = q(1 - q)$ includes the noise, and (13) for $a$, multiplied by "
              "$\\beta\\sigma$, becomes",
-             equation(latex(derived), "0,") + " \\\\ " + equation("q", latex(q)),
-             "noisy-limit")
-    sec.step("that is $\\beta \\sigma (x - p) = (s_a - s_b)\\, x (1 - x)$.  With $s_a = 1$, "
+             condition(sec, "noisy-limit", "(13)", U(Mul, beta, sigma, U(Add, x, -p)),
+                       U(Mul, U(Add, s_a, -s_b), x, U(Add, 1, -x)), derived) + ", \\\\ "
+             + value(sec, "noisy-mean", "(13)", "q", U(Add, U(Mul, x, s_a), U(Mul, U(Add, 1, -x), s_b)),
+                     q) + ".", "noisy-limit")
+    sec.step("With $s_a = 1$, "
              "$s_b = 0$ it is $\\sigma$ times the unsquared (19); otherwise (15) no longer holds.  "
              "Multiplying by $\\sigma$ adds the spurious root $x = 1$ when $s_a = 1$, which the "
              "engine excludes.  Table [[tab:noisy]] shows how far (15) is from the noisy "
@@ -234,10 +260,9 @@ def results():
         f"{'true' if c else 'false'},"
         f"{value_and_enclosure(nfmt(r['det']), d[0], d[1], CHECK_DIGITS + 5)}\n"
         for r, (lo, hi, c, _), d in zip(rows, encl, det))
-    fmt = lambda v: mpmath.nstr(v, 8, strip_zeros=False, min_fixed=-8, max_fixed=8)
-    table = [{"s_a": r["s_a"], "s_b": r["s_b"], "beta": r["beta"], "noisy": fmt(r["noisy"]),
-              "det": fmt(r["det"]), "diff": mpmath.nstr(r["diff"], 3, min_fixed=-12, max_fixed=2)
-              if abs(r["diff"]) > mpmath.mpf(10) ** -40 else "0"} for r in rows]
+    table = [{"s_a": r["s_a"], "s_b": r["s_b"], "beta": r["beta"], "noisy": number_tex(r["noisy"]),
+              "det": number_tex(r["det"]), "diff": number_tex(r["diff"], 3)
+              if abs(r["diff"]) > mpmath.mpf(10) ** -40 else "$0$"} for r in rows]
     return {"sections": [section()], "checks": checks() + [interval, interval15],
             "artefacts": [{"path": "tables/noisy.tex", "template": "noisy_table.tex.jinja",
                            "context": {"rows": table, "p": DEV_P}},

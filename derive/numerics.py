@@ -1,8 +1,8 @@
-r"""Fast numerics for the group-relative preference of GRPO (mpmath only).
+r"""Fast numerics for the group-relative preference of GRPO (mpmath and Arb).
 
 This module is the numeric path of the engine.  It imports only the standard
-library and mpmath (never SymPy, NumPy or Jinja), so that the command line and
-the solver start quickly.
+library, mpmath and python-flint (never SymPy, NumPy or Jinja), so that the
+command line and the solver start quickly.
 
 Setting
 -------
@@ -43,7 +43,7 @@ How ``Phi`` is evaluated
       U(q) = sum_k C(N,k) q^k (1-q)^(N-k) sqrt((N-k)/(k+1)),
       L(q) = sum_k C(N,k) q^k (1-q)^(N-k) sqrt(k/(G-k)).
 
-  In mpmath (and in interval arithmetic) they are evaluated by Horner's rule in
+  In mpmath (and in ball arithmetic) they are evaluated by Horner's rule in
   ``t = q/(1-q)`` (or ``(1-q)/q`` when ``q > 1/2``).  All coefficients of ``U``,
   ``L`` and of their derivatives have one sign, so Horner's rule has no
   cancellation and is stable for ``G`` in the thousands.  In double precision
@@ -62,10 +62,18 @@ Derivatives are taken in reduced coordinates ``q_1, ..., q_{m-1}`` with
 
 Number contexts
 ---------------
-Every evaluator takes a context ``ctx``: ``mpmath.mp`` (the current precision),
-``mpmath.iv`` (outward-rounded interval arithmetic at ``iv.prec``, used by
-:mod:`derive.certify`), or :data:`FLOAT` (Python floats, used for scanning).
-Coefficient tables are cached per ``(context, precision)``.
+Every evaluator takes a number type ``ctx``: :data:`MP` (``mpmath.mp`` at the
+current precision, no claim of rigour), :data:`ARB` (Arb balls through
+python-flint at ``flint.ctx.prec``, used by :mod:`derive.certify` and
+:mod:`derive.enclosures`), or :data:`FLOAT` (Python floats, used for
+scanning).  Coefficient tables are cached per ``(context, precision)``.
+
+Why Arb and not ``mpmath.iv``: Arb's elementary functions return balls that
+are guaranteed to contain the exact value (its error bounds are proved), so
+an enclosure computed with it is a proof.  ``mpmath.iv.exp`` does not round
+its endpoints outward correctly for every argument (mpmath issue 1181), so an
+``iv`` interval can miss ``exp(x)``.  ``mpmath.mp`` stays the engine's
+arithmetic wherever no enclosure is claimed.
 """
 
 from __future__ import annotations
@@ -75,12 +83,14 @@ from contextlib import contextmanager
 from fractions import Fraction
 from functools import lru_cache
 
-from mpmath import iv, mp
-from mpmath.libmp import from_man_exp, to_man_exp
+import flint
+from flint import arb, fmpq, fmpz
+from mpmath import mp
+from mpmath.libmp import from_man_exp
 
 __all__ = [
+    "ARB",
     "FLOAT",
-    "IV",
     "MP",
     "SHIFT_ONLY",
     "SHIFT_SCALE",
@@ -93,7 +103,9 @@ __all__ = [
     "deterministic_rewards",
     "solve_linear",
     "group_preference",
-    "iv_precision",
+    "arb_ends",
+    "arb_precision",
+    "interval",
     "objective_gradient",
     "reward_distribution",
     "reward_preference",
@@ -113,32 +125,51 @@ class NumberType:
     """One number type behind a small common interface: ``num``, ``key``, ``sqrt``, ``exp``, ``log``.
 
     :data:`FLOAT` is Python floats (the fast root scan), :data:`MP` is
-    ``mpmath.mp`` at its current precision, :data:`IV` is ``mpmath.iv``
-    (outward-rounded intervals at ``iv.prec``, for certificates).
+    ``mpmath.mp`` at its current precision, :data:`ARB` is Arb balls through
+    python-flint at ``flint.ctx.prec`` (correctly rounded ball arithmetic, for
+    certificates and enclosures).
     """
 
     def __init__(self, name):
         self.name = name
 
     def num(self, x):
-        """Convert ``x`` (``Fraction``, ``int``, float or mpmath number) into this type.
+        """Convert ``x`` (``Fraction``, ``int``, float, mpmath or Arb number) into this type.
 
         Rationals become the correctly rounded double (FLOAT), a rounded mpf
-        (MP) or an interval containing them (IV).
+        (MP) or a ball containing them (ARB); an mpf or a float becomes the
+        exact ball of radius 0 (ARB).
+
+        >>> from fractions import Fraction as F
+        >>> mp.dps = 50
+        >>> with arb_precision(100):
+        ...     third = ARB.num(F(1, 3))
+        >>> lo, hi = arb_ends(third)
+        >>> lo < mp.mpf(1) / 3 < hi and hi - lo < mp.mpf(2) ** -98
+        True
         """
         if isinstance(x, (Fraction, int)) and not isinstance(x, bool):
             x = Fraction(x)
             if self.name == "float":
                 return x.numerator / x.denominator
-            ctx = mp if self.name == "mp" else iv
+            if self.name == "arb":
+                if x.denominator == 1:
+                    return arb(fmpz(x.numerator))
+                return arb(fmpq(x.numerator, x.denominator))
             if x.denominator == 1:
-                return ctx.mpf(x.numerator)
-            return ctx.mpf(x.numerator) / x.denominator
+                return mp.mpf(x.numerator)
+            return mp.mpf(x.numerator) / x.denominator
         if self.name == "float":
             return float(x)
         if self.name == "mp":
             return mp.mpf(x)
-        return iv.mpf(x)
+        if isinstance(x, arb):
+            return x
+        if isinstance(x, float):
+            return arb(x)
+        if not isinstance(x, mp.mpf):
+            x = mp.mpf(x)                   # a string or another number: rounded at mp.prec
+        return _arb_of_mpf(x)               # an mpf exactly, whatever mp.prec is now
 
     def mpf(self, x):
         return self.num(x)
@@ -149,22 +180,32 @@ class NumberType:
             return ("float", 53)
         if self.name == "mp":
             return ("mp", mp.prec)
-        return ("iv", iv.prec)
+        return ("arb", flint.ctx.prec)
+
+    def precision(self):
+        """The working precision in bits."""
+        return self.key()[1]
 
     def sqrt(self, x):
         if self.name == "float":
             return math.sqrt(x)
-        return (mp if self.name == "mp" else iv).sqrt(x)
+        if self.name == "mp":
+            return mp.sqrt(x)
+        return self.num(x).sqrt()
 
     def exp(self, x):
         if self.name == "float":
             return math.exp(x)
-        return (mp if self.name == "mp" else iv).exp(x)
+        if self.name == "mp":
+            return mp.exp(x)
+        return self.num(x).exp()
 
     def log(self, x):
         if self.name == "float":
             return math.log(x)
-        return (mp if self.name == "mp" else iv).log(x)
+        if self.name == "mp":
+            return mp.log(x)
+        return self.num(x).log()
 
     def __repr__(self) -> str:
         return self.name.upper()
@@ -174,19 +215,111 @@ class NumberType:
 FLOAT = NumberType("float")
 #: ``mpmath.mp`` at its current precision.
 MP = NumberType("mp")
-#: ``mpmath.iv`` at its current precision (outward rounding).
-IV = NumberType("iv")
+#: Arb balls (python-flint) at ``flint.ctx.prec``: every result contains the exact value.
+ARB = NumberType("arb")
 
 
 @contextmanager
-def iv_precision(bits):
-    """Temporarily set ``mpmath.iv.prec`` (``iv`` has no ``workprec``)."""
-    old = iv.prec
-    iv.prec = int(bits)
+def arb_precision(bits):
+    """Temporarily set ``flint.ctx.prec`` (bits); the previous precision is restored.
+
+    >>> import flint
+    >>> before = flint.ctx.prec
+    >>> with arb_precision(200):
+    ...     flint.ctx.prec
+    200
+    >>> flint.ctx.prec == before
+    True
+    """
+    old = flint.ctx.prec
+    flint.ctx.prec = int(bits)
     try:
         yield
     finally:
-        iv.prec = old
+        flint.ctx.prec = old
+
+
+def _dyadic(x):
+    """``(man, exp)`` of an exact finite Arb number, as Python integers."""
+    man, exp = x.man_exp()
+    return int(man), int(exp)
+
+
+def _man_exp(raw):
+    """``(man, exp)`` with the sign in ``man`` of a finite raw mpf (``x = man 2^exp``).
+
+    (``mpmath.libmp.to_man_exp`` returns the magnitude of the mantissa only.)
+    """
+    sign, man, exp, _ = raw
+    return (-man if sign else man), exp
+
+
+def _arb_of_mpf(x):
+    """The exact Arb ball (radius 0) of a finite mpf; an infinite one gives ``[+/- inf]``."""
+    if not mp.isfinite(x):
+        return arb("nan") if mp.isnan(x) else arb(0, "inf")
+    man, exp = _man_exp(x._mpf_)
+    return arb((fmpz(man), fmpz(exp)))
+
+
+def _exact_mpf(man, exp):
+    return mp.make_mpf(from_man_exp(man, exp))
+
+
+def arb_ends(x):
+    """``(lo, hi)``: the ends ``mid -+ rad`` of an Arb ball as exact mpf (no rounding).
+
+    A ball that is not finite (an infinite radius, or ``nan``) gives
+    ``(-inf, +inf)``: it encloses nothing useful and no comparison passes.
+
+    >>> mp.dps = 40
+    >>> with arb_precision(60):
+    ...     lo, hi = arb_ends(ARB.num(Fraction(1, 10)))
+    >>> lo < mp.mpf("0.1") < hi and 0 < hi - lo < mp.mpf(2) ** -60
+    True
+    >>> arb_ends(ARB.num(1) / 0)
+    (mpf('-inf'), mpf('+inf'))
+    """
+    if not x.is_finite():
+        return mp.mpf("-inf"), mp.mpf("inf")
+    mm, me = _dyadic(x.mid())
+    rm, re_ = _dyadic(x.rad())
+    e = min(me, re_) if rm else me
+    M = mm << (me - e)
+    R = rm << (re_ - e) if rm else 0
+    return _exact_mpf(M - R, e), _exact_mpf(M + R, e)
+
+
+def interval(lo, hi):
+    """An Arb ball containing ``[lo, hi]`` (ends: int, ``Fraction``, float, mpf or Arb).
+
+    The ends are enclosed exactly (a rational end by its ball at the working
+    precision), and the ball is ``[mid -+ rad]`` with the midpoint exact and
+    the radius rounded up, so it contains the whole interval.
+
+    >>> mp.dps = 40
+    >>> with arb_precision(80):
+    ...     X = interval(Fraction(1, 3), mp.mpf("0.5"))
+    >>> a, b = arb_ends(X)
+    >>> a <= mp.mpf(1) / 3 and b >= mp.mpf("0.5") and b - a < mp.mpf("0.17")
+    True
+    """
+    a = arb_ends(ARB.num(lo))[0]
+    b = arb_ends(ARB.num(hi))[1]
+    if not (mp.isfinite(a) and mp.isfinite(b)):
+        return arb(0, "inf")
+    if a > b:
+        raise ValueError("interval: lo > hi")
+    am, ae = _man_exp(a._mpf_)
+    bm, be = _man_exp(b._mpf_)
+    if not am:
+        ae = be
+    if not bm:
+        be = ae
+    e = min(ae, be)
+    A, B = am << (ae - e), bm << (be - e)
+    # mid = (A + B) 2^(e-1), rad = (B - A) 2^(e-1), both exact dyadics
+    return arb((fmpz(A + B), fmpz(e - 1)), (fmpz(B - A), fmpz(e - 1)))
 
 
 def context_key(ctx) -> tuple:
@@ -345,7 +478,7 @@ class GroupPreference:
 
         A table built at more bits than needed is reused (its bounds stay valid).
         """
-        bits = (mp.prec if ctx is MP else iv.prec) + 40
+        bits = ctx.precision() + 40
         table = self._tables.get("integers")
         if table is None or table.bits < bits:
             # a margin, so that the interval certificate (a few more bits) reuses it
@@ -538,7 +671,7 @@ class _BinomialIntegers:
 
 def _fixed_point(raw, P, upper):
     """``floor`` (or ``ceil``) of ``2**P x`` for a raw mpf ``x``."""
-    man, exp = to_man_exp(raw)
+    man, exp = _man_exp(raw)
     e = exp + P
     if e >= 0:
         return man << e
@@ -575,6 +708,11 @@ def _fixed_horner(coeffs, bits, n, T, P, reverse, upper):
     return s
 
 
+def _ball_of_scaled(lo, hi, scale):
+    """The Arb ball ``[lo, hi] * 2**-scale`` for integers ``lo <= hi`` (exact midpoint)."""
+    return arb((fmpz(lo + hi), fmpz(-scale - 1)), (fmpz(hi - lo), fmpz(-scale - 1)))
+
+
 def _fixed_bernstein(bounds, bits, n, q0, q1, ctx):
     """``sum_k a_k q1^k q0^(n-k)`` for non-negative ``a_k`` given as integer bounds.
 
@@ -583,30 +721,31 @@ def _fixed_bernstein(bounds, bits, n, q0, q1, ctx):
     by ``log2(n) + 8 + log2(1/t)`` bits so that the at most ``n + 1`` units of
     truncation stay ``2^-(prec + 30)`` below the sum (which is at least
     ``a t`` with ``a >= 1/sqrt(G)``).  In ``MP`` the result is rounded to the
-    working precision; in ``IV`` lower and upper sums are formed with the lower
-    and upper coefficients, ``t`` and directed truncation, so the interval is
-    rigorous (all terms are non-negative and increasing in ``t``).
+    working precision; in ``ARB`` lower and upper sums are formed with the lower
+    and upper coefficients, ends of the ball ``t`` and directed truncation, so
+    the ball ``[s_lo, s_hi] 2^-P`` is rigorous (all terms are non-negative and
+    increasing in ``t``).
     """
     lo, hi = bounds
     if n == 0:
-        if ctx is IV:
-            return iv.mpf([mp.make_mpf(from_man_exp(lo[0], -bits, iv.prec, "f")),
-                           mp.make_mpf(from_man_exp(hi[0], -bits, iv.prec, "c"))]) + 0 * q1
+        if ctx is ARB:
+            return _ball_of_scaled(lo[0], hi[0], bits) + 0 * q1
         return mp.make_mpf(from_man_exp(lo[0], -bits, mp.prec, "n"))
-    if ctx is IV:
-        reverse = mp.mpf(q1.mid) > mp.mpf(q0.mid)
+    if ctx is ARB:
+        reverse = q1.mid() > q0.mid()
         t = q0 / q1 if reverse else q1 / q0
         base = q1 if reverse else q0
-        t_lo, t_hi = t._mpi_
-        small = mp.make_mpf(t_lo)
+        t_lo, t_hi = arb_ends(t)
+        if not (mp.isfinite(t_lo) and mp.isfinite(t_hi)) or t_lo < 0:
+            # the bounds need 0 <= t (monotone terms): no enclosure off the simplex
+            return arb("nan")
+        small = t_lo
         P = bits + n.bit_length() + 8 + (max(0, -int(mp.floor(mp.log(small, 2)))) if small > 0 else 0)
-        T_lo = max(0, _fixed_point(t_lo, P, False))
-        T_hi = _fixed_point(t_hi, P, True)
+        T_lo = max(0, _fixed_point(t_lo._mpf_, P, False))
+        T_hi = _fixed_point(t_hi._mpf_, P, True)
         s_lo = _fixed_horner(lo, bits, n, T_lo, P, reverse, False)
         s_hi = _fixed_horner(hi, bits, n, T_hi, P, reverse, True)
-        total = iv.mpf([mp.make_mpf(from_man_exp(s_lo, -P, iv.prec, "f")),
-                        mp.make_mpf(from_man_exp(s_hi, -P, iv.prec, "c"))])
-        return total * base**n
+        return _ball_of_scaled(s_lo, s_hi, P) * base**n
     reverse = q1 > q0
     t = q0 / q1 if reverse else q1 / q0
     base = q1 if reverse else q0

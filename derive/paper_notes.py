@@ -469,7 +469,7 @@ SLIPS = (
 def section():
     sec = Section("paper_notes", "Where the paper and the derivation differ", "(2)--(19)",
                   "What a careful reader of arXiv:2502.18548v3 meets, and what the engine adds; "
-                  "every formula below is backed by a record of Section [[sec:verification]].")
+                  "every formula below is backed by verification records (Table [[tab:verification]]).")
     sec.step("The extracted text of the paper loses square roots that the paper has, and that "
              "the derivation produces: " + "; ".join(EXTRACTION) + ".  The engine keeps them "
              "(records binary-limit-condition, binary-two-beta-eq-gamma, advantage-pairwise-G2, "
@@ -499,8 +499,8 @@ def section():
              "for the case of groups of size two'' (Section 2.3.1) is an inequality between the "
              "stationary policies, not only between their lower bounds $1/(1+\\beta^2)$ and "
              "$1 - \\beta$.  With $F_2 = \\beta(x - p) - x(1 - x)$ and "
-             "$F_\\infty = \\beta(x - p) - \\sqrt{x(1-x)}$,",
-             "F_\\infty(x) - F_2(x) &= x(1-x) - \\sqrt{x(1-x)} < 0 \\quad (0 < x < 1),",
+             "$F_\\infty = \\beta(x - p) - \\sqrt{x(1-x)}$, for $0 < x < 1$",
+             "F_\\infty(x) - F_2(x) &= x(1-x) - \\sqrt{x(1-x)} < 0,",
              "notes-bias")
     sec.step("since $x(1-x) \\leq 1/4$; $F_\\infty$ is convex, negative at $p$ and positive at "
              "$1$, so $F_\\infty(x_2) < 0$ puts its root above $x_2$: "

@@ -13,13 +13,14 @@ paper calls ``KL(pi_ref || pi)`` the *reverse* KL; we always write the
 arguments out.
 """
 
-from sympy import cancel, diff, expand, expand_log, log
+from sympy import Add, Mul, cancel, diff, expand, expand_log, log
 
 from derive import claims
 from derive import symbols as S
 from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, inequality_check,
                            numeric_difference, numeric_check, random_points,
                            symbolic_check)
+from derive.display import U, frac, value
 from derive.latex import equation, latex
 
 #: Outputs of the symbolic policies used for the penalty derivations.
@@ -124,16 +125,20 @@ def section():
     sec = Section("penalty", "The penalty and the direction of its KL divergence", "(7)--(10)",
                   "GRPO's k3 penalty is evaluated on samples of the old policy; its gradient at "
                   "the old policy is that of $\\mathrm{KL}(\\pi_{\\mathrm{ref}} \\,\\|\\, \\pi)$.")
+    ratio = frac(ref, pi)
+    sum_form = U(Mul, old, U(Add, ratio, -1, -log(ratio, evaluate=False)))
     sec.step("The expected k3 penalty over outputs drawn from the old policy is",
-             equation("D(\\pi; \\pi_{\\mathrm{old}})",
-                      "\\sum_{o} " + latex(pen.expected)), "penalty-expected")
+             value(sec, "penalty-expected", "(7)", "D(\\pi; \\pi_{\\mathrm{old}})",
+                   sum_form, pen.expected, prefix="\\sum_{o} "), "penalty-expected")
     sec.step("Differentiating with respect to $\\pi(o)$ gives Eq. (8):",
-             equation("\\frac{\\partial D}{\\partial \\pi(o)}", latex(pen.gradient(0))),
+             value(sec, "penalty-gradient", "(8)", "\\frac{\\partial D}{\\partial \\pi(o)}",
+                   U(Mul, frac(old, pi), U(Add, 1, -frac(ref, pi))), pen.gradient(0)),
              "penalty-gradient")
     sec.step("whereas the divergence $\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$ has the "
              "gradient of Eq. (9):",
-             equation("\\frac{\\partial}{\\partial \\pi(o)} \\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})",
-                      latex(expand_log(diff(pi * log(pi / ref), pi), force=True))),
+             value(sec, "kl-gradient", "(9)",
+                   "\\frac{\\partial}{\\partial \\pi(o)} \\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})",
+                   U(Add, log(frac(pi, ref), evaluate=False), 1), diff(pi * log(pi / ref), pi)),
              "kl-gradient")
     sec.step("At $\\pi_{\\mathrm{old}} = \\pi$, Eq. (8) becomes Eq. (10), which is the gradient of "
              "$\\mathrm{KL}(\\pi_{\\mathrm{ref}} \\,\\|\\, \\pi)$ (the paper's reverse KL) plus "

@@ -31,6 +31,7 @@ from derive import symbols as S
 from derive.advantage import Advantage
 from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, numeric_check,
                            random_points, symbolic_check, ENUMERATION)
+from derive.display import U, frac, value
 from derive.latex import equation, latex
 
 
@@ -273,6 +274,18 @@ def checks(digits=CHECK_DIGITS):
     return out
 
 
+def _k_of(expr):
+    """The summation index k as it occurs in *expr*."""
+    return next(s for s in expr.free_symbols if s.name == "k")
+
+
+def _derived_limit(r_o):
+    """The G -> infinity preference derived in :mod:`derive.large_group` (Eq. (13))."""
+    from derive.large_group import preference_limit
+
+    return preference_limit(r_o, S.mu, S.sigma)
+
+
 def section():
     sec = Section("preference", "The reward preference model", "(5)--(6)",
                   "The preference of an output against a policy is its expected advantage in a "
@@ -283,23 +296,30 @@ def section():
              "preference")
     sec.step("It depends on $\\pi$ only through the law $q$ of the reward of one draw from $\\pi$, "
              "reward noise included.  For rewards on the values $v_0 < \\dots < v_{m-1}$ it is a "
-             "finite sum over the compositions $n$ of $G - 1$:",
+             "finite sum over the compositions $n = (n_0, \\dots, n_{m-1})$ of $G - 1$:",
              equation("P_G(o \\mid \\pi)", "\\sum_{j} \\rho_o(v_j)\\, \\Phi_j(q)") + " \\\\ "
-             + equation("\\Phi_j(q)", "\\sum_{n_0 + \\dots + n_{m-1} = G-1} \\binom{G-1}{n_0, \\dots, "
+             + equation("\\Phi_j(q)", "\\sum_{n} \\binom{G-1}{n_0, \\dots, "
                         "n_{m-1}} \\prod_k q_k^{n_k}\\, A(v_j; n)"),
              "preference-compositions")
     (a1, c1, a0, c0), (u, w, kp) = binary_coefficients()
     sec.step("For $0/1$ rewards, the population variance of a group with $k + 1$ ones among $G$ "
              "members gives the advantage of a one; with $u = G - 1 - k$,",
-             equation("A(1; k)", latex(a1)) + " \\\\ " + equation("A(0; k)", latex(a0)
-                                                                  + " \\quad (w = G - k)"),
+             value(sec, "preference-binomial-one", "(2)", "A(1; k)",
+                   sqrt(frac(u, U(Add, _k_of(a1), 1)), evaluate=False), a1) + " \\\\ "
+             + value(sec, "preference-binomial-zero", "(2)", "A(0; k)",
+                     -sqrt(frac(_k_of(a0), w), evaluate=False), a0) + " \\quad (w = G - k)",
              "preference-binomial-coefficients")
+    qs = S.q
     U2, L2 = binomial_sums(2)
     U3, L3 = binomial_sums(3)
     sec.step("so the composition sum is a binomial sum with $G$ terms, $U(q)$ for a one and "
              "$-L(q)$ for a zero.  For $G = 2$ and $G = 3$ SymPy reduces them to",
-             " \\\\ ".join(equation(f"{name}(q)\\big|_{{G={g}}}", latex(factor(e)))
-                           for g, name, e in ((2, "U", U2), (2, "L", L2), (3, "U", U3), (3, "L", L3))),
+             " \\\\ ".join(value(sec, f"preference-{name}-G{g}", "(6)",
+                                 f"{name}(q)\\big|_{{G={g}}}", form, e)
+                           for g, name, form, e in (
+                               (2, "U", U(Add, 1, -qs), U2), (2, "L", qs, L2),
+                               (3, "U", U(Mul, sqrt(2), U(Add, 1, -qs)), U3),
+                               (3, "L", U(Mul, sqrt(2), qs), L3))),
              "preference-small-groups")
     sec.step("Because the advantages of a group sum to zero, the preference has mean zero "
              "under the policy it is measured against; for $0/1$ rewards and any $G$ this is the "
@@ -307,17 +327,20 @@ def section():
              equation("\\mathbb{E}_{o \\sim \\pi} P_G(o \\mid \\pi)", "0."),
              "preference-mean-zero")
     sec.step("For $G = 2$ the advantage is a sign, and the preference is a pairwise comparison "
-             "(Eq. (5)):",
+             "as in (5):",
              equation("P_2(o \\mid \\pi)", "\\mathbb{E}_{o' \\sim \\pi}\\bigl[P(r(o) > r(o')) "
                       "- P(r(o) < r(o'))\\bigr]."), "preference-pairwise")
     one, zero, t = limit_coefficients()
     sec.step("As $G$ grows the binomial weights concentrate at $k = tG$ with $t = q$, and the "
              "coefficients tend to",
-             equation("\\sqrt{\\tfrac{G-1-tG}{tG+1}}", latex(one)) + " \\\\ "
-             + equation("\\sqrt{\\tfrac{tG}{G - tG}}", latex(zero)), "preference-limit-coefficients")
+             value(sec, "preference-limit-one", "(13)", "\\sqrt{\\tfrac{G-1-tG}{tG+1}}",
+                   sqrt(frac(U(Add, 1, -t), t), evaluate=False), one) + " \\\\ "
+             + value(sec, "preference-limit-zero", "(13)", "\\sqrt{\\tfrac{tG}{G - tG}}",
+                     sqrt(frac(t, U(Add, 1, -t)), evaluate=False), zero),
+             "preference-limit-coefficients")
     sec.step("so that, with $\\mu$ and $\\sigma$ the mean and standard deviation of the reward of "
              "one draw from $\\pi$ (noise included),",
              equation("P_\\infty(o \\mid \\pi)",
-                      latex(claims.preference_limit(Symbol("r_o", real=True), S.mu, S.sigma)) + "."),
+                      latex(_derived_limit(Symbol("r_o", real=True))) + "."),
              "preference-limit")
     return sec

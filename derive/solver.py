@@ -60,9 +60,9 @@ Finding every root
   certified separately.
 
 Certificates (:mod:`derive.certify`): an interval Newton (one unknown) or
-Krawczyk (several) test in ``mpmath.iv`` proves that a tiny box holds exactly
+Krawczyk (several) test in Arb ball arithmetic (python-flint) proves that a tiny box holds exactly
 one root of the reduced system; the policy's enclosure is the policy map
-evaluated on that box in interval arithmetic.  Stability: eigenvalues of the
+evaluated on that box in ball arithmetic.  Stability: eigenvalues of the
 Jacobian of the expected-gradient iteration on the logits
 (:mod:`derive.dynamics`).
 
@@ -125,19 +125,20 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-from mpmath import iv, mp
+from mpmath import mp
 
 from derive import certify as _certify
 from derive.numerics import (
+    ARB,
     FLOAT,
-    IV,
     MP,
     NORMALISATIONS,
     PENALTIES,
+    arb_ends,
+    arb_precision,
     bernoulli_rewards,
     deterministic_rewards,
     group_preference,
-    iv_precision,
     solve_linear,
 )
 
@@ -257,7 +258,11 @@ class StationaryPolicy:
     ``(lo, hi)`` pair per coordinate; ``certified``: the enclosure provably
     holds exactly one solution; ``stable``: attracting for the GRPO iteration
     (``True``/``False``), or ``None`` when undecided; ``eigenvalues``: of the
-    logit Jacobian (interior points); ``note``.
+    logit Jacobian (interior points); ``note``;
+    ``finite_group_correction``: at ``G = infinity``, for interior points, the
+    ``c`` of ``pi_G = pi_inf + c/G + O(1/G^2)`` (:mod:`derive.correction`;
+    ``None`` elsewhere, or where the ``G = infinity`` Jacobian is singular or
+    ill-conditioned, which the note then says).
     """
 
     policy: tuple
@@ -269,6 +274,7 @@ class StationaryPolicy:
     stable: bool | None
     eigenvalues: tuple = ()
     note: str = ""
+    finite_group_correction: tuple | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -281,7 +287,7 @@ _FLOAT_HIGH = Fraction(10**250)
 
 
 class _System:
-    """The stationarity system of one problem, evaluable in FLOAT, MP and IV."""
+    """The stationarity system of one problem, evaluable in FLOAT, MP and ARB."""
 
     def __init__(self, problem: Problem):
         self.problem = problem
@@ -368,8 +374,8 @@ class _System:
         return P, dP
 
     def _shift(self, P, ctx):
-        if ctx is IV:
-            return IV.num(max(mp.mpf(p.mid) for p in P))
+        if ctx is ARB:
+            return max((p.mid() for p in P), key=arb_ends)   # an exact point: the shift is free
         return max(P)
 
     # -- the policy as a function of q -----------------------------------
@@ -397,7 +403,7 @@ class _System:
             dpi = [[pi[o] * (dP[o][i] - mean[i]) / beta for i in range(n)] for o in range(self.K)]
             return pi, dpi
         D = [1 - p / beta for p in P]
-        if ctx is not IV and any(d <= 0 for d in D):
+        if ctx is not ARB and any(d <= 0 for d in D):
             return None, None
         pi = [r / d for r, d in zip(ref, D)]
         if not derivatives:
@@ -468,7 +474,7 @@ class _System:
         """
         c = self.consts(ctx)
         ref, rho, beta = c["ref"], c["rho"], c["beta"]
-        if ctx is not IV and any(p <= 0 for p in pi):
+        if ctx is not ARB and any(p <= 0 for p in pi):
             return None
         K, m = self.K, self.m
         q = []
@@ -478,7 +484,7 @@ class _System:
                 if self.rho[o][j]:
                     acc = acc + pi[o] * rho[o][j]
             q.append(acc)
-        if ctx is not IV and any(x <= 0 for x in q):
+        if ctx is not ARB and any(x <= 0 for x in q):
             return None
         P, dP = self.preferences(q, ctx, derivatives)
         if self.kl:
@@ -520,8 +526,8 @@ class _System:
 
     @staticmethod
     def _first_smaller(pi, ctx):
-        if ctx is IV:
-            return mp.mpf(pi[0].mid) < mp.mpf(pi[1].mid)
+        if ctx is ARB:
+            return sum(arb_ends(pi[0])) < sum(arb_ends(pi[1]))
         return pi[0] < pi[1]
 
     # -- one unknown: u in (0, 1), with v = 1 - u carried separately ------
@@ -566,8 +572,8 @@ class _System:
     # -- several unknowns: logits x of pi (or of q) -------------------------
     def coords_of_logits(self, x, ctx):
         """``softmax(0, x)``: the full coordinates of the chosen space."""
-        if ctx is IV:
-            top = IV.num(max([0.0] + [float(mp.mpf(t.mid)) for t in x]))
+        if ctx is ARB:
+            top = ARB.num(max([0.0] + [float(t.mid()) for t in x]))
         else:
             top = max([0] + list(x))
         w = [ctx.exp(-top)] + [ctx.exp(t - top) for t in x]
@@ -1457,15 +1463,15 @@ def _beta0_signs(problem, system, members, pi, by_mean, means):
         mu = sum(qj * v for qj, v in zip(q, system.values))
         return {(means[o] > mu) - (means[o] < mu) for o in outside}
     signs = set()
-    with iv_precision(mp.prec + 20):
-        qi = [IV.num(x) for x in q]
-        phi = system.model.phi_values(qi, IV)
+    with arb_precision(mp.prec + 20):
+        qi = [ARB.num(x) for x in q]
+        phi = system.model.phi_values(qi, ARB)
         for o in outside:
-            P = IV.num(0)
+            P = ARB.num(0)
             for w, f in zip(system.rho[o], phi):
                 if w:
-                    P = P + IV.num(w) * f
-            lo, hi = mp.mpf(P.a), mp.mpf(P.b)
+                    P = P + ARB.num(w) * f
+            lo, hi = arb_ends(P)
             signs.add(1 if lo > 0 else -1 if hi < 0 else 0)
     return signs
 
@@ -1654,9 +1660,28 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
                                         cls in ("local-max", "boundary-max"), (), note))
     if problem.beta > 0:
         results.extend(_interior(problem, system, digits, certify, dynamics))
+    if problem.group is None:
+        results = [_with_correction(problem, s, digits) for s in results]
     rank = {"interior": 0, "boundary": 1}
     results.sort(key=lambda s: (-s.policy[0], rank[s.kind], tuple(-p for p in s.policy[1:])))
     return results
+
+
+def _with_correction(problem, s, digits):
+    """*s* with its first finite-group correction (interior points at G = infinity)."""
+    if s.kind != "interior":
+        return s
+    from dataclasses import replace
+
+    from derive.correction import finite_group_correction
+
+    with mp.workdps(digits + 12):
+        c = finite_group_correction(problem, s.policy)
+    if c is None:
+        why = ("finite-group correction not reported: the G = infinity Jacobian is singular or "
+               "too ill-conditioned (a near-double root)")
+        return replace(s, note=f"{s.note}; {why}" if s.note else why)
+    return replace(s, finite_group_correction=c)
 
 
 def _interior(problem, system, digits, certify, dynamics):

@@ -55,6 +55,28 @@ EXAMPLES = (
      ("deterministic", (F(1, 2), F(3, 10), F(1, 5)), (1, F(1, 2), 0), F(3), None, "k3-is")),
 )
 
+def _number_tex(v):
+    """An exact number as an author writes it: ``0.2``, ``3``, ``\\frac13``."""
+    v = F(v)
+    for digits in range(1, 7):
+        if v * 10**digits == int(v * 10**digits):
+            return format(float(v), f".{digits}f") if v.denominator > 1 else str(v.numerator)
+    return rf"\tfrac{{{v.numerator}}}{{{v.denominator}}}"
+
+
+def _parameters(spec):
+    """``$\\pi_{ref} = (0.2, 0.8)$, $\\beta = 0.5$`` of an example."""
+    _, ref, _, beta, _, _ = spec
+    return (r"$\pi_{\mathrm{ref}} = (" + ", ".join(_number_tex(r) for r in ref)
+            + r")$, $\beta = " + _number_tex(beta) + "$")
+
+
+def _heading(description, spec):
+    """The example's description with its reference policy and beta, so the table
+    states every parameter of each problem."""
+    return description + ", " + _parameters(spec)
+
+
 #: The Monte Carlo problem (the ``three-g4`` example) and its run settings.
 MC_EXAMPLE = "three-g4"
 MC_SEEDS = tuple(range(1, 9))
@@ -160,7 +182,7 @@ def example_rows(digits=CHECK_DIGITS):
                     gap = independent_gap(problem, s.policy)
                     fd = _fd_eigenvalues(problem, s.policy, mpmath.mpf(10) ** -((digits + 10) // 3))
                 points.append({"solution": s, "gap": gap, "fd": fd})
-        rows.append({"key": key, "description": description, "problem": problem,
+        rows.append({"key": key, "description": _heading(description, spec), "problem": problem,
                      "points": points})
     return rows
 
@@ -298,7 +320,7 @@ def results():
                 "example": row["description"] if i == 0 else None,
                 "policy": "(" + ", ".join(_fmt(v, 8) for v in s.policy) + ")",
                 "kind": s.kind, "classification": s.classification,
-                "eigenvalues": ", ".join(_eig_tex(e) for e in s.eigenvalues) or "--",
+                "eigenvalues": ", ".join(_eig_tex(e) for e in s.eigenvalues) or "\\text{--}",
                 "stable": "yes" if s.stable else "no",
                 "certified": "yes" if s.certified else "no",
             })
@@ -318,7 +340,7 @@ def results():
         "(G -> inf); solver not used", gaps, CHECK_DIGITS))
     out.append(numeric_check(
         "stability-enclosures", "(11)",
-        f"every coordinate of the {n_points} stationary policies lies in its mpmath.iv enclosure",
+        f"every coordinate of the {n_points} stationary policies lies in its Arb ball-arithmetic enclosure",
         encl, CHECK_DIGITS, tolerance=0, method=INTERVAL))
     out.append(inequality_check(
         "stability-certified", "(11)",
@@ -380,7 +402,9 @@ def results():
                           {"path": "figures/trajectories.tex",
                            "template": "trajectories_figure.tex.jinja",
                            "context": {"curves": curves, "iterations": TRAJECTORY_SPAN,
-                                       "G": problem.group}}]}
+                                       "G": problem.group,
+                                       "parameters": _parameters(
+                                           dict((k, s) for k, _, s in EXAMPLES)[MC_EXAMPLE])}}]}
 
 
 def section(problem=None):
@@ -404,8 +428,7 @@ def section(problem=None):
              "real part.  Table [[tab:stability]] lists every stationary policy of seven "
              "problems, found by the solver (a sign-change scan for one unknown, Newton from a "
              "grid of starts for several, and the faces of the simplex for boundary points), each "
-             "with an enclosure certified by interval Newton or Krawczyk (in "
-             "\\texttt{data/stability.csv}).  Every interior point was checked against the "
+             "with an enclosure certified by interval Newton or Krawczyk.  Every interior point was checked against the "
              "objective (1) itself by enumerating all groups, the eigenvalues against finite "
              "differences of the flow, and stability by running the flow.")
     sec.step("With the reverse-KL penalty of GRPO (k3) every example has exactly one interior "

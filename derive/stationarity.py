@@ -19,13 +19,14 @@ and, substituting the G = 2 and G -> infinity preferences of
 
 from functools import cached_property
 
-from sympy import Rational, Symbol, cancel, diff, expand, solve, sqrt
+from sympy import Add, Integer, Mul, Rational, Symbol, cancel, diff, expand, solve, sqrt
 
 from derive import claims
 from derive import symbols as S
 from derive.checks import (CHECK_DIGITS, CHECK_SEED, ENUMERATION, Section,
                            inequality_check, numeric_check, random_points,
                            symbolic_check)
+from derive.display import U, condition, frac, value
 from derive.latex import equation, latex
 from derive.penalty import Penalty
 
@@ -110,7 +111,8 @@ def pairwise_residue():
 
 
 def limit_residue():
-    """Eq. (13) from Eq. (11) with ``P_inf(o|pi) = (r(o) - mu)/sigma``.
+    """Eq. (13) from Eq. (11) with ``P_inf(o|pi) = (r(o) - mu)/sigma``, the limit derived
+    in :mod:`derive.large_group`.
 
     With deterministic rewards ``r_a, r_b, r_c`` and ``mu = E_pi r``, the mean
     preference ``E_pi P_inf`` expands to 0, so (11) becomes (13).
@@ -119,7 +121,9 @@ def limit_residue():
     r = [Symbol(f"r_{o}", real=True) for o in st.outputs]
     pi = st.pi[:-1] + (1 - sum(st.pi[:-1]),)
     mu = sum(p * ro for p, ro in zip(pi, r))
-    P = [claims.preference_limit(ro, mu, S.sigma) for ro in r]
+    from derive.large_group import preference_limit
+
+    P = [preference_limit(ro, mu, S.sigma) for ro in r]
     E = expand(sum(p * Po for p, Po in zip(pi, P)))
     return [E] + [expand(claims.stationarity(pi[o], st.ref[o], P[o], E)
                          - claims.stationarity_limit(pi[o], st.ref[o], r[o], mu, S.sigma))
@@ -252,6 +256,7 @@ def checks(digits=CHECK_DIGITS):
 def section():
     st = Stationarity("o").derive()
     pi, ref, P = st.pi[0], st.ref[0], st.P[0]
+    beta, lam = S.beta, S.lam
     sec = Section("stationarity", "Stationary policies", "(11)--(13)",
                   "A stationary policy maximises the GRPO objective when the sampling policy is "
                   "set equal to it (Appendix A).")
@@ -263,28 +268,43 @@ def section():
     sec.step("With a multiplier $\\lambda$ for the constraint that $\\pi$ sums to one, the partial "
              "derivative of the Lagrangian at $\\pi_{\\mathrm{old}} = \\pi$, for an output with "
              "$\\pi(o) > 0$, is",
-             equation(latex(st.conditions[0]), "0"), "stationarity-kkt")
+             condition(sec, "stationarity-kkt", "(11)",
+                       U(Add, P, -U(Mul, beta, U(Add, 1, -frac(ref, pi))), -lam), Integer(0),
+                       st.conditions[0]), "stationarity-kkt")
     sec.step("Solving for $\\pi(o)$,",
-             equation("\\pi(o)", latex(st.policy_solution[0]).replace("P_G(o \\mid \\pi)",
-                                                                       "P_G(o \\mid \\pi)")),
+             value(sec, "stationarity-solved", "(11)", "\\pi(o)",
+                   frac(U(Mul, beta, ref), U(Add, beta, lam, -P)), st.policy_solution[0]),
              "stationarity-solved")
     sec.step("Multiplying each condition by $\\pi(o)$ and summing over outputs, with $\\pi$ and "
              "$\\pi_{\\mathrm{ref}}$ summing to one, gives the multiplier",
              equation("\\lambda", "\\sum_o \\pi(o) P_G(o \\mid \\pi) = \\mathbb{E}_{o \\sim \\pi} "
                       "P_G(o \\mid \\pi)"), "stationarity-multiplier")
+    mean_P = Symbol("E_pi_P", real=True)
+    kkt = st.conditions[0].subs(lam, mean_P)
+
+    def eleven(numerator, scale):
+        return U(Mul, U(Add, 1, -frac(numerator, scale)), pi)
+
     sec.step("and hence Eq. (11): either $\\pi(o) = 0$ or",
-             equation("\\Bigl(1 - \\frac{P_G(o \\mid \\pi) - \\mathbb{E}_{o' \\sim \\pi} P_G(o' \\mid "
-                      "\\pi)}{\\beta}\\Bigr) \\pi(o)", "\\pi_{\\mathrm{ref}}(o)."),
+             condition(sec, "stationarity-general", "(11)",
+                       eleven(U(Add, P, -mean_P), beta), ref, kkt) + ".",
              "stationarity-general")
     sec.step("Since $\\pi(o)$ and $\\pi_{\\mathrm{ref}}(o)$ are positive, every output kept with "
              "positive probability has $P_G(o \\mid \\pi) < \\mathbb{E}_{o' \\sim \\pi} "
              "P_G(o' \\mid \\pi) + \\beta$.")
-    sec.step("For $G = 2$ the preference is pairwise and has mean zero under $\\pi$, which gives "
-             "Eq. (12):",
-             equation("\\Bigl(1 - \\frac{P(r(o) > r(o')) - P(r(o) < r(o'))}{\\beta}\\Bigr)\\pi(o)",
-                      "\\pi_{\\mathrm{ref}}(o), \\quad o' \\sim \\pi."), "stationarity-two")
-    sec.step("As $G$ grows, the preference tends to the standardised reward, which gives "
-             "Eq. (13); the effective regularisation is $\\beta\\, \\sigma(\\pi)$:",
-             equation("\\Bigl(1 - \\frac{r(o) - \\mathbb{E}_{\\pi} r}{\\beta\\, \\sigma(\\pi)}\\Bigr)"
-                      "\\pi(o)", "\\pi_{\\mathrm{ref}}(o)."), "stationarity-limit")
+    pairwise = Symbol("pairwise_o", real=True)
+    sec.step("For $G = 2$ the preference is pairwise and has mean zero under $\\pi$ "
+             "(Section [[sec:preference]]), which gives Eq. (12), with $o' \\sim \\pi$:",
+             condition(sec, "stationarity-two", "(12)", eleven(pairwise, beta), ref,
+                       kkt.subs({P: pairwise, mean_P: 0})) + ".", "stationarity-two")
+    reward, mean_r, sigma = Symbol("r_o", real=True), Symbol("E_pi_r", real=True), \
+        Symbol("sigma_pi", positive=True)
+    sec.step("As $G$ grows, the preference tends to the standardised reward "
+             "$(r(o) - \\mathbb{E}_{\\pi} r)/\\sigma(\\pi)$, whose mean under $\\pi$ is zero "
+             "(Section [[sec:preference]]); this gives Eq. (13), and the effective "
+             "regularisation is $\\beta\\, \\sigma(\\pi)$:",
+             condition(sec, "stationarity-limit", "(13)",
+                       eleven(U(Add, reward, -mean_r), U(Mul, beta, sigma)), ref,
+                       kkt.subs({P: (reward - mean_r) / sigma, mean_P: 0})) + ".",
+             "stationarity-limit")
     return sec

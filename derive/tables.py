@@ -23,6 +23,7 @@ from derive import symbols as S
 from derive.binary import condition_limit, condition_two, to_mp
 from derive.certify import value_and_enclosure
 from derive.checks import CHECK_DIGITS, INTERVAL, numeric_check, tolerance_for
+from derive.latex import TABLE_DIGITS, number_tex
 
 
 def Check_interval(id, ref, statement, violations):
@@ -35,8 +36,8 @@ BETA_TEXT = ("0", "0.01", "0.04", "0.1", "0.5", "1", "2")
 REF_TEXT = ("0.01", "0.1", "0.3", "0.5", "0.9")
 BETAS = tuple(Fraction(b) for b in BETA_TEXT)
 REFS = tuple(Fraction(v) for v in REF_TEXT)
-#: Significant digits printed in a cell.
-CELL_DIGITS = 12
+#: Significant digits printed in a cell (the data files keep 50).
+CELL_DIGITS = TABLE_DIGITS
 #: beta at which the beta = 0 column's numeric root is taken.
 TINY_BETA = mpmath.mpf(10) ** -60
 
@@ -112,7 +113,7 @@ def compute_panel(closed, cond, digits=CHECK_DIGITS, cell_digits=CELL_DIGITS, co
                 slack = mpmath.mpf(10) ** (-(digits + 5))      # rounding of the mpmath value
                 inside = lo - slack <= value <= hi + slack and hi - lo <= tolerance_for(digits)
                 ok = err <= tolerance_for(digits) and inside
-                cells.append({"text": _fmt(value, cell_digits) if ok else "{--}",
+                cells.append({"text": number_tex(value, cell_digits) if ok else "--",
                               "error": err, "ok": ok, "value": value, "lo": lo, "hi": hi,
                               "certified": cert, "inside": inside})
             rows.append({"beta": BETA_TEXT[BETAS.index(bv)], "cells": cells})
@@ -162,7 +163,7 @@ def results():
 
 BASELINE_BETAS = ("0.1", "0.5", "1", "2")
 BASELINE_REFS = ("0.1", "0.5")
-BASELINE_DIGITS = 8
+BASELINE_DIGITS = TABLE_DIGITS
 
 
 def baseline_rows(digits=CHECK_DIGITS):
@@ -195,7 +196,7 @@ def baseline_rows(digits=CHECK_DIGITS):
                 vals.append(v)
                 encl = _baseline_enclosures(vals, pt, bt, digits)
                 rows.append({"beta": bt, "p": pt,
-                             "cells": [_fmt(v, BASELINE_DIGITS) for v in vals],
+                             "cells": [number_tex(v, BASELINE_DIGITS) for v in vals],
                              "values": vals, "enclosures": encl})
     return rows, worst
 
@@ -228,22 +229,16 @@ def critical_rows(digits=CHECK_DIGITS):
     from derive.extensions import (CRITICAL_P, critical_beta_table, h_derivative, h_value,
                                    stationary_points_limit)
 
-    from derive.enclosures import certified_root, interval_function, iv_exact
-    from mpmath import iv
+    from derive.enclosures import arb_function, certified_root
+    from derive.numerics import arb_ends, arb_precision, interval
 
     H = closed_forms.direct_kl_h().subs(S.x, closed_forms.direct_kl_minimiser())
-    xstar = interval_function(closed_forms.direct_kl_minimiser(), (S.beta,))
+    xstar = arb_function(closed_forms.direct_kl_minimiser(), (S.beta,))
     crit, encl = [], []
     for pv, bc, xs in critical_beta_table(digits):
         lo, hi, cert = certified_root(H, bc, S.beta, (S.p,), (pv,), dps=digits + 15)
-        old = iv.dps
-        iv.dps = digits + 15
-        try:
-            X = xstar(iv.mpf([lo, hi]))                    # x* increases with beta
-            with mpmath.workdps(digits + 15):
-                xlo, xhi = +mpmath.mpf(X.a), +mpmath.mpf(X.b)
-        finally:
-            iv.dps = old
+        with arb_precision(mpmath.libmp.dps_to_prec(digits + 15)):
+            xlo, xhi = arb_ends(xstar(interval(lo, hi)))   # x* of every beta in the enclosure
         with mpmath.workdps(digits + 15):
             slack = mpmath.mpf(10) ** (-(digits + 5))       # bc, xs are 60-digit values
             inside = lo - slack <= bc <= hi + slack and xlo - slack <= xs <= xhi + slack
@@ -251,8 +246,8 @@ def critical_rows(digits=CHECK_DIGITS):
                      "inside": inside})
         encl.append({"p": str(pv), "what": "x_star", "value": xs, "lo": xlo, "hi": xhi,
                      "cert": cert, "inside": inside})
-        crit.append({"p": _fmt(to_mp(pv), 3).rstrip("0").rstrip("."), "beta_c": _fmt(bc, 15),
-                     "x": _fmt(xs, 15)})
+        crit.append({"p": _fmt(to_mp(pv), 3).rstrip("0").rstrip("."), "beta_c": number_tex(bc),
+                     "x": number_tex(xs)})
     points, residuals = [], []
     with mpmath.workdps(digits + 15):
         slack = mpmath.mpf(10) ** (-(digits + 6))
@@ -269,7 +264,7 @@ def critical_rows(digits=CHECK_DIGITS):
                                  "inside": lo - 10 * slack <= xv <= hi + 10 * slack})
                     slope = h_derivative(xv, B)
                     residuals.append(0 if (slope < 0) == (kind == "local-max") else 1)
-                points.append({"beta": bt, "x": _fmt(xv, 15), "kind": kind})
+                points.append({"beta": bt, "x": number_tex(xv), "kind": kind})
     return crit, points, residuals, encl
 
 

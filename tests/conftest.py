@@ -2,6 +2,7 @@ import os
 import shutil
 from pathlib import Path
 
+import flint
 import mpmath
 import pytest
 from hypothesis import settings
@@ -15,10 +16,12 @@ settings.load_profile("seeded")
 
 @pytest.fixture(autouse=True)
 def reset_mp_dps():
-    """Every test starts and ends at mpmath's default precision."""
+    """Every test starts and ends at mpmath's and Arb's default precisions."""
     mpmath.mp.dps = 15
+    flint.ctx.prec = 53
     yield
     mpmath.mp.dps = 15
+    flint.ctx.prec = 53
 
 
 def require_tex():

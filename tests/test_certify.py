@@ -9,6 +9,7 @@ from mpmath import mp
 from derive import certify
 from derive.certify import certify_root_1d, certify_root_nd, exact_enclosure
 from derive.certify import exact_value as _exact
+from derive.numerics import ARB
 from derive.solver import Problem, _roots_1d, _roots_nd, stationary_policies, system_of
 
 
@@ -56,6 +57,16 @@ def test_interval_newton_rejects_a_point_that_is_not_a_root():
     enclosure, certified, why = certify_root_1d(system, u, 1 - u, 50, (u, 1 - u))
     assert not certified and why
     assert all(lo == hi for lo, hi in enclosure)  # no claim is made
+
+
+def test_a_ball_that_is_not_finite_is_a_failed_evaluation_not_a_certificate():
+    # Arb does not raise where mpmath.iv did (division by a ball holding 0): the ball
+    # is not finite, and the test must report a failure rather than compare its ends.
+    system, root = _one_root(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 8))
+    w, flip = min(root.u, root.v), root.v < root.u
+    why = certify._interval_newton(system, w, flip, mp.mpf(2))
+    assert isinstance(why, str) and "not finite" in why
+    assert not certify._finite([ARB.num(1) / 0]) and certify._finite([ARB.num(1), None, 0])
 
 
 def test_krawczyk_certifies_a_three_output_root_and_rejects_a_perturbed_one():

@@ -1,4 +1,4 @@
-from sympy import Rational, Symbol, log, sqrt
+from sympy import Rational, Symbol, exp, log, sqrt
 
 from derive import symbols as S
 from derive.latex import equation, latex
@@ -23,7 +23,10 @@ def test_preference_and_rewards():
 
 def test_greek_and_log():
     assert latex(S.beta * S.x * (1 - S.x)) == r"\beta x \left(1 - x\right)"
-    assert latex(log(S.x)) == r"\ln{\left(x \right)}"
+    assert latex(log(S.x)) == r"\log x"
+    assert latex(log(S.p / (1 - S.p))) == r"\log\frac{p}{1 - p}"
+    assert latex(exp(S.gamma / (2 * S.beta))) == r"e^{\gamma/(2 \beta)}"
+    assert latex(S.x - S.p) == "x - p"
     assert latex(sqrt(S.p)) == r"\sqrt{p}"
     assert latex(Rational(1, 3)) == r"\frac{1}{3}"
 

@@ -2,25 +2,26 @@
 
 import doctest
 import itertools
-import math
 from fractions import Fraction as F
 
 import mpmath
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpmath import iv, mp
+from mpmath import mp
 
 from derive import numerics
 from derive.numerics import (
+    ARB,
     FLOAT,
-    IV,
     MP,
     PreferenceTable,
+    arb_ends,
+    arb_precision,
     bernoulli_rewards,
     deterministic_rewards,
     group_preference,
-    iv_precision,
+    interval,
     objective_gradient,
     reward_preference,
     value_preference,
@@ -208,16 +209,85 @@ def test_interval_evaluation_encloses_the_value(a, G):
     q = F(a, 10**6)
     table = PreferenceTable(G, (F(0), F(1)), "shift-scale")
     mp.dps = 45
-    with iv_precision(mp.prec):
-        box, dbox = table.phi(IV, [IV.num(1 - q), IV.num(q)], True)
-    mp.dps = 70  # the reference: 25 digits finer than the intervals
+    with arb_precision(mp.prec):
+        box, dbox = table.phi(ARB, [ARB.num(1 - q), ARB.num(q)], True)
+    mp.dps = 70  # the reference: 25 digits finer than the balls
     point, dpoint = table.phi(MP, [_mp(1 - q), _mp(q)], True)
     for j in range(2):
-        lo, hi = mp.mpf(box[j].a), mp.mpf(box[j].b)
+        lo, hi = arb_ends(box[j])
         assert lo <= point[j] <= hi
         assert hi - lo <= mp.mpf(10) ** -40 * max(1, abs(point[j]))
-        dlo, dhi = mp.mpf(dbox[j][1].a), mp.mpf(dbox[j][1].b)
+        dlo, dhi = arb_ends(dbox[j][1])
         assert dlo <= dpoint[j][1] - dpoint[j][0] <= dhi
+
+
+def _exact(x):
+    sign, man, exp, _ = x._mpf_
+    q = F(man * 2**exp) if exp >= 0 else F(man, 2**-exp)
+    return -q if sign else q
+
+
+@given(n=st.integers(-10**30, 10**30), d=st.integers(1, 10**30), bits=st.sampled_from([53, 100, 300]))
+def test_a_rational_ball_contains_the_rational_and_is_one_ulp_wide(n, d, bits):
+    with arb_precision(bits):
+        lo, hi = arb_ends(ARB.num(F(n, d)))
+    assert _exact(lo) <= F(n, d) <= _exact(hi)
+    # a correctly rounded midpoint and a radius of at most an ulp or so
+    assert _exact(hi) - _exact(lo) <= F(4, 2**bits) * max(1, abs(F(n, d)))
+
+
+@given(a=st.fractions(-10**6, 10**6), b=st.fractions(-10**6, 10**6))
+def test_interval_contains_both_ends(a, b):
+    a, b = min(a, b), max(a, b)
+    with arb_precision(120):
+        lo, hi = arb_ends(interval(a, b))
+    assert _exact(lo) <= a and b <= _exact(hi)
+    # Arb stores a radius with a 30-bit mantissa, rounded up: the width can grow by 2^-29 of itself
+    assert _exact(hi) - _exact(lo) <= (b - a) * (1 + F(1, 2**28)) + F(8, 2**120) * (1 + abs(a) + abs(b))
+
+
+def test_negative_mpf_enters_arb_with_its_sign():
+    # regression: mpmath.libmp.to_man_exp drops the sign of the mantissa
+    mp.dps = 60
+    x = -mp.mpf(2) / 3
+    lo, hi = arb_ends(ARB.num(x))
+    assert lo == hi == x
+    lo, hi = arb_ends(interval(x - mp.mpf(10) ** -50, x + mp.mpf(10) ** -50))
+    assert lo < x < hi and hi - lo < mp.mpf(10) ** -49
+
+
+def test_an_mpf_enters_arb_exactly_whatever_mp_precision_is():
+    # regression: converting through mp.mpf(x) rounded a 200-bit mpf to mp.prec
+    mp.dps = 60
+    x = mp.mpf(1) / 3
+    mp.dps = 15
+    lo, hi = arb_ends(ARB.num(x))
+    assert lo == hi and _exact(lo) == _exact(x)
+
+
+def test_arb_precision_is_restored_after_an_error():
+    import flint
+
+    before = flint.ctx.prec
+    with pytest.raises(RuntimeError), arb_precision(400):
+        assert flint.ctx.prec == 400
+        raise RuntimeError("inside")
+    assert flint.ctx.prec == before
+
+
+def test_binomial_sums_give_no_enclosure_for_a_ball_off_the_simplex():
+    # the integer bounds of the Horner sums need t = q1/q0 >= 0; a ball reaching below 0
+    # must give a ball that is not finite, never a false enclosure
+    table = PreferenceTable(8, (F(0), F(1)), "shift-scale")
+    with arb_precision(100):
+        q1 = interval(F(-1, 10**6), F(1, 10**6))
+        phi, _ = table.phi(ARB, [1 - q1, q1])
+    assert not any(p.is_finite() for p in phi)
+
+
+def test_a_ball_that_is_not_finite_has_infinite_ends():
+    lo, hi = arb_ends(ARB.num(1) / 0)
+    assert lo == -mp.inf and hi == mp.inf
 
 
 @pytest.mark.parametrize("G", [3, 64, 1024])

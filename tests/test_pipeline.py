@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, require_tex
-from derive import pipeline
+from derive import outputs, pipeline
 
 
 def _tree(path):
@@ -63,10 +63,12 @@ def test_failed_check_leaves_results_untouched(tmp_path):
 def test_swap_replaces_whole_folder(tmp_path):
     out = tmp_path / "results"
     out.mkdir()
+    (out / outputs.MARKER).write_text(outputs.MARKER_TEXT)  # an earlier output
     (out / "stale.txt").write_text("old")
     computed = {"paper": "x", "digits": 50, "seed": 1, "sections": [], "checks": []}
     pipeline.write_results(computed, out)
     assert not (out / "stale.txt").exists() and (out / "main.tex").exists()
+    assert (out / outputs.MARKER).read_text() == outputs.MARKER_TEXT
     assert sorted(os.listdir(tmp_path)) == ["results"]
 
 

@@ -11,8 +11,8 @@ def test_binary_table_cells_verified():
     assert {"table-g2-enclosures", "table-ginf-enclosures", "table-dkl2-enclosures"} <= ids
     panel = res["artefacts"][0]["context"]["panels"][0]
     row = {r["beta"]: r["cells"] for r in panel["rows"]}
-    assert row["0.5"][1] == "0.585410196625"          # (14) at beta = 1/2, p = 0.1
-    assert row["0"] == ["1.00000000000"] * 5
+    assert row["0.5"][1] == "$0.585410$"              # (14) at beta = 1/2, p = 0.1: 6 digits
+    assert row["0"] == ["$1.00000$"] * 5
 
 
 def test_figure_jump_marks():

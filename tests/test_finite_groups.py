@@ -1,0 +1,49 @@
+"""The finite-groups table's asymptotic column pi_inf + c/G (derive.finite_groups)."""
+
+from fractions import Fraction as F
+
+import mpmath
+
+from derive import claims
+from derive import finite_groups as FG
+from derive import symbols as S
+from derive.correction import finite_group_correction
+from derive.solver import Problem, stationary_policies
+
+
+def test_asymptotic_correction_is_the_numeric_ift_value():
+    corr = FG.asymptotic_correction()
+    with mpmath.workdps(30):
+        for bt in ("1/2", "2"):
+            prob = Problem.deterministic((F(3, 10), F(7, 10)), (1, 0), F(bt), None)
+            (s,) = [s for s in stationary_policies(prob, 30, certify=False) if s.kind == "interior"]
+            c = finite_group_correction(prob, s.policy)
+            b = F(bt)
+            assert abs(corr(mpmath.mpf(3) / 10, mpmath.mpf(b.numerator) / b.denominator) - c[0]) \
+                < mpmath.mpf(10) ** -25
+
+
+def test_asymptotic_error_against_independent_values():
+    """pi(a) from the equation for b, pi_inf from the printed (15), c from the numeric IFT."""
+    from sympy import lambdify
+
+    f15 = lambdify((S.p, S.beta), claims.binary_policy_limit(), "mpmath")
+    with mpmath.workdps(40):
+        P, B, G = mpmath.mpf(3) / 10, mpmath.mpf(1), 256
+        prob = Problem.deterministic((F(3, 10), F(7, 10)), (1, 0), F(1), None)
+        (s,) = [s for s in stationary_policies(prob, 30, certify=False) if s.kind == "interior"]
+        c = finite_group_correction(prob, s.policy)[0]
+        err = FG.stationary_x_b(G, P, B) - (f15(P, B) + c / G)
+        assert abs(err) < 1e-5                       # O(1/G^2): about 0.23/G^2
+        assert abs(err * G**2 + mpmath.mpf("0.227")) < 1e-2
+        assert FG.error_tex(err).startswith("$-3.5 \\times 10^{-6}")
+
+
+def test_table_has_the_asymptotic_columns_and_check():
+    res = FG.results()
+    header = res["artefacts"][1]["text"].splitlines()[0]
+    assert header.endswith("asymptotic_pi_inf_plus_c_over_G,asymptotic_error")
+    (chk,) = [c for c in res["checks"] if c.id == "finite-table-asymptotic"]
+    assert chk.passed
+    rows = res["artefacts"][0]["context"]["rows"]
+    assert all(len(r["errors"]) == len(r["cells"]) for r in rows)
