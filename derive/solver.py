@@ -317,6 +317,11 @@ class _System:
         if problem.beta:
             consts.append(problem.beta)
         self.float_ok = all(_FLOAT_LOW <= abs(c) <= _FLOAT_HIGH for c in consts)
+        # the one-unknown scan runs in mpmath (exact signs near the faces) unless an
+        # evaluation is expensive (binomial sums of many terms, many outputs)
+        cheap = self.model.kind in ("constant", "infinite", "shift-only") or (
+            self.model.kind == "binomial" and problem.group <= 64)
+        self.scan_in_floats = self.float_ok and not (cheap and self.K <= 200)
         if self.space == "q" and self.dim == 1:
             s = [row[1] for row in self.rho]
             self.s_min, self.s_max = min(s), max(s)
@@ -865,7 +870,7 @@ def search_description(problem: Problem) -> tuple:
 
 def _f1_float(system, z):
     """``F(z)`` for the scan: double precision where it is safe, else mpmath at 30 digits."""
-    if not (system.float_ok and abs(z) <= _Z_MAX):
+    if not (system.scan_in_floats and abs(z) <= _Z_MAX):
         return _f1_mp(system, z)
     u, v = _uv_float(z)
     try:
@@ -881,8 +886,13 @@ def _f1_float(system, z):
 
 
 def _f1_mp(system, z):
-    """``F(z)`` in mpmath at 30 digits (an mpf, or ``None`` where undefined)."""
-    with mp.workdps(30):
+    """``F(z)`` in mpmath (an mpf, or ``None`` where undefined).
+
+    At 30 digits plus ``|z|/log(10)``: ``1 - P/beta`` can cancel down to the size
+    of the smaller of ``u`` and ``v = 1 - u`` (e.g. ``beta = gamma`` at G = 2, where
+    ``1 - P_a/beta = pi(a)``), so the digits lost to that are added back.
+    """
+    with mp.workdps(30 + min(int(abs(z) / 2.3), 1100)):
         u, v = _mp_uv_from_z(z)
         try:
             out = system.residual_1d(u, v, MP)

@@ -281,3 +281,195 @@ def test_problem_validation(kwargs, message):
 def test_docstring_examples():
     failures, _ = doctest.testmod(solver)
     assert failures == 0
+
+
+# -- extreme beta and extreme pi_ref: roots within 1e-400 of a face are found -----
+#
+# The references below are the closed forms written without cancellation (the
+# other root of each quadratic rationalised), evaluated in mpmath: a different
+# expression from the solver's stationarity residual, not the same one reused.
+
+
+def _g2_pair(t, p):
+    """``(x, 1 - x)`` of arXiv:2502.18548v3, Eq. (14) with ``t = beta/gamma``, both without cancellation.
+
+    ``x = ((1 - t) + S)/2`` and ``1 - x = ((1 + t) - S)/2`` with
+    ``S = sqrt((1 - t)^2 + 4 t p)``; ``(1 + t)^2 - S^2 = 4 t (1 - p)`` and
+    ``S^2 - (1 - t)^2 = 4 t p`` remove the cancellations.
+    """
+    S = mp.sqrt((1 - t) ** 2 + 4 * t * p)
+    x = ((1 - t) + S) / 2 if t <= 1 else 2 * t * p / ((t - 1) + S)
+    y = 2 * t * (1 - p) / ((1 + t) + S)
+    return x, y
+
+
+def _ginf_pair(beta, p):
+    """``(x, 1 - x)`` of arXiv:2502.18548v3, Eq. (15); ``1 - x = 2 beta^2 (1-p)^2 / (1 + 2 beta^2 (1-p) + S)``."""
+    S = mp.sqrt(1 + 4 * beta**2 * p * (1 - p))
+    x = (2 * beta**2 * p + 1 + S) / (2 * (1 + beta**2))
+    y = 2 * beta**2 * (1 - p) ** 2 / (1 + 2 * beta**2 * (1 - p) + S)
+    return x, y
+
+
+def _assert_policy(s, x, y, digits):
+    tol = mp.mpf(10) ** -(digits - 2)
+    assert abs(s.policy[0] - x) <= tol * x, (s.policy, x)
+    assert abs(s.policy[1] - y) <= tol * y, (s.policy, y)
+    assert s.certified and s.kind == "interior"
+
+
+@pytest.mark.parametrize("beta,p", [
+    (F(1, 10**20), F(1, 10)), (F(1, 10**30), F(1, 10)), (F(1, 10**400), F(1, 10)),
+    (F(1, 10**16), F(1, 10)), (F(10**100), F(1, 10)), (F(10**309), F(1, 10)), (F(10**1000), F(1, 3)),
+    (F(1, 2), F(1, 10**40)), (F(1, 2), F(1, 10**25)), (F(2), F(1, 10**30)), (F(1, 10**5), F(1, 10**30)),
+    (F(1), F(1, 10**30)), (F(1, 10**50), F(1, 10**300)),
+])
+def test_regression_extreme_beta_and_pi_ref_roots_are_found_g2(beta, p):
+    """Issue 12: these gave "no stationary policy found" (exit 0) although a root exists."""
+    digits = 30
+    (s,) = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), beta, 2), digits=digits)
+    with mp.workdps(digits + 30):
+        x, y = _g2_pair(_mp(beta), _mp(p))
+        _assert_policy(s, x, y, digits)
+        assert s.residual < mp.mpf(10) ** -(digits - 5)
+
+
+@pytest.mark.parametrize("beta,p", [(F(1, 10**16), F(1, 10)), (F(1, 10**200), F(1, 2)),
+                                    (F(1, 2), F(1, 10**40)), (F(10**50), F(1, 10))])
+def test_regression_extreme_roots_are_found_ginf(beta, p):
+    digits = 30
+    sols = [s for s in stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), beta, None),
+                                           digits=digits) if s.kind == "interior"]
+    (s,) = sols
+    with mp.workdps(digits + 30):
+        x, y = _ginf_pair(_mp(beta), _mp(p))
+        _assert_policy(s, x, y, digits)
+
+
+@pytest.mark.parametrize("success,beta", [((F(9, 10), F(1, 10)), F(1, 10**300)),
+                                          ((F(3, 4), F(1, 4)), F(10**200))])
+def test_extreme_bernoulli_g2_against_eq14_with_the_margin(success, beta):
+    """Bernoulli rewards at G = 2: Eq. (14) with ``gamma = s_a - s_b``."""
+    digits = 25
+    p = F(3, 10)
+    (s,) = stationary_policies(Problem.bernoulli((p, 1 - p), success, beta, 2), digits=digits)
+    with mp.workdps(digits + 30):
+        x, y = _g2_pair(_mp(beta) / _mp(success[0] - success[1]), _mp(p))
+        _assert_policy(s, x, y, digits)
+
+
+@pytest.mark.parametrize("beta", [F(1, 1000), F(4, 10**5)])
+def test_k3is_roots_far_beyond_double_precision(beta):
+    """Direct KL at G = 2: ``1 - x = 1/(1 + e^(1/beta) p/(1-p))`` is ``e^-1000`` and ``e^-25000``."""
+    digits = 30
+    p = F(1, 2)
+    (s,) = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), beta, 2, "k3-is"), digits=digits)
+    with mp.workdps(digits + 30):
+        y = 1 / (1 + mp.exp(1 / _mp(beta)))
+        assert abs(s.policy[1] - y) <= mp.mpf(10) ** -(digits - 2) * y
+        assert s.certified
+
+
+def _binary_preference_by_enumeration(G, x, y):
+    """``P_G(a|pi)`` for 0/1 rewards, ``pi(a) = x``, ``pi(b) = y``, by enumerating the other members.
+
+    Each of the other ``G - 1`` members is ``a`` (reward 1) or ``b`` (reward 0);
+    with ``k`` of them ``a`` the advantage of the first member is exact:
+    ``(1 - mean)/std`` with ``mean = (k+1)/G`` and the population std
+    (arXiv:2502.18548v3, Eq. (2)), ``0`` when every reward is 1.
+    """
+    total = mp.mpf(0)
+    for members in itertools.product((1, 0), repeat=G - 1):
+        k = sum(members)
+        weight = x**k * y ** (G - 1 - k)
+        mean = F(k + 1, G)
+        var = mean * (1 - mean)
+        if var:
+            total += weight * _mp(1 - mean) / mp.sqrt(_mp(var))
+    return total
+
+
+@pytest.mark.parametrize("G", [3, 4])
+@pytest.mark.parametrize("beta", [F(1, 10**30), F(1, 10**120)])
+def test_extreme_beta_finite_group_against_a_bisection_of_eq11(G, beta):
+    """A root at ``1 - x ~ beta``: bisection on ``log(1 - x)`` of ``beta (x - p) = x P_G(a|pi)``.
+
+    Eq. (11) for ``a`` written as ``beta (x - p) = x P_G(a|pi)``, with ``P_G`` by
+    enumeration of groups and ``1 - x`` as the variable, so nothing cancels.
+    """
+    digits = 30
+    p = F(2, 5)
+    (s,) = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), beta, G), digits=digits)
+    with mp.workdps(digits + 40):
+        b, pp = _mp(beta), _mp(p)
+
+        def h(w):  # w = -log(1 - x)
+            y = mp.exp(-w)
+            x = 1 - y
+            return b * (x - pp) - x * _binary_preference_by_enumeration(G, x, y)
+
+        lo, hi = mp.mpf(1), -mp.log(b) + 20
+        assert h(lo) < 0 < h(hi)
+        for _ in range(400):
+            mid = (lo + hi) / 2
+            if h(mid) < 0:
+                lo = mid
+            else:
+                hi = mid
+        y = mp.exp(-(lo + hi) / 2)
+        assert abs(s.policy[1] - y) <= mp.mpf(10) ** -(digits - 2) * y
+
+
+def test_regression_undecided_stability_is_not_reported_as_unstable():
+    """p = 1e-30, beta = gamma, 20 digits: an eigenvalue within rounding of zero is 'undecided'."""
+    p = F(1, 10**30)
+    (s,) = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), F(1), 2), digits=20)
+    assert s.classification == "undecided" and s.stable is None
+    assert "undecided" in s.note
+    with mp.workdps(40):
+        assert abs(s.policy[0] - mp.mpf(10) ** -15) < mp.mpf(10) ** -33   # sqrt(p), Eq. (14)
+
+
+def test_regression_residual_is_relative_to_the_terms():
+    """beta = 1e100 printed "residual 0.9": the residual now divides by the largest term of g."""
+    pb = Problem.deterministic((F(1, 10), F(9, 10)), (1, 0), F(10**100), 2)
+    (s,) = stationary_policies(pb, digits=30)
+    assert s.residual < mp.mpf(10) ** -35
+    with mp.workdps(42):
+        absolute = stationarity_residual(pb, s.policy)
+        relative = stationarity_residual(pb, s.policy, relative=True)
+        assert relative * mp.mpf(10) ** 100 / 2 < absolute <= relative * mp.mpf(10) ** 100 * 2
+        # and a policy off the root has a residual of order one
+        off = (mp.mpf(1) / 10 + mp.mpf(10) ** -5, 1 - mp.mpf(1) / 10 - mp.mpf(10) ** -5)
+        assert stationarity_residual(pb, off, relative=True) > mp.mpf(10) ** -6
+
+
+def test_search_description_and_limits():
+    pb = Problem.deterministic((F(1, 10), F(9, 10)), (1, 0), F(1, 10**30), 2)
+    text, exists = solver.search_description(pb)
+    assert exists is True and "a root exists" in text
+    assert solver.search_limits(pb) == ""
+    too_small = Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 10**20), 2, "k3-is")
+    assert "beyond the searched" in solver.search_limits(too_small)
+    three = Problem.deterministic((F(1, 4), F(1, 4), F(1, 2)), (0, 1, 2), F(1, 2), 2)
+    assert solver.search_description(three)[1] is None
+
+
+def test_cost_estimate_grows_with_the_group_and_the_levels():
+    def cost(K, G):
+        return solver.estimate_cost(Problem.deterministic(tuple([F(1, K)] * K), tuple(range(K)),
+                                                          F(1, 2), G))
+
+    assert cost(2, 64).operations < cost(2, 4096).operations < cost(2, 10**6).operations
+    assert cost(3, 16).operations < cost(3, 64).operations < cost(3, 1024).operations
+    assert cost(3, 1024).terms == 525825 - 1025   # C(1025, 2)
+    assert cost(5, 2).operations < cost(6, 2).operations < cost(50, 2).operations
+    assert cost(2, 10**12).memory > solver.MAX_MEMORY
+    assert cost(2, 1000).memory < solver.MAX_MEMORY
+
+
+def test_cli_cost_constants_mirror_the_solver():
+    from derive import cli
+
+    assert cli.DEFAULT_MAX_COST == solver.DEFAULT_MAX_COST
+    assert cli.OPERATIONS_PER_SECOND == solver.OPERATIONS_PER_SECOND
