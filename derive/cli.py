@@ -461,8 +461,13 @@ def _stationary(args):
                          "exactly to 1")
     total = sum(ref)
     if total != 1:
+        import mpmath
+
+        diff = total - 1
+        with mpmath.workdps(20):
+            shown = mpmath.nstr(mpmath.mpf(diff.numerator) / diff.denominator, 3)
         raise UsageError("--ref must be positive probabilities that sum exactly to 1 "
-                         f"(got sum {float(total):.17g}{'' if float(total) != 1 else ' up to rounding'})")
+                         f"(the sum minus 1 is {shown})")
     given = rewards if rewards is not None else success
     which = "--rewards" if rewards is not None else "--success"
     if len(given) != K:
@@ -546,7 +551,7 @@ def _stationary(args):
 def _size(nbytes):
     for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
         if nbytes >= scale:
-            return f"{nbytes / scale:.3g} {unit}"
+            return f"{nbytes / scale:.4g} {unit}"
     return f"{nbytes / 1024:.3g} KiB"
 
 

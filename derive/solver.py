@@ -1611,7 +1611,24 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     scan = n_eval * per_eval
     polish = 150.0 * (mp_eval + 3.0 * K * m * precision_words / 4) * (2 if certify else 1)
     jacobian = 130.0 * K ** 3 * precision_words / 4
+    tails = 0.0
+    if dim == 1 and problem.beta > 0 and kind in ("binomial", "infinite", "shift-only"):
+        # the scan beyond |z| = 46 runs in mpmath at 30 + |z|/2.3 digits (see _f1_mp)
+        Z = min(_search_range_1d(system_of(problem))[0], _Z_CAP)
+        points = len(_tail_grid(Z))
+        words = (30 + min(Z / 2.3, 1100)) / 19 + 1
+        if kind == "binomial":
+            # fixed-point words of the Horner sum; t = q_1/q_0 reaches exp(-|z|) only
+            # when some output has a sure reward (deterministic or s in {0, 1})
+            sure = any(w == 0 for row in problem.rho for w in row)
+            fixed = (G + 3.33 * 19 * words + (1.44 * Z if sure else 0)) / 64
+            tails = points * 0.3 * G * fixed ** 1.3
+        else:
+            tails = points * 3.0 * K * m * words
+        # the root is then refined at up to 400 more digits, and certified there
+        tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
     parts = {
+        f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
         f"the high-precision polishing and certificates ({float(terms):.3g} terms per evaluation)": polish,
