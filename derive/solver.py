@@ -1628,6 +1628,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         # the root is then refined at up to 400 more digits, and certified there
         tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
     parts = {
+        "the fixed work of one problem (set-up, stability, formatting)": 1e5,
         f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
