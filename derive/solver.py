@@ -1686,8 +1686,14 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
             enclosure = _certify.exact_enclosure(pi, mp.prec)
         results.append(StationaryPolicy(policy, kind, cls, residual, enclosure, bool(certified),
                                         cls in ("local-max", "boundary-max"), (), note))
+    fast = _uses_reduced(problem)
     if problem.beta > 0:
-        results.extend(_interior(problem, system, digits, certify, dynamics))
+        if fast:
+            from derive.reduced import reduced_policies
+
+            results.extend(reduced_policies(problem, digits, certify))
+        else:
+            results.extend(_interior(problem, system, digits, certify, dynamics))
     if problem.group is None:
         results = [_with_correction(problem, s, digits) for s in results]
     rank = {"interior": 0, "boundary": 1}
@@ -1695,11 +1701,32 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
     return results
 
 
+def _uses_reduced(problem) -> bool:
+    """Whether :func:`stationary_policies` solves the interior through :mod:`derive.reduced`.
+
+    For ``K >= REDUCED_MIN_K`` outputs when a reduced system applies (``G = infinity`` shift-scale, or ``G = 2``
+    shift-scale k3 with deterministic rewards): a handful of unknowns whatever ``K``.
+    """
+    from derive.reduced import applies
+
+    return problem.K >= REDUCED_MIN_K and applies(problem) is not None
+
+
+#: From this many outputs on, :func:`stationary_policies` uses :mod:`derive.reduced` where it applies.
+REDUCED_MIN_K = 5
+
+
 def _with_correction(problem, s, digits):
     """*s* with its first finite-group correction (interior points at G = infinity)."""
     if s.kind != "interior":
         return s
     from dataclasses import replace
+
+    from derive.reduced import SMALL_K
+
+    if problem.K > SMALL_K:
+        why = f"finite-group correction not computed for K > {SMALL_K} (a K x K linear system in mpmath)"
+        return replace(s, note=f"{s.note}; {why}" if s.note else why)
 
     from derive.correction import finite_group_correction
 
