@@ -73,7 +73,7 @@ from mpmath import mp
 
 from derive.numerics import ARB, arb_ends, arb_precision, interval
 
-__all__ = ["applies", "reduced_policies", "reduced_residual", "SMALL_K"]
+__all__ = ["SMALL_K", "applies", "g2_stability_note", "reduced_policies", "reduced_residual"]
 
 #: Up to this many outputs the eigenvalues of the logit Jacobian (``K^3`` in
 #: mpmath) and the finite-group correction are computed as for the general solver.
@@ -117,8 +117,8 @@ def _classes(problem):
         groups.setdefault(row, []).append(o)
     out = []
     for row, members in groups.items():
-        r = sum(w * x for w, x in zip(row, problem.values))
-        v = sum(w * x * x for w, x in zip(row, problem.values)) - r * r
+        r = sum(w * x for w, x in zip(row, problem.values) if w)
+        v = sum(w * x * x for w, x in zip(row, problem.values) if w) - r * r
         out.append((tuple(members), sum(problem.ref[o] for o in members), r, v))
     out.sort(key=lambda c: (c[2], c[3]))
     return out
@@ -582,6 +582,13 @@ def reduced_residual(problem, policy, kind):
     return max(abs(x - gbar) for x in g) / max(terms)
 
 
+def g2_stability_note() -> str:
+    """The note of a ``G = 2`` policy classified by the argument of the module docstring."""
+    return ("stable: at G = 2 every eigenvalue of the logit Jacobian has negative real part (skew "
+            "pairwise preference plus a positive penalty curvature, see derive.reduced); "
+            f"eigenvalues not listed for K > {SMALL_K}")
+
+
 def reduced_policies(problem, digits=50, certify=True):
     """Every interior stationary policy of a problem that :func:`applies` to, as :class:`derive.solver.StationaryPolicy`.
 
@@ -636,9 +643,7 @@ def reduced_policies(problem, digits=50, certify=True):
                                  "stability undecided")
             elif kind == "pairwise":
                 cls, stable = "local-max", True
-                notes.append("stable: at G = 2 every eigenvalue of the logit Jacobian has negative real "
-                             "part (skew pairwise preference plus a positive penalty curvature); "
-                             f"eigenvalues not listed for K > {SMALL_K}")
+                notes.append(g2_stability_note())
             else:
                 cls, stable = "undecided", None
                 notes.append(f"stability undecided: eigenvalues not computed for K > {SMALL_K} at G = infinity")

@@ -139,6 +139,7 @@ from derive.numerics import (
     bernoulli_rewards,
     deterministic_rewards,
     group_preference,
+    interval,
     solve_linear,
 )
 
@@ -240,7 +241,7 @@ class Problem:
     @property
     def mean_rewards(self) -> tuple:
         """Exact mean reward ``r(o)`` of every output."""
-        return tuple(sum(w * v for w, v in zip(row, self.values)) for row in self.rho)
+        return tuple(sum(w * v for w, v in zip(row, self.values) if w) for row in self.rho)
 
 
 @dataclass(frozen=True)
@@ -1575,6 +1576,19 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     (1000000, True, True)
     """
     K = problem.K
+    if problem.beta > 0 and _uses_reduced(problem):
+        return _reduced_cost(problem, digits)
+    classes = _classes_of(problem) if problem.beta > 0 else None
+    if classes is not None:
+        # the interior is solved on the aggregated problem, then spread over the K outputs
+        sub = estimate_cost(classes[1], digits, certify)
+        spread = 40.0 * K * len(problem.values) * ((digits + 12) / 19.0 + 1)
+        stability = 130.0 * K ** 3 * ((digits + 12) / 19.0 + 1) / 4 if K <= _small_k() else 0.0
+        parts = {sub.dominant + f" (on {classes[1].K} classes of equal rewards)": sub.operations,
+                 f"spreading the classes over {K} outputs and their residuals": spread,
+                 f"the {K - 1} x {K - 1} stability Jacobian": stability}
+        return Cost(sum(parts.values()), sub.memory, sub.terms, sub.unknowns, sub.evaluations,
+                    max(parts, key=parts.get))
     used = [j for j in range(len(problem.values)) if any(row[j] for row in problem.rho)]
     m = len(used)
     G = problem.group
@@ -1639,6 +1653,51 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     return Cost(sum(parts.values()), memory, terms, dim, n_eval, dominant)
 
 
+def _small_k():
+    from derive.reduced import SMALL_K
+
+    return SMALL_K
+
+
+def _reduced_cost(problem, digits):
+    """The :class:`Cost` of :mod:`derive.reduced`: a scan in one unknown over the reward classes.
+
+    ``G = infinity``: :data:`derive.reduced.SCAN_POINTS` evaluations of ``h(t)``, each an
+    inner Newton solve of about 12 steps over the ``n`` classes, then about 40 mpmath
+    evaluations (Newton, Krawczyk) at ``digits + 12`` digits; ``G = 2``: one recursion
+    over the levels.  Plus the residual (``K m`` terms) and, for ``K <= SMALL_K``, the
+    ``K^3`` stability Jacobian.
+    """
+    from derive.reduced import SCAN_POINTS, SMALL_K, applies
+
+    K = problem.K
+    n = len(set(problem.rho))
+    m = len(problem.values)
+    words = (digits + 12) / 19.0 + 1
+    infinite = applies(problem) == "infinite"
+    scan = SCAN_POINTS * 12.0 * 4 * n if infinite else 0.0
+    polish = (40.0 if infinite else 2.0) * 30 * n * words
+    nonzero = sum(1 for row in problem.rho for w in row if w)
+    residual = 40.0 * nonzero * words + 2.0 * K * m
+    # k3-is at G = infinity: one closed-form face per deterministic reward value, each
+    # with a residual over its support in mpmath (K m terms)
+    faces = 0.0
+    if infinite and problem.penalty == "k3-is":
+        faces = len({row for row in problem.rho if sum(1 for w in row if w) == 1}) * 0.6 * K * m * words
+    stability = 130.0 * K ** 3 * words / 4 if K <= SMALL_K else 0.0
+    parts = {
+        "the closed-form boundary points and their residuals": faces,
+        "the fixed work of one problem (set-up, stability, formatting)": 1e5,
+        f"a sign scan in one unknown over {n} reward classes": scan,
+        "the high-precision polishing and certificates of the reduced system": polish,
+        f"the residuals over {K} outputs": residual,
+        f"the {K - 1} x {K - 1} stability Jacobian": stability,
+    }
+    unknowns = 1 if (not infinite or problem.penalty == "k3-is") else 2
+    return Cost(sum(parts.values()), 64.0 * K * m, max(m, 1), unknowns,
+                float(SCAN_POINTS if infinite else 1), max(parts, key=parts.get))
+
+
 # ---------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------
@@ -1692,6 +1751,8 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
             from derive.reduced import reduced_policies
 
             results.extend(reduced_policies(problem, digits, certify))
+        elif _classes_of(problem) is not None:
+            results.extend(_interior_by_classes(problem, digits, certify, dynamics))
         else:
             results.extend(_interior(problem, system, digits, certify, dynamics))
     if problem.group is None:
@@ -1699,6 +1760,80 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
     rank = {"interior": 0, "boundary": 1}
     results.sort(key=lambda s: (-s.policy[0], rank[s.kind], tuple(-p for p in s.policy[1:])))
     return results
+
+
+def _classes_of(problem):
+    """Outputs grouped by reward distribution, or ``None`` when every output has its own (or all share one).
+
+    Returns ``(classes, aggregated)``: ``classes[c]`` the outputs of class ``c``
+    (in order of first appearance) and ``aggregated`` the :class:`Problem` with
+    one output per class and reference mass ``R_c = sum pi_ref`` over the class.
+    """
+    groups: dict = {}
+    for o, row in enumerate(problem.rho):
+        groups.setdefault(row, []).append(o)
+    if len(groups) in (1, problem.K):
+        return None
+    classes = list(groups.values())
+    aggregated = Problem(tuple(sum(problem.ref[o] for o in c) for c in classes), problem.values,
+                         tuple(problem.rho[c[0]] for c in classes), problem.beta, problem.group,
+                         problem.penalty, problem.normalisation)
+    return classes, aggregated
+
+
+def _interior_by_classes(problem, digits, certify, dynamics):
+    """Interior stationary policies through the problem with one output per reward distribution.
+
+    Outputs with the same reward distribution have the same ``P_G``, so by
+    arXiv:2502.18548v3, Eq. (11) (and its k3-is analogue) an interior
+    stationary policy keeps their ``pi/pi_ref`` equal: ``pi(o) = pi_ref(o) pi_c/R_c``
+    with ``pi_c`` an interior stationary policy of the aggregated problem, and
+    conversely.  A certificate of ``pi_c`` (existence and uniqueness in its
+    box) is one of ``pi`` (the map is linear and one-to-one on such policies).
+    The enclosure is the class enclosure times ``pi_ref(o)/R_c`` in Arb.
+    Stability is decided on the full problem: its eigenvalues for
+    ``K <= SMALL_K``; at ``G = 2`` by the argument of :mod:`derive.reduced`;
+    otherwise ``"undecided"``.
+    """
+    from dataclasses import replace
+
+    from derive.reduced import SMALL_K, g2_stability_note
+
+    classes, aggregated = _classes_of(problem)
+    out = []
+    for s in _interior(aggregated, system_of(aggregated), digits, certify, dynamics):
+        with mp.workdps(digits + 12):
+            policy = [None] * problem.K
+            enclosure = [None] * problem.K
+            with arb_precision(mp.prec + 10):
+                for c, members in enumerate(classes):
+                    R = ARB.num(aggregated.ref[c])
+                    lo_c, hi_c = s.enclosure[c]
+                    box = interval(lo_c, hi_c)
+                    for o in members:
+                        ratio = ARB.num(problem.ref[o]) / R
+                        policy[o] = s.policy[c] * (mp.mpf(problem.ref[o].numerator) / problem.ref[o].denominator) / (
+                            mp.mpf(aggregated.ref[c].numerator) / aggregated.ref[c].denominator)
+                        enclosure[o] = arb_ends(box * ratio) if s.certified else (policy[o], policy[o])
+            enclosure = [(min(lo, p), max(hi, p)) for (lo, hi), p in zip(enclosure, policy)]
+            residual = stationarity_residual(problem, policy, relative=True)
+            note = s.note
+            why = "solved with one output per reward distribution (outputs with equal rewards keep pi/pi_ref equal)"
+            note = f"{note}; {why}" if note else why
+            if problem.K <= SMALL_K:
+                eig, cls = dynamics.stability(problem, policy, digits)
+                stable = cls == "local-max"
+                if cls == "degenerate":
+                    cls, stable = "undecided", None
+            elif problem.group == 2:
+                eig, cls, stable = (), "local-max", True
+                note += "; " + g2_stability_note()
+            else:
+                eig, cls, stable = (), "undecided", None
+                note += f"; stability undecided: eigenvalues not computed for K > {SMALL_K}"
+        out.append(replace(s, policy=tuple(policy), enclosure=tuple(enclosure), residual=residual,
+                           classification=cls, stable=stable, eigenvalues=tuple(eig), note=note))
+    return out
 
 
 def _uses_reduced(problem) -> bool:
