@@ -357,7 +357,7 @@ def _newton_kl(inf, t, tol):
 
 
 def _policy_k3(inf, y, t, ctx):
-    R, g, _, _ = _consts(inf, ctx) if ctx == "arb" else _consts(inf, "mp")
+    _, g, _, _ = _consts(inf, ctx) if ctx == "arb" else _consts(inf, "mp")
     per_class = [1 / (t * (y + gi)) for gi in g]          # pi_c / R_c
     return _spread(inf, per_class, ctx)
 
