@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from derive import reduced, solver  # noqa: E402
-from derive.solver import Problem, estimate_cost, stationary_policies  # noqa: E402
+from derive import reduced, solver
+from derive.solver import Problem, estimate_cost, stationary_policies
 
 DIGITS = 50
 

@@ -60,8 +60,9 @@ curvature); for an eigenpair ``S^2 H y = lambda y`` with ``y`` orthogonal to
 ``1`` and ``z = H y``, ``lambda z^* y = z^* S^2 z >= 0`` while
 ``Re z^* y = -y^* C y < 0``, so ``Re lambda < 0`` (and ``lambda = 0`` is excluded
 because ``H`` is invertible with ``Re 1^T H^{-1} 1 < 0``).  At ``G = infinity``
-the eigenvalues are computed (:mod:`derive.dynamics`) for ``K <= 12`` only;
-beyond, the classification is ``"undecided"`` and the note says so.
+the eigenvalues are computed (:mod:`derive.dynamics`) for ``K <= 12``;
+beyond, a sufficient test in ``O(K)`` (:func:`infinite_stability`) proves
+``"local-max"`` or leaves the classification ``"undecided"`` (the note says so).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ from mpmath import mp
 
 from derive.numerics import ARB, arb_ends, arb_precision, interval
 
-__all__ = ["SMALL_K", "applies", "g2_stability_note", "reduced_policies", "reduced_residual"]
+__all__ = ["SMALL_K", "applies", "g2_stability_note", "infinite_stability", "infinite_stability_note",
+           "reduced_policies", "reduced_residual"]
 
 #: Up to this many outputs the eigenvalues of the logit Jacobian (``K^3`` in
 #: mpmath) and the finite-group correction are computed as for the general solver.
@@ -645,8 +647,97 @@ def reduced_policies(problem, digits=50, certify=True):
                 cls, stable = "local-max", True
                 notes.append(g2_stability_note())
             else:
-                cls, stable = "undecided", None
-                notes.append(f"stability undecided: eigenvalues not computed for K > {SMALL_K} at G = infinity")
+                cls, stable, why = infinite_stability_note(problem, pi, digits)
+                notes.append(why)
             out.append(StationaryPolicy(pi, "interior", cls, residual, tuple(enclosure), bool(ok), stable,
                                         tuple(eig), "; ".join(notes)))
     return out
+
+
+# ---------------------------------------------------------------------------
+# Stability at G = infinity: a sufficient test in O(K)
+# ---------------------------------------------------------------------------
+
+
+def infinite_stability(problem, policy, digits=50):
+    """``"local-max"`` when proved by the test below, else ``"undecided"``.
+
+    The logit-flow Jacobian is ``M = S H S`` (``S = diag(pi) - pi pi^T``,
+    ``H = dP - C``, ``C = diag(c)`` the penalty curvature:
+    ``c = beta pi_ref/pi^2`` for k3, ``beta/pi`` for k3-is).  At
+    ``G = infinity`` ``dP = 1 a^T + b e^T`` with ``b = r - mu`` and
+    ``e = -(s - 2 mu r)/(2 sigma^3)`` (``s`` the second moment of the reward), so
+    the non-zero eigenvalues of ``M`` are those of ``T = -S^2 C + (S^2 b) e^T``,
+    similar to ``A = -B + u w^T`` with ``B = C^{1/2} S^2 C^{1/2}``,
+    ``u = C^{1/2} S^2 b``, ``w = C^{-1/2} e``, on ``V``, the orthogonal complement of
+    ``n0 = C^{-1/2} 1`` (the structural zero).  If the symmetric part of ``A`` is
+    negative definite on ``V``, every eigenvalue has a negative real part.
+    That symmetric part is a negative diagonal plus a matrix of rank 4, so
+    its inertia on ``V`` follows from a 6 x 6 matrix (Haynsworth's inertia
+    additivity on the matrix bordered by ``n0``).  Decided in mpmath with a
+    margin of ``10^-(digits/2)`` of the scale; a failure is not a proof of
+    instability.
+    """
+    with mp.workdps(int(digits) + 10):
+        pi = [mp.mpf(p) for p in policy]
+        beta = _mpq(problem.beta)
+        ref = [_mpq(r) for r in problem.ref]
+        vals = [_mpq(v) for v in problem.values]
+        r = [mp.fsum(_mpq(w) * x for w, x in zip(row, vals) if w) for row in problem.rho]
+        s = [mp.fsum(_mpq(w) * x * x for w, x in zip(row, vals) if w) for row in problem.rho]
+        mu = mp.fsum(p * x for p, x in zip(pi, r))
+        var = mp.fsum(p * (si - 2 * mu * ri + mu * mu) for p, ri, si in zip(pi, r, s))
+        sigma = mp.sqrt(var)
+        b = [x - mu for x in r]
+        e = [-(si - 2 * mu * ri) / (2 * sigma**3) for ri, si in zip(r, s)]
+        c = [beta / p if problem.penalty == "k3-is" else beta * q / (p * p) for p, q in zip(pi, ref)]
+        h = [mp.sqrt(x) for x in c]
+        p2 = [p * p for p in pi]
+        norm2 = mp.fsum(p2)
+        pb, p2b = mp.fsum(p * x for p, x in zip(pi, b)), mp.fsum(p * x for p, x in zip(p2, b))
+        s2b = [q * x - q * pb - p * p2b + norm2 * p * pb for p, q, x in zip(pi, p2, b)]
+        cols = [[hh * q for hh, q in zip(h, p2)], [hh * p for hh, p in zip(h, pi)],
+                [hh * x for hh, x in zip(h, s2b)], [x / hh for x, hh in zip(e, h)],
+                [1 / hh for hh in h]]
+        diag = [-cc * q for cc, q in zip(c, p2)]
+        # bordered N = blockdiag(diag, -1) + W S W^T with W = [P2, Pi, u, w, n0, eps]
+        Sig = mp.zeros(6, 6)
+        Sig[0, 1] = Sig[1, 0] = 1
+        Sig[1, 1] = -norm2
+        Sig[2, 3] = Sig[3, 2] = mp.mpf(1) / 2
+        Sig[4, 5] = Sig[5, 4] = 1
+        Sig[5, 5] = 1
+        Q = -mp.inverse(Sig)
+        for i in range(6):
+            for j in range(i, 6):
+                if i < 5 and j < 5:
+                    acc = mp.fsum(ci * cj / d for ci, cj, d in zip(cols[i], cols[j], diag))
+                elif i == 5 and j == 5:
+                    acc = mp.mpf(-1)          # eps^T blockdiag(diag, -1)^{-1} eps
+                else:
+                    acc = mp.mpf(0)
+                Q[i, j] = Q[i, j] - acc
+                Q[j, i] = Q[i, j]
+        ev = mp.eigsy(Q, eigvals_only=True)
+        scale = max(abs(x) for x in ev)
+        tol = mp.mpf(10) ** (-(int(digits) // 2)) * scale
+        if any(abs(x) <= tol for x in ev):
+            return "undecided"
+        positive = sum(1 for x in ev if x > 0)
+        # pos(N) = pos(Q) - neg(Sig) = pos(Q) - 3; stable when pos(N) = 1 (the border's own)
+        return "local-max" if positive - 3 == 1 else "undecided"
+
+
+def infinite_stability_note(problem, policy, digits):
+    """``(classification, stable, note)`` at ``G = infinity`` for ``K > SMALL_K`` (:func:`infinite_stability`)."""
+    if infinite_stability(problem, policy, digits) == "local-max":
+        return "local-max", True, ("stable: the symmetric part of the (similarity-scaled) logit Jacobian is "
+                                   "negative definite (derive.reduced.infinite_stability); eigenvalues not "
+                                   f"listed for K > {SMALL_K}")
+    return "undecided", None, ("stability undecided: the sufficient test of derive.reduced.infinite_stability "
+                               f"does not decide, and eigenvalues are not computed for K > {SMALL_K}")
+
+
+def _mpq(x):
+    x = Fraction(x)
+    return mp.mpf(x.numerator) / x.denominator

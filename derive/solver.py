@@ -1797,7 +1797,7 @@ def _interior_by_classes(problem, digits, certify, dynamics):
     """
     from dataclasses import replace
 
-    from derive.reduced import SMALL_K, g2_stability_note
+    from derive.reduced import SMALL_K, g2_stability_note, infinite_stability_note
 
     classes, aggregated = _classes_of(problem)
     out = []
@@ -1828,6 +1828,10 @@ def _interior_by_classes(problem, digits, certify, dynamics):
             elif problem.group == 2:
                 eig, cls, stable = (), "local-max", True
                 note += "; " + g2_stability_note()
+            elif problem.group is None and problem.normalisation == "shift-scale":
+                eig = ()
+                cls, stable, why = infinite_stability_note(problem, policy, digits)
+                note += "; " + why
             else:
                 eig, cls, stable = (), "undecided", None
                 note += f"; stability undecided: eigenvalues not computed for K > {SMALL_K}"

@@ -137,7 +137,7 @@ def _two_level_defect(ref, rewards, beta, group, penalty, pi):
 
 
 def _same_sets(a, b, tol):
-    key = lambda s: tuple(-p for p in s.policy)  # noqa: E731
+    key = lambda s: tuple(-p for p in s.policy)
     a, b = sorted(a, key=key), sorted(b, key=key)
     assert len(a) == len(b)
     for s, t in zip(a, b):
@@ -202,14 +202,50 @@ def test_pairwise_recursion_is_infeasible_above_the_top():
 
 
 def test_estimate_cost_accepts_many_answers():
-    ref, rewards, pb = _random_problem(100, 1, 2)
+    _, _, pb = _random_problem(100, 1, 2)
     assert estimate_cost(pb).seconds < 5
-    ref, rewards, pb = _random_problem(100, 1, None)
+    _, _, pb = _random_problem(100, 1, None)
     assert estimate_cost(pb).seconds < 5
     # G = 3 with 100 distinct levels stays refused (multinomial sums)
-    ref, rewards, pb = _random_problem(100, 1, 3)
+    _, _, pb = _random_problem(100, 1, 3)
     assert estimate_cost(pb).operations > solver.DEFAULT_MAX_COST
 
 
 def test_doctests():
     assert doctest.testmod(reduced).failed == 0
+
+
+def test_infinite_stability_test_is_sound():
+    """The O(K) test never calls a saddle stable: against the K^3 eigenvalues (seeded problems, K <= 8)."""
+    rng = random.Random(5)
+    decided = 0
+    for _ in range(30):
+        K = rng.randint(3, 8)
+        w = [rng.randint(1, 30) for _ in range(K)]
+        ref = tuple(F(x, sum(w)) for x in w)
+        penalty = rng.choice(["k3", "k3-is"])
+        beta = rng.choice([F(1, 10), F(1, 2), F(2), F(5)])
+        if rng.random() < 0.5:
+            pb = Problem.deterministic(ref, tuple(rng.sample(range(20), K)), beta, None, penalty=penalty)
+        else:
+            pb = Problem.bernoulli(ref, tuple(F(rng.randint(1, 9), 10) for _ in range(K)), beta, None, penalty=penalty)
+        for s in stationary_policies(pb, 30):
+            if s.kind != "interior":
+                continue
+            verdict = reduced.infinite_stability(pb, s.policy, 30)
+            assert verdict in ("local-max", "undecided")
+            if verdict == "local-max":
+                assert s.classification == "local-max"
+                decided += 1
+    assert decided >= 10
+
+
+def test_large_k_infinite_is_classified():
+    """K = 20 > SMALL_K at G = infinity: the O(K) test proves this maximum (it leaves K = 40 undecided)."""
+    mp.dps = 50
+    _, _, pb = _random_problem(20, 20, None)
+    (s,) = stationary_policies(pb, digits=50)
+    assert (s.classification, s.stable, s.eigenvalues) == ("local-max", True, ())
+    _, _, pb = _random_problem(40, 40, None)
+    (s,) = stationary_policies(pb, digits=50)
+    assert (s.classification, s.stable) == ("undecided", None) and "undecided" in s.note
