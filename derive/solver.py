@@ -610,7 +610,10 @@ class _System:
         n = len(x)
         zero = self.consts(ctx)["zero"]
         # d coords_i / d x_l = c_i (delta_il - c_l), i, l >= 1 (reduced coordinates)
-        S = [[coords[i + 1] * ((1 if i == l else 0) - coords[l + 1]) for l in range(n)] for i in range(n)]
+        # 1 - c_i is formed as the sum of the other coordinates: near a vertex
+        # (c_i = 1 - 1e-300) the difference would cancel to zero
+        rest = [sum((coords[j] for j in range(n + 1) if j != i + 1), zero) for i in range(n)]
+        S = [[coords[i + 1] * (rest[i] if i == l else -coords[l + 1]) for l in range(n)] for i in range(n)]
         Jx = [[sum((J[r][i] * S[i][l] for i in range(n)), zero) for l in range(n)] for r in range(n)]
         if not want:
             return F, Jx, pi
@@ -819,6 +822,14 @@ def search_limits(problem: Problem) -> str:
     if problem.beta == 0:
         return ""
     system = system_of(problem)
+    if system.dim >= 2 and system.kl:
+        bound = _logit_bound(system)
+        if bound <= _Z_CAP:
+            return ""
+        with mp.workdps(15):
+            beta = mp.nstr(_mpq(problem.beta), 3)
+        return (f"refused: with {problem.penalty} and beta = {beta} a stationary policy can have "
+                f"logits up to {bound:.3g}, beyond the searched {_Z_CAP:.0e}; use a larger --beta")
     if system.dim != 1:
         return ""
     Z, _ = _search_range_1d(system)
@@ -1236,21 +1247,30 @@ def _roots_1d(system, digits):
 _LOGIT_STEPS = (0.0, 0.3, 0.7, 1.2, 1.8, 2.6, 3.6, 5.0, 7.0, 10.0, 14.0, 20.0, 28.0)
 
 
-def _nd_eval(system, x, derivatives=False):
+def _nd_eval(system, x, derivatives=False, dps=None):
+    """The residual in floats, or in mpmath at ``dps`` digits (``x`` then floats or mpf)."""
     try:
-        out = system.residual_nd(x, FLOAT, derivatives)
+        if dps is None:
+            out = system.residual_nd(x, FLOAT, derivatives)
+        else:
+            with mp.workdps(dps):
+                out = system.residual_nd([mp.mpf(t) for t in x], MP, derivatives)
     except (ValueError, ZeroDivisionError, OverflowError):
         return None
     if out is None:
         return None
     F = out[0]
-    if any(f != f or abs(f) == math.inf for f in F):
+    if dps is None:
+        if any(f != f or abs(f) == math.inf for f in F):
+            return None
+    elif not all(mp.isfinite(f) for f in F):
         return None
     return out
 
 
-def _newton_float_nd(system, x, maxit=60, limit=60.0):
-    out = _nd_eval(system, x, True)
+def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None):
+    """Damped Newton on the logits, in floats (or in mpmath at ``dps`` digits for the signs near faces)."""
+    out = _nd_eval(system, x, True, dps)
     if out is None:
         return None
     F, J, _ = out
@@ -1267,7 +1287,7 @@ def _newton_float_nd(system, x, maxit=60, limit=60.0):
             if max(abs(a) for a in new) > limit:
                 out = None
             else:
-                out = _nd_eval(system, new, True)
+                out = _nd_eval(system, new, True, dps)
             if out is not None:
                 newnorm = max(abs(f) for f in out[0])
                 if newnorm < (1 - 1e-4 * t) * norm:
@@ -1297,6 +1317,8 @@ def _newton_mp_nd(system, x, tol):
         if previous is not None and size > previous / 4 and previous <= 1000 * tol:
             return x  # stagnation at the rounding level of an ill-conditioned system
         x = [a - s for a, s in zip(x, step)]
+        if max(abs(a) for a in x) > 2 * _Z_CAP:
+            return None  # diverging: logits beyond any root (and beyond exp's range)
         if size <= tol:
             return x
         previous = size
@@ -1318,27 +1340,66 @@ def _logit_bound(system):
     For k3-is, ``log(pi_o/pi_0) = log(pi_ref(o)/pi_ref(0)) + (P_o - P_0)/beta`` and
     ``|P_G| <= sqrt(G - 1)`` (shift-scale), ``<= v_max - v_min`` (shift-only); at
     ``G = infinity`` a nominal ``sqrt(1000)`` is used.  For k3,
-    ``pi_o >= pi_ref(o) / (1 + |P_o|/beta)`` keeps the logits moderate.
+    ``pi_o >= pi_ref(o) / (1 + |P_o|/beta)`` keeps the logits moderate; at
+    ``G = infinity`` ``|P_o| <= 1/sqrt(pi_o)`` gives ``pi_o >= (pi_ref(o) beta/(1+beta))^2``.
     """
     pb = system.problem
-    if pb.normalisation == "shift-only":
-        spread = float(system.values[-1] - system.values[0])
-    elif pb.group is None:
-        spread = math.sqrt(1000.0)
-    else:
-        spread = math.sqrt(pb.group - 1)
-    refs = [float(r) for r in pb.ref]
-    base = max(abs(math.log(a / b)) for a in refs for b in refs)
-    beta = float(pb.beta)
-    if system.kl:
-        return base + 2 * spread / beta
-    return base + math.log(1 + spread / beta) + 1
+    with mp.workdps(20):  # mpmath: beta and pi_ref may lie outside the float range
+        if pb.normalisation == "shift-only":
+            spread = _mpq(system.values[-1] - system.values[0])
+        elif pb.group is None:
+            spread = mp.sqrt(1000)
+        else:
+            spread = mp.sqrt(pb.group - 1)
+        logs = [mp.log(_mpq(r)) for r in pb.ref]
+        base = max(logs) - min(logs)
+        beta = _mpq(pb.beta)
+        if beta == 0:
+            return math.inf
+        if system.kl:
+            bound = base + 2 * spread / beta
+        elif pb.group is None and pb.normalisation == "shift-scale":
+            # P_o = (r(o) - mu)/sigma with sigma^2 >= pi_o (r(o) - mu)^2 (total variance),
+            # so |P_o| <= 1/sqrt(pi_o) and pi_o >= (pi_ref(o) beta/(1 + beta))^2
+            bound = 2 * (-min(logs) + mp.log((1 + beta) / beta)) + 1
+        else:
+            bound = base + mp.log(1 + spread / beta) + 1
+        return float(bound) if bound < 1e300 else math.inf
 
 
 def _roots_nd(system, digits):
+    """Every root found of the several-unknown system, at the current mp precision.
+
+    The search runs in double precision; when it finds nothing and an
+    evaluation is cheap, it is repeated in mpmath with digits for the
+    cancellation of ``1 - P/beta`` near the faces (roots at logits of
+    ``log(1/beta)`` when ``beta`` is tiny).
+    """
+    bound = _logit_bound(system)
+    found = _search_nd(system, bound, None)
+    if not found and _mp_fallback_nd(system, bound):
+        found = _search_nd(system, bound, 30 + int(bound / 2.3))
+    tol = mp.mpf(10) ** (-(digits + 4))
+    roots = []
+    for x in found:
+        r = _newton_mp_nd(system, x, tol)
+        if r is not None and not any(max(abs(a - b) for a, b in zip(r, s)) < mp.mpf(10) ** (-(digits // 2)) for s in roots):
+            roots.append(r)
+    return roots
+
+
+def _mp_fallback_nd(system, bound):
+    """Whether the several-unknown search is repeated in mpmath when floats find nothing."""
+    pb = system.problem
+    cheap = system.model.kind in ("constant", "infinite", "shift-only", "binomial") or (
+        system.model.kind == "multinomial" and pb.group <= 8)
+    return pb.beta > 0 and system.dim <= 3 and cheap and bound <= 800
+
+
+def _search_nd(system, bound, dps):
+    """Damped Newton from the grid's local minima of ``max |F|`` (floats, or mpmath at ``dps``)."""
     n = system.dim
     center = _reference_logits(system)
-    bound = _logit_bound(system)
     far = [t * bound / 20 for t in _LOGIT_STEPS if t >= 5.0] if bound > 28 else []
     steps = sorted({s for t in list(_LOGIT_STEPS) + far for s in (t, -t)})
     if n > 2:
@@ -1350,8 +1411,8 @@ def _roots_nd(system, digits):
     merit = {}
     for idx in itertools.product(*(range(len(a)) for a in axes)):
         x = [axes[d][i] for d, i in enumerate(idx)]
-        out = _nd_eval(system, x)
-        merit[idx] = math.inf if out is None else max(abs(f) for f in out[0])
+        out = _nd_eval(system, x, False, dps)
+        merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
     starts = []
     shape = [len(a) for a in axes]
     for idx, val in merit.items():
@@ -1375,18 +1436,12 @@ def _roots_nd(system, digits):
     for x0 in seeds:
         if any(max(abs(a - b) for a, b in zip(x0, r)) < 1e-9 for r in found):
             continue
-        x = _newton_float_nd(system, x0, limit=3 * bound + 60)
+        x = _newton_float_nd(system, x0, limit=3 * bound + 60, dps=dps)
         if x is None:
             continue
         if not any(max(abs(a - b) for a, b in zip(x, r)) < 1e-6 for r in found):
             found.append(x)
-    tol = mp.mpf(10) ** (-(digits + 4))
-    roots = []
-    for x in found:
-        r = _newton_mp_nd(system, x, tol)
-        if r is not None and not any(max(abs(a - b) for a, b in zip(r, s)) < mp.mpf(10) ** (-(digits // 2)) for s in roots):
-            roots.append(r)
-    return roots
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -1627,8 +1682,16 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
             tails = points * 3.0 * K * m * words
         # the root is then refined at up to 400 more digits, and certified there
         tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
+    fallback = 0.0
+    if dim >= 2 and problem.beta > 0 and n_eval < math.inf:
+        system = system_of(problem)
+        bound = _logit_bound(system)
+        if _mp_fallback_nd(system, bound):
+            words = (30 + bound / 2.3) / 19 + 1
+            fallback = n_eval * per_eval * 10 * words
     parts = {
         "the fixed work of one problem (set-up, stability, formatting)": 1e5,
+        "the search repeated in mpmath near the faces": fallback,
         f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
@@ -1738,7 +1801,13 @@ def _interior(problem, system, digits, certify, dynamics):
             roots = _roots_nd(system, digits)
         candidates = []
         for x in roots:
-            candidates.append(("nd", x, 0))
+            with mp.workdps(30):
+                at = system.residual_nd([mp.mpf(t) for t in x], MP)
+            extra = _guard_digits(list(at[2])) if at is not None else 0
+            if extra:
+                with mp.workdps(base + extra):
+                    x = _newton_mp_nd(system, x, mp.mpf(10) ** (-(digits + 6))) or x
+            candidates.append(("nd", x, extra))
     seen = []
     for kind, root, extra in candidates:
         dps = base + (extra or 0)
