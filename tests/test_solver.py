@@ -473,3 +473,38 @@ def test_cli_cost_constants_mirror_the_solver():
 
     assert cli.DEFAULT_MAX_COST == solver.DEFAULT_MAX_COST
     assert cli.OPERATIONS_PER_SECOND == solver.OPERATIONS_PER_SECOND
+
+
+def _eq11_by_hand(rewards, pi, beta, group):
+    """``pi_o (1 - P_o/beta) - pi_ref(o)`` terms, with ``P_o`` written directly (not through the solver).
+
+    ``G = 2``: ``P_o = sum_o' pi_o' sign(r_o - r_o')`` (arXiv:2502.18548v3, Eq. (12));
+    ``G = infinity``: ``P_o = (r_o - mu)/sigma`` with ``r_o - mu = sum_o' pi_o' (r_o - r_o')``
+    and ``sigma^2 = sum_o pi_o (r_o - mu)^2`` (Eq. (13)).
+    """
+    K = len(pi)
+    if group == 2:
+        P = [mp.fsum(pi[j] * ((rewards[o] > rewards[j]) - (rewards[o] < rewards[j])) for j in range(K))
+             for o in range(K)]
+    else:
+        centred = [mp.fsum(pi[j] * (rewards[o] - rewards[j]) for j in range(K)) for o in range(K)]
+        sigma = mp.sqrt(mp.fsum(p * c * c for p, c in zip(pi, centred)))
+        P = [c / sigma for c in centred]
+    return [pi[o] * (1 - P[o] / beta) for o in range(K)]
+
+
+@pytest.mark.parametrize("group,beta", [(2, F(1, 10**300)), (None, F(1, 10**30)), (4, F(1, 10**30))])
+def test_regression_three_answers_near_a_vertex_are_found(group, beta):
+    """Three distinct rewards, tiny beta: two coordinates of 1e-61 .. 1e-301 (several unknowns)."""
+    digits = 30
+    ref = (F(1, 3), F(1, 3), F(1, 3))
+    sols = stationary_policies(Problem.deterministic(ref, (0, 1, 2), beta, group), digits=digits)
+    (s,) = [t for t in sols if t.kind == "interior"]
+    assert s.certified and s.policy[2] > 0.5
+    if group == 4:
+        return  # no hand-written P_G at G = 4; the solver's own residual was checked
+    with mp.workdps(digits + 40):
+        pi = [mp.mpf(p) for p in s.policy]
+        lhs = _eq11_by_hand((0, 1, 2), pi, _mp(beta), group)
+        for value, r in zip(lhs, ref):
+            assert abs(value - _mp(r)) < mp.mpf(10) ** -(digits - 3)
