@@ -40,24 +40,41 @@ produce are dropped first.
 
 Finding every root
 ------------------
-* One unknown.  The admissible interval (the range of ``q`` for mixtures of
-  the outputs, or ``pi(a) in (0, 1)``) is parametrised by ``u in (0, 1)``,
-  carrying ``u`` and ``1 - u`` separately so that both ends keep full relative
-  accuracy, and scanned in double precision on a grid that is uniform in
-  ``u`` in the middle and uniform in ``log(u/(1-u))`` out to ``1e-20`` from
-  each end.  Points where the map is undefined (k3 with some
-  ``1 - P/beta <= 0``) break the grid.  Every sign change brackets a root; every
-  interior local minimum of ``|F|`` without a sign change is examined as a
-  possible tangency (two close roots, or a double root).  Brackets are
-  narrowed in floats, then polished by Newton's method in mpmath at
-  ``digits + 12`` (more when a coordinate of the policy is tiny).
+* One unknown.  The admissible interval (``pi(a) in (0, 1)`` for two outputs,
+  whose k3 condition ``pi (1 - P/beta) = pi_ref`` has no poles; otherwise the
+  range of ``q`` for mixtures of the outputs) is parametrised by
+  ``u in (0, 1)``, carrying ``u`` and ``1 - u`` separately so that both ends
+  keep full relative accuracy, and scanned on a grid that is uniform in ``u``
+  in the middle and uniform in ``z = log(u/(1-u))`` out to ``1e-20`` from each
+  end, then geometric in ``z`` out to a proved bound on where roots can lie
+  (:func:`_search_range_1d`; at most ``|z| = 1e5``, beyond which
+  :func:`search_limits` refuses the problem).  The scan runs in mpmath with
+  ``30 + |z|/2.3`` digits (``1 - P/beta`` can cancel to the size of the smaller
+  coordinate), or in double precision where an evaluation is expensive (long
+  binomial sums, many outputs) and the constants fit a float.  For two
+  outputs the k3 condition of the smaller coordinate is used (the two are
+  opposite: ``F_0 + F_1 = 0``), so nothing cancels near a vertex.  Points
+  where the map is undefined (k3 with some ``1 - P/beta <= 0``) break the
+  grid.  Every sign change brackets a root; every interior local minimum of
+  ``|F|`` without a sign change is examined as a possible tangency (two close
+  roots, or a double root).  Brackets are narrowed, then polished by
+  Newton's method in mpmath at ``digits + 12`` (plus up to 400 digits when a
+  coordinate of the policy is tiny).  For two outputs with ``beta > 0`` a
+  root provably exists (the condition changes sign between the faces), so
+  an empty search is reported as a failure, never as "no stationary policy".
 * Two or more unknowns (e.g. three outputs with three reward levels).  The
   unknowns are written as logits (of ``pi`` or of ``q``), the residual is
   evaluated in double precision on a product grid, and damped Newton starts
   from every grid local minimum of ``max |F|``, from the best grid points and
-  from ``pi_ref``; roots are deduplicated and polished in mpmath.  This is a
-  robust search, not a proof that no root was missed; each root found is
-  certified separately.
+  from ``pi_ref``; roots are deduplicated and polished in mpmath.  When the
+  float search finds nothing and an evaluation is cheap, it is repeated in
+  mpmath with digits for the cancellation near the faces (roots at logits of
+  ``log(1/beta)``).  This is a robust search, not a proof that no root was
+  missed (:func:`search_description` says what was searched); each root found
+  is certified separately.
+
+Cost: :func:`estimate_cost` estimates the work before any table is built;
+the command line refuses problems above its ``--max-cost``.
 
 Certificates (:mod:`derive.certify`): an interval Newton (one unknown) or
 Krawczyk (several) test in Arb ball arithmetic (python-flint) proves that a tiny box holds exactly
