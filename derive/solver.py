@@ -339,6 +339,7 @@ class _System:
         cheap = self.model.kind in ("constant", "infinite", "shift-only") or (
             self.model.kind == "binomial" and problem.group <= 64)
         self.scan_in_floats = self.float_ok and not (cheap and self.K <= 200)
+        self._scan_extra = None
         if self.space == "q" and self.dim == 1:
             s = [row[1] for row in self.rho]
             self.s_min, self.s_max = min(s), max(s)
@@ -546,6 +547,27 @@ class _System:
             return F, J, pi, dpi
         return F, J, pi
 
+    @property
+    def scan_extra(self) -> int:
+        """Digits for the cancellation inside ``P_G(o|pi) = sum_j rho[o][j] Phi_j`` (noisy rewards).
+
+        Rounding ``P_G`` to ``10^-dps`` of ``|P_G| <= Pb`` moves ``P_G/beta`` by
+        ``10^-dps Pb/beta``; with noisy rewards the terms can cancel (two answers
+        with nearly equal success probabilities), so ``log10(Pb/beta)`` digits are
+        added to the scan and the polish.  Deterministic rewards have one term.
+        """
+        if self._scan_extra is None:
+            extra = 0
+            noisy = any(sum(1 for w in row if w) > 1 for row in self.rho)
+            if noisy and self.problem.beta > 0:
+                bound = _preference_bound(self)
+                if bound is not None:
+                    with mp.workdps(20):
+                        ratio = bound / _mpq(self.problem.beta)
+                        extra = min(1100, max(0, int(mp.ceil(mp.log10(ratio))))) if ratio > 1 else 0
+            self._scan_extra = extra
+        return self._scan_extra
+
     @staticmethod
     def _first_smaller(pi, ctx):
         if ctx is ARB:
@@ -702,21 +724,43 @@ def stationarity_residual(problem: Problem, policy, support=None, relative=False
     return residual / _field_scale(system, pi, idx)
 
 
-def _field_scale(system, pi, idx):
-    """The largest term of ``g_o`` over ``o`` in ``idx`` (see :func:`stationarity_residual`)."""
+def _field_scale(system, pi, idx, split=False):
+    """The largest term of ``g_o`` over ``o`` in ``idx`` (see :func:`stationarity_residual`).
+
+    ``P_G(o|pi) = sum_j rho[o][j] Phi_j`` counts with the size of its terms,
+    ``sum_j rho[o][j] |Phi_j|``: outputs with nearly equal reward laws cancel
+    there.  With ``split=True`` returns ``(preference terms, penalty terms)``.
+    """
     c = system.consts(MP)
     ref, rho, beta = c["ref"], c["rho"], c["beta"]
     q = [mp.fsum(pi[o] * rho[o][j] for o in range(system.K) if system.rho[o][j]) for j in range(system.m)]
-    P, _ = system.preferences(q, MP)
-    terms = [beta]
+    phi = system.model.phi_values(q, MP)
+    preference = max(mp.fsum(w * abs(f) for w, f in zip(rho[o], phi)) for o in idx)
+    penalty = [beta]
     for o in idx:
-        terms.append(abs(P[o]))
         if system.kl:
-            terms.append(beta * abs(mp.log(pi[o] / ref[o])))
+            penalty.append(beta * abs(mp.log(pi[o] / ref[o])))
         else:
-            terms.append(beta * ref[o] / pi[o])
-    scale = max(terms)
+            penalty.append(beta * ref[o] / pi[o])
+    if split:
+        return preference, max(penalty)
+    scale = max(preference, max(penalty))
     return scale if scale > 0 else mp.mpf(1)
+
+
+def _amplification_digits(system, pi):
+    """Digits lost when the preference terms dwarf the penalty terms they balance (at most 1100).
+
+    ``g_o = P_G(o|pi) - beta(...)``: a rounding of ``P_G`` relative to the size of
+    its terms moves the root by that size over the penalty's, e.g. two answers
+    whose success probabilities differ by ``1e-37`` with ``beta = 1e-30``.
+    """
+    with mp.workdps(20):
+        pi = [mp.mpf(p) for p in pi]
+        preference, penalty = _field_scale(system, pi, range(system.K), split=True)
+        if preference <= 0 or penalty <= 0:
+            return 0
+        return min(1100, max(0, int(mp.ceil(mp.log10(preference / penalty)))))
 
 
 # ---------------------------------------------------------------------------
@@ -920,7 +964,7 @@ def _f1_mp(system, z):
     of the smaller of ``u`` and ``v = 1 - u`` (e.g. ``beta = gamma`` at G = 2, where
     ``1 - P_a/beta = pi(a)``), so the digits lost to that are added back.
     """
-    with mp.workdps(30 + min(int(abs(z) / 2.3), 1100)):
+    with mp.workdps(30 + min(int(abs(z) / 2.3), 1100) + system.scan_extra):
         u, v = _mp_uv_from_z(z)
         try:
             out = system.residual_1d(u, v, MP)
@@ -1240,12 +1284,14 @@ def _roots_1d(system, digits):
             continue
         if fa == 0:
             lo = values[i - 1][0] if i > 0 else za - 1.0
-            r = _polish_point(system, za, lo, zb, tol_rel)
+            with _near_face(za, zb, system):
+                r = _polish_point(system, za, lo, zb, tol_rel)
             if r is not None:
                 roots.append(_Root1(*r))
             continue
         if (fa > 0) != (fb > 0) and fb != 0:
-            r = _polish_bracket(system, za, fa, zb, fb, tol_rel)
+            with _near_face(za, zb, system):
+                r = _polish_bracket(system, za, fa, zb, fb, tol_rel)
             if r is not None:
                 roots.append(_Root1(*r))
     for i in range(1, n - 1):
@@ -1253,8 +1299,15 @@ def _roots_1d(system, digits):
         if fl is None or fm is None or fr is None or fm == 0:
             continue
         if (fl > 0) == (fm > 0) == (fr > 0) and _suspicious_dip(zl, zm, zr, fl, fm, fr):
-            roots.extend(_tangency(system, zl, zm, zr, fl, fr, tol_rel, digits))
+            with _near_face(zl, zr, system):
+                roots.extend(_tangency(system, zl, zm, zr, fl, fr, tol_rel, digits))
     return roots
+
+
+def _near_face(za, zb, system):
+    """More digits for polishing at ``|z|``: ``1 - P/beta`` may cancel to ``exp(-|z|)`` (as in :func:`_f1_mp`)."""
+    extra = min(int(max(abs(float(za)), abs(float(zb))) / 2.3), 1100)
+    return mp.workdps(mp.dps + extra + system.scan_extra)
 
 
 # ---------------------------------------------------------------------------
@@ -1394,14 +1447,17 @@ def _roots_nd(system, digits):
     """
     bound = _logit_bound(system)
     found = _search_nd(system, bound, None)
+    extra = 0
     if not found and _mp_fallback_nd(system, bound):
-        found = _search_nd(system, bound, 30 + int(bound / 2.3))
+        extra = int(bound / 2.3)  # the polish below needs the same extra digits
+        found = _search_nd(system, bound, 30 + extra)
     tol = mp.mpf(10) ** (-(digits + 4))
     roots = []
-    for x in found:
-        r = _newton_mp_nd(system, x, tol)
-        if r is not None and not any(max(abs(a - b) for a, b in zip(r, s)) < mp.mpf(10) ** (-(digits // 2)) for s in roots):
-            roots.append(r)
+    with mp.workdps(mp.dps + extra):
+        for x in found:
+            r = _newton_mp_nd(system, x, tol)
+            if r is not None and not any(max(abs(a - b) for a, b in zip(r, s)) < mp.mpf(10) ** (-(digits // 2)) for s in roots):
+                roots.append(r)
     return roots
 
 
@@ -1410,7 +1466,7 @@ def _mp_fallback_nd(system, bound):
     pb = system.problem
     cheap = system.model.kind in ("constant", "infinite", "shift-only", "binomial") or (
         system.model.kind == "multinomial" and pb.group <= 8)
-    return pb.beta > 0 and system.dim <= 3 and cheap and bound <= 800
+    return pb.beta > 0 and system.dim <= 3 and cheap and bound <= 5000
 
 
 def _search_nd(system, bound, dps):
@@ -1808,6 +1864,8 @@ def _interior(problem, system, digits, certify, dynamics):
                 at = system.residual_1d(mp.mpf(r.u), mp.mpf(r.v), MP)
             pi0 = at[2] if at is not None else []
             extra = _guard_digits([r.u, r.v] + list(pi0))
+            if pi0:
+                extra += _amplification_digits(system, pi0)
             if extra:
                 with mp.workdps(base + extra):
                     tol = mp.mpf(10) ** (-(digits + 6))
@@ -1820,7 +1878,7 @@ def _interior(problem, system, digits, certify, dynamics):
         for x in roots:
             with mp.workdps(30):
                 at = system.residual_nd([mp.mpf(t) for t in x], MP)
-            extra = _guard_digits(list(at[2])) if at is not None else 0
+            extra = _guard_digits(list(at[2])) + _amplification_digits(system, at[2]) if at is not None else 0
             if extra:
                 with mp.workdps(base + extra):
                     x = _newton_mp_nd(system, x, mp.mpf(10) ** (-(digits + 6))) or x

@@ -311,11 +311,11 @@ def _ginf_pair(beta, p):
     return x, y
 
 
-def _assert_policy(s, x, y, digits):
+def _assert_policy(s, x, y, digits, certified=True):
     tol = mp.mpf(10) ** -(digits - 2)
     assert abs(s.policy[0] - x) <= tol * x, (s.policy, x)
     assert abs(s.policy[1] - y) <= tol * y, (s.policy, y)
-    assert s.certified and s.kind == "interior"
+    assert s.kind == "interior" and s.certified == certified
 
 
 @pytest.mark.parametrize("beta,p", [
@@ -347,7 +347,9 @@ def test_regression_extreme_roots_are_found_ginf(beta, p):
 
 
 @pytest.mark.parametrize("success,beta", [((F(9, 10), F(1, 10)), F(1, 10**300)),
-                                          ((F(3, 4), F(1, 4)), F(10**200))])
+                                          ((F(3, 4), F(1, 4)), F(10**200)),
+                                          # nearly equal answers: P_G cancels to 1e-37 of its terms
+                                          ((F(1, 2) + F(1, 10**37), F(1, 2)), F(1, 10**30))])
 def test_extreme_bernoulli_g2_against_eq14_with_the_margin(success, beta):
     """Bernoulli rewards at G = 2: Eq. (14) with ``gamma = s_a - s_b``."""
     digits = 25
@@ -355,7 +357,9 @@ def test_extreme_bernoulli_g2_against_eq14_with_the_margin(success, beta):
     (s,) = stationary_policies(Problem.bernoulli((p, 1 - p), success, beta, 2), digits=digits)
     with mp.workdps(digits + 30):
         x, y = _g2_pair(_mp(beta) / _mp(success[0] - success[1]), _mp(p))
-        _assert_policy(s, x, y, digits)
+        # nearly equal answers: interval arithmetic loses the cancellation of P_G
+        # (its enclosure over the smallest box is wider than beta), so no certificate
+        _assert_policy(s, x, y, digits, certified=success[0] - success[1] > F(1, 10**30))
 
 
 @pytest.mark.parametrize("beta", [F(1, 1000), F(4, 10**5)])
