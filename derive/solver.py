@@ -1737,6 +1737,11 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     per_axis = (2 * len(_LOGIT_STEPS) - 1) if dim <= 2 else 13
     n_eval = 700.0 if dim <= 1 else (per_axis ** dim + 300.0 if dim * math.log10(per_axis) < 300 else math.inf)
     scan = n_eval * per_eval
+    if dim == 1 and problem.beta > 0:
+        system = system_of(problem)
+        if not system.scan_in_floats:   # the whole grid in mpmath (cheap models)
+            words = (30 + system.scan_extra) / 19 + 1
+            scan = n_eval * 10 * (float_terms + K * m) * words
     polish = 150.0 * (mp_eval + 3.0 * K * m * precision_words / 4) * (2 if certify else 1)
     jacobian = 130.0 * K ** 3 * precision_words / 4
     tails = 0.0
@@ -1744,7 +1749,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         # the scan beyond |z| = 46 runs in mpmath at 30 + |z|/2.3 digits (see _f1_mp)
         Z = min(_search_range_1d(system_of(problem))[0], _Z_CAP)
         points = len(_tail_grid(Z))
-        words = (30 + min(Z / 2.3, 1100)) / 19 + 1
+        words = (30 + min(Z / 2.3, 1100) + system_of(problem).scan_extra) / 19 + 1
         if kind == "binomial":
             # fixed-point words of the Horner sum; t = q_1/q_0 reaches exp(-|z|) only
             # when some output has a sure reward (deterministic or s in {0, 1})
