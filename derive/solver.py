@@ -863,7 +863,13 @@ def _search_range_1d(system):
             t = beta * mp.sqrt(c)
             L = 2 * (base + mp.log((1 + t) / t))
         else:
-            L = base + 2 * max(mp.log(beta), 0) + (2 * -mp.log(c) if c else 0) + 60
+            # k3-is at G = infinity: near a vertex of a noisy output sigma stays above
+            # its noise, |P_o - P_o'| <= dv sqrt(2/var) and |z| <= |logit| + that/beta;
+            # near a vertex of a sure output roots sit at |z| ~ 2 log(1/beta) (nominal)
+            L = base + 2 * abs(mp.log(beta)) + (2 * -mp.log(c) if c else 0) + 60
+            noise = [row[1] * (1 - row[1]) for row in system.rho if 0 < row[1] < 1] if system.m == 2 else []
+            if noise:
+                L += mp.sqrt(2 / _mpq(min(noise))) / beta
             rigorous = False
         return float(L + 1) if L < 1e300 else math.inf, rigorous
 
@@ -1707,7 +1713,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     m = len(used)
     G = problem.group
     kind = group_preference(tuple(problem.values[j] for j in used), G, problem.normalisation).kind
-    dim = 0 if m <= 1 else (m - 1 if (m - 1 < K - 1 or m == 2) else K - 1)
+    dim = system_of(problem).dim  # 0 when every output has the same reward law
     precision_words = (digits + 12) / 19.0 + 1
     memory = 0.0
     table = 0.0

@@ -512,3 +512,20 @@ def test_regression_three_answers_near_a_vertex_are_found(group, beta):
         lhs = _eq11_by_hand((0, 1, 2), pi, _mp(beta), group)
         for value, r in zip(lhs, ref):
             assert abs(value - _mp(r)) < mp.mpf(10) ** -(digits - 3)
+
+
+def test_regression_identical_outputs_have_no_unknowns_in_the_cost_and_search():
+    """Identical success probabilities: no unknown (crashed the cost estimate with AttributeError)."""
+    pb = Problem.bernoulli((F(1, 3), F(2, 3)), (F(1, 2), F(1, 2)), F(1, 1000), 8)
+    assert solver.estimate_cost(pb).unknowns == 0
+    assert solver.search_limits(pb) == ""
+    assert solver.search_description(pb)[1] is True
+
+
+def test_k3is_at_infinite_group_with_a_noisy_answer_is_found_or_refused():
+    """A sure and a noisy answer, k3-is, G = inf: the root sits near the noisy vertex at z ~ 1/beta."""
+    pb = Problem.bernoulli((F(1, 3), F(2, 3)), (F(0), F(1, 2)), F(1, 1000), None, "k3-is")
+    (s,) = stationary_policies(pb, digits=20)
+    assert s.certified and s.policy[0] < mp.mpf(10) ** -400
+    far = Problem.bernoulli((F(1, 3), F(2, 3)), (F(0), F(1, 2)), F(1, 10**400), None, "k3-is")
+    assert "beyond the searched" in solver.search_limits(far)
