@@ -58,7 +58,7 @@ Finding every root
   grid.  Every sign change brackets a root; every interior local minimum of
   ``|F|`` without a sign change is examined as a possible tangency (two close
   roots, or a double root).  Brackets are narrowed, then polished by
-  Newton's method in mpmath at ``digits + 12`` (plus up to 400 digits when a
+  Newton's method in mpmath at ``digits + 12`` (plus up to 1100 digits when a
   coordinate of the policy is tiny).  For two outputs with ``beta > 0`` a
   root provably exists (the condition changes sign between the faces), so
   an empty search is reported as a failure, never as "no stationary policy".
@@ -1483,7 +1483,10 @@ def _search_nd(system, bound, dps):
     steps = sorted({s for t in list(_LOGIT_STEPS) + far for s in (t, -t)})
     if n > 2:
         steps = [s for s in steps if abs(s) in (0.0, 0.7, 1.8, 3.6, 7.0, 14.0, 28.0) or abs(s) in far]
-    axes = [[c + s for s in steps] for c in center]
+    # a pi_ref far from uniform puts the grid's centre far from the policies that
+    # reward-driven roots take; the axes then also run around the uniform policy
+    axes = [sorted({c + s for s in steps} | ({s for s in steps} if abs(c) > 10 else set()))
+            for c in center]
     # product grid, stored by index tuple
     import itertools
 
@@ -1741,6 +1744,10 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         mp_eval = 3.0 * m * precision_words / 4
     per_eval = float_terms + K * m + K + 50
     per_axis = (2 * len(_LOGIT_STEPS) - 1) if dim <= 2 else 13
+    if dim >= 2:
+        logs = [math.log10(r.numerator) - math.log10(r.denominator) for r in problem.ref]
+        if max(logs) - min(logs) > 10 / math.log(10):
+            per_axis *= 2  # the grid also runs around the uniform policy (see _search_nd)
     n_eval = 700.0 if dim <= 1 else (per_axis ** dim + 300.0 if dim * math.log10(per_axis) < 300 else math.inf)
     scan = n_eval * per_eval
     if dim == 1 and problem.beta > 0:
@@ -1764,7 +1771,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
             tails = points * 0.3 * G * fixed ** 1.3
         else:
             tails = points * 3.0 * K * m * words
-        # the root is then refined at up to 400 more digits, and certified there
+        # the root is then refined at up to 1100 more digits, and certified there
         tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
     fallback = 0.0
     if dim >= 2 and problem.beta > 0 and n_eval < math.inf:
@@ -1794,13 +1801,13 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
 def _guard_digits(values):
     """Extra digits for a tiny coordinate (``1 - P/beta`` can cancel to its size).
 
-    Capped at 400: beyond, the root is refined at ``digits + 412`` digits.
+    Capped at 1100 (roots within ``1e-1000`` of a face, the smallest ``beta``).
     """
     smallest = min(abs(mp.mpf(v)) for v in values)
     if smallest <= 0:
         return 0
     # the base precision already carries 12 guard digits
-    return min(400, max(0, int(mp.ceil(-mp.log10(smallest))) - 3))
+    return min(1100, max(0, int(mp.ceil(-mp.log10(smallest))) - 3))
 
 
 def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
