@@ -64,6 +64,8 @@ OUTPUT (one entry per stationary policy; --json gives the same fields)
                   arXiv:2502.18548v3, Eq. (11)), divided by the size of the largest term
                   that makes up g: a relative error, about 10^-(digits+10) at a root
   note            why a certificate or a classification is missing, and other caveats
+  finite_group_correction
+                  (--group inf, interior points) c in pi_G = pi_inf + c/G + O(1/G^2)
   problem, digits the problem as parsed (exact rationals) and the precision
   search          (JSON) what the root search covered (a grid and its range, and whether
                   a root provably exists)
