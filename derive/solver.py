@@ -1756,7 +1756,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
             words = (30 + system.scan_extra) / 19 + 1
             scan = n_eval * 10 * (float_terms + K * m) * words
     polish = 150.0 * (mp_eval + 3.0 * K * m * precision_words / 4) * (2 if certify else 1)
-    jacobian = 130.0 * K ** 3 * precision_words / 4
+    jacobian = 200.0 * K ** 3 * precision_words / 4
     tails = 0.0
     if dim == 1 and problem.beta > 0 and kind in ("binomial", "infinite", "shift-only"):
         # the scan beyond |z| = 46 runs in mpmath at 30 + |z|/2.3 digits (see _f1_mp)
