@@ -40,6 +40,8 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 # imported lazily; tests check that the two agree).
 DEFAULT_MAX_COST = 6e7
 OPERATIONS_PER_SECOND = 3e6
+#: Largest accepted size K x m of the reward table (answers times distinct rewards).
+MAX_TABLE = 10**6
 #: Largest accepted |reward| is 10**MAX_REWARD_EXPONENT (the scan runs in double precision).
 MAX_REWARD_EXPONENT = 100
 
@@ -493,14 +495,25 @@ def _stationary(args):
                                  f"least 1e-{MAX_REWARD_EXPONENT} of their range")
     if any(b < 0 for b in betas):
         raise UsageError("--beta must be >= 0 (0, or from 1e-1000 to 1e1000)")
+    levels = len(set(rewards)) if rewards is not None else 2
+    if K * levels > MAX_TABLE:   # the reward table rho has K x m entries
+        raise UsageError(f"refused: {K} answers with {levels} distinct rewards need a table of "
+                         f"{K * levels:.3g} entries, above {MAX_TABLE:.0e}; use fewer answers or "
+                         "fewer distinct rewards")
 
     from derive.solver import (
+        FIXED_COST,
         MAX_MEMORY,
         Problem,
         estimate_cost,
         search_limits,
         stationary_policies,
     )
+
+    if len(betas) * FIXED_COST > max_cost:   # before building a problem per value
+        raise UsageError(f"refused: a sweep of {len(betas)} values of --beta costs at least "
+                         f"{len(betas) * FIXED_COST:.2g} operations, above --max-cost "
+                         f"{float(max_cost):.2g}; sweep fewer values, or raise --max-cost")
 
     problems = []
     for beta in betas:

@@ -842,6 +842,9 @@ def _search_range_1d(system):
     ``P_G`` is unbounded and the penalty is k3-is no bound is known, and a
     nominal range is searched (``rigorous=False``).
     """
+    cached = system._consts.get("search-range")
+    if cached is not None:
+        return cached
     pb = system.problem
     with mp.workdps(30):
         beta = _mpq(pb.beta)
@@ -851,8 +854,8 @@ def _search_range_1d(system):
             c = _mpq(min(max(s), max(1 - x for x in s))) if s else None
         else:
             lo, hi, delta = system.s_min, system.s_max, system.s_max - system.s_min
-            R = min(max(_mpq(r * (row[1] - lo) / delta) for r, row in zip(pb.ref, system.rho)),
-                    max(_mpq(r * (hi - row[1]) / delta) for r, row in zip(pb.ref, system.rho)))
+            R = _mpq(min(max(r * (row[1] - lo) for r, row in zip(pb.ref, system.rho)),
+                         max(r * (hi - row[1]) for r, row in zip(pb.ref, system.rho))) / delta)
             c = _mpq(delta)
         bound = _preference_bound(system)
         base = -mp.log(R)
@@ -871,7 +874,9 @@ def _search_range_1d(system):
             if noise:
                 L += mp.sqrt(2 / _mpq(min(noise))) / beta
             rigorous = False
-        return float(L + 1) if L < 1e300 else math.inf, rigorous
+        out = (float(L + 1) if L < 1e300 else math.inf, rigorous)
+    system._consts["search-range"] = out
+    return out
 
 
 def search_limits(problem: Problem) -> str:
@@ -1665,6 +1670,8 @@ def _restricted_residual(problem, system, policy, support):
 OPERATIONS_PER_SECOND = 3e6
 #: Default ``max_cost`` of the command line: about 20 s at the assumed speed.
 DEFAULT_MAX_COST = 6e7
+#: The fixed part of the cost of one problem (set-up, stability, formatting).
+FIXED_COST = 1e5
 #: Memory above which a problem is refused whatever ``max_cost`` says (bytes).
 MAX_MEMORY = 3 * 2**29  # 1.5 GiB
 
@@ -1781,7 +1788,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
             words = (30 + bound / 2.3) / 19 + 1
             fallback = n_eval * per_eval * 10 * words
     parts = {
-        "the fixed work of one problem (set-up, stability, formatting)": 1e5,
+        "the fixed work of one problem (set-up, stability, formatting)": FIXED_COST,
         "the search repeated in mpmath near the faces": fallback,
         f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
