@@ -510,7 +510,7 @@ def _stationary(args):
         stationary_policies,
     )
 
-    if len(betas) * FIXED_COST > max_cost:   # before building a problem per value
+    if len(betas) > 1 and len(betas) * FIXED_COST > max_cost:   # before building a problem each
         raise UsageError(f"refused: a sweep of {len(betas)} values of --beta costs at least "
                          f"{len(betas) * FIXED_COST:.2g} operations, above --max-cost "
                          f"{float(max_cost):.2g}; sweep fewer values, or raise --max-cost")
