@@ -433,9 +433,9 @@ def section(problem=None):
              "differences of the flow, and stability by running the flow.")
     sec.step("With the reverse-KL penalty of GRPO (k3) every example has exactly one interior "
              "stationary policy and it is stable.  With the direct KL (k3-is) at $G \\to \\infty$ "
-             "and a large $\\beta$ a second, unstable interior point appears (a local minimum for "
+             "and a large $\\beta$ a second, unstable interior point appears (a repeller for "
              "two answers, a saddle for three), between the stable interior policy and the "
-             "boundary maximum $\\pi(a) = 1$; the flow from $\\pi_{\\mathrm{ref}}$ ends at the "
+             "boundary attractor $\\pi(a) = 1$; the flow from $\\pi_{\\mathrm{ref}}$ ends at the "
              "interior one.")
     if problem is not None:
         sec.step("Monte Carlo GRPO -- groups of $G = %d$ sampled from $\\pi_{\\mathrm{old}}$, "

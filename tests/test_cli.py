@@ -182,4 +182,4 @@ def test_human_summary_keeps_exponents_and_zero_is_printed_with_its_digits():
                            "inf", "--penalty", "k3-is", "--digits", "20")
     (entry,) = out["stationary"]
     assert entry["policy"] == ["1.0000000000000000000", "0.0000000000000000000"]
-    assert entry["kind"] == "boundary" and entry["classification"] == "boundary-max"
+    assert entry["kind"] == "boundary" and entry["classification"] == "boundary-attractor"

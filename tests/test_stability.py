@@ -58,6 +58,6 @@ def test_results_checks_all_pass_and_data_rows_cover_every_point():
     table = next(a for a in res["artefacts"] if a["path"] == "tables/stability.tex")
     n_coords = sum(r["policy"].count(",") + 1 for r in table["context"]["rows"])
     assert len(data.strip().splitlines()) == 1 + n_coords
-    # k3-is at G -> inf, beta = 3 with three answers: a saddle between the boundary and the maximum
+    # k3-is at G -> inf, beta = 3 with three answers: a saddle between the boundary and the interior attractor
     kinds = [r["classification"] for r in table["context"]["rows"]]
-    assert "saddle" in kinds and "local-min" in kinds and kinds.count("local-max") == 7
+    assert "saddle" in kinds and "repeller" in kinds and kinds.count("attractor") == 7
