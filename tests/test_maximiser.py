@@ -16,7 +16,12 @@ from mpmath import mp
 
 from derive import maximiser as M
 from derive.enumeration import objective as enumerated_objective
-from derive.maximiser import ReducedObjective, maximiser, objective_value, reduced_objective
+from derive.maximiser import (
+    ReducedObjective,
+    maximiser,
+    objective_value,
+    reduced_objective,
+)
 from derive.numerics import reward_preference
 from derive.solver import Problem, stationary_policies
 
