@@ -1,0 +1,53 @@
+"""Tests of derive.maximiser_table: where GRPO's k3 fixed points stop being maximisers."""
+
+from fractions import Fraction as F
+
+import mpmath
+import pytest
+
+from derive import maximiser_table as T
+from derive.render import make_env, render
+from derive.solver import Problem, stationary_policies
+
+
+@pytest.fixture(scope="module")
+def res():
+    return T.results()
+
+
+def test_checks_pass_and_csv_covers_the_grid(res):
+    assert all(c.passed for c in res["checks"]), [c.id for c in res["checks"] if not c.passed]
+    csv = next(a["text"] for a in res["artefacts"] if a["path"] == "data/maximiser.csv")
+    header, *lines = csv.strip().splitlines()
+    assert header.split(",")[-3:] == ["classification", "stable", "maximiser"]
+    assert len(lines) == len(T.GROUPS) * len(T.BETAS) * len(T.PS)
+
+
+def test_issue_cell_is_stable_but_not_a_maximiser(res):
+    csv = next(a["text"] for a in res["artefacts"] if a["path"] == "data/maximiser.csv")
+    row = next(line.split(",") for line in csv.splitlines() if line.startswith("2,1,1/100,"))
+    assert row[3].startswith("0.1000000000") and row[-2:] == ["true", "no"]
+    assert {line.split(",")[-1] for line in csv.splitlines()[1:]} == {"global", "local", "no"}
+
+
+def test_table_renders_every_cell(res):
+    art = next(a for a in res["artefacts"] if a["path"] == "tables/maximiser.tex")
+    tex = render(make_env(), art["template"], **art["context"])
+    assert "$$" not in tex and "--" not in tex.split("\\toprule")[1]
+    assert tex.split("\\toprule")[1].count("\\textbf{no}") == sum(
+        line.endswith(",no") for line in res["artefacts"][1]["text"].splitlines())
+
+
+def test_brute_force_detects_a_wrong_verdict():
+    """The independent search can say no: a wrong verdict gets a negative margin."""
+    pb = Problem.deterministic((F(1, 100), F(99, 100)), (1, 0), F(1), 2)
+    (s,) = stationary_policies(pb, digits=30)
+    assert T.brute_force_agrees(pb, s.policy[0], "no", 30) > 0
+    assert T.brute_force_agrees(pb, s.policy[0], "global", 30) < 0
+    assert T.brute_force_agrees(pb, s.policy[0], "local", 30) < 0
+    pb = Problem.deterministic((F(1, 1000), F(999, 1000)), (1, 0), F(1, 2), 2)
+    (s,) = stationary_policies(pb, digits=30)
+    assert T.brute_force_agrees(pb, s.policy[0], "local", 30) > 0
+    assert T.brute_force_agrees(pb, s.policy[0], "global", 30) < 0
+    with mpmath.workdps(30):
+        assert T.field_slope(pb, s.policy[0], 30) < 0 and s.stable
