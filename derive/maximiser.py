@@ -590,6 +590,6 @@ def objective_value(problem, trial, policy):
         t, p, r = (mp.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else mp.mpf(v)
                    for v in (t, p, r))
         k3 = r / t - mp.log(r / t) - 1
-        weight = t / p if problem.penalty == "k3-is" else 1
-        total += t * P[o] - beta * p * weight * k3
+        # pi_old(o) * (t / pi_old(o)) * k3 for k3-is, written so that pi_old(o) = 0 is allowed
+        total += t * P[o] - beta * (t if problem.penalty == "k3-is" else p) * k3
     return total

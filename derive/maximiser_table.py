@@ -28,6 +28,7 @@ import mpmath
 
 from derive.checks import (
     CHECK_DIGITS,
+    ENUMERATION,
     INTERVAL,
     Section,
     inequality_check,
@@ -60,7 +61,8 @@ def objective_along(problem, policy):
         total = mpmath.mpf(0)
         for t, old, r, pref in zip((x, 1 - x), pi, ref, P):
             k3 = r / t - mpmath.log(r / t) - 1
-            total += t * pref - beta * old * (t / old if weighted else 1) * k3
+            # pi_old * (t / pi_old) * k3 for k3-is, written so that pi_old = 0 is allowed
+            total += t * pref - beta * (t if weighted else old) * k3
         return total
 
     return J
@@ -119,6 +121,41 @@ def field_slope(problem, x_star, digits=CHECK_DIGITS):
                                         problem.normalisation)
             return ga - gb
         return mpmath.diff(g, x_star)
+
+
+def vertex_records(digits=CHECK_DIGITS):
+    """The vertex ``x = 1`` of the direct-KL penalty: not a maximiser of ``J(.; itself)`` at finite G.
+
+    Binary question, rewards 1, 0, ``pi_old = (1, 0)``.  Enumerating the groups
+    gives ``P_G(b | pi_old) = -sqrt(G - 1)`` (``b`` against ``G - 1`` copies of
+    ``a``), finite at every ``G``; with Eq. (6) and the importance-weighted
+    penalty ``J(y; pi_old) = -sqrt(G - 1) y_b - beta KL(y || pi_ref)``, which
+    increases as ``y`` leaves the vertex (the log of the KL wins).  Returns
+    ``(errors, margins)``: the enumerated ``P_G(b|pi_old) + sqrt(G - 1)``, and
+    ``J(y_b = t) - J(y_b = 10^-20 t)`` (> 0) for several ``(G, p, beta)``, with ``t``
+    below the scale ``exp(-sqrt(G - 1)/beta)`` where ``J`` turns.
+    """
+    from derive import enumeration
+    from derive.maximiser import objective_value
+    from derive.solver import Problem
+
+    errors, margins = [], []
+    with mpmath.workdps(digits + 10):
+        values, rho = (0, 1), ((0, 1), (1, 0))
+        vertex = (mpmath.mpf(1), mpmath.mpf(0))
+        for G in (2, 3, 4, 5):
+            errors.append(enumeration.preference(1, vertex, rho, values, G) + mpmath.sqrt(G - 1))
+            for p, beta in ((F(1, 5), F(3)), (F(1, 2), F(1, 10)), (F(9, 10), F(1, 100))):
+                pb = Problem.deterministic((p, 1 - p), (1, 0), beta, G, "k3-is")
+                # J rises towards the vertex down to y_b of order exp(-sqrt(G - 1)/beta), and
+                # falls below that: test points there, at a precision that resolves them
+                scale = mpmath.exp(-mpmath.sqrt(G - 1) * beta.denominator / beta.numerator - 3)
+                near = scale * (1 - p) / p
+                with mpmath.workdps(digits + 30 - int(mpmath.log10(near))):
+                    nearer = near * mpmath.mpf(10) ** -20
+                    margins.append(objective_value(pb, (1 - near, near), vertex)
+                                   - objective_value(pb, (1 - nearer, nearer), vertex))
+    return errors, margins
 
 
 def grid_points(digits=CHECK_DIGITS):
@@ -197,6 +234,18 @@ def results(digits=CHECK_DIGITS):
                          f"maximiser table: each of the {n} enclosures is certified to hold "
                          "exactly one fixed point", certified, digits, method=INTERVAL),
     ]
+    errors, margins = vertex_records(digits)
+    checks.append(numeric_check(
+        "direct-kl-vertex-preference", "App. B.2, (6)",
+        "binary, rewards 1, 0, pi_old = (1, 0): enumeration gives P_G(b|pi_old) = -sqrt(G - 1) "
+        "for G = 2..5 (finite; -> -infinity only as G -> infinity)", errors, digits,
+        method=ENUMERATION))
+    checks.append(inequality_check(
+        "direct-kl-vertex-not-maximiser-finite-G", "App. B.2, (6)",
+        "direct KL, pi_old = (1, 0), G = 2..5, three (p, beta): J(.; pi_old) of Eq. (6) with "
+        "P_G from the preferences is larger at a small pi(b) = t (t below "
+        "exp(-sqrt(G - 1)/beta)) than at 1e-20 t, so the vertex does not maximise J(.; itself) "
+        "at any finite G", margins, digits))
     table = []
     for G in GROUPS:
         G_tex = "\\infty" if G is None else str(G)
@@ -217,7 +266,7 @@ def results(digits=CHECK_DIGITS):
 
 
 def section(parted=None, total=None):
-    sec = Section("maximiser", "Stationary, maximiser, stable", "Sec.~2.3, (1), (11)",
+    sec = Section("maximiser_table", "Stationary, maximiser, stable (beyond the paper)", "(1), (6), (11)",
                   "A fixed point of GRPO need not maximise the objective it was derived from.")
     sec.step("The paper calls $\\pi$ stationary when it maximises "
              "$J(\\cdot\\,; \\pi_{\\mathrm{old}})$ with $\\pi_{\\mathrm{old}} = \\pi$; the "
@@ -239,6 +288,22 @@ def section(parted=None, total=None):
              "fixed point $x = \\sqrt{p} = 0.1$ of (14) is a local minimum of "
              "$J(\\cdot\\,; 0.1)$ along the simplex.  They are the rest points of GRPO's small, "
              "clipped steps, not what a full inner maximisation would return.")
+    sec.step("The direct KL penalty at $G \\to \\infty$ also has the boundary point $x = 1$, "
+             "an attractor of the iteration.  Whether it is stationary in the paper's sense "
+             "depends on how $P_G(b \\mid \\pi_{\\mathrm{old}})$ is read at "
+             "$\\pi_{\\mathrm{old}} = (1, 0)$.  At every finite $G$, enumeration gives "
+             "$P_G(b \\mid \\pi_{\\mathrm{old}}) = -\\sqrt{G - 1}$, and "
+             "$J(y; \\pi_{\\mathrm{old}}) = -\\sqrt{G-1}\\, y_b - \\beta\\, "
+             "\\mathrm{KL}(y \\,\\|\\, \\pi_{\\mathrm{ref}})$ increases as $y$ leaves the "
+             "vertex, so the vertex is not a maximiser of $J(\\cdot\\,; \\text{itself})$.  "
+             "With the limit $P_\\infty(b \\mid \\pi_{\\mathrm{old}}) = -\\infty$ "
+             "($\\sigma(\\pi_{\\mathrm{old}}) = 0$) taken first, $J(\\cdot\\,; "
+             "\\pi_{\\mathrm{old}})$ is $-\\infty$ off the vertex and the vertex is its "
+             "maximiser; with Eq. (1) as written (groups drawn from $\\pi_{\\mathrm{old}}$, so "
+             "$b$ is never sampled and every advantage is 0) the maximiser is "
+             "$\\pi_{\\mathrm{ref}}$ and it is not.  So the engine's boundary point $x = 1$ is "
+             "stationary in the paper's sense only with the limit $G \\to \\infty$ taken "
+             "before $\\pi_{\\mathrm{old}}$ reaches the vertex, the reading of (13).")
     if parted is not None:
         sec.step(f"Of the {total} tabulated fixed points, {parted} are stable for the iteration "
                  "but not global maximisers of $J(\\cdot\\,; \\pi)$.")
