@@ -51,8 +51,10 @@ the policy; every comparison must be decided by the balls, else ``"unknown"``):
 3. *Global, K > 2*: the Lagrangian (dual) bound with multiplier 0:
    ``sum_o psi_o(y_o) <= sum_o sup_(0,1) psi_o``; when each ``pi_o`` maximises
    ``psi_o`` on ``(0, 1)`` (the same 1-D test), ``pi`` is a global maximiser.
-   Otherwise a seeded search over the simplex looks for a point with a larger
-   ``J``, verified in Arb (then ``"local"``), else ``"unknown"``.
+   Otherwise branch and bound over the simplex (:func:`_branch_and_bound`)
+   either proves ``Psi <= Psi(pi)`` or finds a point with a larger value
+   (``"local"``); if it gives up, a seeded search looks for a better point,
+   verified in Arb, else ``"unknown"``.
 
 Boundary points (see :mod:`derive.solver`): at ``beta = 0``, ``J(.; pi)`` is
 linear with gradient ``P_G(o|pi)``; at ``G -> infinity`` with k3-is on a face of
@@ -444,6 +446,14 @@ def _multi_global(problem, policy, balls, refs, bits) -> MaximiserVerdict:
     if all(o == "max" for o in outcomes):
         return MaximiserVerdict("global", "certified by the separable dual bound: each pi(o) "
                                 "maximises its own term of J(.; pi) on (0, 1)")
+    outcome = _branch_and_bound(red, balls, refs)
+    if outcome == "max":
+        return MaximiserVerdict("global", "certified by branch and bound over the simplex (box "
+                                "relaxation of the separable J(.; pi), exact 1-D suprema, and a "
+                                "box around pi where J(.; pi) is concave along the simplex)")
+    if outcome == "not":
+        return MaximiserVerdict("local", "a strict local maximiser; a point of the simplex with a "
+                                "larger J(.; pi) was found by branch and bound (ball arithmetic)")
     better = _better_point(problem, policy, red, balls, refs)
     if better:
         return MaximiserVerdict("local", "a strict local maximiser; a point of the simplex with a "
@@ -451,6 +461,119 @@ def _multi_global(problem, policy, balls, refs, bits) -> MaximiserVerdict:
     return MaximiserVerdict("unknown", f"a strict local maximiser; with {problem.K} outputs the "
                             "separable dual bound does not certify it global and a seeded search "
                             "found no better point")
+
+
+def _branch_and_bound(red, balls, refs, max_boxes=30000):
+    """Whether ``sum_o psi_o(y_o) <= sum_o psi_o(pi_o)`` on the simplex: ``"max"``, ``"not"``, ``"undecided"``.
+
+    The first ``K - 1`` coordinates are split into boxes; the last is
+    ``1 - sum``.  On a box the separable objective is bounded above by the sum
+    of the exact suprema of each ``psi_o`` over its coordinate's interval (the
+    largest of the values at the ends and at the critical points ``pi_o`` and
+    :attr:`ReducedObjective.other_critical_point` inside it; ``psi_o -> -inf``
+    at 0).  A box is discarded when that bound is below ``Psi(pi)``, or when it
+    lies in a box ``R`` around ``pi`` on which the diagonal Hessian is negative
+    definite along the simplex for every point (:func:`_tangent_form` on
+    balls): there ``Psi`` is concave on the convex ``R ∩ simplex`` and ``pi``,
+    a KKT point, is its maximiser.  A box centre inside the simplex with a
+    larger ``Psi`` (decided by the balls) gives ``"not"``.
+    """
+    if red.limit_at_zero != -oo or red.other_critical_point is None:
+        return "undecided"
+    y, pi_s, ref_s = red.y, red.pi, red.ref
+    K = len(balls)
+    envs = [{pi_s: b, ref_s: r} for b, r in zip(balls, refs)]
+
+    def psi(o, t):
+        envs[o][y] = t
+        return _arb_eval(red.term, envs[o])
+
+    crit = []
+    for o in range(K):
+        c = _arb_eval(red.other_critical_point, envs[o])
+        crit.append([balls[o]] + ([c] if not c < 0 else []))
+    value = arb(0)
+    for o in range(K):
+        value = value + psi(o, balls[o])
+
+    def sup(o, lo, hi):
+        """An upper bound of psi_o on [lo, hi] (balls, lo >= 0)."""
+        best = None
+        cands = [hi] + ([lo] if lo > 0 else [])
+        for c in crit[o]:
+            if not (c < lo) and not (c > hi):
+                cands.append(c)
+        for t in cands:
+            if not t > 0:
+                continue
+            v = psi(o, t)
+            best = v if best is None else best.union(v)   # the union's upper end is the max
+        return best
+
+    # the concavity box R around pi, radius rho in the first K - 1 coordinates
+    rho = None
+    r = min(float(b.mid()) for b in balls) / 4
+    for _ in range(30):
+        box = [arb(b.mid(), r) for b in balls[:-1]]
+        last = balls[-1] + arb(0, (K - 1) * r)
+        if last > 0 and all(b > 0 for b in box):
+            h = [_arb_eval(red.second, {y: t, pi_s: b, ref_s: rf})
+                 for t, b, rf in zip(box + [last], balls, refs)]
+            if _tangent_form(h) == -1:
+                rho = r
+                break
+        r /= 4
+    if rho is None:
+        return "undecided"
+    R = []
+    for b in balls[:-1]:
+        lo, hi = b - rho, b + rho
+        R.append((lo, hi))
+
+    def inside_R(box):
+        return all(arb(a) > lo and arb(c) < hi for (a, c), (lo, hi) in zip(box, R))
+
+    stack = [[(fmpq(0), fmpq(1))] * (K - 1)]
+    boxes = 0
+    while stack:
+        box = stack.pop()
+        boxes += 1
+        if boxes > max_boxes:
+            return "undecided"
+        lo_sum = sum((a for a, _ in box), fmpq(0))
+        hi_sum = sum((c for _, c in box), fmpq(0))
+        last_lo, last_hi = max(fmpq(0), 1 - hi_sum), min(fmpq(1), 1 - lo_sum)
+        if last_hi <= 0:
+            continue                              # outside the simplex
+        if inside_R(box):
+            continue
+        bound = arb(0)
+        for o, (a, c) in enumerate(box):
+            v = sup(o, arb(a), arb(c))
+            if v is None:
+                bound = None
+                break
+            bound = bound + v
+        if bound is not None:
+            v = sup(K - 1, arb(last_lo), arb(last_hi))
+            bound = None if v is None else bound + v
+        if bound is not None and bound < value:
+            continue
+        centre = [(a + c) / 2 for a, c in box]
+        rest = 1 - sum(centre, fmpq(0))
+        if rest > 0 and all(t > 0 for t in centre):
+            v = arb(0)
+            for o, t in enumerate(centre + [rest]):
+                v = v + psi(o, arb(t))
+            if v > value:
+                return "not"
+        widths = [c - a for a, c in box]
+        j = max(range(K - 1), key=lambda i: widths[i])
+        a, c = box[j]
+        m = (a + c) / 2
+        stack.append(box[:j] + [(a, m)] + box[j + 1:])
+        stack.append(box[:j] + [(m, c)] + box[j + 1:])
+    return "max"
 
 
 def _better_point(problem, policy, red, balls, refs, samples=4000, seed=20250313):
