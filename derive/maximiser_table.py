@@ -33,6 +33,7 @@ from derive.checks import (
     Section,
     inequality_check,
     numeric_check,
+    symbolic_check,
 )
 
 #: The grid of the table: beta (rows) and p = pi_ref(a) (columns), exact.
@@ -121,6 +122,28 @@ def field_slope(problem, x_star, digits=CHECK_DIGITS):
                                         problem.normalisation)
             return ga - gb
         return mpmath.diff(g, x_star)
+
+
+def concavity_checks():
+    """The curvature of ``J(.; pi_old = pi)`` along one output, derived from the encoded penalties."""
+    from sympy import cancel
+
+    from derive.maximiser import reduced_objective
+
+    k3, kl = reduced_objective("k3"), reduced_objective("k3-is")
+    y = k3.y
+    return [
+        symbolic_check("maximiser-k3-not-concave", "(1), (7), (11)",
+                       "GRPO's k3 penalty: psi_o''(y) = pi(o) (y - 2 pi_ref(o)) / y^3 for the term "
+                       "of J(.; pi_old = pi) at a KKT point, derived from the encoded penalty; "
+                       "it changes sign at y = 2 pi_ref(o), so J(.; pi) is not concave (cancel)",
+                       cancel(k3.second - k3.pi * (y - 2 * k3.ref) / y**3)),
+        symbolic_check("maximiser-direct-kl-concave", "Sec. 3, App. B.2",
+                       "importance-weighted k3 (direct KL): psi_o''(y) = -1/y < 0, so "
+                       "J(.; pi_old) is strictly concave and every interior KKT point (both "
+                       "zeros of h in App. B.2) is the unique maximiser of J(.; itself) (cancel)",
+                       cancel(kl.second + 1 / kl.y)),
+    ]
 
 
 def vertex_records(digits=CHECK_DIGITS):
@@ -234,6 +257,7 @@ def results(digits=CHECK_DIGITS):
                          f"maximiser table: each of the {n} enclosures is certified to hold "
                          "exactly one fixed point", certified, digits, method=INTERVAL),
     ]
+    checks.extend(concavity_checks())
     errors, margins = vertex_records(digits)
     checks.append(numeric_check(
         "direct-kl-vertex-preference", "App. B.2, (6)",
