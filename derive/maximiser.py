@@ -657,9 +657,11 @@ def _boundary_verdict(problem, policy) -> MaximiserVerdict:
         if any(means[o] == v for o in outside):
             return MaximiserVerdict("unknown", "an output outside the face has the face's mean "
                                     "reward: P_inf(o|pi) is 0/0")
-        return MaximiserVerdict("global", "P_inf(o|pi) = -infinity off the face (sigma(pi) = 0, "
-                                "r(o) < r on the face), so J(.; pi) is finite only on the face, "
-                                "where it is -beta KL(. || pi_ref) + const, maximal at pi")
+        return MaximiserVerdict("global", "with the limit G -> infinity taken first, "
+                                "P_inf(o|pi) = -infinity off the face (sigma(pi) = 0, r(o) < r on "
+                                "the face), so J(.; pi) is finite only on the face, where it is "
+                                "-beta KL(. || pi_ref) + const, maximal at pi; at any finite G, "
+                                "P_G(o|pi) is finite and this point does not maximise J(.; pi)")
     return MaximiserVerdict("unknown", "a boundary point of a kind this module does not treat")
 
 
