@@ -450,7 +450,11 @@ def section(problem=None):
              "and a large $\\beta$ a second, unstable interior point appears (a repeller for "
              "two answers, a saddle for three), between the stable interior policy and the "
              "boundary attractor $\\pi(a) = 1$; the flow from $\\pi_{\\mathrm{ref}}$ ends at the "
-             "interior one.")
+             "interior one.  Being a rest point of the iteration, stable or not, is not the "
+             "paper's definition of stationary (a maximiser of $J(\\cdot\\,; "
+             "\\pi_{\\mathrm{old}})$ with $\\pi_{\\mathrm{old}} = \\pi$); the table's "
+             "maximiser column decides that separately, and Table [[tab:maximiser]] shows where "
+             "the two part.")
     if problem is not None:
         sec.step("Monte Carlo GRPO -- groups of $G = %d$ sampled from $\\pi_{\\mathrm{old}}$, "
                  "advantages (2), the clipped ratio and the k3 penalty, a few gradient steps per "
