@@ -253,3 +253,25 @@ def test_arb_precision_is_restored():
     pb = Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1), 2)
     maximiser(pb, stationary_policies(pb, digits=DIGITS)[0], DIGITS)
     assert ctx.prec == before
+
+
+@given(st.lists(st.integers(-50, 50).filter(lambda v: v != 0), min_size=2, max_size=5))
+def test_tangent_form_against_eigenvalues_on_the_tangent_space(hs):
+    """The closed-form test of diag(h) on sum d = 0 agrees with the eigenvalues of Z^T diag(h) Z,
+    Z a basis of the tangent space (e_o - e_K), computed by mpmath (an independent path)."""
+    from flint import arb
+
+    K = len(hs)
+    Z = mp.matrix(K, K - 1)
+    for j in range(K - 1):
+        Z[j, j], Z[K - 1, j] = 1, -1
+    H = mp.diag([mp.mpf(h) for h in hs])
+    with mp.workdps(30):
+        eig = mp.eigsy(Z.T * H * Z)[0]
+        top = max(eig[i] for i in range(K - 1))
+    got = M._tangent_form([arb(h) for h in hs])
+    if abs(top) < 1e-20:
+        assert got in (0, 1)                # a flat direction: the closed form may not decide
+    else:
+        assert got == (-1 if top < 0 else 1)
+    assert M._tangent_form([arb(-1), arb(0, 1e-30)]) == 0
