@@ -282,14 +282,20 @@ def results(digits=CHECK_DIGITS):
                  if pt["solution"].stable and pt["verdict"].verdict != "global")
     header = ("group,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified,classification,"
               "stable,maximiser\n")
-    return {"sections": [section(parted, n)], "checks": checks,
+    issue = next(pt for cell in cells for pt in cell["points"]
+                 if (cell["G"], cell["beta"], cell["p"]) == (2, F(1), F(1, 100)))
+    facts = {"total": n, "parted": parted,
+             "all_stable": all(pt["solution"].stable for cell in cells for pt in cell["points"]),
+             "issue": issue["verdict"].verdict if issue["solution"].stable else None}
+    return {"sections": [section(facts)], "checks": checks,
             "artefacts": [{"path": "tables/maximiser.tex", "template": "maximiser_table.tex.jinja",
                            "context": {"rows": table, "ps": [_label(p) for p in PS],
                                        "verified": verified}},
                           {"path": "data/maximiser.csv", "text": header + "".join(csv)}]}
 
 
-def section(parted=None, total=None):
+def section(facts=None):
+    """The appendix section; *facts* (from :func:`results`) are the computed counts it quotes."""
     sec = Section("maximiser_table", "Stationary, maximiser, stable (beyond the paper)", "(1), (6), (11)",
                   "A fixed point of GRPO need not maximise the objective it was derived from.")
     sec.step("The paper calls $\\pi$ stationary when it maximises "
@@ -307,11 +313,14 @@ def section(parted=None, total=None):
              "$x = \\pi(a)$ decides whether the fixed point is a local maximiser, and the "
              "critical points of $J(x, 1-x; \\pi)$ (the roots of a cubic after the known root "
              "$x = \\pi(a)$ is divided out) decide, in ball arithmetic, whether it is the global "
-             "one.  Table [[tab:maximiser]] shows that GRPO's fixed points, all attracting for "
-             "the iteration, are often not maximisers: at $p = 0.01$, $\\beta = \\gamma = 1$ the "
-             "fixed point $x = \\sqrt{p} = 0.1$ of (14) is a local minimum of "
-             "$J(\\cdot\\,; 0.1)$ along the simplex.  They are the rest points of GRPO's small, "
-             "clipped steps, not what a full inner maximisation would return.")
+             "one.")
+    if facts and facts["issue"] == "no":
+        sec.step("Table [[tab:maximiser]] shows that GRPO's fixed points, "
+                 + ("all attracting for the iteration, " if facts["all_stable"] else "")
+                 + "are often not maximisers: at $p = 0.01$, $\\beta = \\gamma = 1$ the stable "
+                 "fixed point $x = \\sqrt{p} = 0.1$ of (14) is a local minimum of "
+                 "$J(\\cdot\\,; 0.1)$ along the simplex.  Such points are the rest points of "
+                 "GRPO's small, clipped steps, not what a full inner maximisation would return.")
     sec.step("The direct KL penalty at $G \\to \\infty$ also has the boundary point $x = 1$, "
              "an attractor of the iteration.  Whether it is stationary in the paper's sense "
              "depends on how $P_G(b \\mid \\pi_{\\mathrm{old}})$ is read at "
@@ -328,7 +337,7 @@ def section(parted=None, total=None):
              "$\\pi_{\\mathrm{ref}}$ and it is not.  So the engine's boundary point $x = 1$ is "
              "stationary in the paper's sense only with the limit $G \\to \\infty$ taken "
              "before $\\pi_{\\mathrm{old}}$ reaches the vertex, the reading of (13).")
-    if parted is not None:
-        sec.step(f"Of the {total} tabulated fixed points, {parted} are stable for the iteration "
-                 "but not global maximisers of $J(\\cdot\\,; \\pi)$.")
+    if facts:
+        sec.step(f"Of the {facts['total']} tabulated fixed points, {facts['parted']} are stable "
+                 "for the iteration but not global maximisers of $J(\\cdot\\,; \\pi)$.")
     return sec

@@ -51,3 +51,14 @@ def test_brute_force_detects_a_wrong_verdict():
     assert T.brute_force_agrees(pb, s.policy[0], "global", 30) < 0
     with mpmath.workdps(30):
         assert T.field_slope(pb, s.policy[0], 30) < 0 and s.stable
+
+
+def test_section_quotes_only_computed_facts(res):
+    (sec,) = res["sections"]
+    text = " ".join(step.text for step in sec.steps)
+    assert "is a local minimum of" in text          # the issue's cell was computed as "no"
+    csv = res["artefacts"][1]["text"].splitlines()[1:]
+    parted = sum(1 for line in csv if line.split(",")[-2:] in (["true", "local"], ["true", "no"]))
+    assert f"Of the {len(csv)} tabulated fixed points, {parted} are stable" in text
+    quiet = T.section({"total": 1, "parted": 0, "all_stable": True, "issue": "global"})
+    assert "local minimum" not in " ".join(step.text for step in quiet.steps)
