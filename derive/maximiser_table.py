@@ -234,8 +234,7 @@ def results(digits=CHECK_DIGITS):
                        f"{shown[0]},{lo},{hi},{'true' if s.certified else 'false'},"
                        f"{s.classification},{'true' if s.stable else 'false'},{v.verdict}\n")
             word = v.verdict if v.verdict != "no" else "\\textbf{no}"
-            texts.append(f"${_fmt(x, 4)}$ {word}" + ("" if s.stable else " (unstable)")
-                         if ok else "--")
+            texts.append(word + ("" if s.stable else "$^{\\dagger}$") if ok else "--")
         rows.append({"G": "\\infty" if cell["G"] is None else str(cell["G"]),
                      "beta": _label(cell["beta"]), "p": _label(cell["p"]),
                      "text": "; ".join(texts) or "--"})
@@ -276,7 +275,7 @@ def results(digits=CHECK_DIGITS):
         block = [r for r in rows if r["G"] == G_tex]
         for beta in BETAS:
             cells_b = [r for r in block if r["beta"] == _label(beta)]
-            table.append({"G": G_tex if beta == BETAS[0] else "", "beta": _label(beta),
+            table.append({"G": G_tex if beta == BETAS[0] else "", "beta": f"${_label(beta)}$",
                           "cells": [r["text"] for r in cells_b]})
     parted = sum(1 for cell in cells for pt in cell["points"]
                  if pt["solution"].stable and pt["verdict"].verdict != "global")
@@ -289,7 +288,7 @@ def results(digits=CHECK_DIGITS):
              "issue": issue["verdict"].verdict if issue["solution"].stable else None}
     return {"sections": [section(facts)], "checks": checks,
             "artefacts": [{"path": "tables/maximiser.tex", "template": "maximiser_table.tex.jinja",
-                           "context": {"rows": table, "ps": [_label(p) for p in PS],
+                           "context": {"rows": table, "ps": [f"${_label(p)}$" for p in PS],
                                        "verified": verified}},
                           {"path": "data/maximiser.csv", "text": header + "".join(csv)}]}
 

@@ -35,7 +35,7 @@ import mpmath
 from derive.certify import printed_enclosure
 from derive.checks import CHECK_DIGITS, INTERVAL, Section, inequality_check, numeric_check
 from derive.enumeration import exact, objective_gradient
-from derive.latex import equation
+from derive.latex import TABLE_DIGITS, equation
 
 #: The example problems: (key, description, constructor arguments).
 EXAMPLES = (
@@ -325,7 +325,7 @@ def results():
                 fd_err.extend(abs(a - b) / max(1, abs(b)) for a, b in zip(pt["fd"], s.eigenvalues))
             table.append({
                 "example": row["description"] if i == 0 else None,
-                "policy": "(" + ", ".join(_fmt(v, 8) for v in s.policy) + ")",
+                "policy": "(" + ", ".join(_fmt(v, TABLE_DIGITS) for v in s.policy) + ")",
                 "kind": s.kind, "classification": s.classification,
                 "eigenvalues": ", ".join(_eig_tex(e) for e in s.eigenvalues) or "\\text{--}",
                 "stable": "yes" if s.stable else "no",
