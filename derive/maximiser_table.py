@@ -111,6 +111,34 @@ def brute_force_agrees(problem, x_star, verdict, digits=CHECK_DIGITS):
         return mpmath.mpf(-1)
 
 
+def simplex_search_agrees(problem, policy, verdict, n=160):
+    """Margin (> 0 when it agrees with *verdict*) from a float search of ``J(.; pi)`` on a 3-simplex.
+
+    ``J(y; pi) = sum_o y_o P_G(o|pi) - beta sum_o pi_o k3(y_o)`` (Eqs. (1), (6), (7), k3
+    penalty) on a grid uniform in the logits of ``y_1``, ``y_2`` (``e^-12`` to ``1 - e^-12``);
+    floats, so a "global" verdict allows ``10^-12`` and a "local" one needs ``10^-9``.
+    """
+    import math
+
+    from derive.numerics import reward_preference
+
+    P = [float(v) for v in reward_preference(problem.values, problem.rho, policy, problem.group,
+                                             problem.normalisation)]
+    pi, ref, beta = [float(v) for v in policy], [float(r) for r in problem.ref], float(problem.beta)
+
+    def J(y):
+        return sum(t * p - beta * o * (r / t - math.log(r / t) - 1)
+                   for t, p, o, r in zip(y, P, pi, ref))
+
+    ticks = [1 / (1 + math.exp(12 - 24 * k / n)) for k in range(n + 1)]
+    gap = max(J((a, b, 1 - a - b)) for a in ticks for b in ticks if a + b < 1) - J(pi)
+    if verdict == "global":
+        return 1e-12 - gap
+    if verdict == "local":
+        return gap - 1e-9
+    return -1.0
+
+
 def field_slope(problem, x_star, digits=CHECK_DIGITS):
     """``d(g_a - g_b)/dx`` at ``x*`` by ``mpmath.diff`` of the field of :mod:`derive.numerics`."""
     from derive.numerics import objective_gradient

@@ -62,3 +62,17 @@ def test_section_quotes_only_computed_facts(res):
     assert f"Of the {len(csv)} tabulated fixed points, {parted} are stable" in text
     quiet = T.section({"total": 1, "parted": 0, "all_stable": True, "issue": "global"})
     assert "local minimum" not in " ".join(step.text for step in quiet.steps)
+
+
+def test_simplex_search_detects_a_wrong_verdict():
+    from derive.maximiser import maximiser
+
+    pb = Problem.deterministic((F(1, 100), F(1, 10), F(89, 100)), (1, F(1, 2), 0), F(1, 4), 2)
+    (s,) = stationary_policies(pb, digits=30)
+    assert maximiser(pb, s, 30).verdict == "local"
+    assert T.simplex_search_agrees(pb, s.policy, "local") > 0
+    assert T.simplex_search_agrees(pb, s.policy, "global") < 0
+    pb = Problem.deterministic((F(1, 2), F(3, 10), F(1, 5)), (1, F(1, 2), 0), F(1, 2), 4)
+    (s,) = stationary_policies(pb, digits=30)
+    assert T.simplex_search_agrees(pb, s.policy, "global") > 0
+    assert T.simplex_search_agrees(pb, s.policy, "local") < 0
