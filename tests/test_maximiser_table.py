@@ -76,3 +76,29 @@ def test_simplex_search_detects_a_wrong_verdict():
     (s,) = stationary_policies(pb, digits=30)
     assert T.simplex_search_agrees(pb, s.policy, "global") > 0
     assert T.simplex_search_agrees(pb, s.policy, "local") < 0
+
+
+def test_every_printed_enclosure_holds_a_recomputed_root(res):
+    """Each (pi_a, [lo, hi]) of the data holds the printed value and a root of g_a - g_b
+    (derive.numerics, not the solver): the field changes sign across it, at 70 digits."""
+    from derive.certify import exact_value
+    from derive.numerics import objective_gradient
+
+    csv = res["artefacts"][1]["text"].strip().splitlines()[1:]
+    with mpmath.workdps(70):
+        for line in csv:
+            G, beta, p, x, lo, hi = line.split(",")[:6]
+            pb = Problem.deterministic((F(p), 1 - F(p)), (1, 0), F(beta),
+                                       None if G == "inf" else int(G))
+
+            def g(t, pb=pb):
+                ga, gb = objective_gradient(pb.values, pb.rho, pb.ref, (t, 1 - t), pb.beta,
+                                            pb.group, pb.penalty, pb.normalisation)
+                return ga - gb
+
+            low, high = (mpmath.mpf(v.numerator) / v.denominator
+                         for v in (exact_value(lo), exact_value(hi)))
+            assert low <= mpmath.mpf(x) <= high, line
+            # the field changes sign across the enclosure: it holds a root (evaluated at 70 digits)
+            assert g(low) * g(high) < 0, line
+            assert high - low < mpmath.mpf(10) ** -45
