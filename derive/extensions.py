@@ -394,6 +394,8 @@ def section():
                        "concave, so each zero is the unique maximiser of $J(\\cdot\\,; \\pi)$ "
                        "with $\\pi_{\\mathrm{old}} = \\pi$ set to itself.  As rest points of "
                        "the GRPO iteration they differ: the left zero attracts it and the right "
-                       "zero repels it, and $x = 1$ attracts it for every $\\beta > 0$.  Which "
+                       "zero repels it, and $x = 1$ attracts it for every $\\beta > 0$; $x = 1$ "
+                       "maximises $J(\\cdot\\,; \\text{itself})$ only with the limit "
+                       "$G \\to \\infty$ taken first (at every finite $G$ it does not).  Which "
                        "attractor the iteration reaches depends on where it starts.")
     return sec
