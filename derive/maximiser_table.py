@@ -323,7 +323,8 @@ def results(digits=CHECK_DIGITS):
 
 def section(facts=None):
     """The appendix section; *facts* (from :func:`results`) are the computed counts it quotes."""
-    sec = Section("maximiser_table", "Stationary, maximiser, stable (beyond the paper)", "(1), (6), (11)",
+    sec = Section("maximiser_table", "Fixed points that are not maximisers (beyond the paper)",
+                  "(1), (6), (11)",
                   "A fixed point of GRPO need not maximise the objective it was derived from.")
     sec.step("The paper calls $\\pi$ stationary when it maximises "
              "$J(\\cdot\\,; \\pi_{\\mathrm{old}})$ with $\\pi_{\\mathrm{old}} = \\pi$; the "
