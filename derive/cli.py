@@ -49,15 +49,17 @@ _STATIONARY_EPILOG = """\
 OUTPUT (one entry per stationary policy; --json gives the same fields)
   policy          pi(o) for every answer, in the order of --ref, to --digits digits
   kind            interior (every pi(o) > 0) or boundary (some pi(o) = 0)
-  classification  from the eigenvalues of the Jacobian of the GRPO iteration on the
-                  logits: local-max (all negative: an attractor), local-min (all
-                  positive), saddle (mixed), undecided (an eigenvalue is zero within
-                  the precision: stability not decided); boundary-max, boundary-min,
-                  boundary-saddle for boundary points; degenerate for the continua of
-                  beta = 0
-  stable          true when the GRPO iteration converges to the point (local-max or
-                  boundary-max), false when it provably does not, null (human output:
-                  "stability undecided") when undecided
+  classification  the point as a rest point of the GRPO iteration, from the eigenvalues
+                  of its Jacobian on the logits: attractor (all negative real parts),
+                  repeller (all positive), saddle (mixed), undecided (an eigenvalue is
+                  zero within the precision, or a continuum at beta = 0: not decided);
+                  boundary-attractor, boundary-repeller, boundary-saddle for boundary
+                  points
+  stable          true when the GRPO iteration converges to the point from nearby
+                  (attractor or boundary-attractor), false when the eigenvalues say it
+                  does not, null (human output: "stability undecided") when undecided
+  maximiser       whether pi maximises the paper's J(.; pi_old = pi): global, local,
+                  no or unknown (maximiser_note: how it was decided)
   certified       true when an interval Newton/Krawczyk test proves that the enclosure
                   holds exactly one solution of the stationarity system
   enclosure       an interval [lo, hi] per coordinate that provably contains the policy
@@ -201,9 +203,11 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Every stationary policy of GRPO for one question with K answers: "
                     "interior points and, where the support assumption allows, boundary "
-                    "points; each with its classification, an interval enclosure, whether "
-                    "uniqueness in the enclosure is certified, and whether the GRPO iteration "
-                    "converges to it.  With --group inf every interior policy also carries "
+                    "points; each with an interval enclosure, whether uniqueness in the "
+                    "enclosure is certified, whether the GRPO iteration converges to it (stable; "
+                    "attractor / repeller / saddle), and whether it maximises the paper's "
+                    "objective J(.; pi_old = pi) (maximiser: global / local / no / unknown).  "
+                    "With --group inf every interior policy also carries "
                     "its first finite-group correction c, pi_G = pi_inf + c/G + O(1/G^2) "
                     "(JSON: finite_group_correction).\n\n"
                     "Numbers are exact: decimals (0.04, 1e-3) or fractions (1/3), in ASCII "
@@ -632,11 +636,14 @@ def _problem_record(prob, sols, digits):
         "search": search,
         "stationary": [],
     }
+    from derive.maximiser import maximiser
+
     if not sols:
         rec["none_found"] = ("a stationary policy exists but the search did not locate it"
                              if exists else "no stationary policy found by the search")
     for s in sols:
         policy = [_fmt(x, digits) for x in s.policy]
+        verdict = maximiser(prob, s, digits)
         rec["stationary"].append({
             "policy": policy,
             "kind": s.kind,
@@ -645,6 +652,8 @@ def _problem_record(prob, sols, digits):
             "enclosure": printed_enclosure(s.enclosure, policy, digits + 5),
             "certified": bool(s.certified),
             "stable": None if s.stable is None else bool(s.stable),
+            "maximiser": verdict.verdict,
+            "maximiser_note": verdict.note,
             "note": s.note,
         })
         if prob.group is None:
@@ -690,7 +699,10 @@ def _print_human(rec):
         cert = "certified unique in its enclosure" if s["certified"] else "uniqueness NOT certified"
         stable = {True: "stable", False: "unstable", None: "stability undecided"}[s["stable"]]
         print(f"  {i}. pi = ({short})  {s['kind']}, {s['classification']}, "
-              f"{stable}; {cert}; residual {s['residual']}")
+              f"{stable}; maximiser of J(.; pi): {s['maximiser']}; {cert}; "
+              f"residual {s['residual']}")
+        if s["maximiser_note"]:
+            print(f"     maximiser: {s['maximiser_note']}")
         if s.get("finite_group_correction"):
             c = ", ".join(_short(v) for v in s["finite_group_correction"])
             print(f"     finite groups: pi_G = pi + c/G + O(1/G^2), c = ({c})")
