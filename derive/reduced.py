@@ -52,8 +52,8 @@ they keep the proportions of ``pi_ref`` (``pi(o)/pi_ref(o)`` depends on
     evaluated in Arb (every ``a_l``, discriminant and ``q_L`` a ball proved
     positive) it is a certified enclosure.
 
-Stability.  At ``G = 2`` every interior stationary point is a strict local
-maximum of the logit flow: its Jacobian is ``S H S`` with
+Stability.  At ``G = 2`` every interior stationary point is an attractor of the logit
+flow: its Jacobian is ``S H S`` with
 ``S = diag(pi) - pi pi^T`` and ``H = Sigma - C``, ``Sigma`` skew-symmetric
 (``dP_2`` is a skew bilinear form) and ``C`` a positive diagonal (the penalty
 curvature); for an eigenpair ``S^2 H y = lambda y`` with ``y`` orthogonal to
@@ -62,7 +62,7 @@ curvature); for an eigenpair ``S^2 H y = lambda y`` with ``y`` orthogonal to
 because ``H`` is invertible with ``Re 1^T H^{-1} 1 < 0``).  At ``G = infinity``
 the eigenvalues are computed (:mod:`derive.dynamics`) for ``K <= 12``;
 beyond, a sufficient test in ``O(K)`` (:func:`infinite_stability`) proves
-``"local-max"`` or leaves the classification ``"undecided"`` (the note says so).
+``"attractor"`` or leaves the classification ``"undecided"`` (the note says so).
 """
 
 from __future__ import annotations
@@ -602,7 +602,7 @@ def reduced_policies(problem, digits=50, certify=True):
     >>> pb = Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 2)
     >>> (s,) = reduced_policies(pb, digits=20)
     >>> mp.nstr(s.policy[0], 15), s.classification, s.certified    # Eq. (14)
-    ('0.653112887414927', 'local-max', True)
+    ('0.653112887414927', 'attractor', True)
     """
     from derive import dynamics
     from derive.solver import StationaryPolicy
@@ -638,13 +638,13 @@ def reduced_policies(problem, digits=50, certify=True):
             eig = ()
             if problem.K <= SMALL_K:
                 eig, cls = dynamics.stability(problem, pi, digits)
-                stable = cls == "local-max"
-                if cls == "degenerate":
-                    cls, stable = "undecided", None
+                stable = cls == "attractor"
+                if cls == "undecided":
+                    stable = None
                     notes.append("an eigenvalue of the logit Jacobian is zero within the precision: "
                                  "stability undecided")
             elif kind == "pairwise":
-                cls, stable = "local-max", True
+                cls, stable = "attractor", True
                 notes.append(g2_stability_note())
             else:
                 cls, stable, why = infinite_stability_note(problem, pi, digits)
@@ -660,7 +660,7 @@ def reduced_policies(problem, digits=50, certify=True):
 
 
 def infinite_stability(problem, policy, digits=50):
-    """``"local-max"`` when proved by the test below, else ``"undecided"``.
+    """``"attractor"`` when proved by the test below, else ``"undecided"``.
 
     The logit-flow Jacobian is ``M = S H S`` (``S = diag(pi) - pi pi^T``,
     ``H = dP - C``, ``C = diag(c)`` the penalty curvature:
@@ -725,13 +725,13 @@ def infinite_stability(problem, policy, digits=50):
             return "undecided"
         positive = sum(1 for x in ev if x > 0)
         # pos(N) = pos(Q) - neg(Sig) = pos(Q) - 3; stable when pos(N) = 1 (the border's own)
-        return "local-max" if positive - 3 == 1 else "undecided"
+        return "attractor" if positive - 3 == 1 else "undecided"
 
 
 def infinite_stability_note(problem, policy, digits):
     """``(classification, stable, note)`` at ``G = infinity`` for ``K > SMALL_K`` (:func:`infinite_stability`)."""
-    if infinite_stability(problem, policy, digits) == "local-max":
-        return "local-max", True, ("stable: the symmetric part of the (similarity-scaled) logit Jacobian is "
+    if infinite_stability(problem, policy, digits) == "attractor":
+        return "attractor", True, ("stable: the symmetric part of the (similarity-scaled) logit Jacobian is "
                                    "negative definite (derive.reduced.infinite_stability); eigenvalues not "
                                    f"listed for K > {SMALL_K}")
     return "undecided", None, ("stability undecided: the sufficient test of derive.reduced.infinite_stability "

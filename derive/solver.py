@@ -40,24 +40,41 @@ produce are dropped first.
 
 Finding every root
 ------------------
-* One unknown.  The admissible interval (the range of ``q`` for mixtures of
-  the outputs, or ``pi(a) in (0, 1)``) is parametrised by ``u in (0, 1)``,
-  carrying ``u`` and ``1 - u`` separately so that both ends keep full relative
-  accuracy, and scanned in double precision on a grid that is uniform in
-  ``u`` in the middle and uniform in ``log(u/(1-u))`` out to ``1e-20`` from
-  each end.  Points where the map is undefined (k3 with some
-  ``1 - P/beta <= 0``) break the grid.  Every sign change brackets a root; every
-  interior local minimum of ``|F|`` without a sign change is examined as a
-  possible tangency (two close roots, or a double root).  Brackets are
-  narrowed in floats, then polished by Newton's method in mpmath at
-  ``digits + 12`` (more when a coordinate of the policy is tiny).
+* One unknown.  The admissible interval (``pi(a) in (0, 1)`` for two outputs,
+  whose k3 condition ``pi (1 - P/beta) = pi_ref`` has no poles; otherwise the
+  range of ``q`` for mixtures of the outputs) is parametrised by
+  ``u in (0, 1)``, carrying ``u`` and ``1 - u`` separately so that both ends
+  keep full relative accuracy, and scanned on a grid that is uniform in ``u``
+  in the middle and uniform in ``z = log(u/(1-u))`` out to ``1e-20`` from each
+  end, then geometric in ``z`` out to a proved bound on where roots can lie
+  (:func:`_search_range_1d`; at most ``|z| = 1e5``, beyond which
+  :func:`search_limits` refuses the problem).  The scan runs in mpmath with
+  ``30 + |z|/2.3`` digits (``1 - P/beta`` can cancel to the size of the smaller
+  coordinate), or in double precision where an evaluation is expensive (long
+  binomial sums, many outputs) and the constants fit a float.  For two
+  outputs the k3 condition of the smaller coordinate is used (the two are
+  opposite: ``F_0 + F_1 = 0``), so nothing cancels near a vertex.  Points
+  where the map is undefined (k3 with some ``1 - P/beta <= 0``) break the
+  grid.  Every sign change brackets a root; every interior local minimum of
+  ``|F|`` without a sign change is examined as a possible tangency (two close
+  roots, or a double root).  Brackets are narrowed, then polished by
+  Newton's method in mpmath at ``digits + 12`` (plus up to 1100 digits when a
+  coordinate of the policy is tiny).  For two outputs with ``beta > 0`` a
+  root provably exists (the condition changes sign between the faces), so
+  an empty search is reported as a failure, never as "no stationary policy".
 * Two or more unknowns (e.g. three outputs with three reward levels).  The
   unknowns are written as logits (of ``pi`` or of ``q``), the residual is
   evaluated in double precision on a product grid, and damped Newton starts
   from every grid local minimum of ``max |F|``, from the best grid points and
-  from ``pi_ref``; roots are deduplicated and polished in mpmath.  This is a
-  robust search, not a proof that no root was missed; each root found is
-  certified separately.
+  from ``pi_ref``; roots are deduplicated and polished in mpmath.  When the
+  float search finds nothing and an evaluation is cheap, it is repeated in
+  mpmath with digits for the cancellation near the faces (roots at logits of
+  ``log(1/beta)``).  This is a robust search, not a proof that no root was
+  missed (:func:`search_description` says what was searched); each root found
+  is certified separately.
+
+Cost: :func:`estimate_cost` estimates the work before any table is built;
+the command line refuses problems above its ``--max-cost``.
 
 Certificates (:mod:`derive.certify`): an interval Newton (one unknown) or
 Krawczyk (several) test in Arb ball arithmetic (python-flint) proves that a tiny box holds exactly
@@ -82,15 +99,15 @@ cases, both handled in closed form:
    ``(r(o) - v)/sigma`` (``r(o)`` the mean reward) dominates the log penalty:
    it pushes ``o`` out (towards the face) when ``r(o) < v`` and in when
    ``r(o) > v``; when ``r(o) = v`` (a noisy output with mean ``v``) the log
-   penalty pushes it in.  The face point is reported as ``"boundary-max"`` when
+   penalty pushes it in.  The face point is reported as ``"boundary-attractor"`` when
    every outside output has ``r(o) < v`` (an attractor: it is where the iteration
    goes, reached in finite time because the push grows like ``1/sqrt(e)``), and
    as ``"boundary-saddle"`` when some outside outputs are pushed out and some
    in (it attracts the face spanned by ``T_v`` and the lower outputs).  When
    every outside output is pushed in, the face is repelling in every outside
    direction at unbounded speed, exactly like the faces excluded above, so it
-   is not reported (there is no ``"boundary-min"`` in this case).  For binary
-   questions this gives the boundary maximum ``x = 1`` and no point at ``x = 0``
+   is not reported (there is no ``"boundary-repeller"`` in this case).  For binary
+   questions this gives the boundary attractor ``x = 1`` and no point at ``x = 0``
    (arXiv:2502.18548v3, Appendix B.2).  With several outside outputs the
    one-sided limits of the field depend on the path; the classification above
    uses one output at a time.
@@ -103,9 +120,9 @@ cases, both handled in closed form:
    continuum -- and the point reported is ``pi ∝ pi_ref`` on ``C``, the limit
    ``beta -> 0+`` within the class.  It is classified by the sign of
    ``P_G(o|pi) - P_G(C)`` (with ``P_G(C) = 0``) for the outputs outside ``C``:
-   all negative ``"boundary-max"``, all positive ``"boundary-min"``, mixed
-   ``"boundary-saddle"``, a zero ``"degenerate"``.  A class of all outputs is
-   reported as ``kind="interior"``, ``"degenerate"``.  Accidental interior
+   all negative ``"boundary-attractor"``, all positive ``"boundary-repeller"``, mixed
+   ``"boundary-saddle"``, a zero ``"undecided"``.  A class of all outputs is
+   reported as ``kind="interior"``, ``"undecided"``.  Accidental interior
    coincidences ``P_G(o|pi) = P_G(o'|pi)`` between outputs with different
    reward distributions are not searched for at ``beta = 0``.
 
@@ -249,17 +266,20 @@ class StationaryPolicy:
     """One stationary policy.
 
     ``policy``: ``pi`` in the order of ``ref`` (mpf); ``kind``: ``"interior"``
-    or ``"boundary"``; ``classification``: ``"local-max"``, ``"local-min"``,
-    ``"saddle"``, ``"undecided"`` (an eigenvalue of the logit Jacobian is zero
-    within the precision), ``"degenerate"`` (``beta = 0`` continua),
-    ``"boundary-max"``, ``"boundary-min"`` or ``"boundary-saddle"``;
+    or ``"boundary"``; ``classification``: the point as a rest point of the
+    GRPO iteration (the flow of :mod:`derive.dynamics`, not the objective ``J``):
+    ``"attractor"`` (every Jacobian eigenvalue has a negative real part),
+    ``"repeller"`` (every one positive), ``"saddle"``, ``"undecided"`` (a zero
+    eigenvalue within the precision, or a continuum at ``beta = 0``),
+    ``"boundary-attractor"``, ``"boundary-repeller"`` or ``"boundary-saddle"``
+    (whether ``pi`` maximises ``J(.; pi_old = pi)`` is :mod:`derive.maximiser`);
     ``residual``: ``max_o |g_o - E_pi g|`` (over the support for boundary
     points) divided by the largest term that makes up ``g_o``
     (:func:`stationarity_residual` with ``relative=True``); ``enclosure``: one
     ``(lo, hi)`` pair per coordinate; ``certified``: the enclosure provably
-    holds exactly one solution; ``stable``: attracting for the GRPO iteration
-    (``True``/``False``), or ``None`` when undecided; ``eigenvalues``: of the
-    logit Jacobian (interior points); ``note``;
+    holds exactly one solution; ``stable``: the GRPO iteration converges to it
+    from nearby (``True``/``False``), or ``None`` when undecided;
+    ``eigenvalues``: of the logit Jacobian (interior points); ``note``;
     ``finite_group_correction``: at ``G = infinity``, for interior points, the
     ``c`` of ``pi_G = pi_inf + c/G + O(1/G^2)`` (:mod:`derive.correction`;
     ``None`` elsewhere, or where the ``G = infinity`` Jacobian is singular or
@@ -323,6 +343,7 @@ class _System:
         cheap = self.model.kind in ("constant", "infinite", "shift-only") or (
             self.model.kind == "binomial" and problem.group <= 64)
         self.scan_in_floats = self.float_ok and not (cheap and self.K <= 200)
+        self._scan_extra = None
         if self.space == "q" and self.dim == 1:
             s = [row[1] for row in self.rho]
             self.s_min, self.s_max = min(s), max(s)
@@ -530,6 +551,27 @@ class _System:
             return F, J, pi, dpi
         return F, J, pi
 
+    @property
+    def scan_extra(self) -> int:
+        """Digits for the cancellation inside ``P_G(o|pi) = sum_j rho[o][j] Phi_j`` (noisy rewards).
+
+        Rounding ``P_G`` to ``10^-dps`` of ``|P_G| <= Pb`` moves ``P_G/beta`` by
+        ``10^-dps Pb/beta``; with noisy rewards the terms can cancel (two answers
+        with nearly equal success probabilities), so ``log10(Pb/beta)`` digits are
+        added to the scan and the polish.  Deterministic rewards have one term.
+        """
+        if self._scan_extra is None:
+            extra = 0
+            noisy = any(sum(1 for w in row if w) > 1 for row in self.rho)
+            if noisy and self.problem.beta > 0:
+                bound = _preference_bound(self)
+                if bound is not None:
+                    with mp.workdps(20):
+                        ratio = bound / _mpq(self.problem.beta)
+                        extra = min(1100, max(0, int(mp.ceil(mp.log10(ratio))))) if ratio > 1 else 0
+            self._scan_extra = extra
+        return self._scan_extra
+
     @staticmethod
     def _first_smaller(pi, ctx):
         if ctx is ARB:
@@ -611,7 +653,10 @@ class _System:
         n = len(x)
         zero = self.consts(ctx)["zero"]
         # d coords_i / d x_l = c_i (delta_il - c_l), i, l >= 1 (reduced coordinates)
-        S = [[coords[i + 1] * ((1 if i == l else 0) - coords[l + 1]) for l in range(n)] for i in range(n)]
+        # 1 - c_i is formed as the sum of the other coordinates: near a vertex
+        # (c_i = 1 - 1e-300) the difference would cancel to zero
+        rest = [sum((coords[j] for j in range(n + 1) if j != i + 1), zero) for i in range(n)]
+        S = [[coords[i + 1] * (rest[i] if i == l else -coords[l + 1]) for l in range(n)] for i in range(n)]
         Jx = [[sum((J[r][i] * S[i][l] for i in range(n)), zero) for l in range(n)] for r in range(n)]
         if not want:
             return F, Jx, pi
@@ -683,21 +728,43 @@ def stationarity_residual(problem: Problem, policy, support=None, relative=False
     return residual / _field_scale(system, pi, idx)
 
 
-def _field_scale(system, pi, idx):
-    """The largest term of ``g_o`` over ``o`` in ``idx`` (see :func:`stationarity_residual`)."""
+def _field_scale(system, pi, idx, split=False):
+    """The largest term of ``g_o`` over ``o`` in ``idx`` (see :func:`stationarity_residual`).
+
+    ``P_G(o|pi) = sum_j rho[o][j] Phi_j`` counts with the size of its terms,
+    ``sum_j rho[o][j] |Phi_j|``: outputs with nearly equal reward laws cancel
+    there.  With ``split=True`` returns ``(preference terms, penalty terms)``.
+    """
     c = system.consts(MP)
     ref, rho, beta = c["ref"], c["rho"], c["beta"]
     q = [mp.fsum(pi[o] * rho[o][j] for o in range(system.K) if system.rho[o][j]) for j in range(system.m)]
-    P, _ = system.preferences(q, MP)
-    terms = [beta]
+    phi = system.model.phi_values(q, MP)
+    preference = max(mp.fsum(w * abs(f) for w, f in zip(rho[o], phi)) for o in idx)
+    penalty = [beta]
     for o in idx:
-        terms.append(abs(P[o]))
         if system.kl:
-            terms.append(beta * abs(mp.log(pi[o] / ref[o])))
+            penalty.append(beta * abs(mp.log(pi[o] / ref[o])))
         else:
-            terms.append(beta * ref[o] / pi[o])
-    scale = max(terms)
+            penalty.append(beta * ref[o] / pi[o])
+    if split:
+        return preference, max(penalty)
+    scale = max(preference, max(penalty))
     return scale if scale > 0 else mp.mpf(1)
+
+
+def _amplification_digits(system, pi):
+    """Digits lost when the preference terms dwarf the penalty terms they balance (at most 1100).
+
+    ``g_o = P_G(o|pi) - beta(...)``: a rounding of ``P_G`` relative to the size of
+    its terms moves the root by that size over the penalty's, e.g. two answers
+    whose success probabilities differ by ``1e-37`` with ``beta = 1e-30``.
+    """
+    with mp.workdps(20):
+        pi = [mp.mpf(p) for p in pi]
+        preference, penalty = _field_scale(system, pi, range(system.K), split=True)
+        if preference <= 0 or penalty <= 0:
+            return 0
+        return min(1100, max(0, int(mp.ceil(mp.log10(preference / penalty)))))
 
 
 # ---------------------------------------------------------------------------
@@ -779,6 +846,9 @@ def _search_range_1d(system):
     ``P_G`` is unbounded and the penalty is k3-is no bound is known, and a
     nominal range is searched (``rigorous=False``).
     """
+    cached = system._consts.get("search-range")
+    if cached is not None:
+        return cached
     pb = system.problem
     with mp.workdps(30):
         beta = _mpq(pb.beta)
@@ -788,8 +858,8 @@ def _search_range_1d(system):
             c = _mpq(min(max(s), max(1 - x for x in s))) if s else None
         else:
             lo, hi, delta = system.s_min, system.s_max, system.s_max - system.s_min
-            R = min(max(_mpq(r * (row[1] - lo) / delta) for r, row in zip(pb.ref, system.rho)),
-                    max(_mpq(r * (hi - row[1]) / delta) for r, row in zip(pb.ref, system.rho)))
+            R = _mpq(min(max(r * (row[1] - lo) for r, row in zip(pb.ref, system.rho)),
+                         max(r * (hi - row[1]) for r, row in zip(pb.ref, system.rho))) / delta)
             c = _mpq(delta)
         bound = _preference_bound(system)
         base = -mp.log(R)
@@ -800,9 +870,17 @@ def _search_range_1d(system):
             t = beta * mp.sqrt(c)
             L = 2 * (base + mp.log((1 + t) / t))
         else:
-            L = base + 2 * max(mp.log(beta), 0) + (2 * -mp.log(c) if c else 0) + 60
+            # k3-is at G = infinity: near a vertex of a noisy output sigma stays above
+            # its noise, |P_o - P_o'| <= dv sqrt(2/var) and |z| <= |logit| + that/beta;
+            # near a vertex of a sure output roots sit at |z| ~ 2 log(1/beta) (nominal)
+            L = base + 2 * abs(mp.log(beta)) + (2 * -mp.log(c) if c else 0) + 60
+            noise = [row[1] * (1 - row[1]) for row in system.rho if 0 < row[1] < 1] if system.m == 2 else []
+            if noise:
+                L += mp.sqrt(2 / _mpq(min(noise))) / beta
             rigorous = False
-        return float(L + 1) if L < 1e300 else math.inf, rigorous
+        out = (float(L + 1) if L < 1e300 else math.inf, rigorous)
+    system._consts["search-range"] = out
+    return out
 
 
 def search_limits(problem: Problem) -> str:
@@ -820,6 +898,14 @@ def search_limits(problem: Problem) -> str:
     if problem.beta == 0:
         return ""
     system = system_of(problem)
+    if system.dim >= 2 and system.kl:
+        bound = _logit_bound(system)
+        if bound <= _Z_CAP:
+            return ""
+        with mp.workdps(15):
+            beta = mp.nstr(_mpq(problem.beta), 3)
+        return (f"refused: with {problem.penalty} and beta = {beta} a stationary policy can have "
+                f"logits up to {bound:.3g}, beyond the searched {_Z_CAP:.0e}; use a larger --beta")
     if system.dim != 1:
         return ""
     Z, _ = _search_range_1d(system)
@@ -893,7 +979,7 @@ def _f1_mp(system, z):
     of the smaller of ``u`` and ``v = 1 - u`` (e.g. ``beta = gamma`` at G = 2, where
     ``1 - P_a/beta = pi(a)``), so the digits lost to that are added back.
     """
-    with mp.workdps(30 + min(int(abs(z) / 2.3), 1100)):
+    with mp.workdps(30 + min(int(abs(z) / 2.3), 1100) + system.scan_extra):
         u, v = _mp_uv_from_z(z)
         try:
             out = system.residual_1d(u, v, MP)
@@ -1213,12 +1299,14 @@ def _roots_1d(system, digits):
             continue
         if fa == 0:
             lo = values[i - 1][0] if i > 0 else za - 1.0
-            r = _polish_point(system, za, lo, zb, tol_rel)
+            with _near_face(za, zb, system):
+                r = _polish_point(system, za, lo, zb, tol_rel)
             if r is not None:
                 roots.append(_Root1(*r))
             continue
         if (fa > 0) != (fb > 0) and fb != 0:
-            r = _polish_bracket(system, za, fa, zb, fb, tol_rel)
+            with _near_face(za, zb, system):
+                r = _polish_bracket(system, za, fa, zb, fb, tol_rel)
             if r is not None:
                 roots.append(_Root1(*r))
     for i in range(1, n - 1):
@@ -1226,8 +1314,15 @@ def _roots_1d(system, digits):
         if fl is None or fm is None or fr is None or fm == 0:
             continue
         if (fl > 0) == (fm > 0) == (fr > 0) and _suspicious_dip(zl, zm, zr, fl, fm, fr):
-            roots.extend(_tangency(system, zl, zm, zr, fl, fr, tol_rel, digits))
+            with _near_face(zl, zr, system):
+                roots.extend(_tangency(system, zl, zm, zr, fl, fr, tol_rel, digits))
     return roots
+
+
+def _near_face(za, zb, system):
+    """More digits for polishing at ``|z|``: ``1 - P/beta`` may cancel to ``exp(-|z|)`` (as in :func:`_f1_mp`)."""
+    extra = min(int(max(abs(float(za)), abs(float(zb))) / 2.3), 1100)
+    return mp.workdps(mp.dps + extra + system.scan_extra)
 
 
 # ---------------------------------------------------------------------------
@@ -1237,21 +1332,30 @@ def _roots_1d(system, digits):
 _LOGIT_STEPS = (0.0, 0.3, 0.7, 1.2, 1.8, 2.6, 3.6, 5.0, 7.0, 10.0, 14.0, 20.0, 28.0)
 
 
-def _nd_eval(system, x, derivatives=False):
+def _nd_eval(system, x, derivatives=False, dps=None):
+    """The residual in floats, or in mpmath at ``dps`` digits (``x`` then floats or mpf)."""
     try:
-        out = system.residual_nd(x, FLOAT, derivatives)
+        if dps is None:
+            out = system.residual_nd(x, FLOAT, derivatives)
+        else:
+            with mp.workdps(dps):
+                out = system.residual_nd([mp.mpf(t) for t in x], MP, derivatives)
     except (ValueError, ZeroDivisionError, OverflowError):
         return None
     if out is None:
         return None
     F = out[0]
-    if any(f != f or abs(f) == math.inf for f in F):
+    if dps is None:
+        if any(f != f or abs(f) == math.inf for f in F):
+            return None
+    elif not all(mp.isfinite(f) for f in F):
         return None
     return out
 
 
-def _newton_float_nd(system, x, maxit=60, limit=60.0):
-    out = _nd_eval(system, x, True)
+def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None):
+    """Damped Newton on the logits, in floats (or in mpmath at ``dps`` digits for the signs near faces)."""
+    out = _nd_eval(system, x, True, dps)
     if out is None:
         return None
     F, J, _ = out
@@ -1268,7 +1372,7 @@ def _newton_float_nd(system, x, maxit=60, limit=60.0):
             if max(abs(a) for a in new) > limit:
                 out = None
             else:
-                out = _nd_eval(system, new, True)
+                out = _nd_eval(system, new, True, dps)
             if out is not None:
                 newnorm = max(abs(f) for f in out[0])
                 if newnorm < (1 - 1e-4 * t) * norm:
@@ -1298,6 +1402,8 @@ def _newton_mp_nd(system, x, tol):
         if previous is not None and size > previous / 4 and previous <= 1000 * tol:
             return x  # stagnation at the rounding level of an ill-conditioned system
         x = [a - s for a, s in zip(x, step)]
+        if max(abs(a) for a in x) > 2 * _Z_CAP:
+            return None  # diverging: logits beyond any root (and beyond exp's range)
         if size <= tol:
             return x
         previous = size
@@ -1319,40 +1425,85 @@ def _logit_bound(system):
     For k3-is, ``log(pi_o/pi_0) = log(pi_ref(o)/pi_ref(0)) + (P_o - P_0)/beta`` and
     ``|P_G| <= sqrt(G - 1)`` (shift-scale), ``<= v_max - v_min`` (shift-only); at
     ``G = infinity`` a nominal ``sqrt(1000)`` is used.  For k3,
-    ``pi_o >= pi_ref(o) / (1 + |P_o|/beta)`` keeps the logits moderate.
+    ``pi_o >= pi_ref(o) / (1 + |P_o|/beta)`` keeps the logits moderate; at
+    ``G = infinity`` ``|P_o| <= 1/sqrt(pi_o)`` gives ``pi_o >= (pi_ref(o) beta/(1+beta))^2``.
     """
     pb = system.problem
-    if pb.normalisation == "shift-only":
-        spread = float(system.values[-1] - system.values[0])
-    elif pb.group is None:
-        spread = math.sqrt(1000.0)
-    else:
-        spread = math.sqrt(pb.group - 1)
-    refs = [float(r) for r in pb.ref]
-    base = max(abs(math.log(a / b)) for a in refs for b in refs)
-    beta = float(pb.beta)
-    if system.kl:
-        return base + 2 * spread / beta
-    return base + math.log(1 + spread / beta) + 1
+    with mp.workdps(20):  # mpmath: beta and pi_ref may lie outside the float range
+        if pb.normalisation == "shift-only":
+            spread = _mpq(system.values[-1] - system.values[0])
+        elif pb.group is None:
+            spread = mp.sqrt(1000)
+        else:
+            spread = mp.sqrt(pb.group - 1)
+        logs = [mp.log(_mpq(r)) for r in pb.ref]
+        base = max(logs) - min(logs)
+        beta = _mpq(pb.beta)
+        if beta == 0:
+            return math.inf
+        if system.kl:
+            bound = base + 2 * spread / beta
+        elif pb.group is None and pb.normalisation == "shift-scale":
+            # P_o = (r(o) - mu)/sigma with sigma^2 >= pi_o (r(o) - mu)^2 (total variance),
+            # so |P_o| <= 1/sqrt(pi_o) and pi_o >= (pi_ref(o) beta/(1 + beta))^2
+            bound = 2 * (-min(logs) + mp.log((1 + beta) / beta)) + 1
+        else:
+            bound = base + mp.log(1 + spread / beta) + 1
+        return float(bound) if bound < 1e300 else math.inf
 
 
 def _roots_nd(system, digits):
+    """Every root found of the several-unknown system, at the current mp precision.
+
+    The search runs in double precision; when it finds nothing and an
+    evaluation is cheap, it is repeated in mpmath with digits for the
+    cancellation of ``1 - P/beta`` near the faces (roots at logits of
+    ``log(1/beta)`` when ``beta`` is tiny).
+    """
+    bound = _logit_bound(system)
+    found = _search_nd(system, bound, None)
+    extra = 0
+    if not found and _mp_fallback_nd(system, bound):
+        extra = int(bound / 2.3)  # the polish below needs the same extra digits
+        found = _search_nd(system, bound, 30 + extra)
+    tol = mp.mpf(10) ** (-(digits + 4))
+    roots = []
+    with mp.workdps(mp.dps + extra):
+        for x in found:
+            r = _newton_mp_nd(system, x, tol)
+            if r is not None and not any(max(abs(a - b) for a, b in zip(r, s)) < mp.mpf(10) ** (-(digits // 2)) for s in roots):
+                roots.append(r)
+    return roots
+
+
+def _mp_fallback_nd(system, bound):
+    """Whether the several-unknown search is repeated in mpmath when floats find nothing."""
+    pb = system.problem
+    cheap = system.model.kind in ("constant", "infinite", "shift-only", "binomial") or (
+        system.model.kind == "multinomial" and pb.group <= 8)
+    return pb.beta > 0 and system.dim <= 3 and cheap and bound <= 5000
+
+
+def _search_nd(system, bound, dps):
+    """Damped Newton from the grid's local minima of ``max |F|`` (floats, or mpmath at ``dps``)."""
     n = system.dim
     center = _reference_logits(system)
-    bound = _logit_bound(system)
     far = [t * bound / 20 for t in _LOGIT_STEPS if t >= 5.0] if bound > 28 else []
     steps = sorted({s for t in list(_LOGIT_STEPS) + far for s in (t, -t)})
     if n > 2:
         steps = [s for s in steps if abs(s) in (0.0, 0.7, 1.8, 3.6, 7.0, 14.0, 28.0) or abs(s) in far]
-    axes = [[c + s for s in steps] for c in center]
+    # a pi_ref far from uniform puts the grid's centre far from the policies that
+    # reward-driven roots take; the axes then also run around the uniform policy
+    axes = [sorted({c + s for s in steps} | ({s for s in steps} if abs(c) > 10 else set()))
+            for c in center]
     # product grid, stored by index tuple
     import itertools
 
     merit = {}
     for idx in itertools.product(*(range(len(a)) for a in axes)):
         x = [axes[d][i] for d, i in enumerate(idx)]
-        out = _nd_eval(system, x)
-        merit[idx] = math.inf if out is None else max(abs(f) for f in out[0])
+        out = _nd_eval(system, x, False, dps)
+        merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
     starts = []
     shape = [len(a) for a in axes]
     for idx, val in merit.items():
@@ -1376,18 +1527,12 @@ def _roots_nd(system, digits):
     for x0 in seeds:
         if any(max(abs(a - b) for a, b in zip(x0, r)) < 1e-9 for r in found):
             continue
-        x = _newton_float_nd(system, x0, limit=3 * bound + 60)
+        x = _newton_float_nd(system, x0, limit=3 * bound + 60, dps=dps)
         if x is None:
             continue
         if not any(max(abs(a - b) for a, b in zip(x, r)) < 1e-6 for r in found):
             found.append(x)
-    tol = mp.mpf(10) ** (-(digits + 4))
-    roots = []
-    for x in found:
-        r = _newton_mp_nd(system, x, tol)
-        if r is not None and not any(max(abs(a - b) for a, b in zip(r, s)) < mp.mpf(10) ** (-(digits // 2)) for s in roots):
-            roots.append(r)
-    return roots
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -1415,17 +1560,17 @@ def _boundary_points(problem, system, digits):
             members = classes[key]
             pi = _face_point(problem, members)
             if len(members) == K:
-                out.append((pi, "interior", "degenerate", False,
+                out.append((pi, "interior", "undecided", False,
                             "beta = 0 and all outputs have the same preference: every policy is "
                             "stationary (a continuum); reported pi = pi_ref, the limit beta -> 0+"))
                 continue
             signs = _beta0_signs(problem, system, members, pi, by_mean, means)
             if 0 in signs:
-                cls = "degenerate"
+                cls = "undecided"
             elif signs == {-1}:
-                cls = "boundary-max"
+                cls = "boundary-attractor"
             elif signs == {1}:
-                cls = "boundary-min"
+                cls = "boundary-repeller"
             else:
                 cls = "boundary-saddle"
             single = len(members) == 1
@@ -1433,7 +1578,7 @@ def _boundary_points(problem, system, digits):
                     "pi_ref restricted to outputs with the same preference (the limit beta -> 0+)")
             if not single:
                 note += "; uniqueness not certified: ties within the class form a continuum"
-            out.append((pi, "boundary", cls, single and cls != "degenerate", note))
+            out.append((pi, "boundary", cls, single and cls != "undecided", note))
         return out
     if problem.group is None and problem.penalty == "k3-is" and problem.normalisation == "shift-scale":
         faces: dict = {}
@@ -1447,7 +1592,7 @@ def _boundary_points(problem, system, digits):
             outside = [o for o in range(K) if o not in members]
             pushes_out = [means[o] < v for o in outside]
             if all(pushes_out):
-                cls = "boundary-max"
+                cls = "boundary-attractor"
             elif any(pushes_out):
                 cls = "boundary-saddle"
             else:
@@ -1529,6 +1674,8 @@ def _restricted_residual(problem, system, policy, support):
 OPERATIONS_PER_SECOND = 3e6
 #: Default ``max_cost`` of the command line: about 20 s at the assumed speed.
 DEFAULT_MAX_COST = 6e7
+#: The fixed part of the cost of one problem (set-up, stability, formatting).
+FIXED_COST = 1e5
 #: Memory above which a problem is refused whatever ``max_cost`` says (bytes).
 MAX_MEMORY = 3 * 2**29  # 1.5 GiB
 
@@ -1593,7 +1740,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     m = len(used)
     G = problem.group
     kind = group_preference(tuple(problem.values[j] for j in used), G, problem.normalisation).kind
-    dim = 0 if m <= 1 else (m - 1 if (m - 1 < K - 1 or m == 2) else K - 1)
+    dim = system_of(problem).dim  # 0 when every output has the same reward law
     precision_words = (digits + 12) / 19.0 + 1
     memory = 0.0
     table = 0.0
@@ -1621,16 +1768,25 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         mp_eval = 3.0 * m * precision_words / 4
     per_eval = float_terms + K * m + K + 50
     per_axis = (2 * len(_LOGIT_STEPS) - 1) if dim <= 2 else 13
+    if dim >= 2:
+        logs = [math.log10(r.numerator) - math.log10(r.denominator) for r in problem.ref]
+        if max(logs) - min(logs) > 10 / math.log(10):
+            per_axis *= 2  # the grid also runs around the uniform policy (see _search_nd)
     n_eval = 700.0 if dim <= 1 else (per_axis ** dim + 300.0 if dim * math.log10(per_axis) < 300 else math.inf)
     scan = n_eval * per_eval
+    if dim == 1 and problem.beta > 0:
+        system = system_of(problem)
+        if not system.scan_in_floats:   # the whole grid in mpmath (cheap models)
+            words = (30 + system.scan_extra) / 19 + 1
+            scan = n_eval * 10 * (float_terms + K * m) * words
     polish = 150.0 * (mp_eval + 3.0 * K * m * precision_words / 4) * (2 if certify else 1)
-    jacobian = 130.0 * K ** 3 * precision_words / 4
+    jacobian = 200.0 * K ** 3 * precision_words / 4
     tails = 0.0
     if dim == 1 and problem.beta > 0 and kind in ("binomial", "infinite", "shift-only"):
         # the scan beyond |z| = 46 runs in mpmath at 30 + |z|/2.3 digits (see _f1_mp)
         Z = min(_search_range_1d(system_of(problem))[0], _Z_CAP)
         points = len(_tail_grid(Z))
-        words = (30 + min(Z / 2.3, 1100)) / 19 + 1
+        words = (30 + min(Z / 2.3, 1100) + system_of(problem).scan_extra) / 19 + 1
         if kind == "binomial":
             # fixed-point words of the Horner sum; t = q_1/q_0 reaches exp(-|z|) only
             # when some output has a sure reward (deterministic or s in {0, 1})
@@ -1639,10 +1795,18 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
             tails = points * 0.3 * G * fixed ** 1.3
         else:
             tails = points * 3.0 * K * m * words
-        # the root is then refined at up to 400 more digits, and certified there
+        # the root is then refined at up to 1100 more digits, and certified there
         tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
+    fallback = 0.0
+    if dim >= 2 and problem.beta > 0 and n_eval < math.inf:
+        system = system_of(problem)
+        bound = _logit_bound(system)
+        if _mp_fallback_nd(system, bound):
+            words = (30 + bound / 2.3) / 19 + 1
+            fallback = n_eval * per_eval * 10 * words
     parts = {
-        "the fixed work of one problem (set-up, stability, formatting)": 1e5,
+        "the fixed work of one problem (set-up, stability, formatting)": FIXED_COST,
+        "the search repeated in mpmath near the faces": fallback,
         f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
@@ -1706,13 +1870,13 @@ def _reduced_cost(problem, digits):
 def _guard_digits(values):
     """Extra digits for a tiny coordinate (``1 - P/beta`` can cancel to its size).
 
-    Capped at 400: beyond, the root is refined at ``digits + 412`` digits.
+    Capped at 1100 (roots within ``1e-1000`` of a face, the smallest ``beta``).
     """
     smallest = min(abs(mp.mpf(v)) for v in values)
     if smallest <= 0:
         return 0
     # the base precision already carries 12 guard digits
-    return min(400, max(0, int(mp.ceil(-mp.log10(smallest))) - 3))
+    return min(1100, max(0, int(mp.ceil(-mp.log10(smallest))) - 3))
 
 
 def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
@@ -1729,7 +1893,7 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
     >>> from mpmath import mp
     >>> sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 2), digits=20)
     >>> [(mp.nstr(s.policy[0], 15), s.classification, s.certified) for s in sols]   # Eq. (14)
-    [('0.653112887414927', 'local-max', True)]
+    [('0.653112887414927', 'attractor', True)]
     """
     from derive import dynamics
 
@@ -1743,8 +1907,9 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
             support = [o for o in range(problem.K) if pi[o] > 0]
             residual = _restricted_residual(problem, system, policy, support)
             enclosure = _certify.exact_enclosure(pi, mp.prec)
+        stable = None if cls == "undecided" else cls in ("attractor", "boundary-attractor")
         results.append(StationaryPolicy(policy, kind, cls, residual, enclosure, bool(certified),
-                                        cls in ("local-max", "boundary-max"), (), note))
+                                        stable, (), note))
     fast = _uses_reduced(problem)
     if problem.beta > 0:
         if fast:
@@ -1822,11 +1987,9 @@ def _interior_by_classes(problem, digits, certify, dynamics):
             note = f"{note}; {why}" if note else why
             if problem.K <= SMALL_K:
                 eig, cls = dynamics.stability(problem, policy, digits)
-                stable = cls == "local-max"
-                if cls == "degenerate":
-                    cls, stable = "undecided", None
+                stable = None if cls == "undecided" else cls == "attractor"
             elif problem.group == 2:
-                eig, cls, stable = (), "local-max", True
+                eig, cls, stable = (), "attractor", True
                 note += "; " + g2_stability_note()
             elif problem.group is None and problem.normalisation == "shift-scale":
                 eig = ()
@@ -1894,6 +2057,8 @@ def _interior(problem, system, digits, certify, dynamics):
                 at = system.residual_1d(mp.mpf(r.u), mp.mpf(r.v), MP)
             pi0 = at[2] if at is not None else []
             extra = _guard_digits([r.u, r.v] + list(pi0))
+            if pi0:
+                extra += _amplification_digits(system, pi0)
             if extra:
                 with mp.workdps(base + extra):
                     tol = mp.mpf(10) ** (-(digits + 6))
@@ -1904,7 +2069,13 @@ def _interior(problem, system, digits, certify, dynamics):
             roots = _roots_nd(system, digits)
         candidates = []
         for x in roots:
-            candidates.append(("nd", x, 0))
+            with mp.workdps(30):
+                at = system.residual_nd([mp.mpf(t) for t in x], MP)
+            extra = _guard_digits(list(at[2])) + _amplification_digits(system, at[2]) if at is not None else 0
+            if extra:
+                with mp.workdps(base + extra):
+                    x = _newton_mp_nd(system, x, mp.mpf(10) ** (-(digits + 6))) or x
+            candidates.append(("nd", x, extra))
     seen = []
     for kind, root, extra in candidates:
         dps = base + (extra or 0)
@@ -1954,10 +2125,10 @@ def _interior(problem, system, digits, certify, dynamics):
             else:
                 enclosure, certified, why = _certify.certify_root_nd(system, root, digits, policy)
                 note = "" if certified else "uniqueness not certified: " + why
-            stable = cls == "local-max"
-            if cls == "degenerate":
+            stable = cls == "attractor"
+            if cls == "undecided":
                 # an eigenvalue within rounding of zero: neither stable nor unstable is proved
-                cls, stable = "undecided", None
+                stable = None
                 extra_note = "an eigenvalue of the logit Jacobian is zero within the precision: stability undecided"
                 note = f"{note}; {extra_note}" if note else extra_note
         out.append(StationaryPolicy(policy, "interior", cls, residual, tuple(enclosure), bool(certified),

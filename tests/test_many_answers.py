@@ -81,7 +81,7 @@ def test_many_distinct_rewards_k3(K, group):
     assert len(sols) == 1 if group == 2 else len(sols) >= 1
     _check(ref, rewards, pb.beta, group, "k3", sols)
     if group == 2:
-        assert sols[0].classification == "local-max" and sols[0].stable is True
+        assert sols[0].classification == "attractor" and sols[0].stable is True
 
 
 @pytest.mark.parametrize("K", [60, 100])
@@ -233,9 +233,9 @@ def test_infinite_stability_test_is_sound():
             if s.kind != "interior":
                 continue
             verdict = reduced.infinite_stability(pb, s.policy, 30)
-            assert verdict in ("local-max", "undecided")
-            if verdict == "local-max":
-                assert s.classification == "local-max"
+            assert verdict in ("attractor", "undecided")
+            if verdict == "attractor":
+                assert s.classification == "attractor"
                 decided += 1
     assert decided >= 10
 
@@ -245,7 +245,7 @@ def test_large_k_infinite_is_classified():
     mp.dps = 50
     _, _, pb = _random_problem(20, 20, None)
     (s,) = stationary_policies(pb, digits=50)
-    assert (s.classification, s.stable, s.eigenvalues) == ("local-max", True, ())
+    assert (s.classification, s.stable, s.eigenvalues) == ("attractor", True, ())
     _, _, pb = _random_problem(40, 40, None)
     (s,) = stationary_policies(pb, digits=50)
     assert (s.classification, s.stable) == ("undecided", None) and "undecided" in s.note
