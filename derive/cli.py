@@ -614,6 +614,11 @@ def _fmt(x, digits):
     return mpmath.nstr(x, digits, strip_zeros=False, min_fixed=-6, max_fixed=digits + 2)
 
 
+#: Above this many outputs the maximiser verdict of an interior point is not computed: the
+#: branch and bound of derive.maximiser took 15 s at K = 12 and over 60 s at K = 60 (G = 2).
+MAXIMISER_MAX_K = 12
+
+
 def _problem_record(prob, sols, digits):
     import mpmath
 
@@ -636,14 +641,17 @@ def _problem_record(prob, sols, digits):
         "search": search,
         "stationary": [],
     }
-    from derive.maximiser import maximiser
+    from derive.maximiser import MaximiserVerdict, maximiser
 
     if not sols:
         rec["none_found"] = ("a stationary policy exists but the search did not locate it"
                              if exists else "no stationary policy found by the search")
     for s in sols:
         policy = [_fmt(x, digits) for x in s.policy]
-        verdict = maximiser(prob, s, digits)
+        if prob.K > MAXIMISER_MAX_K and s.kind == "interior":
+            verdict = MaximiserVerdict("unknown", f"not decided for K > {MAXIMISER_MAX_K} outputs (cost)")
+        else:
+            verdict = maximiser(prob, s, digits)
         rec["stationary"].append({
             "policy": policy,
             "kind": s.kind,
