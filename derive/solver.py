@@ -76,6 +76,21 @@ Finding every root
 Cost: :func:`estimate_cost` estimates the work before any table is built;
 the command line refuses problems above its ``--max-cost``.
 
+Many answers
+------------
+Where a system with a handful of unknowns exists whatever ``K`` is,
+:func:`stationary_policies` uses it (:mod:`derive.reduced`, for
+``K >= REDUCED_MIN_K``): ``G = infinity`` with shift-scale normalisation
+(``P_inf`` depends on ``pi`` through ``mu`` and ``sigma`` only: one scan
+variable ``t = 1/(beta sigma)``), and ``G = 2`` with deterministic rewards and
+k3 (an explicit recursion over the reward levels).  Otherwise outputs with the
+same reward distribution are merged into one (they keep ``pi/pi_ref`` equal
+at every interior stationary point) and the search below runs on the merged
+problem.  The eigenvalues of the ``K x K`` logit Jacobian and the
+finite-group correction are computed for ``K <= 12`` only; beyond, stability
+is proved at ``G = 2`` for every interior point, by an ``O(K)`` sufficient
+test at ``G = infinity``, and is otherwise ``"undecided"`` (the note says so).
+
 Certificates (:mod:`derive.certify`): an interval Newton (one unknown) or
 Krawczyk (several) test in Arb ball arithmetic (python-flint) proves that a tiny box holds exactly
 one root of the reduced system; the policy's enclosure is the policy map
