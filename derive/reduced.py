@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import pairwise
 
 from mpmath import mp
 
@@ -80,6 +81,9 @@ __all__ = ["SMALL_K", "applies", "g2_stability_note", "infinite_stability", "inf
 #: Up to this many outputs the eigenvalues of the logit Jacobian (``K^3`` in
 #: mpmath) and the finite-group correction are computed as for the general solver.
 SMALL_K = 12
+#: Range of the constants (``beta``, gaps between mean rewards, class masses) for which the
+#: double-precision scan of ``G = infinity`` is used; outside, the general solver is.
+_FLOAT_LOW, _FLOAT_HIGH = Fraction(1, 10**100), Fraction(10**100)
 #: Points of the log-spaced sign scan of ``h(t)``.
 SCAN_POINTS = 600
 
@@ -102,6 +106,17 @@ def applies(problem) -> str | None:
     if len(set(means)) < 2:
         return None
     if problem.group is None:
+        # the sign scan runs in double precision: every constant well inside its range
+        classes = _classes(problem)
+        gaps = [b[2] - a[2] for a, b in pairwise(classes) if b[2] != a[2]]
+        # (and beta moderate: for beta beyond 1e8 or below 1e-8 the roots sit where 1 - t e_c
+        # cancels, which the (y, t) Newton step does not resolve at digits + 12)
+        if not Fraction(1, 10**8) <= problem.beta <= 10**8:
+            return None
+        consts = [problem.beta, problem.values[-1] - problem.values[0]] + gaps + [c[1] for c in classes]
+        consts += [c[3] for c in classes if c[3]]
+        if not all(_FLOAT_LOW <= abs(x) <= _FLOAT_HIGH for x in consts):
+            return None
         return "infinite"
     deterministic = all(sum(1 for w in row if w) == 1 for row in problem.rho)
     if problem.group == 2 and deterministic and problem.penalty == "k3":
@@ -186,11 +201,43 @@ class _Infinite:
         if self.kl:
             return self._h_kl(t, float)
         y = self.y_of_t(t)
-        acc = 0.0
+        acc = err = 0.0
         for Ri, gi, vi in zip(self.Rf, self.gf, self.vf):
             e = y + gi
-            acc += Ri * (1 / (t * e) - 2 + t * e + t * vi / e)
-        return acc - self.inv_beta2f
+            te = t * e
+            # R (1 - t e)^2/(t e) + R t v/e = R t^2 ((r_c - mu)^2 + v_c) pi_c/R_c, without the
+            # cancellation of 1/(t e) - 2 + t e; t e carries a relative error of about 1e-14
+            d = 1e-14 * max(1.0, te)
+            acc += Ri * ((1 - te) ** 2 / te + t * vi / e)
+            err += Ri * (2 * abs(1 - te) * d + d * d) / te
+        value = acc - self.inv_beta2f
+        if abs(value) > 10 * err:
+            return value
+        return self.h_mp(t)
+
+    def h_mp(self, t):
+        """``h(t)`` (k3) in mpmath, at rising precision until its sign is decided (as a float)."""
+        dps = 40
+        while dps <= 2000:
+            with mp.workdps(dps):
+                R = [_mpq(x) for x in self.R]
+                g = [_mpq(x) for x in self.g]
+                v = [_mpq(x) for x in self.v]
+                tt = mp.mpf(t)
+                y = _y_mp(R, g, tt, mp.mpf(10) ** (5 - dps))
+                acc = err = mp.zero
+                eps = mp.mpf(10) ** (8 - dps)
+                for Ri, gi, vi in zip(R, g, v):
+                    e = y + gi
+                    te = tt * e
+                    d = eps * max(1, te)
+                    acc += Ri * ((1 - te) ** 2 / te + tt * vi / e)
+                    err += Ri * (2 * abs(1 - te) * d + d * d) / te
+                value = acc - _mpq(1 / self.beta**2)
+                if abs(value) > 10 * err:
+                    return float(value) if value else 0.0
+            dps *= 2
+        return 0.0
 
     def _h_kl(self, t, kind):
         exp = math.exp if kind is float else mp.exp
@@ -239,6 +286,28 @@ class _Infinite:
         while 2 * math.log(t) - t * gmin + math.log(A / Rtop) >= -2 * math.log(beta) - 1e-9:
             t *= 2
         return t_lo, 1.01 * t
+
+
+def _y_mp(R, g, t, tol):
+    """The root ``y > 0`` of ``sum_c R_c/(y + g_c) = t`` in mpmath (safeguarded Newton in ``log y``)."""
+    top = mp.fsum(Ri for Ri, gi in zip(R, g) if gi == 0)
+    lo, hi = top / t, 1 / t
+    y = lo
+    for _ in range(400):
+        f = mp.fsum(Ri / (y + gi) for Ri, gi in zip(R, g))
+        df = -mp.fsum(Ri / (y + gi) ** 2 for Ri, gi in zip(R, g))
+        if f > t:
+            lo = y
+        else:
+            hi = y
+        step = (mp.log(f) - mp.log(t)) / (df * y / f)
+        ynew = y * mp.exp(-step) if abs(step) < 50 else (lo + hi) / 2
+        if not (lo <= ynew <= hi):
+            ynew = (lo + hi) / 2
+        if abs(ynew - y) <= tol * y:
+            return ynew
+        y = ynew
+    return y
 
 
 def _scan(f, t_lo, t_hi, n=SCAN_POINTS):
@@ -508,9 +577,17 @@ def _pairwise_masses(levels, beta, ctx):
         ql = 2 * b * num(R) / (a + disc.sqrt() if ctx == "arb" else a + mp.sqrt(disc))
         q.append(ql)
         C = C + ql
+    # the top level: q_L = 1 - C_{L-1}, equal to beta R_L/(beta - C_{L-1}) (its own equation
+    # with C_L = 1); the first cancels when q_L is tiny, the second when beta ~ C_{L-1}
     last = 1 - C
-    if not positive(last):
+    gap = b - C
+    if not (positive(last) and positive(gap)):
         return None
+    other = b * num(levels[-1]) / gap
+    if ctx == "arb":
+        last = last.intersection(other)         # both enclose the same exact number
+    elif C / abs(gap) < C / abs(last):
+        last = other
     q.append(last)
     return q
 
@@ -639,7 +716,11 @@ def reduced_policies(problem, digits=50, certify=True):
             if problem.K <= SMALL_K:
                 eig, cls = dynamics.stability(problem, pi, digits)
                 stable = cls == "attractor"
-                if cls == "undecided":
+                if cls == "undecided" and kind == "pairwise":
+                    cls, stable = "attractor", True
+                    notes.append(g2_stability_note().replace(f"; eigenvalues not listed for K > {SMALL_K}",
+                                                             " (the eigenvalues are below the precision)"))
+                elif cls == "undecided":
                     stable = None
                     notes.append("an eigenvalue of the logit Jacobian is zero within the precision: "
                                  "stability undecided")

@@ -249,3 +249,26 @@ def test_large_k_infinite_is_classified():
     _, _, pb = _random_problem(40, 40, None)
     (s,) = stationary_policies(pb, digits=50)
     assert (s.classification, s.stable) == ("undecided", None) and "undecided" in s.note
+
+
+def test_top_level_without_cancellation():
+    """G = 2, beta = 1e30, the top reward on pi_ref = 1e-40: q_L = 1 - C_{L-1} would lose 40 digits."""
+    mp.dps = 50
+    ref = (F(1, 10**40), F(1, 4), F(1, 4), F(1, 4), F(1, 4) - F(1, 10**40))
+    rewards = (4, 0, 1, 2, 3)
+    pb = Problem.deterministic(ref, rewards, F(10**30), 2)
+    (s,) = stationary_policies(pb, digits=50)
+    mp.dps = 50
+    assert s.certified and (s.classification, s.stable) == ("attractor", True)
+    assert _eq11_defect(ref, rewards, pb.beta, 2, "k3", s.policy) < BOUND
+
+
+def test_h_of_t_sign_at_a_huge_beta():
+    """The float scan of h(t) cancels (1 - t e ~ 1e-30 against 1/beta^2 = 1e-60): mpmath decides the sign."""
+    ref = (F(1, 10**40), F(1, 4), F(1, 4), F(1, 4), F(1, 4) - F(1, 10**40))
+    inf = reduced._Infinite(Problem.deterministic(ref, (4, 0, 1, 2, 3), F(10**30), None))
+    inf.setup_float()
+    inf.setup_mp()
+    t_lo, t_hi = inf.t_range()
+    assert inf.h_float(t_lo) < 0 < inf.h_float(t_hi)
+    assert inf.h_float(t_lo * 1000) > 0       # one root just above t_lo (beta sigma ~ 1/t)
