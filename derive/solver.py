@@ -1674,7 +1674,7 @@ OPERATIONS_PER_SECOND = 3e6
 #: Default ``max_cost`` of the command line: about 20 s at the assumed speed.
 DEFAULT_MAX_COST = 6e7
 #: The fixed part of the cost of one problem (set-up, stability, formatting).
-FIXED_COST = 1e5
+FIXED_COST = 2e5
 #: Memory above which a problem is refused whatever ``max_cost`` says (bytes).
 MAX_MEMORY = 3 * 2**29  # 1.5 GiB
 
