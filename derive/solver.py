@@ -1787,7 +1787,9 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     if dim >= 2 and problem.beta > 0 and n_eval < math.inf:
         system = system_of(problem)
         bound = _logit_bound(system)
-        if _mp_fallback_nd(system, bound):
+        # charged where floats are likely to fail: constants outside the float range, or
+        # roots beyond the ordinary grid (logits past 28, i.e. an extreme beta)
+        if _mp_fallback_nd(system, bound) and (bound > 28 or not system.float_ok):
             words = (30 + bound / 2.3) / 19 + 1
             fallback = n_eval * per_eval * 10 * words
     parts = {
