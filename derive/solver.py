@@ -488,9 +488,10 @@ class _System:
         return F, J, pi
 
     def residual_pi(self, pi, ctx, derivatives=False, policy_derivative=False):
-        """``F_o(pi)`` for ``o = 1..K-1`` (and ``dF_o/dpi_k``, ``pi_0 = 1 - sum``) plus ``pi``.
+        """``K - 1`` equations ``F(pi)`` (and ``dF/dpi_k``, ``pi_0 = 1 - sum``) plus ``pi``.
 
-        k3: ``F_o = pi_o (1 - P_o/beta) - pi_ref(o)``; k3-is:
+        k3: ``F_o = pi_o (1 - P_o/beta)/pi_ref(o) - 1`` for every ``o`` but the one
+        with the largest ``pi`` (see :meth:`_k3_rows`); k3-is:
         ``F_o = log(pi_o/pi_ref(o)) - P_o/beta - (log(pi_0/pi_ref(0)) - P_0/beta)``.
 
         For k3 with two outputs ``F_0 + F_1 = 0`` identically (``sum pi = 1``
@@ -519,7 +520,10 @@ class _System:
         elif K == 2 and self._first_smaller(pi, ctx):
             F = [ref[0] - pi[0] * (1 - P[0] / beta)]
         else:
-            F = [pi[o] * (1 - P[o] / beta) - ref[o] for o in range(1, K)]
+            # each equation relative to its pi_ref(o): a tiny pi_ref must not make its
+            # equation look solved to the float search
+            rows = self._k3_rows(pi, ctx)
+            F = [pi[o] * (1 - P[o] / beta) / ref[o] - 1 for o in rows]
         if not derivatives:
             return F, None, pi
         # dP_o/dpi_k (k >= 1, pi_0 = 1 - sum): sum_i dP[o][i] (rho[k][i] - rho[0][i])
@@ -531,7 +535,8 @@ class _System:
         if not self.kl and K == 2 and self._first_smaller(pi, ctx):
             # d/dpi_1 of pi_ref(0) - pi_0 (1 - P_0/beta), with pi_0 = 1 - pi_1
             J.append([(1 - P[0] / beta) + pi[0] / beta * dPk[0][0]])
-        for o in range(1, K if not J else 1):
+        rows = [] if J else (range(1, K) if self.kl else self._k3_rows(pi, ctx))
+        for o in rows:
             row = []
             for k in range(1, K):
                 if self.kl:
@@ -539,9 +544,13 @@ class _System:
                     if k == o:
                         val = val + 1 / pi[o]
                 else:
+                    # d/dpi_k of pi_o (1 - P_o/beta), with pi_0 = 1 - pi_1 - ... - pi_{K-1}
                     val = -pi[o] / beta * dPk[o][k - 1]
                     if k == o:
                         val = val + (1 - P[o] / beta)
+                    elif o == 0:
+                        val = val - (1 - P[o] / beta)
+                    val = val / ref[o]
                 row.append(val)
             J.append(row)
         if policy_derivative:
@@ -570,6 +579,21 @@ class _System:
                         extra = min(1100, max(0, int(mp.ceil(mp.log10(ratio))))) if ratio > 1 else 0
             self._scan_extra = extra
         return self._scan_extra
+
+    @staticmethod
+    def _k3_rows(pi, ctx):
+        """The k3 equations used: every output but the one with the largest ``pi``.
+
+        ``sum_o F_o = 0`` identically, so any ``K - 1`` of them are equivalent; the
+        equation of a coordinate near 1 is insensitive to the tiny ones (it would
+        leave them undetermined in floats), so it is the one left out.
+        """
+        if ctx is ARB:
+            mids = [sum(arb_ends(p)) for p in pi]
+        else:
+            mids = list(pi)
+        big = max(range(len(pi)), key=lambda o: mids[o])
+        return [o for o in range(len(pi)) if o != big]
 
     @staticmethod
     def _first_smaller(pi, ctx):
