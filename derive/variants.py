@@ -1,0 +1,419 @@
+r"""Every GRPO variant from one objective: what it regularises towards, and where it rests.
+
+arXiv:2502.18548v3 derives the stationary policies of one GRPO (Eq. (1):
+the k3 penalty on samples of ``pi_old``, the advantage (2) with the population
+std).  Here each variant of :class:`derive.model.Objective` is derived from its
+definition, not typed:
+
+* :class:`EffectiveDivergence` -- the expected penalty
+  ``D(pi; pi_old) = E_{o ~ pi_old}[w k(o)]``, its gradient at ``pi_old = pi``
+  (Eq. (8), (10)), and the divergence that gradient follows on the simplex,
+  chosen among ``KL(pi || pi_ref)``, ``KL(pi_ref || pi)``, none (a constant
+  gradient: ``beta`` drops out) and the on-policy penalty ``D(pi; pi)`` itself;
+* :func:`binary_preference_gap` -- ``P_G(a|pi) - P_G(b|pi)`` of a binary
+  question for every normalisation, from the advantages of every group;
+* :class:`Stationarity` -- the KKT condition on the simplex (Appendix A) and,
+  for binary questions at ``G = 2`` and ``G -> inf``, the closed form where
+  SymPy's ``solve`` returns one, checked against bracketed roots of the
+  unsquared condition;
+* :func:`kl_in_reward_policy` -- the KL-in-reward variant.
+
+The independent path (:func:`enumerated_objective`) enumerates every ordered
+group and reward outcome of a small group with mpmath and differentiates the
+objective numerically; it shares no formula with the derivations.
+"""
+
+import itertools
+from functools import cache
+
+import mpmath
+from sympy import (Integer, Rational, Symbol, binomial, cancel, diff, expand, expand_log, log,
+                   nsimplify, radsimp, solve, sqrt, together)
+
+from derive import symbols as S
+from derive.model import NORMALISATIONS, PENALTIES, Objective, advantages
+
+x, p, beta = S.x, S.p, S.beta
+#: epsilon added to the std, and the G -> infinity std sigma(pi).
+eps = Symbol("epsilon", nonnegative=True)
+
+#: Outputs of the symbolic policies of the penalty derivations.
+OUTPUTS = "abc"
+
+
+def kl(first, second):
+    """``KL(first || second) = sum_o first(o) log(first(o)/second(o))``."""
+    return sum(f * log(f / s) for f, s in zip(first, second))
+
+
+# -- 2. the effective divergence ---------------------------------------------------------------
+
+#: Candidate divergences, in the order they are tried: name, LaTeX, builder(pi, ref, D_on).
+CANDIDATES = (
+    ("none", r"\text{none}", lambda pi, ref, on: Integer(0)),
+    ("KL(pi||pi_ref)", r"\mathrm{KL}(\pi \,\|\, \pi_{\mathrm{ref}})", lambda pi, ref, on: kl(pi, ref)),
+    ("KL(pi_ref||pi)", r"\mathrm{KL}(\pi_{\mathrm{ref}} \,\|\, \pi)", lambda pi, ref, on: kl(ref, pi)),
+    ("D(pi;pi)", r"D(\pi; \pi)", lambda pi, ref, on: on),
+)
+
+
+def _reduce(expr):
+    return cancel(expand(expand_log(expr, force=True)))
+
+
+class EffectiveDivergence:
+    """The divergence whose gradient the expected penalty follows at ``pi_old = pi``.
+
+    >>> e = EffectiveDivergence("k3").derive()
+    >>> e.divergence, e.gradient[0]
+    ('KL(pi_ref||pi)', 1 - pi_ref_a/pi_a)
+    >>> EffectiveDivergence("k1").derive().divergence
+    'none'
+    """
+
+    def __init__(self, penalty, importance_weighted=False, outputs=OUTPUTS):
+        self.estimator = PENALTIES[penalty]
+        self.importance_weighted = importance_weighted
+        self.pi = S.policy_symbols("pi", outputs)
+        self.ref = S.policy_symbols("pi_ref", outputs)
+        self.old = S.policy_symbols("pi_old", outputs)
+
+    def derive(self):
+        est = self.estimator
+        #: D(pi; pi_old), Eq. (7) for this estimator
+        self.expected = est.expected(self.pi, self.ref, self.old, self.importance_weighted)
+        on = dict(zip(self.old, self.pi))
+        #: dD/dpi(o) at pi_old = pi (Eq. (10) for k3)
+        self.gradient = [_reduce(diff(self.expected, t).subs(on)) for t in self.pi]
+        self.on_policy = self.expected.subs(on)
+        self.divergence, self.tex, self.constant = None, None, None
+        for name, tex, build in CANDIDATES:
+            cand = build(self.pi, self.ref, self.on_policy)
+            res = [_reduce(g - diff(cand, t)) for g, t in zip(self.gradient, self.pi)]
+            if all(r.is_number for r in res) and len(set(res)) == 1:
+                self.divergence, self.tex, self.constant = name, tex, res[0]
+                self.candidate = cand
+                break
+        return self
+
+    @property
+    def name(self):
+        return self.estimator.name + ("-is" if self.importance_weighted else "")
+
+
+def penalty_gradient_check(eff, points, digits):
+    """``|d/dt D(pi + t u; pi) - d/dt C(pi + t u)|`` along ``u = e_o - e_c`` at each point.
+
+    Finite differences (``mpmath.diff``) of the per-sample estimator's expectation
+    under ``pi_old = pi`` and of the candidate divergence *C*: independent of the
+    symbolic gradient.  Points: ``{"pi": (..), "ref": (..)}`` on the simplex.
+    """
+    errors = []
+    est, iw = eff.estimator, eff.importance_weighted
+    def k(rho):
+        return _mp_k(est.name, rho)
+
+    with mpmath.workdps(digits + 20):
+        for pt in points:
+            pi = [mpmath.mpf(v) for v in pt["pi"]]
+            ref = [mpmath.mpf(v) for v in pt["ref"]]
+            n = len(pi)
+
+            def D(t, o):
+                moved = list(pi)
+                moved[o] += t
+                moved[-1] -= t
+                return mpmath.fsum(old * ((m / old) if iw else 1) * k(r / m)
+                                   for m, r, old in zip(moved, ref, pi))
+
+            def C(t, o):
+                moved = list(pi)
+                moved[o] += t
+                moved[-1] -= t
+                if eff.divergence == "none":
+                    return mpmath.mpf(0)
+                if eff.divergence == "KL(pi||pi_ref)":
+                    return mpmath.fsum(m * mpmath.log(m / r) for m, r in zip(moved, ref))
+                if eff.divergence == "KL(pi_ref||pi)":
+                    return mpmath.fsum(r * mpmath.log(r / m) for m, r in zip(moved, ref))
+                return mpmath.fsum(m * k(r / m) for m, r in zip(moved, ref))   # D(pi; pi)
+
+            for o in range(n - 1):
+                errors.append(abs(mpmath.diff(lambda t: D(t, o), 0)
+                                  - mpmath.diff(lambda t: C(t, o), 0)))
+    return errors
+
+
+def _mp_k(name, rho):
+    """The estimator at a number, written apart from the SymPy registry."""
+    lr = mpmath.log(rho)
+    return {"k1": -lr, "k2": lr**2 / 2, "k3": rho - 1 - lr}[name]
+
+
+@cache
+def effective_divergences():
+    """:class:`EffectiveDivergence` of every penalty and importance weight."""
+    return {(k, iw): EffectiveDivergence(k, iw).derive()
+            for k in PENALTIES for iw in (False, True)}
+
+
+# -- 3. the preference P_G for every normalisation --------------------------------------------
+
+def group_advantages(norm, std, eps_, rewards):
+    """Advantages of one group for the normalisation *norm* (a registry key), the std
+    kind *std* and the epsilon *eps_* (a number or the symbol ``epsilon``)."""
+    from sympy import sympify
+
+    n = NORMALISATIONS[norm]
+    rewards = [sympify(r) for r in rewards]
+    G = len(rewards)
+    mean = sum(rewards) / Integer(G) if n.centred else 0
+    scale = n.scale(rewards, std, eps_)
+    if scale == 0:
+        return [Integer(0)] * G
+    return [(r - mean) / scale for r in rewards]
+
+
+def binary_preference(norm, std, eps_, G, own, rewards=(1, 0)):
+    """``P_G(own | pi)`` of a binary question with deterministic *rewards* (of ``a``, ``b``),
+    ``x = pi(a)``: a binomial sum over the number of ``a`` among the other ``G - 1``
+    members, each term the first advantage of that group (Eq. (6))."""
+    ra, rb = rewards
+    total = Integer(0)
+    for k in range(G):
+        group = [rewards[own]] + [ra] * k + [rb] * (G - 1 - k)
+        total += binomial(G - 1, k) * x**k * (1 - x) ** (G - 1 - k) \
+            * group_advantages(norm, std, eps_, group)[0]
+    return total
+
+
+@cache
+def binary_preference_gap(norm, std, eps_, G, rewards=(1, 0)):
+    """``P_G(a|pi) - P_G(b|pi)`` (``G`` an integer, or ``None`` for ``G -> inf``).
+
+    The limit replaces the group mean by ``E_pi r`` and the group std by
+    ``sigma(pi) = |r_a - r_b| sqrt(x (1 - x))`` (law of large numbers, Eq. (13)).
+    """
+    if G is not None:
+        return radsimp(cancel(expand(binary_preference(norm, std, eps_, G, 0, rewards)
+                                     - binary_preference(norm, std, eps_, G, 1, rewards))))
+    n = NORMALISATIONS[norm]
+    ra, rb = rewards
+    mean = ra * x + rb * (1 - x)
+    sigma = abs(ra - rb) * sqrt(x) * sqrt(1 - x)
+    scale = n.scale_limit(sigma, std, eps_)
+    pa = (ra - (mean if n.centred else 0)) / scale
+    pb = (rb - (mean if n.centred else 0)) / scale
+    return cancel(pa - pb)
+
+
+# -- 4. stationarity ------------------------------------------------------------------------------
+
+class KKT:
+    """The KKT condition of ``J(pi'; pi_old)`` on the simplex at ``pi_old = pi`` (Appendix A).
+
+    ``J = sum_o pi'(o) P_o - beta D(pi'; pi_old)`` with ``P_o = P_G(o|pi_old)``;
+    the Lagrangian ``J - lambda (sum pi' - 1)`` is differentiated, ``pi_old = pi``
+    set, and ``lambda`` found by summing ``pi(o)`` times the condition.
+
+    >>> kkt = KKT("k3").derive()
+    >>> kkt.residual[0]
+    P_a - P_a*pi_a - P_b*pi_b - P_c*pi_c - beta + beta*pi_ref_a/pi_a
+    """
+
+    def __init__(self, penalty, importance_weighted=False, outputs=OUTPUTS):
+        self.eff = EffectiveDivergence(penalty, importance_weighted, outputs)
+        self.P = S.preference_symbols(outputs)
+
+    def derive(self):
+        e = self.eff.derive()
+        trial = [Symbol(f"y_{i}", positive=True) for i in range(len(e.pi))]
+        D = e.expected.subs(dict(zip(e.pi, trial)))
+        J = sum(t * P for t, P in zip(trial, self.P)) - beta * D
+        L = J - S.lam * (sum(trial) - 1)
+        on = dict(zip(trial, e.pi)) | dict(zip(e.old, e.pi))
+        dL = [diff(L, t).subs(on) for t in trial]
+        #: the multiplier from sum_o pi(o) dL/dpi'(o) = 0, with sum pi = 1
+        lam = solve(sum(pi * d for pi, d in zip(e.pi, dL)), S.lam)[0]
+        lam = expand(lam.subs(e.pi[-1], 1 - sum(e.pi[:-1]))).subs(1 - sum(e.pi[:-1]), e.pi[-1])
+        self.multiplier = lam
+        #: dL/dpi'(o) at the multiplier: P_o - E_pi P - beta (g_o - E_pi g), on sum pi = 1
+        self.residual = [_reduce(expand(d.subs(S.lam, lam)).subs(
+            e.pi[-1], 1 - sum(e.pi[:-1]))).subs(1 - sum(e.pi[:-1]), e.pi[-1]) for d in dL]
+        return self
+
+
+@cache
+def binary_gradient_gap(penalty, importance_weighted):
+    """``g_a - g_b`` at ``pi = (x, 1 - x)``, ``pi_ref = (p, 1 - p)`` (the derived gradient)."""
+    e = EffectiveDivergence(penalty, importance_weighted, "ab").derive()
+    sub = {e.pi[0]: x, e.pi[1]: 1 - x, e.ref[0]: p, e.ref[1]: 1 - p}
+    return _reduce((e.gradient[0] - e.gradient[1]).subs(sub))
+
+
+def binary_condition(obj, G):
+    """``F(x) = P_G(a|pi) - P_G(b|pi) - beta (g_a - g_b)``: the binary KKT condition,
+    the difference of the conditions of ``a`` and ``b`` (the multiplier cancels).
+    Rewards 1 and 0; ``eps`` stays symbolic."""
+    eps_ = eps if obj.std_eps else 0
+    gap = binary_preference_gap(obj.normalisation, obj.std, eps_, G)
+    return gap - beta * binary_gradient_gap(obj.penalty, obj.importance_weighted)
+
+
+#: The stated point of the variant matrix: beta, pi_ref(a), and the epsilon of the eps column.
+BETA, P_REF, EPS = Rational(1, 2), Rational(1, 5), Rational(1, 10)
+
+#: The columns of the matrix: (key, short TeX, normalisation, std, eps > 0).
+COLUMNS = (
+    ("pop", r"$\sigma$", "shift-scale", "population", False),
+    ("sample", r"$s$", "shift-scale", "sample", False),
+    ("eps", r"$\sigma{+}\epsilon$", "shift-scale", "population", True),
+    ("shift", r"$\text{sh}$", "shift-only", "population", False),
+    ("none", r"$r$", "none", "population", False),
+)
+
+
+def column_objective(col, penalty="k3", importance_weighted=False, kl_in="loss"):
+    key, _, norm, std, has_eps = next(c for c in COLUMNS if c[0] == col)
+    return Objective(penalty, importance_weighted, kl_in, norm, std, EPS if has_eps else 0)
+
+
+class BinaryVariant:
+    """Binary question, rewards ``r(a) = 1 > r(b) = 0``: the stationary ``pi(a)`` of
+    the variant *obj* at ``G`` (``None`` for ``G -> inf``).
+
+    ``closed_form`` is SymPy's root of :func:`binary_condition` that satisfies the
+    unsquared condition on ``(0, 1)`` at every sample point, or ``None`` where
+    ``solve`` returns none (or is not attempted: a ``G -> inf`` condition mixing
+    ``log`` and ``sqrt`` terms, or with an epsilon, which SymPy does not solve);
+    ``reason`` says which.
+    """
+
+    def __init__(self, obj, G):
+        self.obj, self.G = obj, G
+
+    def derive(self):
+        self.condition = binary_condition(self.obj, self.G)
+        F = self.condition
+        self.constant = x not in F.free_symbols
+        self.closed_form, self.reason = None, ""
+        if self.constant:
+            self.reason = "the condition does not depend on x: no interior stationary point"
+            return self
+        if self.G is None and ((F.has(log) and F.has(sqrt(x))) or F.has(eps)):
+            self.reason = "transcendental (log and sqrt) or quartic (epsilon): not solved"
+            return self
+        try:
+            roots = solve(F, x)
+        except (NotImplementedError, TypeError):
+            roots = []
+        keep = [r for r in roots if self._admissible(r)]
+        if len(keep) == 1:
+            self.closed_form = keep[0]
+        else:
+            self.reason = "SymPy's solve returns no admissible root"
+        return self
+
+    def _admissible(self, root):
+        for pv, bv, ev in ((Rational(1, 5), Rational(1, 2), Rational(1, 10)),
+                           (Rational(7, 10), Rational(3, 1), Rational(1, 100)),
+                           (Rational(1, 20), Rational(1, 10), Rational(1, 3))):
+            sub = {p: pv, beta: bv, eps: ev}
+            v = root.evalf(40, subs=sub)
+            if not v.is_real or not 0 < v < 1:
+                return False
+            if abs(self.condition.evalf(40, subs=sub | {x: v})) > 1e-30:
+                return False
+        return True
+
+
+def condition_function(F, pv, bv, ev):
+    """``x -> F(x)`` at numbers (mpmath), for root finding."""
+    from sympy import lambdify
+
+    f = lambdify((x, p, beta, eps), F, "mpmath")
+    return lambda xv: f(xv, mpmath.mpf(pv.p) / pv.q, mpmath.mpf(bv.p) / bv.q,
+                        mpmath.mpf(ev.p) / ev.q)
+
+
+def bracketed_roots(f, n=400):
+    """Every sign change of *f* on a grid uniform in ``logit x`` on ``[-30, 30]``,
+    refined by bisection (:func:`derive.roots.bisect`) at the working precision."""
+    from derive.roots import bisect
+
+    grid = [1 / (1 + mpmath.exp(-(-30 + 60 * mpmath.mpf(i) / n))) for i in range(n + 1)]
+    vals = [f(t) for t in grid]
+    roots = []
+    for (a, fa), (b, fb) in zip(zip(grid, vals), zip(grid[1:], vals[1:])):
+        if fa == 0:
+            roots.append(a)
+        elif (fa > 0) != (fb > 0) and fb != 0:
+            roots.append(bisect(f, a, b))
+    return roots
+
+
+# -- the independent path: enumeration of every ordered group and reward outcome ------------------
+
+def mp_advantages(obj, rewards):
+    """Advantages by definition at numbers (mpmath), written apart from the registry."""
+    G = len(rewards)
+    if obj.normalisation == "none":
+        return list(rewards)
+    mean = mpmath.fsum(rewards) / G
+    centred = [r - mean for r in rewards]
+    if obj.normalisation == "shift-only":
+        return centred
+    ss = mpmath.fsum(c * c for c in centred)
+    std = mpmath.sqrt(ss / (G if obj.std == "population" else G - 1))
+    den = std + mpmath.mpf(obj.std_eps.p) / obj.std_eps.q
+    return [mpmath.mpf(0)] * G if den == 0 else [c / den for c in centred]
+
+
+def enumerated_objective(obj, trial, old, ref, outcomes, G, beta_):
+    """``J(trial; old)`` of Eq. (1) for the variant *obj*, without clipping, by enumeration.
+
+    *outcomes[o]*: ``(value, probability)`` pairs of the reward of output *o*.  With
+    ``kl_in = "reward"`` each sampled reward is lowered by ``beta k1`` at ``old``
+    (detached: no gradient), and there is no penalty term.
+    """
+    K = len(old)
+    total = mpmath.mpf(0)
+    for group in itertools.product(range(K), repeat=G):
+        w_out = mpmath.fprod(old[o] for o in group)
+        if w_out == 0:
+            continue
+        for draw in itertools.product(*(outcomes[o] for o in group)):
+            w = w_out * mpmath.fprod(pr for _, pr in draw)
+            rewards = [v for v, _ in draw]
+            if obj.kl_in == "reward":
+                rewards = [r - beta_ * mpmath.log(old[o] / ref[o]) for r, o in zip(rewards, group)]
+            adv = mp_advantages(obj, rewards)
+            s = mpmath.mpf(0)
+            for i, o in enumerate(group):
+                ratio = trial[o] / old[o]
+                s += ratio * adv[i]
+                if obj.kl_in == "loss":
+                    k = _mp_k(obj.penalty, ref[o] / trial[o])
+                    s -= beta_ * (ratio if obj.importance_weighted else 1) * k
+            total += w * s / G
+    return total
+
+
+def enumerated_field(obj, xv, pv, outcomes, G, beta_):
+    """``d/dt J((x + t, 1 - x - t); (x, 1 - x))`` at ``t = 0``: the binary field, by
+    numerical differentiation of the enumerated objective."""
+    old, ref = (xv, 1 - xv), (pv, 1 - pv)
+    return mpmath.diff(lambda t: enumerated_objective(obj, (xv + t, 1 - xv - t), old, ref,
+                                                      outcomes, G, beta_), 0)
+
+
+def enumerated_preference(obj, o, pi, outcomes, G):
+    """``P_G(o|pi) = E[A_1 | o_1 = o]`` for the normalisation of *obj*, by enumeration."""
+    K = len(pi)
+    total = mpmath.mpf(0)
+    for others in itertools.product(range(K), repeat=G - 1):
+        w_out = mpmath.fprod(pi[j] for j in others)
+        for draw in itertools.product(*(outcomes[j] for j in (o,) + others)):
+            w = w_out * mpmath.fprod(pr for _, pr in draw)
+            total += w * mp_advantages(obj, [v for v, _ in draw])[0]
+    return total
