@@ -359,6 +359,10 @@ def mp_advantages(obj, rewards):
     G = len(rewards)
     if obj.normalisation == "none":
         return list(rewards)
+    if all(r == rewards[0] for r in rewards):
+        # 0/0 -> 0 decided exactly: a rounded mean of equal values would leave a
+        # residue of the size of the rounding, and residue/residue is not 0
+        return [mpmath.mpf(0)] * G
     mean = mpmath.fsum(rewards) / G
     centred = [r - mean for r in rewards]
     if obj.normalisation == "shift-only":
@@ -417,3 +421,67 @@ def enumerated_preference(obj, o, pi, outcomes, G):
             w = w_out * mpmath.fprod(pr for _, pr in draw)
             total += w * mp_advantages(obj, [v for v, _ in draw])[0]
     return total
+
+
+# -- 5. the KL in the reward --------------------------------------------------------------------
+
+#: Bernoulli success probabilities of the KL-in-reward example (a, b).
+SUCCESS = (Rational(7, 10), Rational(3, 10))
+
+
+class KLInReward:
+    """KL in the reward, binary question (arXiv:2502.18548v3, Eq. (1) with
+    ``r_i <- r_i - beta k1(o_i)`` and no penalty term).
+
+    With ``pi_old = pi`` the objective is linear in the trial policy, so its KKT
+    condition on the interior is ``P'_G(a|pi) = P'_G(b|pi)``, ``P'`` the preference
+    of the modified reward.  With deterministic rewards ``r(a) = 1``, ``r(b) = 0``
+    the modified rewards differ by
+    ``Delta = 1 - beta (log(x/p) - log((1 - x)/(1 - p)))``, and the preference gap
+    has the sign of ``Delta`` for every normalisation (derived with ``Delta = d > 0``
+    and ``Delta = -d``): the only interior stationary point is ``Delta = 0``,
+    RLHF's logarithmic pooling ``pi(a) propto pi_ref(a) e^{r(a)/beta}`` (Eqs. (3)-(4)).
+    """
+
+    def derive(self):
+        d, u = Symbol("d", positive=True), Symbol("u", real=True)
+        self.gaps = {}
+        for col, _, norm, std, has_eps in COLUMNS:
+            e_ = eps if has_eps else 0
+            for G in (2, 3, None):
+                up = binary_preference_gap(norm, std, e_, G, (u + d, u))
+                down = binary_preference_gap(norm, std, e_, G, (u - d, u))
+                self.gaps[(col, G)] = (up, down)
+        # r'(a) - r'(b) with r' = r - beta k1 and k1 = log(pi/pi_ref) at pi_old = pi
+        k1 = PENALTIES["k1"]
+        self.delta = 1 - beta * _reduce(k1.sample(x, p) - k1.sample(1 - x, 1 - p))
+        (self.policy,) = solve(self.delta, x)
+        from sympy import exp
+        self.rlhf = p * exp(1 / beta) / (p * exp(1 / beta) + (1 - p))
+        pa, pb = SUCCESS
+        # shift-only and none are linear in the rewards: only the mean rewards enter
+        self.bernoulli_linear = solve(pa - pb - beta * _reduce(k1.sample(x, p) - k1.sample(1 - x, 1 - p)),
+                                      x)[0]
+        return self
+
+    def signs_ok(self):
+        """Whether each gap is positive for ``Delta = d > 0`` and negative for ``-d``
+        (at sample points of ``x``, ``u``, ``d``, ``epsilon``)."""
+        d, u = Symbol("d", positive=True), Symbol("u", real=True)
+        for up, down in self.gaps.values():
+            for xv, uv, dv, ev in ((Rational(1, 5), 0, Rational(1, 3), Rational(1, 10)),
+                                   (Rational(4, 5), 2, Rational(5, 2), Rational(1, 2))):
+                sub = {x: xv, u: uv, d: dv, eps: ev}
+                if not (up.evalf(30, subs=sub) > 0 and down.evalf(30, subs=sub) < 0):
+                    return False
+        return True
+
+
+def reward_field(obj, xv, pv, beta_, outcomes, G):
+    """``P'_G(a|pi) - P'_G(b|pi)`` of the KL-in-reward variant by enumeration: the
+    modified reward of each output is its reward minus ``beta log(pi/pi_ref)``."""
+    shifted = [[(v - beta_ * mpmath.log(pi_o / r_o), w) for v, w in out]
+               for out, pi_o, r_o in zip(outcomes, (xv, 1 - xv), (pv, 1 - pv))]
+    plain = Objective(normalisation=obj.normalisation, std=obj.std, std_eps=obj.std_eps)
+    return (enumerated_preference(plain, 0, (xv, 1 - xv), shifted, G)
+            - enumerated_preference(plain, 1, (xv, 1 - xv), shifted, G))
