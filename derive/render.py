@@ -45,6 +45,8 @@ FRAGMENTS = {
     "tab:stability": "the table of stationary policies and their stability",
     "tab:maximiser": "the table of where GRPO's fixed points stop maximising its objective",
     "tab:monte-carlo": "the table of Monte Carlo runs",
+    "tab:variants": "the table of every GRPO variant at $G = 2$",
+    "tab:variants-limit": "the table of every GRPO variant as $G \\to \\infty$",
     "tab:verification": "the summary of the verification records",
     "fig:binary-two": "the figure of the stationary policy at $G = 2$",
     "fig:binary-limit": "the figure of the stationary policy as $G \\to \\infty$",
@@ -64,6 +66,7 @@ FRAGMENTS = {
     "sec:stability": "the section on stability",
     "sec:paper_notes": "the section on where the paper and the derivation differ",
     "sec:large-group": "the section on large groups",
+    "sec:variants": "the section on every GRPO variant",
 }
 
 #: ``Table [[tab:name]]``: a word naming the kind of target, then the target.

@@ -47,6 +47,7 @@ from derive.checks import (
     CHECK_DIGITS,
     CHECK_SEED,
     ENUMERATION,
+    Section,
     inequality_check,
     numeric_check,
     symbolic_check,
@@ -85,8 +86,8 @@ class EffectiveDivergence:
     """The divergence whose gradient the expected penalty follows at ``pi_old = pi``.
 
     >>> e = EffectiveDivergence("k3").derive()
-    >>> e.divergence, e.gradient[0]
-    ('KL(pi_ref||pi)', 1 - pi_ref_a/pi_a)
+    >>> e.divergence, e.gradient[0], e.constant
+    ('KL(pi_ref||pi)', (pi_a - pi_ref_a)/pi_a, 1)
     >>> EffectiveDivergence("k1").derive().divergence
     'none'
     """
@@ -139,14 +140,14 @@ def penalty_gradient_check(eff, points, digits):
             ref = [mpmath.mpf(v) for v in pt["ref"]]
             n = len(pi)
 
-            def D(t, o):
+            def D(t, o, pi=pi, ref=ref):
                 moved = list(pi)
                 moved[o] += t
                 moved[-1] -= t
                 return mpmath.fsum(old * ((m / old) if iw else 1) * k(r / m)
                                    for m, r, old in zip(moved, ref, pi))
 
-            def C(t, o):
+            def C(t, o, pi=pi, ref=ref):
                 moved = list(pi)
                 moved[o] += t
                 moved[-1] -= t
@@ -159,8 +160,8 @@ def penalty_gradient_check(eff, points, digits):
                 return mpmath.fsum(m * k(r / m) for m, r in zip(moved, ref))   # D(pi; pi)
 
             for o in range(n - 1):
-                errors.append(abs(mpmath.diff(lambda t: D(t, o), 0)
-                                  - mpmath.diff(lambda t: C(t, o), 0)))
+                errors.append(abs(mpmath.diff(lambda t, o=o: D(t, o), 0)
+                                  - mpmath.diff(lambda t, o=o: C(t, o), 0)))
     return errors
 
 
@@ -236,9 +237,12 @@ class KKT:
     the Lagrangian ``J - lambda (sum pi' - 1)`` is differentiated, ``pi_old = pi``
     set, and ``lambda`` found by summing ``pi(o)`` times the condition.
 
+    >>> from sympy import expand
     >>> kkt = KKT("k3").derive()
-    >>> kkt.residual[0]
-    P_a - P_a*pi_a - P_b*pi_b - P_c*pi_c - beta + beta*pi_ref_a/pi_a
+    >>> e = kkt.eff
+    >>> mean_P = sum(t * P for t, P in zip(e.pi, kkt.P))
+    >>> expand(kkt.multiplier - mean_P + beta * (1 - sum(e.ref))).subs(e.pi[-1], 1 - e.pi[0] - e.pi[1])
+    0
     """
 
     def __init__(self, penalty, importance_weighted=False, outputs=OUTPUTS):
@@ -294,7 +298,7 @@ COLUMNS = (
 
 
 def column_objective(col, penalty="k3", importance_weighted=False, kl_in="loss"):
-    key, _, norm, std, has_eps = next(c for c in COLUMNS if c[0] == col)
+    _, _, norm, std, has_eps = next(c for c in COLUMNS if c[0] == col)
     return Objective(penalty, importance_weighted, kl_in, norm, std, EPS if has_eps else 0)
 
 
@@ -530,7 +534,7 @@ def reward_field(obj, xv, pv, beta_, outcomes, G):
 
 ROWS = tuple((k, iw) for k in PENALTIES for iw in (False, True))
 #: Short symbols of the effective divergences in the table (legend in the caption).
-DIVERGENCE_TEX = {"none": "--", "KL(pi||pi_ref)": r"$\mathrm{K}_{+}$",
+DIVERGENCE_TEX = {"none": r"$\times$", "KL(pi||pi_ref)": r"$\mathrm{K}_{+}$",
                   "KL(pi_ref||pi)": r"$\mathrm{K}_{-}$", "D(pi;pi)": r"$M_2$"}
 #: The aggregation rule each divergence gives through the KKT condition, in words.
 AGGREGATION = {"none": "none: beta drops out, no interior stationary point",
@@ -539,7 +543,6 @@ AGGREGATION = {"none": "none: beta drops out, no interior stationary point",
                "KL(pi_ref||pi)": "pi = pi_ref / (1 - (P - E_pi P)/beta), the paper's g(x) = 1/(1-x)",
                "D(pi;pi)": "g(log(pi/pi_ref)) = (P - E_pi P)/beta + c with g(L) = L^2/2 + L: "
                            "neither pooling"}
-AGG_TEX = {"none": "--", "KL(pi||pi_ref)": "log", "KL(pi_ref||pi)": "inv", "D(pi;pi)": "sq"}
 
 
 def _mp(v):
@@ -588,7 +591,7 @@ def divergence_checks(digits):
         c, d = rng.randint(1, 60), rng.randint(1, 30)
         pts.append({"pi": (Rational(a, 100), Rational(b, 100), 1 - Rational(a + b, 100)),
                     "ref": (Rational(c, 100), Rational(d, 100), 1 - Rational(c + d, 100))})
-    for (pen, iw), e in eff.items():
+    for e in eff.values():
         name = e.name
         found = e.divergence is not None
         words = {"none": "a constant: beta drops out (no divergence)",
@@ -839,7 +842,10 @@ def results(digits=CHECK_DIGITS):
     checks += cell_checks(cells, digits)
     rchecks, kr, bern = reward_checks(digits)
     checks += rchecks
-    rows, csv = table_rows(cells, kr), []
+    csv = []
+    panels = [{"label": "tab:variants", "G": "G = 2", "rows": table_rows(cells, kr, 2)},
+              {"label": "tab:variants-limit", "G": "G \\to \\infty",
+               "rows": table_rows(cells, kr, None)}]
     header = "penalty,importance_weighted,kl_in,column,G,effective_divergence,pi_a,closed_form\n"
     for (pen, iw, col, G), c in sorted(cells.items(), key=lambda kv: str(kv[0])):
         if G == 3:
@@ -855,34 +861,174 @@ def results(digits=CHECK_DIGITS):
     verified = all(c.passed for c in checks)
     return {"sections": [section(cells, kr, bern)], "checks": checks,
             "artefacts": [{"path": "tables/variants.tex", "template": "variants_table.tex.jinja",
-                           "context": {"rows": rows, "columns": [c[1] for c in COLUMNS],
+                           "context": {"panels": panels, "columns": [c[1] for c in COLUMNS],
                                        "beta": str(BETA), "p": str(P_REF), "eps": str(EPS),
                                        "verified": verified}},
                           {"path": "data/variants.csv", "text": header + "".join(csv)}]}
 
 
-def table_rows(cells, kr):
+def table_rows(cells, kr, G):
+    """Rows of the matrix at group size *G* (2, or ``None`` for ``G -> inf``)."""
     rows = []
     eff = effective_divergences()
     for pen, iw in ROWS:
         e = eff[(pen, iw)]
         texts = []
         for col, *_ in COLUMNS:
-            parts = []
-            for G in (2, None):
-                c = cells[(pen, iw, col, G)]
-                if x not in c["condition"].free_symbols:
-                    parts.append(r"$\beta$\,--")
-                elif not c["roots"]:
-                    parts.append("--")
-                else:
-                    parts.append(",".join(_fmt(r, 3) for r in c["roots"])
-                                 + ("" if c["closed"] is not None else "$^{*}$"))
-            texts.append("/".join(parts))
+            c = cells[(pen, iw, col, G)]
+            if beta not in c["condition"].free_symbols:
+                texts.append(r"$\times$")
+            elif not c["roots"]:
+                texts.append("--")
+            else:
+                n = len(c["roots"])
+                sup = (f"({n})" if n > 1 else "") + ("" if c["closed"] is not None else "*")
+                texts.append(_fmt(c["roots"][-1], 3) + (f"$^{{{sup}}}$" if sup else ""))
         rows.append({"penalty": pen, "is": r"\checkmark" if iw else "", "kl_in": "L",
-                     "divergence": DIVERGENCE_TEX[e.divergence], "agg": AGG_TEX[e.divergence],
-                     "cells": texts})
+                     "divergence": DIVERGENCE_TEX[e.divergence], "cells": texts})
     xs = _fmt(mpmath.mpf(kr.policy.evalf(30, subs={p: P_REF, beta: BETA})), 3)
-    rows.append({"penalty": "k1", "is": "", "kl_in": "R", "divergence": r"$\mathrm{K}_{+}$",
-                 "agg": "RLHF", "cells": [f"{xs}/{xs}"] * len(COLUMNS)})
+    rows.append({"penalty": "k1", "is": "", "kl_in": "R", "divergence": "RLHF",
+                 "cells": [xs] * len(COLUMNS)})
     return rows
+
+
+# -- the section ----------------------------------------------------------------------------------
+
+def section(cells=None, kr=None, bern=None):
+    """The appendix section deriving the variant matrix (Table [[tab:variants]])."""
+    from sympy import Add, Mul, Pow, exp
+
+    from derive.display import U, condition, frac, value
+    from derive.latex import equation
+
+    kr = kr or KLInReward().derive()
+    sec = Section("variants", "Every GRPO variant from one objective (beyond the paper)",
+                  "(1), (2), (7)-(11)",
+                  "Trainers change the penalty estimator, where the KL enters and the advantage "
+                  "normalisation; each choice is derived here from its definition.")
+    (pi_o,), (ref_o,) = (S.policy_symbols(n, "o") for n in ("pi", "pi_ref"))
+    sec.step("With $\\rho = \\pi_{\\mathrm{ref}}(o_i)/\\pi(o_i)$ the estimators of the penalty are "
+             "$k_1 = -\\log\\rho$, $k_2 = \\tfrac12 (\\log\\rho)^2$ and "
+             "$k_3 = \\rho - 1 - \\log\\rho$ (GRPO's, Eq. (1)); each is used as is on samples of "
+             "$\\pi_{\\mathrm{old}}$, or weighted by $\\pi(o_i)/\\pi_{\\mathrm{old}}(o_i)$.  The "
+             "expected penalty is $D(\\pi; \\pi_{\\mathrm{old}}) = \\sum_o "
+             "\\pi_{\\mathrm{old}}(o)\\, w(o)\\, k(o)$ as in Eq. (7), and stationarity needs only "
+             "its gradient $g_o$ at $\\pi_{\\mathrm{old}} = \\pi$ (Eq. (10) for $k_3$).  "
+             "Differentiating gives, for $k_2$ without and with the weight,")
+    one = {}
+    for iw in (False, True):
+        e = EffectiveDivergence("k2", iw, "o").derive()
+        one[iw] = e.gradient[0]
+    L = log(frac(pi_o, ref_o), evaluate=False)
+    sec.step("", value(sec, "variants-k2-gradient", "(10)", "g_o^{k_2}", L, one[False])
+             + " \\\\ " + value(sec, "variants-k2-is-gradient", "(10)", "g_o^{k_2\\text{-is}}",
+                                U(Add, U(Mul, Rational(1, 2), U(Pow, L, 2)), L), one[True]),
+             "variants-gradients")
+    eff = effective_divergences()
+    words = {"none": "no divergence",
+             "KL(pi||pi_ref)": "$\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$",
+             "KL(pi_ref||pi)": "$\\mathrm{KL}(\\pi_{\\mathrm{ref}} \\,\\|\\, \\pi)$",
+             "D(pi;pi)": "$M_2$"}
+    listing = "; ".join(f"$k_{e.estimator.name[1]}${'-is' if e.importance_weighted else ''}: "
+                        f"{words[e.divergence]}" for e in eff.values())
+    sec.step("On the simplex a gradient is defined up to a constant (the multiplier of "
+             "$\\sum_o \\pi(o) = 1$ absorbs it), so the engine compares $g_o$ with the gradient of "
+             "each candidate divergence and keeps the first whose difference is one constant for "
+             "every output, checked again by finite differences of the candidate.  The result: "
+             f"{listing}.  Here $M_2 = \\tfrac12 \\mathbb{{E}}_\\pi[(\\log(\\pi/\\pi_{{\\mathrm{{ref}}}}))^2]$, "
+             "which is neither KL.  The estimator $k_1$ without a weight has the constant "
+             "gradient $g_o = 1$: the penalty drops out of stationarity, and $\\beta$ with it.  "
+             "The estimator $k_2$ without a weight follows $\\mathrm{KL}(\\pi \\,\\|\\, "
+             "\\pi_{\\mathrm{ref}})$, as $k_1$ and $k_3$ with the weight do, while GRPO's $k_3$ "
+             "follows $\\mathrm{KL}(\\pi_{\\mathrm{ref}} \\,\\|\\, \\pi)$ (Eq. (10)).")
+    sec.step("The Lagrangian of $J(\\pi'; \\pi_{\\mathrm{old}})$ on the simplex, at "
+             "$\\pi_{\\mathrm{old}} = \\pi$, gives for every output with $\\pi(o) > 0$",
+             equation("P_G(o \\mid \\pi) - \\mathbb{E}_{o' \\sim \\pi} P_G(o' \\mid \\pi)",
+                      "\\beta\\,(g_o - \\mathbb{E}_{o' \\sim \\pi} g_{o'}),"), "variants-kkt")
+    sec.step("which is Eq. (11) for $k_3$ and logarithmic pooling wherever the divergence is "
+             "$\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$.  For a binary question the "
+             "conditions of $a$ and $b$ subtract to $c = \\beta (g_a - g_b)$ with the preference "
+             "gap $c = P_G(a \\mid \\pi) - P_G(b \\mid \\pi)$; with $x = \\pi(a)$, "
+             "$p = \\pi_{\\mathrm{ref}}(a)$ the derived right-hand sides are")
+    c = C_GAP
+    Lx = U(Add, log(frac(x, p), evaluate=False), -log(frac(U(Add, 1, -x), U(Add, 1, -p)),
+                                                       evaluate=False))
+    rows = [condition(sec, "variants-condition-k2", "(11)", c, U(Mul, beta, Lx),
+                      c - beta * binary_gradient_gap("k2", False), positive=(1 - x, 1 - p)),
+            condition(sec, "variants-condition-k3", "(17)", c,
+                      frac(U(Mul, beta, U(Add, x, -p)), U(Mul, x, U(Add, 1, -x))),
+                      c - beta * binary_gradient_gap("k3", False))]
+    sec.step("", " \\\\ ".join(rows), "variants-binary-conditions")
+    sec.step("the first also for $k_1$ and $k_3$ with the weight, and for $k_1$ without it "
+             "$g_a - g_b = 0$.  The gap $c$ comes from the advantages of every group "
+             "(a binomial sum over the number of $a$ among the other $G - 1$ members).  With "
+             "rewards $1$ and $0$ it does not depend on $x$ at finite $G$; at $G = 2$")
+    gaps = [("variants-gap-sample", "s", frac(1, sqrt(2, evaluate=False)),
+             binary_preference_gap("shift-scale", "sample", 0, 2)),
+            ("variants-gap-eps", "\\sigma + \\epsilon", frac(1, U(Add, 1, U(Mul, 2, eps))),
+             binary_preference_gap("shift-scale", "population", eps, 2)),
+            ("variants-gap-shift", "\\text{shift-only}", Rational(1, 2),
+             binary_preference_gap("shift-only", "population", 0, 2))]
+    sec.step("", " \\\\ ".join(value(sec, key, "(2)", f"c_{{{lab}}}", form, derived)
+                               for key, lab, form, derived in gaps), "variants-gaps")
+    sec.step("against $c = \\gamma = 1$ for the population std (Eq. (14)) and for no "
+             "normalisation.  In general the sample std multiplies every advantage by exactly "
+             "$\\sqrt{(G-1)/G}$ where the std is nonzero, so it acts as the larger "
+             "$\\beta\\sqrt{G/(G-1)}$; shift-only gives $P_G(o \\mid \\pi) = (1 - 1/G)(r(o) - "
+             "\\mathbb{E}_\\pi r)$ and no normalisation $P_G(o \\mid \\pi) = r(o)$, so with a "
+             "$\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$ penalty these are RLHF "
+             "(Eqs. (3)-(4)) with $\\beta$ scaled by $G/(G-1)$ or not at all.  The epsilon has no "
+             "exact relation: at $G = 4$ the groups' std is $\\sqrt3/4$ or $1/2$, and "
+             "$P_4^{\\epsilon}/P_4$ changes with $\\pi(a)$; $P_G^{\\epsilon} \\to P_G$ as "
+             "$\\epsilon \\to 0$.  As $G \\to \\infty$ the gap is $1/(\\sigma(\\pi) + \\epsilon)$ "
+             "with $\\sigma(\\pi) = \\sqrt{x(1-x)}$ for any std, and $1$ without a scale.")
+    sec.step("Solving $c = \\beta (g_a - g_b)$ with SymPy gives the logistic pooling, for example",
+             value(sec, "variants-logistic", "(3)", "x",
+                   frac(U(Mul, p, exp(frac(c, beta), evaluate=False)),
+                        U(Add, U(Mul, p, exp(frac(c, beta), evaluate=False)), 1, -p)),
+                   _solve_condition(C_GAP - beta * binary_gradient_gap("k2", False))[0]),
+             "variants-logistic")
+    sec.step("and for $k_3$ the quadratic root of Eq. (14) with $\\gamma$ replaced by $c$.  "
+             "For the weighted $k_2$ SymPy finds no closed form, and the bracketed roots show "
+             "three stationary points (the potential $M_2$ is not convex); at $G \\to \\infty$ "
+             "only $k_3$ (Eq. (15)) and the gaps free of $x$ have closed forms.  Every closed "
+             "form is checked against a bracketed root of the unsquared condition at 50 digits, "
+             "and every root against the gradient of $J$ enumerated over every ordered group "
+             "at $G = 2, 3$.")
+    sec.step("With the KL in the reward, $r_i \\leftarrow r_i - \\beta \\log(\\pi(o_i)/"
+             "\\pi_{\\mathrm{ref}}(o_i))$ before the normalisation and no penalty term, "
+             "$J(\\cdot\\,; \\pi)$ is linear in the trial policy and its gradient is the gap of "
+             "the modified rewards' preferences.  With deterministic rewards that gap has the "
+             "sign of $r'(a) - r'(b)$ for every normalisation, so the one interior stationary "
+             "point is $r'(a) = r'(b)$:",
+             value(sec, "variants-kl-reward", "(3)-(4)", "x",
+                   frac(U(Mul, p, exp(frac(1, beta), evaluate=False)),
+                        U(Add, U(Mul, p, exp(frac(1, beta), evaluate=False)), 1, -p)),
+                   kr.policy), "variants-kl-reward")
+    sec.step("RLHF's logarithmic pooling (Eqs. (3)-(4)), at every $G$.  With a std in the scale "
+             "the gradient jumps there (its sign flips, its size does not vanish): the iteration "
+             "is pulled to the point from both sides rather than settling smoothly.")
+    if bern:
+        pa, pb = SUCCESS
+        g3 = [r for r, k in bern[("shift-scale", 3)] if k == "zero"]
+        text = (f"With Bernoulli rewards (success probabilities ${pa}$ and ${pb}$, "
+                f"$\\beta = {BETA}$, $p = {P_REF}$) the estimate makes each reward random and the "
+                "scale-normalised field is no longer a sign.  Without a scale the field stays "
+                "linear in the rewards and the rest point is RLHF with the mean rewards.  With "
+                "the population std at $G = 2$ the advantage is the sign of "
+                "$r'_1 - r'_2$, the field is piecewise constant in "
+                "$d = \\beta(\\log\\frac{x}{p} - \\log\\frac{1-x}{1-p})$, and because "
+                "$P(r_a = r_b) > p_a - p_b$ it changes sign only by a jump at $d = 0$: the "
+                "iteration is held at $\\pi = \\pi_{\\mathrm{ref}}$, whatever the rewards.")
+        if g3:
+            text += (f"  At $G = 3$ the field has a zero, at $\\pi(a) = {_fmt(g3[0], 6)}$ "
+                     "(enumeration).")
+        sec.step(text)
+    sec.step("Tables [[tab:variants]] ($G = 2$) and [[tab:variants-limit]] ($G \\to \\infty$) "
+             "collect the matrix at the stated $(\\beta, p)$.")
+    sec.remarks.append("The sequence-level model leaves out what trainers do per token: the "
+                       "KL estimate is summed or averaged over the tokens of $o_i$ (the sum of "
+                       "per-token $k_1$ is the sequence $k_1$; for $k_2$ and $k_3$ it is not), "
+                       "and the loss is normalised by the length of $o_i$.  The presets of "
+                       "derive.model name the trainer versions they describe.")
+    return sec

@@ -30,7 +30,7 @@ rho - log(rho) - 1
 
 from dataclasses import dataclass
 
-from sympy import Rational, log, sqrt, sympify
+from sympy import Integer, Rational, log, sqrt, sympify
 
 # -- penalty estimators ------------------------------------------------------
 
@@ -235,32 +235,41 @@ _LEFT_OUT = ("The sequence-level model leaves out the per-token KL (the trainer 
              "sequence k1, not so for k2 and k3) and the length normalisation of the loss "
              "(1/|o_i| or 1/sum |o_i|), as well as clipping.")
 
+@dataclass(frozen=True)
+class Preset:
+    """What a trainer runs by default: the variant, its ``beta``, and what is described."""
+
+    objective: Objective
+    beta: object
+    doc: str
+
+
 #: Trainer defaults, each with the version it describes.  Values not confirmed
 #: in the trainer's own documentation are said to be unconfirmed.
 PRESETS = {
-    "paper": (Objective(), "arXiv:2502.18548v3, Eq. (1)-(2): k3 without importance weight "
-              "in the loss, population std, no epsilon; beta = 0.04 in its discussion."),
-    "trl": (Objective("k3", std="sample", std_eps=Rational(1, 10**4)),
-            "Hugging Face TRL GRPOTrainer as of v0.14-v0.16 (early 2025): per-token k3 in the "
-            "loss, advantages (r - mean)/(std + 1e-4) with torch's default (sample, Bessel) "
-            "std, beta = 0.04.  Later releases changed the default beta to 0 and added "
-            "scale_rewards and loss_type options; those later defaults are not confirmed here. "
-            + _LEFT_OUT),
-    "verl": (Objective("k3", std="sample", std_eps=Rational(1, 10**6)),
-             "verl, GRPO recipe (algorithm.adv_estimator=grpo, "
-             "actor.use_kl_loss=True, kl_loss_type=low_var_kl, i.e. k3 (clamped), "
-             "kl_loss_coef=0.001, algorithm.norm_adv_by_std_in_grpo=True, use_kl_in_reward="
-             "False), advantage (r - mean)/(std + 1e-6); that the std is torch's sample std is "
-             "not confirmed here for a specific release.  The clamp of low_var_kl is "
-             "left out. " + _LEFT_OUT),
-    "openrlhf": (Objective("k3", std="sample", std_eps=Rational(1, 10**9)),
-                 "OpenRLHF with --advantage_estimator group_norm and the GRPO example's "
-                 "--use_kl_loss --kl_estimator k3 (init_kl_coef 1e-3 there); without "
-                 "--use_kl_loss the KL (k1 by default) enters the reward instead.  The "
-                 "epsilon (1e-9) and the sample std are not confirmed here for a specific "
-                 "release. " + _LEFT_OUT),
-    "dr-grpo": (Objective("k3", normalisation="shift-only"),
-                "Dr. GRPO (Liu et al., 2025, 'Understanding R1-Zero-like training'): "
-                "advantage r - mean, no std; its reference setting has beta = 0, so the "
-                "penalty's form matters only when beta > 0. " + _LEFT_OUT),
+    "paper": Preset(Objective(), Rational(1, 25), (
+        "arXiv:2502.18548v3, Eqs. (1)-(2): k3 without importance weight in the loss, "
+        "population std, no epsilon; beta = 0.04 as in its discussion.")),
+    "trl": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**4)), Rational(1, 25), (
+        "Hugging Face TRL GRPOTrainer as of v0.14-v0.16 (early 2025): per-token k3 in the "
+        "loss, advantages (r - mean)/(std + 1e-4) with torch's default (sample, Bessel) std, "
+        "beta = 0.04.  Later releases changed the default beta to 0 and added scale_rewards "
+        "and loss_type options; those later defaults are not confirmed here. " + _LEFT_OUT)),
+    "verl": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**6)),
+                   Rational(1, 1000), (
+        "verl, GRPO recipe (algorithm.adv_estimator=grpo, actor.use_kl_loss=True, "
+        "kl_loss_type=low_var_kl, i.e. k3 clamped, kl_loss_coef=0.001, "
+        "algorithm.norm_adv_by_std_in_grpo=True, use_kl_in_reward=False), advantage "
+        "(r - mean)/(std + 1e-6); that the std is torch's sample std is not confirmed here "
+        "for a specific release.  The clamp of low_var_kl is left out. " + _LEFT_OUT)),
+    "openrlhf": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**9)),
+                       Rational(1, 1000), (
+        "OpenRLHF with --advantage_estimator group_norm and the GRPO example's --use_kl_loss "
+        "--kl_estimator k3 --init_kl_coef 1e-3; without --use_kl_loss the KL (k1 by default) "
+        "enters the reward instead.  The epsilon (1e-9), the sample std and the release are "
+        "not confirmed here. " + _LEFT_OUT)),
+    "dr-grpo": Preset(Objective("k3", normalisation="shift-only"), Integer(0), (
+        "Dr. GRPO (Liu et al., 2025, 'Understanding R1-Zero-like training'): advantage "
+        "r - mean, no std; its reference setting has beta = 0 (no penalty, the stationary set "
+        "is degenerate), so the penalty's form matters only with beta > 0. " + _LEFT_OUT)),
 }
