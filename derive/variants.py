@@ -241,7 +241,7 @@ class KKT:
     >>> kkt = KKT("k3").derive()
     >>> e = kkt.eff
     >>> mean_P = sum(t * P for t, P in zip(e.pi, kkt.P))
-    >>> expand(kkt.multiplier - mean_P + beta * (1 - sum(e.ref))).subs(e.pi[-1], 1 - e.pi[0] - e.pi[1])
+    >>> expand((kkt.multiplier - mean_P + beta * (1 - sum(e.ref))).subs(e.pi[-1], 1 - e.pi[0] - e.pi[1]))
     0
     """
 
