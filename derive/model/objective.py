@@ -269,7 +269,8 @@ PRESETS = {
         "enters the reward instead.  The epsilon (1e-9), the sample std and the release are "
         "not confirmed here. " + _LEFT_OUT)),
     "dr-grpo": Preset(Objective("k3", normalisation="shift-only"), Integer(0), (
-        "Dr. GRPO (Liu et al., 2025, 'Understanding R1-Zero-like training'): advantage "
+        "Dr. GRPO (Liu et al., 2025, 'Understanding R1-Zero-like training', arXiv:2503.20783): "
+        "advantage "
         "r - mean, no std; its reference setting has beta = 0 (no penalty, the stationary set "
         "is degenerate), so the penalty's form matters only with beta > 0. " + _LEFT_OUT)),
 }
