@@ -52,6 +52,7 @@ from derive.checks import (
     numeric_check,
     symbolic_check,
 )
+from derive.enumeration import exact
 from derive.model import NORMALISATIONS, PENALTIES, Objective
 
 x, p, beta = S.x, S.p, S.beta
@@ -136,8 +137,8 @@ def penalty_gradient_check(eff, points, digits):
 
     with mpmath.workdps(digits + 20):
         for pt in points:
-            pi = [mpmath.mpf(v) for v in pt["pi"]]
-            ref = [mpmath.mpf(v) for v in pt["ref"]]
+            pi = [exact(v) for v in pt["pi"]]
+            ref = [exact(v) for v in pt["ref"]]
             n = len(pi)
 
             def D(t, o, pi=pi, ref=ref):
