@@ -738,12 +738,27 @@ def cell_checks(cells, digits):
             for root in c["roots"]:
                 enum_errs.append(enumerated_field(c["obj"], root, _mp(P_REF), _det_outcomes(), G,
                                                   _mp(BETA)))
-    n_closed = len(closed_errs)
+    # the same closed forms at seeded (beta, p) away from the stated point
+    import random
+    rng = random.Random(CHECK_SEED + 81)
+    extra = [(Rational(rng.randint(1, 400), 100), Rational(rng.randint(1, 99), 100))
+             for _ in range(2)]
+    with mpmath.workdps(digits + 10):
+        for (pen, iw, col, G), c in sorted(cells.items(), key=lambda kv: str(kv[0])):
+            if c["closed"] is None:
+                continue
+            for bv, pv in extra:
+                roots = bracketed_roots(condition_function(c["condition"], pv, bv, EPS), 200)
+                cf = mpmath.mpf(c["variant"].closed_form.evalf(digits + 10, subs={
+                    p: pv, beta: bv, eps: EPS}))
+                closed_errs.append(abs(cf - roots[0]) if len(roots) == 1 else mpmath.mpf(1))
+    n_closed = sum(1 for c in cells.values() if c["closed"] is not None)
     out.append(numeric_check(
         "variants-binary-closed-forms", "(14), (15)",
-        f"binary, rewards 1, 0, beta = {BETA}, p = {P_REF}, eps = {EPS}: each of the {n_closed} "
-        "closed forms SymPy finds (G = 2, G -> inf) equals the one bracketed root of the "
-        "unsquared condition on (0, 1) (bisection on a logit grid), 50 digits",
+        f"binary, rewards 1, 0, eps = {EPS}: each of the {n_closed} closed forms SymPy finds "
+        f"(G = 2, G -> inf) equals the one bracketed root of the unsquared condition on (0, 1) "
+        f"(bisection on a logit grid) at (beta, p) = ({BETA}, {P_REF}), "
+        + ", ".join(f"({b}, {q})" for b, q in extra) + ", 50 digits",
         closed_errs, digits))
     out.append(numeric_check(
         "variants-binary-enumeration", "(1), (11)",
@@ -1020,7 +1035,8 @@ def section(cells=None, kr=None, bern=None):
                 "$r'_1 - r'_2$, the field is piecewise constant in "
                 "$d = \\beta(\\log\\frac{x}{p} - \\log\\frac{1-x}{1-p})$, and because "
                 "$P(r_a = r_b) > p_a - p_b$ it changes sign only by a jump at $d = 0$: the "
-                "iteration is held at $\\pi = \\pi_{\\mathrm{ref}}$, whatever the rewards.")
+                "iteration is held at $\\pi = \\pi_{\\mathrm{ref}}$ for any success "
+                "probabilities with $P(r_a = r_b) > p_a - p_b$.")
         if g3:
             text += (f"  At $G = 3$ the field has a zero, at $\\pi(a) = {_fmt(g3[0], 6)}$ "
                      "(enumeration).")
