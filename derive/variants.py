@@ -184,16 +184,7 @@ def effective_divergences():
 def group_advantages(norm, std, eps_, rewards):
     """Advantages of one group for the normalisation *norm* (a registry key), the std
     kind *std* and the epsilon *eps_* (a number or the symbol ``epsilon``)."""
-    from sympy import sympify
-
-    n = NORMALISATIONS[norm]
-    rewards = [sympify(r) for r in rewards]
-    G = len(rewards)
-    mean = sum(rewards) / Integer(G) if n.centred else 0
-    scale = n.scale(rewards, std, eps_)
-    if scale == 0:
-        return [Integer(0)] * G
-    return [(r - mean) / scale for r in rewards]
+    return NORMALISATIONS[norm].advantages(rewards, std, eps_)
 
 
 def binary_preference(norm, std, eps_, G, own, rewards=(1, 0)):

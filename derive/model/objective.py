@@ -108,6 +108,23 @@ class Normalisation:
         """The scale as ``G -> inf`` when the group's std tends to *sigma*."""
         raise NotImplementedError
 
+    def advantages(self, rewards, std="population", eps=0):
+        """Every member's advantage (generic): ``(r_i - c mean)/scale``, ``0/0 -> 0``.
+
+        *eps* may be a number or a symbol; exact with SymPy numbers.
+        """
+        rewards = [sympify(r) for r in rewards]
+        G = len(rewards)
+        mean = sum(rewards) / sympify(G) if self.centred else 0
+        scale = self.scale(rewards, std, eps)
+        if scale == 0:
+            return [sympify(0)] * G
+        return [(r - mean) / scale for r in rewards]
+
+    def advantage(self, rewards, i, std="population", eps=0):
+        """The advantage of member *i* given the group's *rewards*."""
+        return self.advantages(rewards, std, eps)[i]
+
 
 def _std(rewards, std):
     G = len(rewards)
@@ -219,14 +236,7 @@ def advantages(objective, rewards):
     ``0/0 -> 0``: when the scale vanishes every numerator vanishes too and the
     advantages are 0, as in Eq. (2).
     """
-    rewards = [sympify(r) for r in rewards]
-    norm = objective.normaliser
-    G = len(rewards)
-    mean = sum(rewards) / sympify(G) if norm.centred else 0
-    scale = norm.scale(rewards, objective.std, objective.std_eps)
-    if scale == 0:
-        return [sympify(0)] * G
-    return [(r - mean) / scale for r in rewards]
+    return objective.normaliser.advantages(rewards, objective.std, objective.std_eps)
 
 
 #: What each preset describes, and what the sequence-level model leaves out.
