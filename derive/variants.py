@@ -615,6 +615,17 @@ def normalisation_checks(digits):
         "sample std: A_sample/A_population = std_pop/std_sample = sqrt((G-1)/G) for every "
         "group with a nonzero std, so P_G^sample = sqrt((G-1)/G) P_G (ratio^2 - (G-1)/G, cancel)",
         cancel(ratio**2 - (Gs - 1) / Gs)))
+    reg = []
+    for G in range(2, 5):
+        rs = S.rewards(G)
+        A_s = group_advantages("shift-scale", "sample", 0, rs)[0]
+        A_p = group_advantages("shift-scale", "population", 0, rs)[0]
+        reg.append(cancel((A_s / A_p) ** 2 - Rational(G - 1, G)))
+    out.append(symbolic_check(
+        "variants-sample-std-registry", "(2)",
+        "sample std through the registry, symbolic rewards, G = 2, 3, 4: "
+        "(A_sample/A_population)^2 = (G-1)/G (cancel; both advantages have the sign of "
+        "r_1 - mean, so the ratio is the positive root)", sum(abs(t) for t in reg)))
     mu_, r_ = S.mu, S.r
     res = []
     for G in range(2, 7):
@@ -686,6 +697,51 @@ def normalisation_checks(digits):
         f"order P_2^eps(a) = P_2(a) + ({first[0]}) eps and P_3^eps(a) = P_3(a) + ({first[1]}) eps",
         sum(abs(t) for t in cont)))
     return out
+
+
+def binary_gap_numeric(obj, G, xv):
+    """``P_G(a|pi) - P_G(b|pi)`` for rewards 1, 0 at numbers, from the definition of the
+    advantage applied to a group with ``m`` ones (mean ``m/G``, population variance
+    ``m (G - m)/G^2``), summed over the binomial law of the others: ``O(G)``, for large G."""
+    G = int(G)
+    total = mpmath.mpf(0)
+    eps_ = _mp(obj.std_eps)
+    for k in range(G):
+        w = mpmath.binomial(G - 1, k) * xv**k * (1 - xv) ** (G - 1 - k)
+        for own, m, sign in ((1, k + 1, 1), (0, k, -1)):
+            if obj.normalisation == "none":
+                a = mpmath.mpf(own)
+            else:
+                centred = own - mpmath.mpf(m) / G
+                if obj.normalisation == "shift-only":
+                    a = centred
+                else:
+                    var = mpmath.mpf(m * (G - m)) / G**2
+                    if obj.std == "sample":
+                        var = var * G / (G - 1)
+                    den = mpmath.sqrt(var) + eps_
+                    a = 0 if den == 0 else centred / den
+            total += sign * w * a
+    return total
+
+
+def limit_checks():
+    """The ``G -> inf`` gaps against Richardson extrapolation of exact sums at large G."""
+    errs = []
+    with mpmath.workdps(30):
+        for xv in (mpmath.mpf(3) / 10, mpmath.mpf(4) / 5):
+            for col, _, norm, std, has_eps in COLUMNS:
+                obj = column_objective(col)
+                lim = binary_preference_gap(norm, std, eps if has_eps else 0, None)
+                want = mpmath.mpf(lim.evalf(30, subs={x: mpmath.nstr(xv, 30), eps: EPS}))
+                g1, g2 = binary_gap_numeric(obj, 400, xv), binary_gap_numeric(obj, 800, xv)
+                errs.append(2 * g2 - g1 - want)
+    return [numeric_check(
+        "variants-limit-large-G", "(13)",
+        "G -> inf: the gap 1/(sigma(pi) + eps) of every std column, and 1 for shift-only and "
+        "none, equals the Richardson extrapolation 2 P_800 - P_400 of exact binomial sums over "
+        "groups (x = 3/10, 4/5); tolerance 1e-4 because the extrapolation leaves O(1/G^2)",
+        errs, 30, tolerance=mpmath.mpf(10) ** -4)]
 
 
 def kkt_checks():
@@ -846,6 +902,7 @@ def reward_checks(digits):
 def results(digits=CHECK_DIGITS):
     cells = matrix_cells(digits)
     checks = divergence_checks(digits) + normalisation_checks(digits) + kkt_checks()
+    checks += limit_checks()
     checks += cell_checks(cells, digits)
     rchecks, kr, bern = reward_checks(digits)
     checks += rchecks

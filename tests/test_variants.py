@@ -184,3 +184,13 @@ def test_results_pass_and_tables_fit():
     table = res["artefacts"][0]["context"]
     assert [pl["label"] for pl in table["panels"]] == ["tab:variants", "tab:variants-limit"]
     assert res["artefacts"][1]["text"].startswith("penalty,importance_weighted,kl_in,column,G,")
+
+
+@pytest.mark.parametrize("G", [2, 3, 5])
+def test_numeric_binary_gap_matches_symbolic(G):
+    with mpmath.workdps(30):
+        for col, _, norm, std, has_eps in V.COLUMNS:
+            gap = V.binary_preference_gap(norm, std, V.eps if has_eps else 0, G)
+            sym = mpmath.mpf(gap.evalf(40, subs={x: Rational(2, 7), V.eps: V.EPS}))
+            num = V.binary_gap_numeric(V.column_objective(col), G, mpmath.mpf(2) / 7)
+            assert abs(sym - num) < mpmath.mpf(10) ** -25
