@@ -271,15 +271,15 @@ PRESETS = {
         "kl_loss_type=low_var_kl, i.e. k3 clamped, kl_loss_coef=0.001; "
         "algorithm.norm_adv_by_std_in_grpo=True and use_kl_in_reward=False are the config "
         "defaults): advantage (r - mean)/(std + 1e-6) with torch.std, the sample std.  Read "
-        "from copies of compute_grpo_outcome_advantage, not pinned to a release.  The clamp of "
+        "from copies of compute_grpo_outcome_advantage; the release is not confirmed here.  The clamp of "
         "low_var_kl is left out; with use_kl_in_reward=True verl subtracts the KL from the "
         "token rewards before the advantage, which kl_in='reward' models. " + _LEFT_OUT)),
     "openrlhf": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**9)),
                        Rational(1, 1000), (
         "OpenRLHF with --advantage_estimator group_norm and the GRPO example's --use_kl_loss "
         "--kl_estimator k3 --init_kl_coef 1e-3: advantage (r - mean)/(std + 1e-9) with "
-        "torch's .std, the sample std (read from copies of its experience maker, not pinned "
-        "to a release).  Without --use_kl_loss OpenRLHF subtracts the KL (k1 by default) per "
+        "torch's .std, the sample std (read from copies of its experience maker; the release is "
+        "not confirmed here).  Without --use_kl_loss OpenRLHF subtracts the KL (k1 by default) per "
         "token after the group normalisation; that placement is not modelled here "
         "(kl_in='reward' subtracts it before). " + _LEFT_OUT)),
     "dr-grpo": Preset(Objective("k3", normalisation="shift-only"), Integer(0), (
