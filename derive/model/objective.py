@@ -271,8 +271,8 @@ PRESETS = {
         "kl_loss_type=low_var_kl, i.e. k3 clamped, kl_loss_coef=0.001; "
         "algorithm.norm_adv_by_std_in_grpo=True and use_kl_in_reward=False are the config "
         "defaults): advantage (r - mean)/(std + 1e-6) with torch.std, the sample std.  Read "
-        "from copies of compute_grpo_outcome_advantage; the release is not confirmed here.  The clamp of "
-        "low_var_kl is left out; with use_kl_in_reward=True verl subtracts the KL from the "
+        "from copies of compute_grpo_outcome_advantage; the release is not confirmed here.  "
+        "The clamp of low_var_kl is left out; with use_kl_in_reward=True verl subtracts the KL from the "
         "token rewards before the advantage, which kl_in='reward' models. " + _LEFT_OUT)),
     "openrlhf": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**9)),
                        Rational(1, 1000), (
