@@ -529,12 +529,13 @@ ROWS = tuple((k, iw) for k in PENALTIES for iw in (False, True))
 DIVERGENCE_TEX = {"none": r"$\times$", "KL(pi||pi_ref)": r"$\mathrm{K}_{+}$",
                   "KL(pi_ref||pi)": r"$\mathrm{K}_{-}$", "D(pi;pi)": r"$M_2$"}
 #: The aggregation rule each divergence gives through the KKT condition, in words.
-AGGREGATION = {"none": "none: beta drops out, no interior stationary point",
-               "KL(pi||pi_ref)": "logarithmic pooling, pi propto pi_ref exp(P/beta) (up to the "
-                                 "policy dependence of P)",
-               "KL(pi_ref||pi)": "pi = pi_ref / (1 - (P - E_pi P)/beta), the paper's g(x) = 1/(1-x)",
-               "D(pi;pi)": "g(log(pi/pi_ref)) = (P - E_pi P)/beta + c with g(L) = L^2/2 + L: "
+AGGREGATION = {"none": "none: beta drops out and there is no interior stationary point",
+               "KL(pi||pi_ref)": "logarithmic pooling: pi propto pi_ref exp(P/beta) with a "
+                                 "policy-dependent P",
+               "KL(pi_ref||pi)": "pi = pi_ref / (1 - (P - E_pi P)/beta): the paper's g(x) = 1/(1-x)",
+               "D(pi;pi)": "L^2/2 + L = (P - E_pi P)/beta + const with L = log(pi/pi_ref): "
                            "neither pooling"}
+assert not any("," in w for w in AGGREGATION.values())     # they go into a CSV field
 
 
 def _mp(v):
@@ -910,18 +911,21 @@ def results(digits=CHECK_DIGITS):
     panels = [{"label": "tab:variants", "G": "G = 2", "rows": table_rows(cells, kr, 2)},
               {"label": "tab:variants-limit", "G": "G \\to \\infty",
                "rows": table_rows(cells, kr, None)}]
-    header = "penalty,importance_weighted,kl_in,column,G,effective_divergence,pi_a,closed_form\n"
+    header = ("penalty,importance_weighted,kl_in,column,G,effective_divergence,aggregation,pi_a,"
+              "closed_form\n")
     for (pen, iw, col, G), c in sorted(cells.items(), key=lambda kv: str(kv[0])):
         if G == 3:
             continue
         eff = effective_divergences()[(pen, iw)].divergence
         vals = ";".join(mpmath.nstr(r, 20) for r in c["roots"]) or "none"
         csv.append(f"{pen},{'true' if iw else 'false'},loss,{col},{'inf' if G is None else G},"
-                   f"{eff},{vals},{'true' if c['closed'] is not None else 'false'}\n")
+                   f"{eff},{AGGREGATION[eff]},{vals},"
+                   f"{'true' if c['closed'] is not None else 'false'}\n")
     xs = mpmath.nstr(mpmath.mpf(kr.policy.evalf(30, subs={p: P_REF, beta: BETA})), 20)
     for col, *_ in COLUMNS:
         for G in ("2", "inf"):
-            csv.append(f"k1,false,reward,{col},{G},RLHF,{xs},true\n")
+            csv.append(f"k1,false,reward,{col},{G},RLHF,logarithmic pooling with the rewards: "
+                       f"pi propto pi_ref exp(r/beta) (deterministic rewards),{xs},true\n")
     verified = all(c.passed for c in checks)
     return {"sections": [section(cells, kr, bern)], "checks": checks,
             "artefacts": [{"path": "tables/variants.tex", "template": "variants_table.tex.jinja",
