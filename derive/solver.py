@@ -134,6 +134,7 @@ from derive.numerics import (
     MP,
     NORMALISATIONS,
     PENALTIES,
+    WINDOW_GROUP,
     arb_ends,
     arb_precision,
     bernoulli_rewards,
@@ -1526,6 +1527,8 @@ def _restricted_residual(problem, system, policy, support):
 #: Operations per second that the cost model assumes (one "operation" is about
 #: one multiply-add of the double-precision scan; calibrated on a 2-core machine).
 OPERATIONS_PER_SECOND = 3e6
+#: Operations per term of the windowed binomial sums at 256 bits (measured).
+WINDOW_TERM_OPS = 10.0
 #: Default ``max_cost`` of the command line: about 20 s at the assumed speed.
 DEFAULT_MAX_COST = 6e7
 #: Memory above which a problem is refused whatever ``max_cost`` says (bytes).
@@ -1583,7 +1586,18 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     precision_words = (digits + 12) / 19.0 + 1
     memory = 0.0
     table = 0.0
-    if kind == "binomial":
+    if kind == "binomial" and G > WINDOW_GROUP:
+        # a window of k around the mode (derive.numerics._window_sums): about
+        # 2 sqrt(2 E G/4) terms, E = (bits + 50) log 2 + 3 log G, each a few
+        # operations on fixed-point integers of P bits; the scan samples ~80 terms
+        bits = 3.33 * (digits + 12) + 10
+        P = bits + 2 * math.log2(G) + 60
+        E = (bits + 50) * math.log(2) + 3 * math.log(G)
+        terms = int(min(G, 2 * math.sqrt(E * G / 2) + E))
+        float_terms = 12 * 80
+        memory = 3.0 * terms * (P / 8 + 40)
+        mp_eval = WINDOW_TERM_OPS * terms * (P / 256)
+    elif kind == "binomial":
         terms = G
         float_terms = min(G, 80 * math.isqrt(G) + 10)
         # exact integer tables of G entries of about G + prec bits, and a
@@ -1617,7 +1631,9 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         Z = min(_search_range_1d(system_of(problem))[0], _Z_CAP)
         points = len(_tail_grid(Z))
         words = (30 + min(Z / 2.3, 1100)) / 19 + 1
-        if kind == "binomial":
+        if kind == "binomial" and G > WINDOW_GROUP:
+            tails = points * WINDOW_TERM_OPS * terms * (3.33 * 19 * words / 256)
+        elif kind == "binomial":
             # fixed-point words of the Horner sum; t = q_1/q_0 reaches exp(-|z|) only
             # when some output has a sure reward (deterministic or s in {0, 1})
             sure = any(w == 0 for row in problem.rho for w in row)
