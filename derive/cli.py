@@ -513,18 +513,23 @@ def _stationary(args):
         problems.append(prob)
 
     costs = [estimate_cost(prob, digits, not args.no_certify) for prob in problems]
+    # huge groups: the certificates can be what is refused; say so when without them it would pass
+    light = costs if args.no_certify else [estimate_cost(prob, digits, False) for prob in problems]
+    uncertified = (not args.no_certify and max(c.memory for c in light) <= MAX_MEMORY
+                   and sum(c.operations for c in light) <= max_cost)
+    hint = ", --no-certify (uncertified answers)" if uncertified else ""
     memory = max(c.memory for c in costs)
     if memory > MAX_MEMORY:
         c = max(costs, key=lambda c: c.memory)
         raise UsageError(f"refused: the preference tables need about {_size(memory)} of memory "
                          f"({float(c.terms):.3g} terms per evaluation), above the limit of {_size(MAX_MEMORY)}; "
-                         "use --group inf, a smaller --group, or fewer reward levels")
+                         f"use --group inf, a smaller --group{hint}, or fewer reward levels")
     operations = sum(c.operations for c in costs)
     if operations > max_cost:
         c = max(costs, key=lambda c: c.operations)
         raise UsageError(f"refused: estimated cost {operations:.2g} operations (about "
                          f"{_duration(operations / OPERATIONS_PER_SECOND)}; mostly {c.dominant}) "
-                         f"is above --max-cost {float(max_cost):.2g}; use --group inf, fewer reward "
+                         f"is above --max-cost {float(max_cost):.2g}; use --group inf{hint}, fewer reward "
                          f"levels or answers, or --max-cost {_round_up(operations)} to go ahead")
 
     results = []

@@ -1031,26 +1031,28 @@ def _window_sums(N, q0, q1, ctx):
         if lo1 <= 0 or lo0 <= 0:
             return [arb("nan")] * 4     # the ratios need q0, q1 > 0 on the whole ball
         Q0, Q1 = q0, q1
-        t_lo, t_hi = arb_ends(q1 / q0)
-        i_lo, i_hi = arb_ends(q0 / q1)
         mid1 = (lo1 + hi1) / 2
         mid0 = (lo0 + hi0) / 2
     else:
         if q1 == 0 or q0 == 0:
             return list(_edge_values(N, q1 == 0, ctx))
         Q0, Q1 = _arb_of_mpf(q0), _arb_of_mpf(q1)
-        t_lo = q1 / q0
-        i_lo = q0 / q1
         mid1, mid0 = q1, q0
     reverse = mid1 > mid0
     small = min(mid1 / mid0, mid0 / mid1)
     extra = max(0, -int(mp.floor(mp.log(small, 2)))) if small > 0 else 0
     nbits = N.bit_length()
     P = prec + 2 * nbits + 40 + extra
+    # t = q1/q0 at P bits: its error is raised to the power |k - m| by the ratios
+    with arb_precision(P + 10):
+        t_lo, t_hi = arb_ends(Q1 / Q0)
+        i_lo, i_hi = arb_ends(Q0 / Q1)
     E = (prec + 40 + extra) * math.log(2) + 3 * math.log(N + 1)
     for _ in range(8):
         a, b = _window_ends(N, mid1, E)
         m = min(b, max(a, int(mp.floor((N + 1) * mid1))))
+        if not rigorous and b - a > SAMPLE_TERMS and 0 < a and b < N:
+            return _sampled_sums(N, q0, q1, a, b, m, reverse)
         Wm = _window_weight(N, m, Q0 if rigorous else q0, Q1 if rigorous else q1, ctx, nbits + 64)
         T_lo = max(0, _fixed_point(t_lo._mpf_, P, False))
         I_lo = max(0, _fixed_point(i_lo._mpf_, P, False))
@@ -1077,6 +1079,52 @@ def _window_sums(N, q0, q1, ctx):
     base = q1 if reverse else q0
     U, L, dU, dL = sums
     return [U, L, -dU / base, dL / base]
+
+
+#: Windows longer than this are sampled in ``MP`` (:func:`_sampled_sums`).
+SAMPLE_TERMS = 4000
+
+
+def _sampled_sums(N, q0, q1, a, b, m, reverse):
+    """``MP`` sums of :func:`_window_sums` from every ``h``-th term of a long window.
+
+    For ``sqrt(N q0 q1)`` in the thousands the weights ``w(x) = C(N,x) q1^x q0^(N-x)``
+    (an entire function of ``x``: ``1/Gamma`` is entire) and the coefficients
+    are smooth on the scale of the standard deviation ``s``, so by Poisson
+    summation ``h sum_j g(m + j h)`` differs from ``sum_k g(k)`` by about
+    ``exp(-2 pi^2 (s/h)^2)`` relative (the next terms of the series); ``h`` is
+    chosen so that this is ``2^-(prec + 40)``.  The window must not touch ``0``
+    or ``N``.  Each sample's weight comes from log-gamma at extra precision,
+    and the coefficient differences from ``c_k^2 - c_{k+1}^2`` in closed form.
+    Not rigorous (``ARB`` always sums every term).
+    """
+    prec = mp.prec
+    s = math.sqrt(N * float(q0) * float(q1))
+    ratio = math.sqrt((prec + 40) * math.log(2) / (2 * math.pi ** 2)) + 0.5
+    h = max(1, int(s / ratio))
+    extra = 2 * N.bit_length() + 20
+    su = sl = sdu = sdl = mp.zero
+    with mp.extraprec(extra):
+        lq1, lq0 = mp.log(q1), mp.log(q0)
+        top = mp.loggamma(N + 1)
+        Np = N + 1
+        start = m - ((m - a) // h) * h
+        for k in range(start, b + 1, h):
+            w = mp.exp(top - mp.loggamma(k + 1) - mp.loggamma(N - k + 1) + k * lq1 + (N - k) * lq0)
+        # the window lies inside (0, N), so every k here has 0 < k < N
+            c1 = mp.sqrt(mp.mpf(N - k) / (k + 1))
+            c0 = mp.sqrt(mp.mpf(k) / (N + 1 - k))
+            su += w * c1
+            sl += w * c0
+            if reverse:
+                sdu += w * Np / ((k + 1) * (c1 + mp.sqrt(mp.mpf(N - k + 1) / k)))
+                sdl += w * k * Np / ((N - k + 1) * (N + 2 - k) * (c0 + mp.sqrt(mp.mpf(k - 1) / (N + 2 - k))))
+            else:
+                sdu += w * (N - k) * Np / ((k + 1) * (k + 2) * (c1 + mp.sqrt(mp.mpf(N - k - 1) / (k + 2))))
+                sdl += w * Np / ((N + 1 - k) * (c0 + mp.sqrt(mp.mpf(k + 1) / (N - k))))
+        base = q1 if reverse else q0
+        out = [h * su, h * sl, -h * sdu / base, h * sdl / base]
+    return [+x for x in out]
 
 
 def _h_float(x):

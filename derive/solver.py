@@ -134,6 +134,7 @@ from derive.numerics import (
     MP,
     NORMALISATIONS,
     PENALTIES,
+    SAMPLE_TERMS,
     WINDOW_GROUP,
     arb_ends,
     arb_precision,
@@ -1528,7 +1529,7 @@ def _restricted_residual(problem, system, policy, support):
 #: one multiply-add of the double-precision scan; calibrated on a 2-core machine).
 OPERATIONS_PER_SECOND = 3e6
 #: Operations per term of the windowed binomial sums at 256 bits (measured).
-WINDOW_TERM_OPS = 10.0
+WINDOW_TERM_OPS = 5.5
 #: Default ``max_cost`` of the command line: about 20 s at the assumed speed.
 DEFAULT_MAX_COST = 6e7
 #: Memory above which a problem is refused whatever ``max_cost`` says (bytes).
@@ -1595,8 +1596,12 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         E = (bits + 50) * math.log(2) + 3 * math.log(G)
         terms = int(min(G, 2 * math.sqrt(E * G / 2) + E))
         float_terms = 12 * 80
-        memory = 3.0 * terms * (P / 8 + 40)
-        mp_eval = WINDOW_TERM_OPS * terms * (P / 256)
+        # Arb keeps three lists of the window (P-bit integers); mpmath samples long windows
+        memory = 3.0 * terms * (P / 8 + 40) if (certify or terms <= SAMPLE_TERMS) else 0.0
+        # mpmath samples about 200 terms of a long window (log-gamma each)
+        mp_eval = (WINDOW_TERM_OPS * terms if terms <= SAMPLE_TERMS else 6e4) * (P / 256)
+        # the certificates sum every term twice (lower and upper bounds) in Arb
+        window_arb = 2 * WINDOW_TERM_OPS * terms * (P / 256)
     elif kind == "binomial":
         terms = G
         float_terms = min(G, 80 * math.isqrt(G) + 10)
@@ -1624,6 +1629,11 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     n_eval = 700.0 if dim <= 1 else (per_axis ** dim + 300.0 if dim * math.log10(per_axis) < 300 else math.inf)
     scan = n_eval * per_eval
     polish = 150.0 * (mp_eval + 3.0 * K * m * precision_words / 4) * (2 if certify else 1)
+    certificates = 0.0
+    if kind == "binomial" and G > WINDOW_GROUP:
+        # measured: under 10 evaluations in mpmath and 2 in Arb per root (x 2 and 1.5 for safety)
+        polish = 20 * mp_eval + 150.0 * 3.0 * K * m * precision_words / 4 * (2 if certify else 1)
+        certificates = 3 * window_arb if certify else 0.0
     jacobian = 130.0 * K ** 3 * precision_words / 4
     tails = 0.0
     if dim == 1 and problem.beta > 0 and kind in ("binomial", "infinite", "shift-only"):
@@ -1632,7 +1642,10 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         points = len(_tail_grid(Z))
         words = (30 + min(Z / 2.3, 1100)) / 19 + 1
         if kind == "binomial" and G > WINDOW_GROUP:
-            tails = points * WINDOW_TERM_OPS * terms * (3.33 * 19 * words / 256)
+            # near the faces the window is short; a root there is refined and
+            # certified again at more digits
+            if points:
+                tails = (points + 20) * mp_eval * (words / precision_words) + certificates
         elif kind == "binomial":
             # fixed-point words of the Horner sum; t = q_1/q_0 reaches exp(-|z|) only
             # when some output has a sure reward (deterministic or s in {0, 1})
@@ -1642,13 +1655,15 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         else:
             tails = points * 3.0 * K * m * words
         # the root is then refined at up to 400 more digits, and certified there
-        tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
+        if not (kind == "binomial" and G > WINDOW_GROUP):
+            tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
     parts = {
         "the fixed work of one problem (set-up, stability, formatting)": 1e5,
         f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
         f"the high-precision polishing and certificates ({float(terms):.3g} terms per evaluation)": polish,
+        f"the interval certificates in ball arithmetic ({float(terms):.3g} terms per evaluation)": certificates,
         f"the {K - 1} x {K - 1} stability Jacobian": jacobian,
     }
     dominant = max(parts, key=parts.get)
