@@ -52,6 +52,14 @@ How ``Phi`` is evaluated
   of the mode; because the weights sum to one, the sum is normalised by the sum
   of the computed weights, so no binomial coefficient or overflowing power is
   ever formed.
+* Two values and ``G > WINDOW_GROUP`` (huge groups): the binomial weights
+  concentrate within a few standard deviations ``sqrt(N q0 q1)`` of the mean,
+  so only a window of ``k`` is summed (:func:`_window_sums`): weights from the
+  log-gamma weight of the mode and ratios outwards, in fixed point; the
+  neglected mass is bounded by Chernoff's inequality and, in ``ARB``, added to
+  the ball.  Memory and time ``O(sqrt(G))`` per evaluation.  In ``MP`` a long
+  window is sampled every ``h`` terms (Poisson summation, :func:`_sampled_sums`),
+  and in ``FLOAT`` likewise with Stirling log-weights (:func:`_window_float`).
 * ``G = infinity`` (``group=None``), shift-scale: ``Phi_j = (v_j - mu)/sigma``
   with ``mu`` and ``sigma^2`` the mean and variance of ``q`` (``sigma``
   includes the reward noise, arXiv:2502.18548v3, Eq. (13)).
