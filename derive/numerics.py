@@ -935,7 +935,16 @@ def _window_weight(N, m, q0, q1, ctx, bits):
         return +mp.exp(lg)
 
 
-def _window_integer_sums(N, a, m, b, T, Tinv, P, upper, reverse):
+def _window_coefficients(N, a, b, P):
+    """``(first, c1, c0)``: ``floor(2**P c1_k)`` and ``floor(2**P c0_k)`` for ``first <= k <= min(N, b + 1)``."""
+    two = 2 * P
+    first = max(0, a - 1)
+    isqrt = math.isqrt
+    ks = range(first, min(N, b + 1) + 1)
+    return first, [isqrt(((N - k) << two) // (k + 1)) for k in ks], [isqrt((k << two) // (N + 1 - k)) for k in ks]
+
+
+def _window_integer_sums(N, a, m, b, T, Tinv, P, upper, reverse, coefficients):
     """The four window sums in fixed point, relative to the weight of the mode ``m``.
 
     With ``v_k = w_k / w_m`` at scale ``2**P`` (``w_k = C(N,k) q1^k q0^(N-k)``), generated
@@ -951,13 +960,9 @@ def _window_integer_sums(N, a, m, b, T, Tinv, P, upper, reverse):
 
     Every term is non-negative; truncations round down, or up when ``upper``, so
     the sums are lower (upper) bounds when ``T`` and ``Tinv`` are.
+    ``coefficients`` is :func:`_window_coefficients` of the same window.
     """
-    two = 2 * P
-    lo_k = max(0, a - 1)
-    hi_k = min(N, b + 1)
-    isqrt = math.isqrt
-    c1 = [isqrt(((N - k) << two) // (k + 1)) for k in range(lo_k, hi_k + 1)]
-    c0 = [isqrt((k << two) // (N + 1 - k)) for k in range(lo_k, hi_k + 1)]
+    lo_k, c1, c0 = coefficients
     e = 1 if upper else 0
     # weights v_k (k = a..b) at scale 2^P
     v = [0] * (b - a + 1)
@@ -1064,7 +1069,8 @@ def _window_sums(N, q0, q1, ctx):
         Wm = _window_weight(N, m, Q0 if rigorous else q0, Q1 if rigorous else q1, ctx, nbits + 64)
         T_lo = max(0, _fixed_point(t_lo._mpf_, P, False))
         I_lo = max(0, _fixed_point(i_lo._mpf_, P, False))
-        low = _window_integer_sums(N, a, m, b, T_lo, I_lo, P, False, reverse)
+        coefficients = _window_coefficients(N, a, b, P)
+        low = _window_integer_sums(N, a, m, b, T_lo, I_lo, P, False, reverse, coefficients)
         tail = _tail_mass(N, a, b, Q0, Q1)
         # the neglected terms against the smallest sum (relative accuracy)
         tail_hi = arb_ends(tail)[1]
@@ -1078,7 +1084,7 @@ def _window_sums(N, q0, q1, ctx):
     if rigorous:
         T_hi = _fixed_point(t_hi._mpf_, P, True)
         I_hi = _fixed_point(i_hi._mpf_, P, True)
-        high = _window_integer_sums(N, a, m, b, T_hi, I_hi, P, True, reverse)
+        high = _window_integer_sums(N, a, m, b, T_hi, I_hi, P, True, reverse, coefficients)
         root = arb(N).sqrt()
         coef = (root, root, N * root, N * root)
         sums = [Wm * _ball_of_scaled(lo, hi, 2 * P) + tail * c for lo, hi, c in zip(low, high, coef)]
