@@ -885,6 +885,54 @@ def _window_ends(N, q1, E):
     return a, b
 
 
+def _chernoff_ends(N, q0, q1, E):
+    """``(a, b)`` of :func:`_window_ends` narrowed by Chernoff's bound, for ``MP`` and ``ARB`` windows.
+
+    ``P(K >= A) <= exp(-N D(A/N || q1))`` (and its mirror): the ends are the
+    integers nearest the mean where ``N D`` reaches ``E``, found by bisection
+    between the mean and Bernstein's ends (which satisfy it: Chernoff's bound
+    is the sharper).  ``N D = N q1 h(d1) + N q0 h(d0)`` with
+    ``h(x) = (1 + x) log(1 + x) - x`` (no cancellation), in mpmath at 128 bits
+    (``q1`` may be far below the range of doubles).  Near a face this keeps
+    the window to the few terms that matter (``E / log(1/(N q1))`` of them).
+    """
+    with mp.workprec(128):
+        q0, q1 = mp.mpf(q0), mp.mpf(q1)
+        m1, m0 = N * q1, N * q0
+
+        def nd(A):
+            return m1 * _h_mp((A - m1) / m1) + m0 * _h_mp((m1 - A) / m0)
+
+        mean = int(mp.floor(m1))
+        a, b = _window_ends(N, q1, E)
+        lo, hi = max(mean, 0), b          # nd(hi) >= E (or hi = N); nd(lo) < E
+        if hi < N or nd(N) >= E:
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if nd(mid) >= E:
+                    hi = mid
+                else:
+                    lo = mid
+        upper = min(N, hi + 1)
+        lo, hi = a, min(mean + 1, N)      # nd(lo) >= E (or lo = 0); nd(hi) < E
+        if lo > 0 or nd(0) >= E:
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if nd(mid) >= E:
+                    lo = mid
+                else:
+                    hi = mid
+        lower = max(0, lo - 1)
+    return lower, upper
+
+
+def _h_mp(x):
+    """``(1 + x) log(1 + x) - x`` in mpmath (``x >= -1``; below, from rounding, taken as ``-1``)."""
+    if x <= -1:
+        return mp.one
+    return (1 + x) * mp.log1p(x) - x
+
+
 def _tail_mass(N, a, b, q0, q1):
     """A ball containing ``[0, P(K < a) + P(K > b)]`` for ``K ~ Bin(N, q1)``, ``q1`` a ball.
 
@@ -951,8 +999,8 @@ def _window_integer_sums(N, a, m, b, T, Tinv, P, upper, reverse, coefficients):
     by ``v_{k+1} = v_k (N-k) t / (k+1)`` upwards and ``v_{k-1} = v_k k / ((N-k+1) t)``
     downwards (``T``, ``Tinv``: ``t = q1/q0`` and ``1/t`` at scale ``2**P``), and the
     coefficients ``c1_k = sqrt((N-k)/(k+1))``, ``c0_k = sqrt(k/(N+1-k))`` at scale
-    ``2**P`` (``math.isqrt``: floor, and floor + 1 as the upper bound), returns
-    ``(SU, SL, SdU, SdL)`` at scale ``2**(2P)``, sums over ``a <= k <= b`` of
+    ``2**Pc`` (``math.isqrt``: floor, and floor + 1 as the upper bound), returns
+    ``(SU, SL, SdU, SdL)`` at scale ``2**(P + Pc)``, sums over ``a <= k <= b`` of
 
     * ``v_k c1_k`` and ``v_k c0_k``;
     * ``v_k (N-k) (c1_k - c1_{k+1})`` and ``v_k (N-k) (c0_{k+1} - c0_k)``, or, when
@@ -987,8 +1035,9 @@ def _window_integer_sums(N, a, m, b, T, Tinv, P, upper, reverse, coefficients):
         if not vk:
             continue
         i = k - off
-        SU += vk * (c1[i] + e)
-        SL += vk * (c0[i] + e)
+        # c1_N = c0_0 = 0 exactly: no rounding allowance (it would swamp a sum of tiny terms)
+        SU += vk * (c1[i] + e) if k < N else 0
+        SL += vk * (c0[i] + e) if k > 0 else 0
         if reverse:
             if k > 0:
                 SdU += vk * k * max(0, c1[i - 1] - c1[i] - 1 + 2 * e)
@@ -1055,27 +1104,28 @@ def _window_sums(N, q0, q1, ctx):
     small = min(mid1 / mid0, mid0 / mid1)
     extra = max(0, -int(mp.floor(mp.log(small, 2)))) if small > 0 else 0
     nbits = N.bit_length()
-    P = prec + 2 * nbits + 40 + extra
+    Pc = prec + 2 * nbits + 40      # the coefficients (of size 1 down to 1/sqrt(N))
+    P = Pc + extra                  # the weights relative to the mode (down to t or 1/t)
     # t = q1/q0 at P bits: its error is raised to the power |k - m| by the ratios
     with arb_precision(P + 10):
         t_lo, t_hi = arb_ends(Q1 / Q0)
         i_lo, i_hi = arb_ends(Q0 / Q1)
     E = (prec + 40 + extra) * math.log(2) + 3 * math.log(N + 1)
     for _ in range(8):
-        a, b = _window_ends(N, mid1, E)
+        a, b = _chernoff_ends(N, mid0, mid1, E)
         m = min(b, max(a, int(mp.floor((N + 1) * mid1))))
         if not rigorous and b - a > SAMPLE_TERMS and 0 < a and b < N:
             return _sampled_sums(N, q0, q1, a, b, m, reverse)
         Wm = _window_weight(N, m, Q0 if rigorous else q0, Q1 if rigorous else q1, ctx, nbits + 64)
         T_lo = max(0, _fixed_point(t_lo._mpf_, P, False))
         I_lo = max(0, _fixed_point(i_lo._mpf_, P, False))
-        coefficients = _window_coefficients(N, a, b, P)
+        coefficients = _window_coefficients(N, a, b, Pc)
         low = _window_integer_sums(N, a, m, b, T_lo, I_lo, P, False, reverse, coefficients)
         tail = _tail_mass(N, a, b, Q0, Q1)
         # the neglected terms against the smallest sum (relative accuracy)
         tail_hi = arb_ends(tail)[1]
         w_lo = arb_ends(Wm)[0] if rigorous else Wm
-        smallest = min(low) * w_lo * mp.mpf(2) ** (-2 * P)
+        smallest = min(low) * w_lo * mp.mpf(2) ** (-(P + Pc))
         need = tail_hi * mp.mpf(N) ** 1.5
         if smallest > 0 and need <= smallest * mp.mpf(2) ** (-(prec + 10)):
             break
@@ -1087,9 +1137,9 @@ def _window_sums(N, q0, q1, ctx):
         high = _window_integer_sums(N, a, m, b, T_hi, I_hi, P, True, reverse, coefficients)
         root = arb(N).sqrt()
         coef = (root, root, N * root, N * root)
-        sums = [Wm * _ball_of_scaled(lo, hi, 2 * P) + tail * c for lo, hi, c in zip(low, high, coef)]
+        sums = [Wm * _ball_of_scaled(lo, hi, P + Pc) + tail * c for lo, hi, c in zip(low, high, coef)]
     else:
-        sums = [Wm * mp.make_mpf(from_man_exp(s, -2 * P, mp.prec, "n")) for s in low]
+        sums = [Wm * mp.make_mpf(from_man_exp(s, -(P + Pc), mp.prec, "n")) for s in low]
     base = q1 if reverse else q0
     U, L, dU, dL = sums
     return [U, L, -dU / base, dL / base]

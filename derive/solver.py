@@ -1648,7 +1648,19 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
             # near the faces the window is short; a root there is refined and
             # certified again at more digits
             if points:
-                tails = (points + 20) * mp_eval * (words / precision_words) + certificates
+                # q_1 = exp(-|z|) there: Chernoff's window keeps a few terms (about
+                # E / (|z| - log G)), and one evaluation costs about its precision
+                # (30 + |z|/2.3 digits) and the 1.44 |z| bits of t = q_1/q_0 in
+                # fixed point (measured within a factor of 4, G up to 10^9)
+                def face(z):
+                    digits_bits = 3.33 * (30 + min(z / 2.3, 1100))
+                    terms_z = min(terms, 0.7 * (digits_bits + 1.44 * z) / max(1.0, z - math.log(G))
+                                  + 10 + 40 * math.sqrt(G * math.exp(-min(z, 700))))
+                    return (2400 + 9000 * (digits_bits / 1000) ** 1.5 + 600 * (1.44 * z / 1000) ** 1.3
+                            + WINDOW_TERM_OPS * terms_z * digits_bits / 256)
+
+                grid = _tail_grid(Z)
+                tails = sum(face(abs(z)) for z in grid) + (20 + (6 if certify else 0)) * face(Z)
         elif kind == "binomial":
             # fixed-point words of the Horner sum; t = q_1/q_0 reaches exp(-|z|) only
             # when some output has a sure reward (deterministic or s in {0, 1})
