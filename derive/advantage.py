@@ -199,8 +199,9 @@ def section():
     sec.step("and the same identities are verified for "
              f"$G = {', '.join(map(str, GROUP_SIZES))}$.  Rescaling the rewards by $a > 0$ and "
              "shifting them by $b$ multiplies the centred rewards and the standard deviation by "
-             "$a$, so the advantage is unchanged (verified symbolically for "
-             f"$G = {G}$).")
+             f"$a$, so (verified symbolically for $G = {G}$)",
+             equation("A_i(a r_1 + b, \\dots, a r_G + b)", "A_i(r_1, \\dots, r_G).")
+             , "advantage-invariance")
     two = Advantage(2)
     sec.step("For $G = 2$ the standard deviation is half the absolute difference of the "
              "two rewards, hence",

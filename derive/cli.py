@@ -193,9 +193,11 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Every stationary policy of GRPO for one question with K answers: "
                     "interior points and, where the support assumption allows, boundary "
-                    "points; each with its classification, an interval enclosure, whether "
-                    "uniqueness in the enclosure is certified, and whether the GRPO iteration "
-                    "converges to it.  With --group inf every interior policy also carries "
+                    "points; each with an interval enclosure, whether uniqueness in the "
+                    "enclosure is certified, whether the GRPO iteration converges to it (stable; "
+                    "attractor / repeller / saddle), and whether it maximises the paper's "
+                    "objective J(.; pi_old = pi) (maximiser: global / local / no / unknown).  "
+                    "With --group inf every interior policy also carries "
                     "its first finite-group correction c, pi_G = pi_inf + c/G + O(1/G^2) "
                     "(JSON: finite_group_correction).\n\n"
                     "Numbers are exact: decimals (0.04, 1e-3) or fractions (1/3), in ASCII "
@@ -618,8 +620,11 @@ def _problem_record(prob, sols, digits):
     if not sols:
         rec["none_found"] = ("a stationary policy exists but the search did not locate it"
                              if exists else "no stationary policy found by the search")
+    from derive.maximiser import maximiser
+
     for s in sols:
         policy = [_fmt(x, digits) for x in s.policy]
+        verdict = maximiser(prob, s, digits)
         rec["stationary"].append({
             "policy": policy,
             "kind": s.kind,
@@ -628,6 +633,8 @@ def _problem_record(prob, sols, digits):
             "enclosure": printed_enclosure(s.enclosure, policy, digits + 5),
             "certified": bool(s.certified),
             "stable": None if s.stable is None else bool(s.stable),
+            "maximiser": verdict.verdict,
+            "maximiser_note": verdict.note,
             "note": s.note,
         })
         if prob.group is None:
@@ -673,7 +680,10 @@ def _print_human(rec):
         cert = "certified unique in its enclosure" if s["certified"] else "uniqueness NOT certified"
         stable = {True: "stable", False: "unstable", None: "stability undecided"}[s["stable"]]
         print(f"  {i}. pi = ({short})  {s['kind']}, {s['classification']}, "
-              f"{stable}; {cert}; residual {s['residual']}")
+              f"{stable}; maximiser of J(.; pi): "
+              f"{s['maximiser']}; {cert}; residual {s['residual']}")
+        if s["maximiser_note"]:
+            print(f"     maximiser: {s['maximiser_note']}")
         if s.get("finite_group_correction"):
             c = ", ".join(_short(v) for v in s["finite_group_correction"])
             print(f"     finite groups: pi_G = pi + c/G + O(1/G^2), c = ({c})")

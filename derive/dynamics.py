@@ -104,12 +104,14 @@ def logit_jacobian(problem, policy, with_scale=False):
 
 
 def stability(problem, policy, digits=50):
-    """``(eigenvalues, classification)`` of an interior stationary policy.
+    """``(eigenvalues, classification)`` of an interior stationary policy as a rest point of the flow.
 
-    ``"local-max"`` if every eigenvalue of the logit Jacobian has negative real
-    part (stable), ``"local-min"`` if every one is positive, ``"saddle"`` if the
-    signs are mixed, ``"degenerate"`` if a real part is zero within
-    ``10^-(digits//2)`` of the scale of the terms of the Jacobian.
+    ``"attractor"`` if every eigenvalue of the logit Jacobian has negative real
+    part (stable), ``"repeller"`` if every one is positive, ``"saddle"`` if the
+    signs are mixed, ``"undecided"`` if a real part is zero within
+    ``10^-(digits//2)`` of the scale of the terms of the Jacobian.  These words
+    are about the iteration, not about ``J``: whether the point maximises
+    ``J(.; pi_old = pi)`` is decided by :mod:`derive.maximiser`.
     """
     eigenvalues = logit_jacobian_eigenvalues(problem, policy, digits)
     with mp.workdps(int(digits) + 10):
@@ -117,13 +119,13 @@ def stability(problem, policy, digits=50):
         tol = mp.mpf(10) ** (-(int(digits) // 2)) * scale
         re = [mp.re(e) for e in eigenvalues]
         if not re:
-            cls = "local-max"
+            cls = "attractor"
         elif any(abs(r) <= tol for r in re):
-            cls = "degenerate"
+            cls = "undecided"
         elif all(r < 0 for r in re):
-            cls = "local-max"
+            cls = "attractor"
         elif all(r > 0 for r in re):
-            cls = "local-min"
+            cls = "repeller"
         else:
             cls = "saddle"
     return eigenvalues, cls
@@ -142,7 +144,7 @@ def logit_jacobian_eigenvalues(problem, policy, digits=50) -> tuple:
     >>> pb = Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1), 2)
     >>> x = (1 + sqrt(mpf(2))) / 2 - mpf(1) / 2        # Eq. (14) with beta = gamma = 1: sqrt(p)
     >>> (lam,) = logit_jacobian_eigenvalues(pb, (x, 1 - x), 25)
-    >>> lam < 0                                          # a local maximum: stable
+    >>> lam < 0                                          # an attractor: stable
     True
     """
     with mp.workdps(int(digits) + 10):

@@ -70,9 +70,11 @@ class DirectKLLimit:
     The derivative of the objective along ``x = pi(a)`` at ``pi_old = pi`` is
     ``beta h(x)``.  ``h`` falls on ``(0, x*]``, rises on ``[x*, 1)`` and tends
     to infinity at both ends, so for ``beta`` above a critical ``beta_c(p)``
-    it has two zeros: the left one is a local maximum of the objective along
-    ``x`` (the field turns from positive to negative) and the right one a local
-    minimum; ``x = 1`` is a boundary maximum for every ``beta > 0``.
+    it has two zeros: the left one is an attractor of the GRPO iteration (the
+    field turns from positive to negative) and the right one a repeller;
+    ``x = 1`` is a boundary attractor for every ``beta > 0``.  Since
+    ``J(.; pi_old)`` is strictly concave for this penalty, each zero maximises
+    ``J(.; itself)`` (:mod:`derive.maximiser`).
     """
 
     def derive(self):
@@ -156,8 +158,9 @@ def stationary_points_limit(pv, bv):
     """Zeros of h on (0, 1), classified, plus the boundary point x = 1.
 
     Returns ``[(x, classification)]``: interior zeros by bracketing on
-    ``(0, x*)`` and ``(x*, 1)``; ``x = 1`` is always a boundary maximum because
-    ``h -> +infinity`` as ``x -> 1``.
+    ``(0, x*)`` and ``(x*, 1)``, ``"attractor"`` where ``h`` falls through zero
+    and ``"repeller"`` where it rises; ``x = 1`` is always a boundary attractor
+    because ``h -> +infinity`` as ``x -> 1``.
     """
     xs = h_minimiser(bv)
     out = []
@@ -169,9 +172,9 @@ def stationary_points_limit(pv, bv):
         hi = 1 - eps
         while h_value(hi, pv, bv) < 0:
             hi = 1 - (1 - hi) / 10
-        out.append((bisect(lambda t: h_value(t, pv, bv), lo, xs), "local-max"))
-        out.append((bisect(lambda t: h_value(t, pv, bv), xs, hi), "local-min"))
-    out.append((mpmath.mpf(1), "boundary-max"))
+        out.append((bisect(lambda t: h_value(t, pv, bv), lo, xs), "attractor"))
+        out.append((bisect(lambda t: h_value(t, pv, bv), xs, hi), "repeller"))
+    out.append((mpmath.mpf(1), "boundary-attractor"))
     return out
 
 
@@ -285,19 +288,20 @@ def checks():
             errs.append(bc - bj)
             below = stationary_points_limit(P, bc * (1 - mpmath.mpf(10) ** -6))
             above = stationary_points_limit(P, bc * (1 + mpmath.mpf(10) ** -6))
-            margins.append(1 if [c for _, c in below] == ["boundary-max"] and
-                           [c for _, c in above] == ["local-max", "local-min", "boundary-max"] else -1)
+            margins.append(1 if [c for _, c in below] == ["boundary-attractor"] and
+                           [c for _, c in above] == ["attractor", "repeller", "boundary-attractor"] else -1)
             for xv, c in above[:2]:
                 margins.append(abs(h_derivative(xv, bc * (1 + mpmath.mpf(10) ** -6))))
-                margins.append(-h_derivative(xv, bc) if c == "local-max" else 1)
+                margins.append(-h_derivative(xv, bc) if c == "attractor" else 1)
     out.append(numeric_check("direct-kl-critical-beta", "App. B.2",
                              "beta_c(p) from h(x*(beta)) = 0 equals the Newton solution of "
                              "{h = 0, h' = 0} in (x, beta), p in {0.01, 0.1, 0.3, 0.5, 0.9}, 50 digits",
                              errs, CHECK_DIGITS))
     out.append(inequality_check("direct-kl-classification", "App. B.2",
-                                "just below beta_c only x = 1 (boundary maximum) is stationary; "
+                                "just below beta_c only x = 1 (boundary attractor) is stationary; "
                                 "just above, two interior zeros appear: h' < 0 at the left one "
-                                "(local maximum) and h' > 0 at the right one (local minimum)",
+                                "(an attractor of the iteration) and h' > 0 at the right one "
+                                "(a repeller)",
                                 margins))
     return out
 
@@ -366,9 +370,10 @@ def section():
              "(the term $1/(\\beta\\sqrt{x(1-x)})$ dominates the logarithms).  By the envelope "
              "theorem $\\beta \\mapsto h(x^*(\\beta))$ is strictly decreasing, so there is one "
              "critical $\\beta_c(p)$: for $\\beta < \\beta_c(p)$, $h > 0$ on $(0,1)$ and the only "
-             "stationary point is the boundary maximum $x = 1$; for $\\beta > \\beta_c(p)$, $h$ has "
-             "two zeros $x_1 < x^* < x_2$, a local maximum $x_1$ (where $h$ turns from positive "
-             "to negative) and a local minimum $x_2$, besides the boundary maximum $x = 1$.  "
+             "stationary point is $x = 1$, an attractor of the iteration; for "
+             "$\\beta > \\beta_c(p)$, $h$ has two zeros $x_1 < x^* < x_2$: $x_1$ attracts the "
+             "iteration (there $h$ turns from positive to negative) and $x_2$ repels it, besides "
+             "the boundary attractor $x = 1$.  "
              "Table [[tab:critical-beta]] gives $\\beta_c(p)$ and classifies the stationary "
              "points; Figure [[fig:binary-direct-kl]] draws the $G = 2$ closed form.")
     sec.step("Without the division by the standard deviation ($A_i = r_i - \\bar r$), "
@@ -384,9 +389,13 @@ def section():
                       "{\\sum_{o'} \\pi_{\\mathrm{ref}}(o')\\, e^{(1 - 1/G)\\, r(o')/\\beta}}."),
              "shift-only-rlhf")
     sec.remarks.append("The paper describes the two interior zeros of $h$ at large $\\beta$ as "
-                       "two values that maximise the objective.  The derivation refines this: "
-                       "the left zero is a local maximum and the right zero a local minimum of "
-                       "the objective along $x$, and $x = 1$ remains a boundary maximum for "
-                       "every $\\beta > 0$.  Which maximum the iteration reaches depends on "
-                       "where it starts.")
+                       "two values that maximise the objective.  In its sense they do: with the "
+                       "direct KL penalty $J(\\cdot\\,; \\pi_{\\mathrm{old}})$ is strictly "
+                       "concave, so each zero is the unique maximiser of $J(\\cdot\\,; \\pi)$ "
+                       "with $\\pi_{\\mathrm{old}} = \\pi$ set to itself.  As rest points of "
+                       "the GRPO iteration they differ: the left zero attracts it and the right "
+                       "zero repels it, and $x = 1$ attracts it for every $\\beta > 0$; $x = 1$ "
+                       "maximises $J(\\cdot\\,; \\text{itself})$ only with the limit "
+                       "$G \\to \\infty$ taken first (at every finite $G$ it does not).  Which "
+                       "attractor the iteration reaches depends on where it starts.")
     return sec

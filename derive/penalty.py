@@ -32,7 +32,7 @@ class Penalty:
 
     >>> pen = Penalty("ab")
     >>> pen.gradient(0)
-    -pi_old_a*pi_ref_a/pi_a**2 + pi_old_a/pi_a
+    pi_old_a/pi_a - pi_old_a*pi_ref_a/pi_a**2
     """
 
     def __init__(self, outputs=OUTPUTS, importance_weighted=False):

@@ -37,6 +37,7 @@ RESULT_MODULES = (
     "derive.finite_groups",
     "derive.large_group",
     "derive.stability",
+    "derive.maximiser_table",
     "derive.paper_notes",
 )
 

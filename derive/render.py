@@ -43,6 +43,7 @@ FRAGMENTS = {
     "tab:finite-groups": "the table of finite group sizes",
     "tab:noisy": "the table of noisy rewards",
     "tab:stability": "the table of stationary policies and their stability",
+    "tab:maximiser": "the table of where GRPO's fixed points stop maximising its objective",
     "tab:monte-carlo": "the table of Monte Carlo runs",
     "tab:verification": "the summary of the verification records",
     "fig:binary-two": "the figure of the stationary policy at $G = 2$",

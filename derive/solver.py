@@ -82,15 +82,15 @@ cases, both handled in closed form:
    ``(r(o) - v)/sigma`` (``r(o)`` the mean reward) dominates the log penalty:
    it pushes ``o`` out (towards the face) when ``r(o) < v`` and in when
    ``r(o) > v``; when ``r(o) = v`` (a noisy output with mean ``v``) the log
-   penalty pushes it in.  The face point is reported as ``"boundary-max"`` when
+   penalty pushes it in.  The face point is reported as ``"boundary-attractor"`` when
    every outside output has ``r(o) < v`` (an attractor: it is where the iteration
    goes, reached in finite time because the push grows like ``1/sqrt(e)``), and
    as ``"boundary-saddle"`` when some outside outputs are pushed out and some
    in (it attracts the face spanned by ``T_v`` and the lower outputs).  When
    every outside output is pushed in, the face is repelling in every outside
    direction at unbounded speed, exactly like the faces excluded above, so it
-   is not reported (there is no ``"boundary-min"`` in this case).  For binary
-   questions this gives the boundary maximum ``x = 1`` and no point at ``x = 0``
+   is not reported (there is no ``"boundary-repeller"`` in this case).  For binary
+   questions this gives the boundary attractor ``x = 1`` and no point at ``x = 0``
    (arXiv:2502.18548v3, Appendix B.2).  With several outside outputs the
    one-sided limits of the field depend on the path; the classification above
    uses one output at a time.
@@ -103,9 +103,9 @@ cases, both handled in closed form:
    continuum -- and the point reported is ``pi ∝ pi_ref`` on ``C``, the limit
    ``beta -> 0+`` within the class.  It is classified by the sign of
    ``P_G(o|pi) - P_G(C)`` (with ``P_G(C) = 0``) for the outputs outside ``C``:
-   all negative ``"boundary-max"``, all positive ``"boundary-min"``, mixed
-   ``"boundary-saddle"``, a zero ``"degenerate"``.  A class of all outputs is
-   reported as ``kind="interior"``, ``"degenerate"``.  Accidental interior
+   all negative ``"boundary-attractor"``, all positive ``"boundary-repeller"``, mixed
+   ``"boundary-saddle"``, a zero ``"undecided"``.  A class of all outputs is
+   reported as ``kind="interior"``, ``"undecided"``.  Accidental interior
    coincidences ``P_G(o|pi) = P_G(o'|pi)`` between outputs with different
    reward distributions are not searched for at ``beta = 0``.
 
@@ -250,17 +250,20 @@ class StationaryPolicy:
     """One stationary policy.
 
     ``policy``: ``pi`` in the order of ``ref`` (mpf); ``kind``: ``"interior"``
-    or ``"boundary"``; ``classification``: ``"local-max"``, ``"local-min"``,
-    ``"saddle"``, ``"undecided"`` (an eigenvalue of the logit Jacobian is zero
-    within the precision), ``"degenerate"`` (``beta = 0`` continua),
-    ``"boundary-max"``, ``"boundary-min"`` or ``"boundary-saddle"``;
+    or ``"boundary"``; ``classification``: the point as a rest point of the
+    GRPO iteration (the flow of :mod:`derive.dynamics`, not the objective ``J``):
+    ``"attractor"`` (every Jacobian eigenvalue has a negative real part),
+    ``"repeller"`` (every one positive), ``"saddle"``, ``"undecided"`` (a zero
+    eigenvalue within the precision, or a continuum at ``beta = 0``),
+    ``"boundary-attractor"``, ``"boundary-repeller"`` or ``"boundary-saddle"``
+    (whether ``pi`` maximises ``J(.; pi_old = pi)`` is :mod:`derive.maximiser`);
     ``residual``: ``max_o |g_o - E_pi g|`` (over the support for boundary
     points) divided by the largest term that makes up ``g_o``
     (:func:`stationarity_residual` with ``relative=True``); ``enclosure``: one
     ``(lo, hi)`` pair per coordinate; ``certified``: the enclosure provably
-    holds exactly one solution; ``stable``: attracting for the GRPO iteration
-    (``True``/``False``), or ``None`` when undecided; ``eigenvalues``: of the
-    logit Jacobian (interior points); ``note``;
+    holds exactly one solution; ``stable``: the GRPO iteration converges to it
+    from nearby (``True``/``False``), or ``None`` when undecided;
+    ``eigenvalues``: of the logit Jacobian (interior points); ``note``;
     ``finite_group_correction``: at ``G = infinity``, for interior points, the
     ``c`` of ``pi_G = pi_inf + c/G + O(1/G^2)`` (:mod:`derive.correction`;
     ``None`` elsewhere, or where the ``G = infinity`` Jacobian is singular or
@@ -1416,17 +1419,17 @@ def _boundary_points(problem, system, digits):
             members = classes[key]
             pi = _face_point(problem, members)
             if len(members) == K:
-                out.append((pi, "interior", "degenerate", False,
+                out.append((pi, "interior", "undecided", False,
                             "beta = 0 and all outputs have the same preference: every policy is "
                             "stationary (a continuum); reported pi = pi_ref, the limit beta -> 0+"))
                 continue
             signs = _beta0_signs(problem, system, members, pi, by_mean, means)
             if 0 in signs:
-                cls = "degenerate"
+                cls = "undecided"
             elif signs == {-1}:
-                cls = "boundary-max"
+                cls = "boundary-attractor"
             elif signs == {1}:
-                cls = "boundary-min"
+                cls = "boundary-repeller"
             else:
                 cls = "boundary-saddle"
             single = len(members) == 1
@@ -1434,7 +1437,7 @@ def _boundary_points(problem, system, digits):
                     "pi_ref restricted to outputs with the same preference (the limit beta -> 0+)")
             if not single:
                 note += "; uniqueness not certified: ties within the class form a continuum"
-            out.append((pi, "boundary", cls, single and cls != "degenerate", note))
+            out.append((pi, "boundary", cls, single and cls != "undecided", note))
         return out
     if problem.group is None and problem.penalty == "k3-is" and problem.normalisation == "shift-scale":
         faces: dict = {}
@@ -1448,7 +1451,7 @@ def _boundary_points(problem, system, digits):
             outside = [o for o in range(K) if o not in members]
             pushes_out = [means[o] < v for o in outside]
             if all(pushes_out):
-                cls = "boundary-max"
+                cls = "boundary-attractor"
             elif any(pushes_out):
                 cls = "boundary-saddle"
             else:
@@ -1716,7 +1719,7 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
     >>> from mpmath import mp
     >>> sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 2), digits=20)
     >>> [(mp.nstr(s.policy[0], 15), s.classification, s.certified) for s in sols]   # Eq. (14)
-    [('0.653112887414927', 'local-max', True)]
+    [('0.653112887414927', 'attractor', True)]
     """
     from derive import dynamics
 
@@ -1731,7 +1734,7 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
             residual = _restricted_residual(problem, system, policy, support)
             enclosure = _certify.exact_enclosure(pi, mp.prec)
         results.append(StationaryPolicy(policy, kind, cls, residual, enclosure, bool(certified),
-                                        cls in ("local-max", "boundary-max"), (), note))
+                                        cls in ("attractor", "boundary-attractor"), (), note))
     if problem.beta > 0:
         results.extend(_interior(problem, system, digits, certify, dynamics))
     if problem.group is None:
@@ -1834,11 +1837,11 @@ def _interior(problem, system, digits, certify, dynamics):
             else:
                 enclosure, certified, why = _certify.certify_root_nd(system, root, digits, policy)
                 note = "" if certified else "uniqueness not certified: " + why
-            stable = cls == "local-max"
-            if cls == "degenerate":
-                # an eigenvalue within rounding of zero: neither stable nor unstable is proved
-                cls, stable = "undecided", None
-                extra_note = "an eigenvalue of the logit Jacobian is zero within the precision: stability undecided"
+            stable = cls == "attractor"
+            if cls == "undecided":
+                # a zero eigenvalue within rounding: neither stable nor unstable is proved
+                stable = None
+                extra_note = "a zero eigenvalue of the logit Jacobian: stability undecided at this precision"
                 note = f"{note}; {extra_note}" if note else extra_note
         out.append(StationaryPolicy(policy, "interior", cls, residual, tuple(enclosure), bool(certified),
                                     stable, tuple(eig), note))

@@ -35,7 +35,7 @@ import mpmath
 from derive.certify import printed_enclosure
 from derive.checks import CHECK_DIGITS, INTERVAL, Section, inequality_check, numeric_check
 from derive.enumeration import exact, objective_gradient
-from derive.latex import equation
+from derive.latex import TABLE_DIGITS, equation
 
 #: The example problems: (key, description, constructor arguments).
 EXAMPLES = (
@@ -306,10 +306,20 @@ def results():
         f"the general solver equals the bisected root of beta (x - p) = x U_G(x) for "
         f"G = {', '.join(map(str, AGREEMENT_GROUPS))}, {len(errs_finite)} points, 50 digits",
         errs_finite, CHECK_DIGITS))
+    from derive.maximiser import maximiser
+    from derive.maximiser_table import brute_force_agrees, simplex_search_agrees
+
     gaps, fd_err, encl, cert_margin, table, csv_lines = [], [], [], [], [], []
+    agree, agree3 = [], []
     for row in rows:
         for i, pt in enumerate(row["points"]):
             s = pt["solution"]
+            verdict = maximiser(row["problem"], s, CHECK_DIGITS).verdict
+            if row["problem"].K == 2 and s.kind == "interior":
+                agree.append(brute_force_agrees(row["problem"], s.policy[0], verdict))
+            elif (row["problem"].K == 3 and s.kind == "interior" and row["problem"].penalty == "k3"
+                  and verdict in ("global", "local")):
+                agree3.append(simplex_search_agrees(row["problem"], s.policy, verdict))
             for (lo, hi), v in zip(s.enclosure, s.policy):
                 encl.append(0 if lo <= v <= hi else 1)
             cert_margin.append(1 if s.certified else -1)
@@ -318,10 +328,11 @@ def results():
                 fd_err.extend(abs(a - b) / max(1, abs(b)) for a, b in zip(pt["fd"], s.eigenvalues))
             table.append({
                 "example": row["description"] if i == 0 else None,
-                "policy": "(" + ", ".join(_fmt(v, 8) for v in s.policy) + ")",
+                "policy": "(" + ", ".join(_fmt(v, TABLE_DIGITS) for v in s.policy) + ")",
                 "kind": s.kind, "classification": s.classification,
                 "eigenvalues": ", ".join(_eig_tex(e) for e in s.eigenvalues) or "\\text{--}",
                 "stable": "yes" if s.stable else "no",
+                "maximiser": verdict,
                 "certified": "yes" if s.certified else "no",
             })
             shown = [_fmt(v, CHECK_DIGITS) for v in s.policy]
@@ -330,8 +341,19 @@ def results():
                 csv_lines.append(
                     f"{row['key']},{i + 1},{j + 1},{text},{lo},{hi},"
                     f"{'true' if s.certified else 'false'},{s.kind},{s.classification},"
-                    f"{'true' if s.stable else 'false'}\n")
+                    f"{'true' if s.stable else 'false'},{verdict}\n")
     n_points = len(table)
+    out.append(inequality_check(
+        "stability-maximiser-brute-force", "Sec. 2.3, (1)",
+        f"the maximiser verdict of each of the {len(agree)} interior points of the two-answer "
+        "examples agrees with a search of J(x, 1 - x; pi) from P_G(o|pi) and the penalty (grid, "
+        "golden-section refinement, J'' by mpmath.diff), 50 digits", agree, CHECK_DIGITS))
+    out.append(inequality_check(
+        "stability-maximiser-simplex-search", "Sec. 2.3, (1)",
+        f"the maximiser verdict (global / local) of each of the {len(agree3)} interior k3 points "
+        "of the three-answer examples agrees with a search of J(.; pi) from P_G(o|pi) and the "
+        "penalty on a grid of the simplex uniform in logits (floats: 1e-12 slack for global, "
+        "1e-9 margin for local)", agree3, 15))
     out.append(numeric_check(
         "stability-stationary-independent", "(1), (11), (13)",
         f"every interior stationary policy of the {len(rows)} examples "
@@ -387,7 +409,8 @@ def results():
     mc_rows = [{"output": f"$o_{j + 1}$", "predicted": _fmt(predicted.policy[j], 8),
                 "mc": f"{d + float(predicted.policy[j]):.5f}", "se": f"{se:.1e}"}
                for j, (d, se) in enumerate(errs)]
-    header = "example,point,output,pi,enclosure_lo,enclosure_hi,certified,kind,classification,stable\n"
+    header = ("example,point,output,pi,enclosure_lo,enclosure_hi,certified,kind,classification,"
+              "stable,maximiser\n")
     traj = "t,output,expected_gradient,monte_carlo_seed1\n" + "".join(
         f"{t},{j + 1},{_fmt(flow[t][j], 12)},{runs[0].policies[t][j]:.6f}\n"
         for t in span for j in range(problem.K))
@@ -433,10 +456,14 @@ def section(problem=None):
              "differences of the flow, and stability by running the flow.")
     sec.step("With the reverse-KL penalty of GRPO (k3) every example has exactly one interior "
              "stationary policy and it is stable.  With the direct KL (k3-is) at $G \\to \\infty$ "
-             "and a large $\\beta$ a second, unstable interior point appears (a local minimum for "
+             "and a large $\\beta$ a second, unstable interior point appears (a repeller for "
              "two answers, a saddle for three), between the stable interior policy and the "
-             "boundary maximum $\\pi(a) = 1$; the flow from $\\pi_{\\mathrm{ref}}$ ends at the "
-             "interior one.")
+             "boundary attractor $\\pi(a) = 1$; the flow from $\\pi_{\\mathrm{ref}}$ ends at the "
+             "interior one.  Being a rest point of the iteration, stable or not, is not the "
+             "paper's definition of stationary (a maximiser of $J(\\cdot\\,; "
+             "\\pi_{\\mathrm{old}})$ with $\\pi_{\\mathrm{old}} = \\pi$); the table's "
+             "maximiser column decides that separately, and Table [[tab:maximiser]] shows where "
+             "the two part.")
     if problem is not None:
         sec.step("Monte Carlo GRPO -- groups of $G = %d$ sampled from $\\pi_{\\mathrm{old}}$, "
                  "advantages (2), the clipped ratio and the k3 penalty, a few gradient steps per "

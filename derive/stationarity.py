@@ -36,7 +36,7 @@ class Stationarity:
 
     >>> st = Stationarity("ab").derive()
     >>> st.policy_solution[0]
-    beta*pi_ref_a/(beta + lambda - P_a)
+    beta*pi_ref_a/(-P_a + beta + lambda)
     """
 
     def __init__(self, outputs="abc"):

@@ -255,7 +255,7 @@ def critical_rows(digits=CHECK_DIGITS):
         for bt in ("1", "2", "4"):
             B = to_mp(Fraction(bt))
             for xv, kind in stationary_points_limit(P, B):
-                if kind != "boundary-max":
+                if kind != "boundary-attractor":
                     residuals.append(h_value(xv, P, B))
                     lo, hi, cert = certified_root(closed_forms.direct_kl_h(), xv, S.x, (S.p, S.beta),
                                                   (Fraction(1, 2), Fraction(bt)), dps=digits + 15)
@@ -263,7 +263,7 @@ def critical_rows(digits=CHECK_DIGITS):
                                  "hi": hi, "cert": cert,
                                  "inside": lo - 10 * slack <= xv <= hi + 10 * slack})
                     slope = h_derivative(xv, B)
-                    residuals.append(0 if (slope < 0) == (kind == "local-max") else 1)
+                    residuals.append(0 if (slope < 0) == (kind == "attractor") else 1)
                 points.append({"beta": bt, "x": number_tex(xv), "kind": kind})
     return crit, points, residuals, encl
 

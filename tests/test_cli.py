@@ -182,4 +182,20 @@ def test_human_summary_keeps_exponents_and_zero_is_printed_with_its_digits():
                            "inf", "--penalty", "k3-is", "--digits", "20")
     (entry,) = out["stationary"]
     assert entry["policy"] == ["1.0000000000000000000", "0.0000000000000000000"]
-    assert entry["kind"] == "boundary" and entry["classification"] == "boundary-max"
+    assert entry["kind"] == "boundary" and entry["classification"] == "boundary-attractor"
+
+
+def test_stationary_reports_maximiser_of_the_paper_objective():
+    """Issue 9: x = sqrt(p) = 0.1 at p = 0.01, beta = gamma = 1 is a stable fixed point of the
+    iteration but not a maximiser of J(.; pi_old = pi); the JSON says both."""
+    out = _stationary_json("--ref", "0.01,0.99", "--rewards", "1,0", "--beta", "1", "--group", "2")
+    (entry,) = out["stationary"]
+    assert entry["stable"] and entry["classification"] == "attractor"
+    assert entry["maximiser"] == "no" and entry["maximiser_note"]
+    out = _stationary_json("--ref", "0.5,0.5", "--rewards", "1,0", "--beta", "1", "--group", "2")
+    assert [e["maximiser"] for e in out["stationary"]] == ["global"]
+    out = _stationary_json("--ref", "0.3,0.7", "--rewards", "1,0", "--beta", "0.5", "--group",
+                           "inf", "--penalty", "k3-is", "--digits", "20")
+    assert [e["maximiser"] for e in out["stationary"]] == ["global"]
+    res = run("stationary", "--ref", "0.01,0.99", "--rewards", "1,0", "--beta", "1", "--group", "2")
+    assert res.returncode == 0 and "maximiser of J(.; pi): no" in res.stdout

@@ -47,14 +47,14 @@ def test_binary_eigenvalue_is_2x2_1mx2_times_dg_dx(problem):
         slope = mp.diff(lambda y: _binary_field(problem, y), x)
         (lam,) = s.eigenvalues
         assert abs(lam - 2 * x**2 * (1 - x) ** 2 * slope) < mp.mpf(10) ** -25 * max(1, abs(lam))
-        assert (lam < 0) == (slope < 0) == s.stable == (s.classification == "local-max")
+        assert (lam < 0) == (slope < 0) == s.stable == (s.classification == "attractor")
         mp.dps = 15
 
 
 def test_direct_kl_pair_has_one_stable_and_one_unstable_point():
     sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(3), None, "k3-is"))
     interior = {s.classification: s.eigenvalues[0] for s in sols if s.kind == "interior"}
-    assert interior["local-max"] < 0 < interior["local-min"]
+    assert interior["attractor"] < 0 < interior["repeller"]
 
 
 @pytest.mark.parametrize("at_root", [True, False])
@@ -86,10 +86,10 @@ def test_logit_jacobian_matches_finite_differences(at_root):
 
 def test_three_output_stability():
     (s,) = stationary_policies(THREE)
-    assert s.classification == "local-max" and s.stable
+    assert s.classification == "attractor" and s.stable
     assert all(mp.re(e) < 0 for e in s.eigenvalues) and len(s.eigenvalues) == 2
     eigenvalues, cls = stability(THREE, s.policy, 30)
-    assert cls == "local-max"
+    assert cls == "attractor"
     assert all(abs(a - b) < mp.mpf(10) ** -25 for a, b in zip(eigenvalues, logit_jacobian_eigenvalues(THREE, s.policy, 30)))
 
 

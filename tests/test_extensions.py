@@ -39,8 +39,8 @@ def test_critical_beta_two_ways(p):
         assert abs(xj - h_minimiser(bc)) < mpmath.mpf(10) ** -20
         below = stationary_points_limit(P, bc * mpmath.mpf("0.99"))
         above = stationary_points_limit(P, bc * mpmath.mpf("1.01"))
-        assert [k for _, k in below] == ["boundary-max"]
-        assert [k for _, k in above] == ["local-max", "local-min", "boundary-max"]
+        assert [k for _, k in below] == ["boundary-attractor"]
+        assert [k for _, k in above] == ["attractor", "repeller", "boundary-attractor"]
         for x, k in above[:2]:
             assert abs(h_value(x, P, bc * mpmath.mpf("1.01"))) < mpmath.mpf(10) ** -40
 

@@ -115,3 +115,17 @@ def test_a_section_pasted_alone_leaves_no_question_marks(fragment, workdir):
     engine, preamble, _ = HOSTS["article-hyperref-cleveref"]
     code, log = _compile(workdir, engine, preamble, f"\\input{{{fragment}}}")
     assert not _problems(code, log), (fragment, _problems(code, log))
+
+
+@pytest.mark.parametrize("document", ["main", "verification-full"])
+def test_standalone_documents_compile_cleanly(document, workdir):
+    """``results/main.tex`` and the full list of records compile on their own."""
+    if not shutil.which("pdflatex"):
+        pytest.skip("pdflatex not installed")
+    log = ""
+    for _ in range(2):
+        run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                              f"{document}.tex"], cwd=workdir, capture_output=True, text=True,
+                             timeout=600)
+        log = (workdir / f"{document}.log").read_text(encoding="latin-1")
+    assert not _problems(run.returncode, log), _problems(run.returncode, log)

@@ -85,3 +85,14 @@ def test_generated_fragments_have_no_escaped_macros_or_bare_paper_places():
         assert "\\texttt{data/" not in tex and "derive/" not in _text_outside_math(tex), path
         bare = _BARE.findall(_text_outside_math(tex))
         assert not bare, (path, bare)
+
+
+def test_labels_of_earlier_releases_still_exist():
+    """A manuscript that refers to a released label must not break (issue 10)."""
+    released = (Path(__file__).parent / "data" / "released_labels.txt").read_text().split()
+    present = set()
+    for path in RESULTS.glob("*/*.tex"):
+        present |= set(re.findall(r"\\label\{([^}]+)\}", path.read_text(encoding="utf-8")))
+    assert len(released) > 50
+    assert [label for label in released if label not in present] == []
+    assert all(label.startswith("grpo:") for label in present)

@@ -47,7 +47,7 @@ def test_binary_closed_forms(digits, beta, p, group, penalty, closed_form):
     x = closed_form(_mp(beta), _mp(p))
     assert abs(s.policy[0] - x) < mp.mpf(10) ** -(digits - 3)
     assert abs(s.policy[0] + s.policy[1] - 1) < mp.mpf(10) ** -(digits - 3)
-    assert s.kind == "interior" and s.classification == "local-max" and s.stable and s.certified
+    assert s.kind == "interior" and s.classification == "attractor" and s.stable and s.certified
     assert s.residual < mp.mpf(10) ** -(digits - 5)
     lo, hi = s.enclosure[0]
     assert lo <= x <= hi and hi - lo < mp.mpf(10) ** -(digits - 5)
@@ -121,7 +121,7 @@ def _h(beta, p, x):
 
 def test_direct_kl_infinite_group_large_beta_has_three_stationary_points():
     sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(3), None, "k3-is"))
-    assert [s.classification for s in sols] == ["boundary-max", "local-min", "local-max"]
+    assert [s.classification for s in sols] == ["boundary-attractor", "repeller", "attractor"]
     assert [s.kind for s in sols] == ["boundary", "interior", "interior"]
     assert sols[0].policy == (1, 0) and sols[0].stable and sols[0].certified
     x2, x1 = sols[1].policy[0], sols[2].policy[0]
@@ -136,10 +136,10 @@ def test_direct_kl_infinite_group_large_beta_has_three_stationary_points():
     assert all(s.certified for s in sols)
 
 
-def test_direct_kl_infinite_group_small_beta_has_only_the_boundary_maximum():
+def test_direct_kl_infinite_group_small_beta_has_only_the_boundary_attractor():
     sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 10), None, "k3-is"))
     assert len(sols) == 1
-    assert sols[0].policy == (1, 0) and sols[0].classification == "boundary-max" and sols[0].kind == "boundary"
+    assert sols[0].policy == (1, 0) and sols[0].classification == "boundary-attractor" and sols[0].kind == "boundary"
     mp.dps = 30
     # h > 0 everywhere: no interior zero (the test can fail if the solver missed one)
     assert min(_h(mp.mpf(1) / 10, mp.mpf(1) / 5, mp.mpf(k) / 1000) for k in range(1, 1000)) > 0
@@ -157,7 +157,7 @@ def test_two_close_roots_near_the_critical_beta_are_resolved():
     below = F(int(beta_c * 10**15), 10**15) - F(1, 10**9)
     sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), above, None, "k3-is"), digits=30)
     interior = [s for s in sols if s.kind == "interior"]
-    assert [s.classification for s in interior] == ["local-min", "local-max"]
+    assert [s.classification for s in interior] == ["repeller", "attractor"]
     assert all(abs(s.policy[0] - x_c) < 1e-3 for s in interior)
     assert interior[0].policy[0] - interior[1].policy[0] < 1e-3
     assert all(s.certified for s in interior)
@@ -169,9 +169,9 @@ def test_three_levels_infinite_group_direct_kl_faces():
     sols = stationary_policies(Problem.deterministic((F(1, 2), F(3, 10), F(1, 5)), (1, F(1, 2), 0), F(3), None, "k3-is"))
     boundary = {s.policy: s.classification for s in sols if s.kind == "boundary"}
     # the top face attracts; the middle one is a saddle; the bottom one repels in every direction
-    assert boundary == {(1, 0, 0): "boundary-max", (0, 1, 0): "boundary-saddle"}
+    assert boundary == {(1, 0, 0): "boundary-attractor", (0, 1, 0): "boundary-saddle"}
     interior = [s for s in sols if s.kind == "interior"]
-    assert sorted(s.classification for s in interior) == ["local-max", "saddle"]
+    assert sorted(s.classification for s in interior) == ["attractor", "saddle"]
 
 
 def test_rlhf_pooling_for_shift_only_with_direct_kl():
@@ -184,23 +184,23 @@ def test_rlhf_pooling_for_shift_only_with_direct_kl():
         w = [_mp(r) * mp.exp(scale * _mp(x) / _mp(beta)) for r, x in zip(ref, rewards)]
         Z = mp.fsum(w)
         assert all(abs(a - b / Z) < mp.mpf(10) ** -45 for a, b in zip(s.policy, w))
-        assert s.classification == "local-max" and s.certified
+        assert s.classification == "attractor" and s.certified
         mp.dps = 15
 
 
 def test_beta_zero_gives_degenerate_faces():
     sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(0), 3))
     assert [(s.policy, s.kind, s.classification) for s in sols] == [
-        ((1, 0), "boundary", "boundary-max"), ((0, 1), "boundary", "boundary-min")]
+        ((1, 0), "boundary", "boundary-attractor"), ((0, 1), "boundary", "boundary-repeller")]
     assert sols[0].stable and not sols[1].stable
     sols = stationary_policies(Problem.deterministic((F(1, 5), F(2, 5), F(2, 5)), (1, 1, 0), F(0), 4))
     top = sols[0]
     mp.dps = 50
     assert all(abs(a - _mp(b)) < mp.mpf(10) ** -45 for a, b in zip(top.policy, (F(1, 3), F(2, 3), 0)))
-    assert top.classification == "boundary-max" and not top.certified
+    assert top.classification == "boundary-attractor" and not top.certified
     assert "continuum" in top.note
     sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 1), F(0), 4))
-    assert [(s.kind, s.classification) for s in sols] == [("interior", "degenerate")]
+    assert [(s.kind, s.classification) for s in sols] == [("interior", "undecided")]
 
 
 def test_identical_reward_distributions_give_the_reference_policy():
@@ -210,7 +210,7 @@ def test_identical_reward_distributions_give_the_reference_policy():
             assert all(abs(a - _mp(b)) < mp.mpf(10) ** -45 for a, b in zip(s.policy, (F(1, 3), F(2, 3))))
             lo, hi = s.enclosure[0]
             assert _exact(lo) <= F(1, 3) <= _exact(hi)
-        assert s.certified and s.classification == "local-max"
+        assert s.certified and s.classification == "attractor"
 
 
 @settings(derandomize=True, deadline=None, max_examples=25)

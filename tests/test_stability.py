@@ -58,6 +58,15 @@ def test_results_checks_all_pass_and_data_rows_cover_every_point():
     table = next(a for a in res["artefacts"] if a["path"] == "tables/stability.tex")
     n_coords = sum(r["policy"].count(",") + 1 for r in table["context"]["rows"])
     assert len(data.strip().splitlines()) == 1 + n_coords
-    # k3-is at G -> inf, beta = 3 with three answers: a saddle between the boundary and the maximum
+    # k3-is at G -> inf, beta = 3 with three answers: a saddle between the boundary and the interior attractor
     kinds = [r["classification"] for r in table["context"]["rows"]]
-    assert "saddle" in kinds and "local-min" in kinds and kinds.count("local-max") == 7
+    assert "saddle" in kinds and "repeller" in kinds and kinds.count("attractor") == 7
+    # every point carries a maximiser verdict; with k3-is J(.; pi) is concave, so every interior
+    # point is global; the boundary saddle of three-kl-inf has P_inf = +infinity off its face
+    rows = table["context"]["rows"]
+    assert {r["maximiser"] for r in rows} <= {"global", "local", "no", "unknown"}
+    header, *lines = data.strip().splitlines()
+    assert header.endswith(",stable,maximiser")
+    kl = [line.split(",") for line in lines if line.startswith(("direct-kl-inf,", "three-kl-inf,"))]
+    assert all(f[-1] == "global" for f in kl if f[7] == "interior")
+    assert {f[-1] for f in kl if f[8] == "boundary-saddle"} == {"no"}
