@@ -64,9 +64,15 @@ OUTPUT (one entry per stationary policy; --json gives the same fields)
                   arXiv:2502.18548v3, Eq. (11)), divided by the size of the largest term
                   that makes up g: a relative error, about 10^-(digits+10) at a root
   note            why a certificate or a classification is missing, and other caveats
+  finite_group_correction
+                  (--group inf, interior points) c in pi_G = pi_inf + c/G + O(1/G^2)
   problem, digits the problem as parsed (exact rationals) and the precision
-  search          (JSON) what the root search covered; with no stationary policy the
-                  human output says whether none exists (proved) or none was found
+  search          (JSON) what the root search covered (a grid and its range, and whether
+                  a root provably exists)
+  none_found      (JSON, only when the list is empty) "no stationary policy found by
+                  the search" (the search is not a proof that none exists), or "a
+                  stationary policy exists but the search did not locate it" (a
+                  failure: exit status 1 and an error line)
   sweep           (JSON) one record per beta when --beta is a list
 
 COST
@@ -551,8 +557,11 @@ def _stationary(args):
         for rec in records:
             _print_human(rec)
     # a root that provably exists but was not located is a failure, not an answer
-    return 1 if any(rec.get("none_found", "").startswith("a stationary policy exists")
-                    for rec in records) else 0
+    if any(rec.get("none_found", "").startswith("a stationary policy exists") for rec in records):
+        print("error: a stationary policy provably exists but the search did not locate it "
+              "(a failure of the engine; a larger --digits may help)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _size(nbytes):

@@ -40,24 +40,41 @@ produce are dropped first.
 
 Finding every root
 ------------------
-* One unknown.  The admissible interval (the range of ``q`` for mixtures of
-  the outputs, or ``pi(a) in (0, 1)``) is parametrised by ``u in (0, 1)``,
-  carrying ``u`` and ``1 - u`` separately so that both ends keep full relative
-  accuracy, and scanned in double precision on a grid that is uniform in
-  ``u`` in the middle and uniform in ``log(u/(1-u))`` out to ``1e-20`` from
-  each end.  Points where the map is undefined (k3 with some
-  ``1 - P/beta <= 0``) break the grid.  Every sign change brackets a root; every
-  interior local minimum of ``|F|`` without a sign change is examined as a
-  possible tangency (two close roots, or a double root).  Brackets are
-  narrowed in floats, then polished by Newton's method in mpmath at
-  ``digits + 12`` (more when a coordinate of the policy is tiny).
+* One unknown.  The admissible interval (``pi(a) in (0, 1)`` for two outputs,
+  whose k3 condition ``pi (1 - P/beta) = pi_ref`` has no poles; otherwise the
+  range of ``q`` for mixtures of the outputs) is parametrised by
+  ``u in (0, 1)``, carrying ``u`` and ``1 - u`` separately so that both ends
+  keep full relative accuracy, and scanned on a grid that is uniform in ``u``
+  in the middle and uniform in ``z = log(u/(1-u))`` out to ``1e-20`` from each
+  end, then geometric in ``z`` out to a proved bound on where roots can lie
+  (:func:`_search_range_1d`; at most ``|z| = 1e5``, beyond which
+  :func:`search_limits` refuses the problem).  The scan runs in mpmath with
+  ``30 + |z|/2.3`` digits (``1 - P/beta`` can cancel to the size of the smaller
+  coordinate), or in double precision where an evaluation is expensive (long
+  binomial sums, many outputs) and the constants fit a float.  For two
+  outputs the k3 condition of the smaller coordinate is used (the two are
+  opposite: ``F_0 + F_1 = 0``), so nothing cancels near a vertex.  Points
+  where the map is undefined (k3 with some ``1 - P/beta <= 0``) break the
+  grid.  Every sign change brackets a root; every interior local minimum of
+  ``|F|`` without a sign change is examined as a possible tangency (two close
+  roots, or a double root).  Brackets are narrowed, then polished by
+  Newton's method in mpmath at ``digits + 12`` (plus up to 1100 digits when a
+  coordinate of the policy is tiny).  For two outputs with ``beta > 0`` a
+  root provably exists (the condition changes sign between the faces), so
+  an empty search is reported as a failure, never as "no stationary policy".
 * Two or more unknowns (e.g. three outputs with three reward levels).  The
   unknowns are written as logits (of ``pi`` or of ``q``), the residual is
   evaluated in double precision on a product grid, and damped Newton starts
   from every grid local minimum of ``max |F|``, from the best grid points and
-  from ``pi_ref``; roots are deduplicated and polished in mpmath.  This is a
-  robust search, not a proof that no root was missed; each root found is
-  certified separately.
+  from ``pi_ref``; roots are deduplicated and polished in mpmath.  When the
+  float search finds nothing and an evaluation is cheap, it is repeated in
+  mpmath with digits for the cancellation near the faces (roots at logits of
+  ``log(1/beta)``).  This is a robust search, not a proof that no root was
+  missed (:func:`search_description` says what was searched); each root found
+  is certified separately.
+
+Cost: :func:`estimate_cost` estimates the work before any table is built;
+the command line refuses problems above its ``--max-cost``.
 
 Certificates (:mod:`derive.certify`): an interval Newton (one unknown) or
 Krawczyk (several) test in Arb ball arithmetic (python-flint) proves that a tiny box holds exactly
@@ -327,6 +344,7 @@ class _System:
         cheap = self.model.kind in ("constant", "infinite", "shift-only") or (
             self.model.kind == "binomial" and problem.group <= 64)
         self.scan_in_floats = self.float_ok and not (cheap and self.K <= 200)
+        self._scan_extra = None
         if self.space == "q" and self.dim == 1:
             s = [row[1] for row in self.rho]
             self.s_min, self.s_max = min(s), max(s)
@@ -534,6 +552,27 @@ class _System:
             return F, J, pi, dpi
         return F, J, pi
 
+    @property
+    def scan_extra(self) -> int:
+        """Digits for the cancellation inside ``P_G(o|pi) = sum_j rho[o][j] Phi_j`` (noisy rewards).
+
+        Rounding ``P_G`` to ``10^-dps`` of ``|P_G| <= Pb`` moves ``P_G/beta`` by
+        ``10^-dps Pb/beta``; with noisy rewards the terms can cancel (two answers
+        with nearly equal success probabilities), so ``log10(Pb/beta)`` digits are
+        added to the scan and the polish.  Deterministic rewards have one term.
+        """
+        if self._scan_extra is None:
+            extra = 0
+            noisy = any(sum(1 for w in row if w) > 1 for row in self.rho)
+            if noisy and self.problem.beta > 0:
+                bound = _preference_bound(self)
+                if bound is not None:
+                    with mp.workdps(20):
+                        ratio = bound / _mpq(self.problem.beta)
+                        extra = min(1100, max(0, int(mp.ceil(mp.log10(ratio))))) if ratio > 1 else 0
+            self._scan_extra = extra
+        return self._scan_extra
+
     @staticmethod
     def _first_smaller(pi, ctx):
         if ctx is ARB:
@@ -615,7 +654,10 @@ class _System:
         n = len(x)
         zero = self.consts(ctx)["zero"]
         # d coords_i / d x_l = c_i (delta_il - c_l), i, l >= 1 (reduced coordinates)
-        S = [[coords[i + 1] * ((1 if i == l else 0) - coords[l + 1]) for l in range(n)] for i in range(n)]
+        # 1 - c_i is formed as the sum of the other coordinates: near a vertex
+        # (c_i = 1 - 1e-300) the difference would cancel to zero
+        rest = [sum((coords[j] for j in range(n + 1) if j != i + 1), zero) for i in range(n)]
+        S = [[coords[i + 1] * (rest[i] if i == l else -coords[l + 1]) for l in range(n)] for i in range(n)]
         Jx = [[sum((J[r][i] * S[i][l] for i in range(n)), zero) for l in range(n)] for r in range(n)]
         if not want:
             return F, Jx, pi
@@ -687,21 +729,43 @@ def stationarity_residual(problem: Problem, policy, support=None, relative=False
     return residual / _field_scale(system, pi, idx)
 
 
-def _field_scale(system, pi, idx):
-    """The largest term of ``g_o`` over ``o`` in ``idx`` (see :func:`stationarity_residual`)."""
+def _field_scale(system, pi, idx, split=False):
+    """The largest term of ``g_o`` over ``o`` in ``idx`` (see :func:`stationarity_residual`).
+
+    ``P_G(o|pi) = sum_j rho[o][j] Phi_j`` counts with the size of its terms,
+    ``sum_j rho[o][j] |Phi_j|``: outputs with nearly equal reward laws cancel
+    there.  With ``split=True`` returns ``(preference terms, penalty terms)``.
+    """
     c = system.consts(MP)
     ref, rho, beta = c["ref"], c["rho"], c["beta"]
     q = [mp.fsum(pi[o] * rho[o][j] for o in range(system.K) if system.rho[o][j]) for j in range(system.m)]
-    P, _ = system.preferences(q, MP)
-    terms = [beta]
+    phi = system.model.phi_values(q, MP)
+    preference = max(mp.fsum(w * abs(f) for w, f in zip(rho[o], phi)) for o in idx)
+    penalty = [beta]
     for o in idx:
-        terms.append(abs(P[o]))
         if system.kl:
-            terms.append(beta * abs(mp.log(pi[o] / ref[o])))
+            penalty.append(beta * abs(mp.log(pi[o] / ref[o])))
         else:
-            terms.append(beta * ref[o] / pi[o])
-    scale = max(terms)
+            penalty.append(beta * ref[o] / pi[o])
+    if split:
+        return preference, max(penalty)
+    scale = max(preference, max(penalty))
     return scale if scale > 0 else mp.mpf(1)
+
+
+def _amplification_digits(system, pi):
+    """Digits lost when the preference terms dwarf the penalty terms they balance (at most 1100).
+
+    ``g_o = P_G(o|pi) - beta(...)``: a rounding of ``P_G`` relative to the size of
+    its terms moves the root by that size over the penalty's, e.g. two answers
+    whose success probabilities differ by ``1e-37`` with ``beta = 1e-30``.
+    """
+    with mp.workdps(20):
+        pi = [mp.mpf(p) for p in pi]
+        preference, penalty = _field_scale(system, pi, range(system.K), split=True)
+        if preference <= 0 or penalty <= 0:
+            return 0
+        return min(1100, max(0, int(mp.ceil(mp.log10(preference / penalty)))))
 
 
 # ---------------------------------------------------------------------------
@@ -804,7 +868,13 @@ def _search_range_1d(system):
             t = beta * mp.sqrt(c)
             L = 2 * (base + mp.log((1 + t) / t))
         else:
-            L = base + 2 * max(mp.log(beta), 0) + (2 * -mp.log(c) if c else 0) + 60
+            # k3-is at G = infinity: near a vertex of a noisy output sigma stays above
+            # its noise, |P_o - P_o'| <= dv sqrt(2/var) and |z| <= |logit| + that/beta;
+            # near a vertex of a sure output roots sit at |z| ~ 2 log(1/beta) (nominal)
+            L = base + 2 * abs(mp.log(beta)) + (2 * -mp.log(c) if c else 0) + 60
+            noise = [row[1] * (1 - row[1]) for row in system.rho if 0 < row[1] < 1] if system.m == 2 else []
+            if noise:
+                L += mp.sqrt(2 / _mpq(min(noise))) / beta
             rigorous = False
         return float(L + 1) if L < 1e300 else math.inf, rigorous
 
@@ -824,6 +894,14 @@ def search_limits(problem: Problem) -> str:
     if problem.beta == 0:
         return ""
     system = system_of(problem)
+    if system.dim >= 2 and system.kl:
+        bound = _logit_bound(system)
+        if bound <= _Z_CAP:
+            return ""
+        with mp.workdps(15):
+            beta = mp.nstr(_mpq(problem.beta), 3)
+        return (f"refused: with {problem.penalty} and beta = {beta} a stationary policy can have "
+                f"logits up to {bound:.3g}, beyond the searched {_Z_CAP:.0e}; use a larger --beta")
     if system.dim != 1:
         return ""
     Z, _ = _search_range_1d(system)
@@ -897,7 +975,7 @@ def _f1_mp(system, z):
     of the smaller of ``u`` and ``v = 1 - u`` (e.g. ``beta = gamma`` at G = 2, where
     ``1 - P_a/beta = pi(a)``), so the digits lost to that are added back.
     """
-    with mp.workdps(30 + min(int(abs(z) / 2.3), 1100)):
+    with mp.workdps(30 + min(int(abs(z) / 2.3), 1100) + system.scan_extra):
         u, v = _mp_uv_from_z(z)
         try:
             out = system.residual_1d(u, v, MP)
@@ -1217,12 +1295,14 @@ def _roots_1d(system, digits):
             continue
         if fa == 0:
             lo = values[i - 1][0] if i > 0 else za - 1.0
-            r = _polish_point(system, za, lo, zb, tol_rel)
+            with _near_face(za, zb, system):
+                r = _polish_point(system, za, lo, zb, tol_rel)
             if r is not None:
                 roots.append(_Root1(*r))
             continue
         if (fa > 0) != (fb > 0) and fb != 0:
-            r = _polish_bracket(system, za, fa, zb, fb, tol_rel)
+            with _near_face(za, zb, system):
+                r = _polish_bracket(system, za, fa, zb, fb, tol_rel)
             if r is not None:
                 roots.append(_Root1(*r))
     for i in range(1, n - 1):
@@ -1230,8 +1310,15 @@ def _roots_1d(system, digits):
         if fl is None or fm is None or fr is None or fm == 0:
             continue
         if (fl > 0) == (fm > 0) == (fr > 0) and _suspicious_dip(zl, zm, zr, fl, fm, fr):
-            roots.extend(_tangency(system, zl, zm, zr, fl, fr, tol_rel, digits))
+            with _near_face(zl, zr, system):
+                roots.extend(_tangency(system, zl, zm, zr, fl, fr, tol_rel, digits))
     return roots
+
+
+def _near_face(za, zb, system):
+    """More digits for polishing at ``|z|``: ``1 - P/beta`` may cancel to ``exp(-|z|)`` (as in :func:`_f1_mp`)."""
+    extra = min(int(max(abs(float(za)), abs(float(zb))) / 2.3), 1100)
+    return mp.workdps(mp.dps + extra + system.scan_extra)
 
 
 # ---------------------------------------------------------------------------
@@ -1241,21 +1328,30 @@ def _roots_1d(system, digits):
 _LOGIT_STEPS = (0.0, 0.3, 0.7, 1.2, 1.8, 2.6, 3.6, 5.0, 7.0, 10.0, 14.0, 20.0, 28.0)
 
 
-def _nd_eval(system, x, derivatives=False):
+def _nd_eval(system, x, derivatives=False, dps=None):
+    """The residual in floats, or in mpmath at ``dps`` digits (``x`` then floats or mpf)."""
     try:
-        out = system.residual_nd(x, FLOAT, derivatives)
+        if dps is None:
+            out = system.residual_nd(x, FLOAT, derivatives)
+        else:
+            with mp.workdps(dps):
+                out = system.residual_nd([mp.mpf(t) for t in x], MP, derivatives)
     except (ValueError, ZeroDivisionError, OverflowError):
         return None
     if out is None:
         return None
     F = out[0]
-    if any(f != f or abs(f) == math.inf for f in F):
+    if dps is None:
+        if any(f != f or abs(f) == math.inf for f in F):
+            return None
+    elif not all(mp.isfinite(f) for f in F):
         return None
     return out
 
 
-def _newton_float_nd(system, x, maxit=60, limit=60.0):
-    out = _nd_eval(system, x, True)
+def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None):
+    """Damped Newton on the logits, in floats (or in mpmath at ``dps`` digits for the signs near faces)."""
+    out = _nd_eval(system, x, True, dps)
     if out is None:
         return None
     F, J, _ = out
@@ -1272,7 +1368,7 @@ def _newton_float_nd(system, x, maxit=60, limit=60.0):
             if max(abs(a) for a in new) > limit:
                 out = None
             else:
-                out = _nd_eval(system, new, True)
+                out = _nd_eval(system, new, True, dps)
             if out is not None:
                 newnorm = max(abs(f) for f in out[0])
                 if newnorm < (1 - 1e-4 * t) * norm:
@@ -1302,6 +1398,8 @@ def _newton_mp_nd(system, x, tol):
         if previous is not None and size > previous / 4 and previous <= 1000 * tol:
             return x  # stagnation at the rounding level of an ill-conditioned system
         x = [a - s for a, s in zip(x, step)]
+        if max(abs(a) for a in x) > 2 * _Z_CAP:
+            return None  # diverging: logits beyond any root (and beyond exp's range)
         if size <= tol:
             return x
         previous = size
@@ -1323,40 +1421,85 @@ def _logit_bound(system):
     For k3-is, ``log(pi_o/pi_0) = log(pi_ref(o)/pi_ref(0)) + (P_o - P_0)/beta`` and
     ``|P_G| <= sqrt(G - 1)`` (shift-scale), ``<= v_max - v_min`` (shift-only); at
     ``G = infinity`` a nominal ``sqrt(1000)`` is used.  For k3,
-    ``pi_o >= pi_ref(o) / (1 + |P_o|/beta)`` keeps the logits moderate.
+    ``pi_o >= pi_ref(o) / (1 + |P_o|/beta)`` keeps the logits moderate; at
+    ``G = infinity`` ``|P_o| <= 1/sqrt(pi_o)`` gives ``pi_o >= (pi_ref(o) beta/(1+beta))^2``.
     """
     pb = system.problem
-    if pb.normalisation == "shift-only":
-        spread = float(system.values[-1] - system.values[0])
-    elif pb.group is None:
-        spread = math.sqrt(1000.0)
-    else:
-        spread = math.sqrt(pb.group - 1)
-    refs = [float(r) for r in pb.ref]
-    base = max(abs(math.log(a / b)) for a in refs for b in refs)
-    beta = float(pb.beta)
-    if system.kl:
-        return base + 2 * spread / beta
-    return base + math.log(1 + spread / beta) + 1
+    with mp.workdps(20):  # mpmath: beta and pi_ref may lie outside the float range
+        if pb.normalisation == "shift-only":
+            spread = _mpq(system.values[-1] - system.values[0])
+        elif pb.group is None:
+            spread = mp.sqrt(1000)
+        else:
+            spread = mp.sqrt(pb.group - 1)
+        logs = [mp.log(_mpq(r)) for r in pb.ref]
+        base = max(logs) - min(logs)
+        beta = _mpq(pb.beta)
+        if beta == 0:
+            return math.inf
+        if system.kl:
+            bound = base + 2 * spread / beta
+        elif pb.group is None and pb.normalisation == "shift-scale":
+            # P_o = (r(o) - mu)/sigma with sigma^2 >= pi_o (r(o) - mu)^2 (total variance),
+            # so |P_o| <= 1/sqrt(pi_o) and pi_o >= (pi_ref(o) beta/(1 + beta))^2
+            bound = 2 * (-min(logs) + mp.log((1 + beta) / beta)) + 1
+        else:
+            bound = base + mp.log(1 + spread / beta) + 1
+        return float(bound) if bound < 1e300 else math.inf
 
 
 def _roots_nd(system, digits):
+    """Every root found of the several-unknown system, at the current mp precision.
+
+    The search runs in double precision; when it finds nothing and an
+    evaluation is cheap, it is repeated in mpmath with digits for the
+    cancellation of ``1 - P/beta`` near the faces (roots at logits of
+    ``log(1/beta)`` when ``beta`` is tiny).
+    """
+    bound = _logit_bound(system)
+    found = _search_nd(system, bound, None)
+    extra = 0
+    if not found and _mp_fallback_nd(system, bound):
+        extra = int(bound / 2.3)  # the polish below needs the same extra digits
+        found = _search_nd(system, bound, 30 + extra)
+    tol = mp.mpf(10) ** (-(digits + 4))
+    roots = []
+    with mp.workdps(mp.dps + extra):
+        for x in found:
+            r = _newton_mp_nd(system, x, tol)
+            if r is not None and not any(max(abs(a - b) for a, b in zip(r, s)) < mp.mpf(10) ** (-(digits // 2)) for s in roots):
+                roots.append(r)
+    return roots
+
+
+def _mp_fallback_nd(system, bound):
+    """Whether the several-unknown search is repeated in mpmath when floats find nothing."""
+    pb = system.problem
+    cheap = system.model.kind in ("constant", "infinite", "shift-only", "binomial") or (
+        system.model.kind == "multinomial" and pb.group <= 8)
+    return pb.beta > 0 and system.dim <= 3 and cheap and bound <= 5000
+
+
+def _search_nd(system, bound, dps):
+    """Damped Newton from the grid's local minima of ``max |F|`` (floats, or mpmath at ``dps``)."""
     n = system.dim
     center = _reference_logits(system)
-    bound = _logit_bound(system)
     far = [t * bound / 20 for t in _LOGIT_STEPS if t >= 5.0] if bound > 28 else []
     steps = sorted({s for t in list(_LOGIT_STEPS) + far for s in (t, -t)})
     if n > 2:
         steps = [s for s in steps if abs(s) in (0.0, 0.7, 1.8, 3.6, 7.0, 14.0, 28.0) or abs(s) in far]
-    axes = [[c + s for s in steps] for c in center]
+    # a pi_ref far from uniform puts the grid's centre far from the policies that
+    # reward-driven roots take; the axes then also run around the uniform policy
+    axes = [sorted({c + s for s in steps} | ({s for s in steps} if abs(c) > 10 else set()))
+            for c in center]
     # product grid, stored by index tuple
     import itertools
 
     merit = {}
     for idx in itertools.product(*(range(len(a)) for a in axes)):
         x = [axes[d][i] for d, i in enumerate(idx)]
-        out = _nd_eval(system, x)
-        merit[idx] = math.inf if out is None else max(abs(f) for f in out[0])
+        out = _nd_eval(system, x, False, dps)
+        merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
     starts = []
     shape = [len(a) for a in axes]
     for idx, val in merit.items():
@@ -1380,18 +1523,12 @@ def _roots_nd(system, digits):
     for x0 in seeds:
         if any(max(abs(a - b) for a, b in zip(x0, r)) < 1e-9 for r in found):
             continue
-        x = _newton_float_nd(system, x0, limit=3 * bound + 60)
+        x = _newton_float_nd(system, x0, limit=3 * bound + 60, dps=dps)
         if x is None:
             continue
         if not any(max(abs(a - b) for a, b in zip(x, r)) < 1e-6 for r in found):
             found.append(x)
-    tol = mp.mpf(10) ** (-(digits + 4))
-    roots = []
-    for x in found:
-        r = _newton_mp_nd(system, x, tol)
-        if r is not None and not any(max(abs(a - b) for a, b in zip(r, s)) < mp.mpf(10) ** (-(digits // 2)) for s in roots):
-            roots.append(r)
-    return roots
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -1589,7 +1726,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     m = len(used)
     G = problem.group
     kind = group_preference(tuple(problem.values[j] for j in used), G, problem.normalisation).kind
-    dim = 0 if m <= 1 else (m - 1 if (m - 1 < K - 1 or m == 2) else K - 1)
+    dim = system_of(problem).dim  # 0 when every output has the same reward law
     precision_words = (digits + 12) / 19.0 + 1
     memory = 0.0
     table = 0.0
@@ -1632,21 +1769,31 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         mp_eval = 3.0 * m * precision_words / 4
     per_eval = float_terms + K * m + K + 50
     per_axis = (2 * len(_LOGIT_STEPS) - 1) if dim <= 2 else 13
+    if dim >= 2:
+        logs = [math.log10(r.numerator) - math.log10(r.denominator) for r in problem.ref]
+        if max(logs) - min(logs) > 10 / math.log(10):
+            per_axis *= 2  # the grid also runs around the uniform policy (see _search_nd)
     n_eval = 700.0 if dim <= 1 else (per_axis ** dim + 300.0 if dim * math.log10(per_axis) < 300 else math.inf)
     scan = n_eval * per_eval
+    if dim == 1 and problem.beta > 0:
+        system = system_of(problem)
+        if not system.scan_in_floats:   # the whole grid in mpmath (cheap models)
+            words = (30 + system.scan_extra) / 19 + 1
+            scan = n_eval * 10 * (float_terms + K * m) * words
     polish = 150.0 * (mp_eval + 3.0 * K * m * precision_words / 4) * (2 if certify else 1)
     certificates = 0.0
     if kind == "binomial" and G > WINDOW_GROUP:
         # measured: under 10 evaluations in mpmath and 2 in Arb per root (x 2 and 1.5 for safety)
         polish = 20 * mp_eval + 150.0 * 3.0 * K * m * precision_words / 4 * (2 if certify else 1)
         certificates = 3 * window_arb if certify else 0.0
-    jacobian = 130.0 * K ** 3 * precision_words / 4
+    jacobian = 200.0 * K ** 3 * precision_words / 4
     tails = 0.0
     if dim == 1 and problem.beta > 0 and kind in ("binomial", "infinite", "shift-only"):
         # the scan beyond |z| = 46 runs in mpmath at 30 + |z|/2.3 digits (see _f1_mp)
         Z = min(_search_range_1d(system_of(problem))[0], _Z_CAP)
         points = len(_tail_grid(Z))
-        words = (30 + min(Z / 2.3, 1100)) / 19 + 1
+        scan_extra = system_of(problem).scan_extra
+        words = (30 + min(Z / 2.3, 1100) + scan_extra) / 19 + 1
         if kind == "binomial" and G > WINDOW_GROUP:
             # near the faces the window is short; a root there is refined and
             # certified again at more digits
@@ -1656,7 +1803,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
                 # (30 + |z|/2.3 digits) and the 1.44 |z| bits of t = q_1/q_0 in
                 # fixed point (measured within a factor of 4, G up to 10^9)
                 def face(z):
-                    digits_bits = 3.33 * (30 + min(z / 2.3, 1100))
+                    digits_bits = 3.33 * (30 + min(z / 2.3, 1100) + scan_extra)
                     terms_z = min(terms, 0.7 * (digits_bits + 1.44 * z) / max(1.0, z - math.log(G))
                                   + 10 + 40 * math.sqrt(G * math.exp(-min(z, 700))))
                     return (2400 + 9000 * (digits_bits / 1000) ** 1.5 + 600 * (1.44 * z / 1000) ** 1.3
@@ -1672,11 +1819,19 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
             tails = points * 0.3 * G * fixed ** 1.3
         else:
             tails = points * 3.0 * K * m * words
-        # the root is then refined at up to 400 more digits, and certified there
+        # the root is then refined at up to 1100 more digits, and certified there
         if not (kind == "binomial" and G > WINDOW_GROUP):
             tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
+    fallback = 0.0
+    if dim >= 2 and problem.beta > 0 and n_eval < math.inf:
+        system = system_of(problem)
+        bound = _logit_bound(system)
+        if _mp_fallback_nd(system, bound):
+            words = (30 + bound / 2.3) / 19 + 1
+            fallback = n_eval * per_eval * 10 * words
     parts = {
         "the fixed work of one problem (set-up, stability, formatting)": 1e5,
+        "the search repeated in mpmath near the faces": fallback,
         f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
@@ -1696,13 +1851,13 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
 def _guard_digits(values):
     """Extra digits for a tiny coordinate (``1 - P/beta`` can cancel to its size).
 
-    Capped at 400: beyond, the root is refined at ``digits + 412`` digits.
+    Capped at 1100 (roots within ``1e-1000`` of a face, the smallest ``beta``).
     """
     smallest = min(abs(mp.mpf(v)) for v in values)
     if smallest <= 0:
         return 0
     # the base precision already carries 12 guard digits
-    return min(400, max(0, int(mp.ceil(-mp.log10(smallest))) - 3))
+    return min(1100, max(0, int(mp.ceil(-mp.log10(smallest))) - 3))
 
 
 def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
@@ -1777,6 +1932,8 @@ def _interior(problem, system, digits, certify, dynamics):
                 at = system.residual_1d(mp.mpf(r.u), mp.mpf(r.v), MP)
             pi0 = at[2] if at is not None else []
             extra = _guard_digits([r.u, r.v] + list(pi0))
+            if pi0:
+                extra += _amplification_digits(system, pi0)
             if extra:
                 with mp.workdps(base + extra):
                     tol = mp.mpf(10) ** (-(digits + 6))
@@ -1787,7 +1944,13 @@ def _interior(problem, system, digits, certify, dynamics):
             roots = _roots_nd(system, digits)
         candidates = []
         for x in roots:
-            candidates.append(("nd", x, 0))
+            with mp.workdps(30):
+                at = system.residual_nd([mp.mpf(t) for t in x], MP)
+            extra = _guard_digits(list(at[2])) + _amplification_digits(system, at[2]) if at is not None else 0
+            if extra:
+                with mp.workdps(base + extra):
+                    x = _newton_mp_nd(system, x, mp.mpf(10) ** (-(digits + 6))) or x
+            candidates.append(("nd", x, extra))
     seen = []
     for kind, root, extra in candidates:
         dps = base + (extra or 0)
