@@ -1237,7 +1237,7 @@ def _window_float(N, q0, q1):
     """Double-precision ``(U, L, dU/dq1, dL/dq1)`` for huge ``N`` (the root scan only).
 
     The terms of a window of about ten standard deviations ``s = sqrt(N q0 q1)``
-    are sampled every ``h = floor(s/6)`` steps (every step when ``s < 64``),
+    are sampled every ``h = floor(s/6)`` steps (every step when ``s < 24``),
     with log-weights from :func:`_log_weight_float`; the sums are divided by the
     sum of the sampled weights.  The binomial weights are smooth on the scale
     ``s``, so by Poisson summation the sampled sums are relatively accurate to
@@ -1249,7 +1249,7 @@ def _window_float(N, q0, q1):
     if q0 <= 0.0:
         return list(_edge_values(N, False, FLOAT))
     s = math.sqrt(N * q0 * q1)
-    step = 1 if s < 64 else int(s / 6)
+    step = 1 if s < 24 else int(s / 6)
     a, b = _window_ends(N, q1, 50.0)
     mode = min(b, max(a, int((N + 1) * q1)))
     start = mode - ((mode - a) // step) * step
