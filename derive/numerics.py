@@ -1098,6 +1098,11 @@ def _window_sums(N, q0, q1, ctx):
     else:
         if q1 == 0 or q0 == 0:
             return list(_edge_values(N, q1 == 0, ctx))
+        # q0 + q1 = 1 only to the working precision, and the weights sum to
+        # (q0 + q1)^N: normalise at log2(N) more bits (each keeps its relative accuracy)
+        with mp.extraprec(N.bit_length() + 20):
+            total = q0 + q1
+            q0, q1 = q0 / total, q1 / total
         Q0, Q1 = _arb_of_mpf(q0), _arb_of_mpf(q1)
         mid1, mid0 = q1, q0
     reverse = mid1 > mid0
