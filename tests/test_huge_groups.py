@@ -139,6 +139,19 @@ def test_sampled_window_agrees_with_the_full_window(N, q1, monkeypatch):
         assert _relative(x, (lo + hi) / 2) < mp.mpf(2) ** -(mp.prec - 12)
 
 
+def test_rounded_complement_costs_no_digits_at_huge_n():
+    """``q0 = 1 - q1`` rounded: the weights sum to ``(q0 + q1)^N``, which the window normalises away."""
+    N = 10**12 - 1
+    mp.prec = 209
+    q1 = mp.mpf("0.10000000000022727273")
+    q0 = 1 - q1
+    low = nm._window_sums(N, q0, q1, MP)
+    mp.prec = 320
+    high = nm._window_sums(N, q0, q1, MP)
+    for x, y in zip(low, high):
+        assert _relative(x, y) < mp.mpf(2) ** -(209 - 12)
+
+
 def test_huge_groups_never_build_the_exact_tables():
     model = nm.group_preference((F(0), F(1)), 10**6, "shift-scale")
     mp.dps = 30
