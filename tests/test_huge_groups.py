@@ -144,10 +144,9 @@ def test_rounded_complement_costs_no_digits_at_huge_n():
     N = 10**12 - 1
     mp.prec = 209
     q1 = mp.mpf("0.10000000000022727273")
-    q0 = 1 - q1
-    low = nm._window_sums(N, q0, q1, MP)
+    low = nm._window_sums(N, 1 - q1, q1, MP)          # 1 - q1 rounded to 209 bits
     mp.prec = 320
-    high = nm._window_sums(N, q0, q1, MP)
+    high = nm._window_sums(N, 1 - q1, q1, MP)         # 1 - q1 exact
     for x, y in zip(low, high):
         assert _relative(x, y) < mp.mpf(2) ** -(209 - 12)
 
