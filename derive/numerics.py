@@ -1154,6 +1154,11 @@ def _window_sums(N, q0, q1, ctx):
 SAMPLE_TERMS = 4000
 
 
+def _sqrt_ratio(num, den, bits):
+    """``sqrt(num/den)`` truncated to ``bits`` fractional bits, as an exact mpf (``math.isqrt``)."""
+    return mp.make_mpf(from_man_exp(math.isqrt((num << (2 * bits)) // den), -bits))
+
+
 def _sampled_sums(N, q0, q1, a, b, m, reverse):
     """``MP`` sums of :func:`_window_sums` from every ``h``-th term of a long window.
 
@@ -1163,34 +1168,56 @@ def _sampled_sums(N, q0, q1, a, b, m, reverse):
     summation ``h sum_j g(m + j h)`` differs from ``sum_k g(k)`` by about
     ``exp(-2 pi^2 (s/h)^2)`` relative (the next terms of the series); ``h`` is
     chosen so that this is ``2^-(prec + 40)``.  The window must not touch ``0``
-    or ``N``.  Each sample's weight comes from log-gamma at extra precision,
-    and the coefficient differences from ``c_k^2 - c_{k+1}^2`` in closed form.
-    Not rigorous (``ARB`` always sums every term).
+    or ``N``.  The weight of the mode ``m`` (a sample) comes from log-gamma,
+    the others by the exact ratios ``C(N, k + h)/C(N, k)`` (products of ``h``
+    integers) times ``t^h``; the coefficients from ``math.isqrt`` and their
+    differences from ``c_k^2 - c_{k+1}^2`` in closed form.  Not rigorous
+    (``ARB`` always sums every term).
     """
     prec = mp.prec
     s = math.sqrt(N * float(q0) * float(q1))
     ratio = math.sqrt((prec + 40) * math.log(2) / (2 * math.pi ** 2)) + 0.5
     h = max(1, int(s / ratio))
-    extra = 2 * N.bit_length() + 20
+    nbits = N.bit_length()
+    extra = 2 * nbits + 20
+    bits = prec + extra + nbits
+    prod = math.prod
     su = sl = sdu = sdl = mp.zero
     with mp.extraprec(extra):
-        lq1, lq0 = mp.log(q1), mp.log(q0)
-        top = mp.loggamma(N + 1)
+        Wm = _window_weight(N, m, q0, q1, MP, nbits + 64)
         Np = N + 1
-        start = m - ((m - a) // h) * h
-        for k in range(start, b + 1, h):
-            w = mp.exp(top - mp.loggamma(k + 1) - mp.loggamma(N - k + 1) + k * lq1 + (N - k) * lq0)
-        # the window lies inside (0, N), so every k here has 0 < k < N
-            c1 = mp.sqrt(mp.mpf(N - k) / (k + 1))
-            c0 = mp.sqrt(mp.mpf(k) / (N + 1 - k))
+        ks = list(range(m - ((m - a) // h) * h, b + 1, h))
+        weights = {m: Wm}
+        if h * nbits <= 32 * bits:
+            # short products of integers are cheaper than log-gamma at this precision
+            th = (q1 / q0) ** h
+            w = Wm
+            for k in range(m, ks[-1], h):      # upwards: C(N, k+h)/C(N, k) = prod (N-k-i)/(k+1+i)
+                w = w * th * prod(range(N - k - h + 1, N - k + 1)) / prod(range(k + 1, k + h + 1))
+                weights[k + h] = w
+            w = Wm
+            for k in range(m, ks[0], -h):      # downwards: C(N, k-h)/C(N, k) = prod (k-i)/(N-k+1+i)
+                w = w / th * prod(range(k - h + 1, k + 1)) / prod(range(N - k + 1, N - k + h + 1))
+                weights[k - h] = w
+        else:
+            lq1, lq0 = mp.log(q1), mp.log(q0)
+            top = mp.loggamma(N + 1)
+            for k in ks:
+                if k != m:
+                    weights[k] = mp.exp(top - mp.loggamma(k + 1) - mp.loggamma(N - k + 1)
+                                        + k * lq1 + (N - k) * lq0)
+        for k in ks:                             # the window lies inside (0, N): 0 < k < N
+            w = weights[k]
+            c1 = _sqrt_ratio(N - k, k + 1, bits)
+            c0 = _sqrt_ratio(k, N + 1 - k, bits)
             su += w * c1
             sl += w * c0
             if reverse:
-                sdu += w * Np / ((k + 1) * (c1 + mp.sqrt(mp.mpf(N - k + 1) / k)))
-                sdl += w * k * Np / ((N - k + 1) * (N + 2 - k) * (c0 + mp.sqrt(mp.mpf(k - 1) / (N + 2 - k))))
+                sdu += w * Np / ((k + 1) * (c1 + _sqrt_ratio(N - k + 1, k, bits)))
+                sdl += w * k * Np / ((N - k + 1) * (N + 2 - k) * (c0 + _sqrt_ratio(k - 1, N + 2 - k, bits)))
             else:
-                sdu += w * (N - k) * Np / ((k + 1) * (k + 2) * (c1 + mp.sqrt(mp.mpf(N - k - 1) / (k + 2))))
-                sdl += w * Np / ((N + 1 - k) * (c0 + mp.sqrt(mp.mpf(k + 1) / (N - k))))
+                sdu += w * (N - k) * Np / ((k + 1) * (k + 2) * (c1 + _sqrt_ratio(N - k - 1, k + 2, bits)))
+                sdl += w * Np / ((N + 1 - k) * (c0 + _sqrt_ratio(k + 1, N - k, bits)))
         base = q1 if reverse else q0
         out = [h * su, h * sl, -h * sdu / base, h * sdl / base]
     return [+x for x in out]
