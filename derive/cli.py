@@ -40,6 +40,8 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 # imported lazily; tests check that the two agree).
 DEFAULT_MAX_COST = 6e7
 OPERATIONS_PER_SECOND = 3e6
+#: Largest accepted size K x m of the reward table (answers times distinct rewards).
+MAX_TABLE = 10**6
 #: Largest accepted |reward| is 10**MAX_REWARD_EXPONENT (the scan runs in double precision).
 MAX_REWARD_EXPONENT = 100
 
@@ -47,15 +49,17 @@ _STATIONARY_EPILOG = """\
 OUTPUT (one entry per stationary policy; --json gives the same fields)
   policy          pi(o) for every answer, in the order of --ref, to --digits digits
   kind            interior (every pi(o) > 0) or boundary (some pi(o) = 0)
-  classification  from the eigenvalues of the Jacobian of the GRPO iteration on the
-                  logits: local-max (all negative: an attractor), local-min (all
-                  positive), saddle (mixed), undecided (an eigenvalue is zero within
-                  the precision: stability not decided); boundary-max, boundary-min,
-                  boundary-saddle for boundary points; degenerate for the continua of
-                  beta = 0
-  stable          true when the GRPO iteration converges to the point (local-max or
-                  boundary-max), false when it provably does not, null (human output:
-                  "stability undecided") when undecided
+  classification  the point as a rest point of the GRPO iteration, from the eigenvalues
+                  of its Jacobian on the logits: attractor (all negative real parts),
+                  repeller (all positive), saddle (mixed), undecided (an eigenvalue is
+                  zero within the precision, or a continuum at beta = 0: not decided);
+                  boundary-attractor, boundary-repeller, boundary-saddle for boundary
+                  points
+  stable          true when the GRPO iteration converges to the point from nearby
+                  (attractor or boundary-attractor), false when the eigenvalues say it
+                  does not, null (human output: "stability undecided") when undecided
+  maximiser       whether pi maximises the paper's J(.; pi_old = pi): global, local,
+                  no or unknown (maximiser_note: how it was decided)
   certified       true when an interval Newton/Krawczyk test proves that the enclosure
                   holds exactly one solution of the stationarity system
   enclosure       an interval [lo, hi] per coordinate that provably contains the policy
@@ -499,8 +503,14 @@ def _stationary(args):
                                  f"least 1e-{MAX_REWARD_EXPONENT} of their range")
     if any(b < 0 for b in betas):
         raise UsageError("--beta must be >= 0 (0, or from 1e-1000 to 1e1000)")
+    levels = len(set(rewards)) if rewards is not None else 2
+    if K * levels > MAX_TABLE:   # the reward table rho has K x m entries
+        raise UsageError(f"refused: {K} answers with {levels} distinct rewards need a table of "
+                         f"{K * levels:.3g} entries, above {MAX_TABLE:.0e}; use fewer answers or "
+                         "fewer distinct rewards")
 
     from derive.solver import (
+        FIXED_COST,
         MAX_MEMORY,
         WINDOW_GROUP,
         Problem,
@@ -508,6 +518,11 @@ def _stationary(args):
         search_limits,
         stationary_policies,
     )
+
+    if len(betas) > 1 and len(betas) * FIXED_COST > max_cost:   # before building a problem each
+        raise UsageError(f"refused: a sweep of {len(betas)} values of --beta costs at least "
+                         f"{len(betas) * FIXED_COST:.2g} operations, above --max-cost "
+                         f"{float(max_cost):.2g}; sweep fewer values, or raise --max-cost")
 
     problems = []
     for beta in betas:
@@ -647,11 +662,11 @@ def _problem_record(prob, sols, digits):
         "search": search,
         "stationary": [],
     }
+    from derive.maximiser import maximiser
+
     if not sols:
         rec["none_found"] = ("a stationary policy exists but the search did not locate it"
                              if exists else "no stationary policy found by the search")
-    from derive.maximiser import maximiser
-
     for s in sols:
         policy = [_fmt(x, digits) for x in s.policy]
         verdict = maximiser(prob, s, digits)
@@ -710,8 +725,8 @@ def _print_human(rec):
         cert = "certified unique in its enclosure" if s["certified"] else "uniqueness NOT certified"
         stable = {True: "stable", False: "unstable", None: "stability undecided"}[s["stable"]]
         print(f"  {i}. pi = ({short})  {s['kind']}, {s['classification']}, "
-              f"{stable}; maximiser of J(.; pi): "
-              f"{s['maximiser']}; {cert}; residual {s['residual']}")
+              f"{stable}; maximiser of J(.; pi): {s['maximiser']}; {cert}; "
+              f"residual {s['residual']}")
         if s["maximiser_note"]:
             print(f"     maximiser: {s['maximiser_note']}")
         if s.get("finite_group_correction"):

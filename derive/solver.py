@@ -490,9 +490,10 @@ class _System:
         return F, J, pi
 
     def residual_pi(self, pi, ctx, derivatives=False, policy_derivative=False):
-        """``F_o(pi)`` for ``o = 1..K-1`` (and ``dF_o/dpi_k``, ``pi_0 = 1 - sum``) plus ``pi``.
+        """``K - 1`` equations ``F(pi)`` (and ``dF/dpi_k``, ``pi_0 = 1 - sum``) plus ``pi``.
 
-        k3: ``F_o = pi_o (1 - P_o/beta) - pi_ref(o)``; k3-is:
+        k3: ``F_o = pi_o (1 - P_o/beta)/pi_ref(o) - 1`` for every ``o`` but the one
+        with the largest ``pi`` (see :meth:`_k3_rows`); k3-is:
         ``F_o = log(pi_o/pi_ref(o)) - P_o/beta - (log(pi_0/pi_ref(0)) - P_0/beta)``.
 
         For k3 with two outputs ``F_0 + F_1 = 0`` identically (``sum pi = 1``
@@ -521,7 +522,10 @@ class _System:
         elif K == 2 and self._first_smaller(pi, ctx):
             F = [ref[0] - pi[0] * (1 - P[0] / beta)]
         else:
-            F = [pi[o] * (1 - P[o] / beta) - ref[o] for o in range(1, K)]
+            # each equation relative to its pi_ref(o): a tiny pi_ref must not make its
+            # equation look solved to the float search
+            rows = self._k3_rows(pi, ctx)
+            F = [pi[o] * (1 - P[o] / beta) / ref[o] - 1 for o in rows]
         if not derivatives:
             return F, None, pi
         # dP_o/dpi_k (k >= 1, pi_0 = 1 - sum): sum_i dP[o][i] (rho[k][i] - rho[0][i])
@@ -533,7 +537,8 @@ class _System:
         if not self.kl and K == 2 and self._first_smaller(pi, ctx):
             # d/dpi_1 of pi_ref(0) - pi_0 (1 - P_0/beta), with pi_0 = 1 - pi_1
             J.append([(1 - P[0] / beta) + pi[0] / beta * dPk[0][0]])
-        for o in range(1, K if not J else 1):
+        rows = [] if J else (range(1, K) if self.kl else self._k3_rows(pi, ctx))
+        for o in rows:
             row = []
             for k in range(1, K):
                 if self.kl:
@@ -541,9 +546,13 @@ class _System:
                     if k == o:
                         val = val + 1 / pi[o]
                 else:
+                    # d/dpi_k of pi_o (1 - P_o/beta), with pi_0 = 1 - pi_1 - ... - pi_{K-1}
                     val = -pi[o] / beta * dPk[o][k - 1]
                     if k == o:
                         val = val + (1 - P[o] / beta)
+                    elif o == 0:
+                        val = val - (1 - P[o] / beta)
+                    val = val / ref[o]
                 row.append(val)
             J.append(row)
         if policy_derivative:
@@ -572,6 +581,21 @@ class _System:
                         extra = min(1100, max(0, int(mp.ceil(mp.log10(ratio))))) if ratio > 1 else 0
             self._scan_extra = extra
         return self._scan_extra
+
+    @staticmethod
+    def _k3_rows(pi, ctx):
+        """The k3 equations used: every output but the one with the largest ``pi``.
+
+        ``sum_o F_o = 0`` identically, so any ``K - 1`` of them are equivalent; the
+        equation of a coordinate near 1 is insensitive to the tiny ones (it would
+        leave them undetermined in floats), so it is the one left out.
+        """
+        if ctx is ARB:
+            mids = [sum(arb_ends(p)) for p in pi]
+        else:
+            mids = list(pi)
+        big = max(range(len(pi)), key=lambda o: mids[o])
+        return [o for o in range(len(pi)) if o != big]
 
     @staticmethod
     def _first_smaller(pi, ctx):
@@ -847,6 +871,9 @@ def _search_range_1d(system):
     ``P_G`` is unbounded and the penalty is k3-is no bound is known, and a
     nominal range is searched (``rigorous=False``).
     """
+    cached = system._consts.get("search-range")
+    if cached is not None:
+        return cached
     pb = system.problem
     with mp.workdps(30):
         beta = _mpq(pb.beta)
@@ -856,8 +883,8 @@ def _search_range_1d(system):
             c = _mpq(min(max(s), max(1 - x for x in s))) if s else None
         else:
             lo, hi, delta = system.s_min, system.s_max, system.s_max - system.s_min
-            R = min(max(_mpq(r * (row[1] - lo) / delta) for r, row in zip(pb.ref, system.rho)),
-                    max(_mpq(r * (hi - row[1]) / delta) for r, row in zip(pb.ref, system.rho)))
+            R = _mpq(min(max(r * (row[1] - lo) for r, row in zip(pb.ref, system.rho)),
+                         max(r * (hi - row[1]) for r, row in zip(pb.ref, system.rho))) / delta)
             c = _mpq(delta)
         bound = _preference_bound(system)
         base = -mp.log(R)
@@ -876,7 +903,9 @@ def _search_range_1d(system):
             if noise:
                 L += mp.sqrt(2 / _mpq(min(noise))) / beta
             rigorous = False
-        return float(L + 1) if L < 1e300 else math.inf, rigorous
+        out = (float(L + 1) if L < 1e300 else math.inf, rigorous)
+    system._consts["search-range"] = out
+    return out
 
 
 def search_limits(problem: Problem) -> str:
@@ -1672,6 +1701,8 @@ OPERATIONS_PER_SECOND = 3e6
 WINDOW_TERM_OPS = 5.5
 #: Default ``max_cost`` of the command line: about 20 s at the assumed speed.
 DEFAULT_MAX_COST = 6e7
+#: The fixed part of the cost of one problem (set-up, stability, formatting).
+FIXED_COST = 2e5
 #: Memory above which a problem is refused whatever ``max_cost`` says (bytes).
 MAX_MEMORY = 3 * 2**29  # 1.5 GiB
 
@@ -1837,11 +1868,13 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     if dim >= 2 and problem.beta > 0 and n_eval < math.inf:
         system = system_of(problem)
         bound = _logit_bound(system)
-        if _mp_fallback_nd(system, bound):
+        # charged where floats are likely to fail: constants outside the float range, or
+        # roots beyond the ordinary grid (logits past 28, i.e. an extreme beta)
+        if _mp_fallback_nd(system, bound) and (bound > 28 or not system.float_ok):
             words = (30 + bound / 2.3) / 19 + 1
             fallback = n_eval * per_eval * 10 * words
     parts = {
-        "the fixed work of one problem (set-up, stability, formatting)": 1e5,
+        "the fixed work of one problem (set-up, stability, formatting)": FIXED_COST,
         "the search repeated in mpmath near the faces": fallback,
         f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
@@ -1899,8 +1932,9 @@ def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True
             support = [o for o in range(problem.K) if pi[o] > 0]
             residual = _restricted_residual(problem, system, policy, support)
             enclosure = _certify.exact_enclosure(pi, mp.prec)
+        stable = None if cls == "undecided" else cls in ("attractor", "boundary-attractor")
         results.append(StationaryPolicy(policy, kind, cls, residual, enclosure, bool(certified),
-                                        cls in ("attractor", "boundary-attractor"), (), note))
+                                        stable, (), note))
     if problem.beta > 0:
         results.extend(_interior(problem, system, digits, certify, dynamics))
     if problem.group is None:
@@ -2013,9 +2047,9 @@ def _interior(problem, system, digits, certify, dynamics):
                 note = "" if certified else "uniqueness not certified: " + why
             stable = cls == "attractor"
             if cls == "undecided":
-                # a zero eigenvalue within rounding: neither stable nor unstable is proved
+                # an eigenvalue within rounding of zero: neither stable nor unstable is proved
                 stable = None
-                extra_note = "a zero eigenvalue of the logit Jacobian: stability undecided at this precision"
+                extra_note = "an eigenvalue of the logit Jacobian is zero within the precision: stability undecided"
                 note = f"{note}; {extra_note}" if note else extra_note
         out.append(StationaryPolicy(policy, "interior", cls, residual, tuple(enclosure), bool(certified),
                                     stable, tuple(eig), note))

@@ -166,6 +166,8 @@ CASES = [
     (_args(**{"--max-cost": "10"}), "is above --max-cost 10;"),
     (_args(**{"--ref": _uniform(3), "--rewards": "0,1,2", "--group": "64",
               "--beta": "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8"}), "--max-cost"),
+    (_args(**{"--ref": _uniform(1001), "--rewards": ",".join(map(str, range(1001)))}), "a table of"),
+    (_args(**{"--beta": ",".join(str(i + 1) for i in range(1000))}), "a sweep of 1000 values"),
     (_args(**{"--penalty": "k3-is", "--beta": "1e-20"}), "beyond the searched"),
     (_args(**{"--penalty": "k3-is", "--beta": "1e-1000"}), "beyond the searched"),
 ]

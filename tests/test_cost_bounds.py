@@ -47,6 +47,10 @@ EDGE = [
     (["--ref", "0.1,0.9", "--rewards", "1,0", "--beta", "1e-400"], 0),
     (["--ref", "0.1,0.9", "--rewards", "1,0", "--beta", "1e309", "--group", "inf"], 0),
     (["--ref", "0.5,0.5", "--rewards", "1,0", "--beta", "1e-30", "--penalty", "k3-is"], 2),
+    # coordinates below the float range: the maximiser's float search crashed (ZeroDivisionError)
+    (["--ref", "0.2,0.3,0.5", "--rewards", "1,0,0", "--beta", "1e-400"], 0),
+    (["--ref", "1/3,1/3,1/3", "--rewards", "0,1,2", "--beta", "1e-300", "--group", "inf"], 0),
+    (["--ref", ",".join(["1/3"] * 3), "--rewards", "0,1,2", "--beta", ",".join(["0.5"] * 1000)], 2),
 ]
 
 
