@@ -151,6 +151,8 @@ from derive.numerics import (
     MP,
     NORMALISATIONS,
     PENALTIES,
+    SAMPLE_TERMS,
+    WINDOW_GROUP,
     arb_ends,
     arb_precision,
     bernoulli_rewards,
@@ -1695,6 +1697,8 @@ def _restricted_residual(problem, system, policy, support):
 #: Operations per second that the cost model assumes (one "operation" is about
 #: one multiply-add of the double-precision scan; calibrated on a 2-core machine).
 OPERATIONS_PER_SECOND = 3e6
+#: Operations per term of the windowed binomial sums at 256 bits (measured).
+WINDOW_TERM_OPS = 5.5
 #: Default ``max_cost`` of the command line: about 20 s at the assumed speed.
 DEFAULT_MAX_COST = 6e7
 #: The fixed part of the cost of one problem (set-up, stability, formatting).
@@ -1742,8 +1746,11 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
 
     >>> from fractions import Fraction as F
     >>> c = estimate_cost(Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 2), 10**6))
-    >>> c.terms, c.memory > 2**39, c.seconds > 3600
-    (1000000, True, True)
+    >>> c.terms < 30000, c.memory < 2**24, c.seconds < 10       # a window of ~sqrt(G) terms
+    (True, True, True)
+    >>> huge = Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 2), 10**12)
+    >>> estimate_cost(huge).memory > MAX_MEMORY, estimate_cost(huge, certify=False).seconds < 10
+    (True, True)
     """
     K = problem.K
     used = [j for j in range(len(problem.values)) if any(row[j] for row in problem.rho)]
@@ -1754,7 +1761,33 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     precision_words = (digits + 12) / 19.0 + 1
     memory = 0.0
     table = 0.0
-    if kind == "binomial":
+    if kind == "binomial" and G > WINDOW_GROUP:
+        # a window of k around the mode (derive.numerics._window_sums): about
+        # 2 sqrt(2 E G/4) terms, E = (bits + 50) log 2 + 3 log G, each a few
+        # operations on fixed-point integers of P bits; the scan samples ~80 terms
+        bits = 3.33 * (digits + 12) + 10
+        P = bits + 2 * math.log2(G) + 60
+        E = (bits + 50) * math.log(2) + 3 * math.log(G)
+        terms = int(min(G, 2 * math.sqrt(E * G / 2) + E))
+        float_terms = 12 * 80
+        # Arb keeps three lists of the window (P-bit integers); mpmath samples long windows
+        memory = 3.0 * terms * (P / 8 + 40) if (certify or terms <= SAMPLE_TERMS) else 0.0
+        if terms <= SAMPLE_TERMS:
+            mp_eval = WINDOW_TERM_OPS * terms * (P / 256)
+        else:
+            # mpmath samples a long window every h = s/ratio terms (Poisson summation,
+            # derive.numerics._sampled_sums): 2 sqrt(2E) ratio samples, each a product of
+            # h integers or, for long steps, two log-gammas (measured: 150 us at 300 bits,
+            # 3 ms at 3400 bits)
+            ratio = math.sqrt((bits + 40) * math.log(2) / (2 * math.pi ** 2)) + 0.5
+            samples = 2 * math.sqrt(2 * E) * ratio + 2
+            step = math.sqrt(G) / 2 / ratio
+            per_sample = (300 * bits / 300 if step * math.log2(G) <= 32 * bits
+                          else 450 * (bits / 300) ** 1.24)
+            mp_eval = samples * per_sample
+        # the certificates sum every term twice (lower and upper bounds) in Arb
+        window_arb = 2 * WINDOW_TERM_OPS * terms * (P / 256)
+    elif kind == "binomial":
         terms = G
         float_terms = min(G, 80 * math.isqrt(G) + 10)
         # exact integer tables of G entries of about G + prec bits, and a
@@ -1790,14 +1823,37 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
             words = (30 + system.scan_extra) / 19 + 1
             scan = n_eval * 10 * (float_terms + K * m) * words
     polish = 150.0 * (mp_eval + 3.0 * K * m * precision_words / 4) * (2 if certify else 1)
+    certificates = 0.0
+    if kind == "binomial" and G > WINDOW_GROUP:
+        # measured: under 10 evaluations in mpmath and 2 in Arb per root (x 2 and 1.5 for safety)
+        polish = 20 * mp_eval + 150.0 * 3.0 * K * m * precision_words / 4 * (2 if certify else 1)
+        certificates = 3 * window_arb if certify else 0.0
     jacobian = 200.0 * K ** 3 * precision_words / 4
     tails = 0.0
     if dim == 1 and problem.beta > 0 and kind in ("binomial", "infinite", "shift-only"):
         # the scan beyond |z| = 46 runs in mpmath at 30 + |z|/2.3 digits (see _f1_mp)
         Z = min(_search_range_1d(system_of(problem))[0], _Z_CAP)
         points = len(_tail_grid(Z))
-        words = (30 + min(Z / 2.3, 1100) + system_of(problem).scan_extra) / 19 + 1
-        if kind == "binomial":
+        scan_extra = system_of(problem).scan_extra
+        words = (30 + min(Z / 2.3, 1100) + scan_extra) / 19 + 1
+        if kind == "binomial" and G > WINDOW_GROUP:
+            # near the faces the window is short; a root there is refined and
+            # certified again at more digits
+            if points:
+                # q_1 = exp(-|z|) there: Chernoff's window keeps a few terms (about
+                # E / (|z| - log G)), and one evaluation costs about its precision
+                # (30 + |z|/2.3 digits) and the 1.44 |z| bits of t = q_1/q_0 in
+                # fixed point (measured within a factor of 4, G up to 10^9)
+                def face(z):
+                    digits_bits = 3.33 * (30 + min(z / 2.3, 1100) + scan_extra)
+                    terms_z = min(terms, 0.7 * (digits_bits + 1.44 * z) / max(1.0, z - math.log(G))
+                                  + 10 + 40 * math.sqrt(G * math.exp(-min(z, 700))))
+                    return (2400 + 9000 * (digits_bits / 1000) ** 1.5 + 600 * (1.44 * z / 1000) ** 1.3
+                            + WINDOW_TERM_OPS * terms_z * digits_bits / 256)
+
+                grid = _tail_grid(Z)
+                tails = sum(face(abs(z)) for z in grid) + (20 + (6 if certify else 0)) * face(Z)
+        elif kind == "binomial":
             # fixed-point words of the Horner sum; t = q_1/q_0 reaches exp(-|z|) only
             # when some output has a sure reward (deterministic or s in {0, 1})
             sure = any(w == 0 for row in problem.rho for w in row)
@@ -1806,7 +1862,8 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         else:
             tails = points * 3.0 * K * m * words
         # the root is then refined at up to 1100 more digits, and certified there
-        tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
+        if not (kind == "binomial" and G > WINDOW_GROUP):
+            tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
     fallback = 0.0
     if dim >= 2 and problem.beta > 0 and n_eval < math.inf:
         system = system_of(problem)
@@ -1823,6 +1880,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
         f"the high-precision polishing and certificates ({float(terms):.3g} terms per evaluation)": polish,
+        f"the interval certificates in ball arithmetic ({float(terms):.3g} terms per evaluation)": certificates,
         f"the {K - 1} x {K - 1} stability Jacobian": jacobian,
     }
     dominant = max(parts, key=parts.get)

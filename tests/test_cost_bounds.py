@@ -35,8 +35,11 @@ def _uniform(K):
 
 EDGE = [
     # (args, expected exit status)
-    (["--ref", "0.5,0.5", "--rewards", "1,0", "--beta", "0.5", "--group", "1000000"], 2),
-    (["--ref", "0.3,0.7", "--success", "0.9,0.2", "--beta", "0.5", "--group", "1000000000000"], 2),
+    (["--ref", "0.5,0.5", "--rewards", "1,0", "--beta", "0.5", "--group", "1000000"], 0),
+    (["--ref", "0.3,0.7", "--rewards", "1,0", "--beta", "0.5", "--group", "1000000000000",
+      "--no-certify"], 0),
+    (["--ref", "0.3,0.7", "--success", "0.9,0.2", "--beta", "0.5", "--group", "1000000000000"], 0),
+    (["--ref", "0.5,0.5", "--rewards", "1,0", "--beta", "0.5", "--group", str(10**18)], 0),
     (["--ref", _uniform(3), "--rewards", "0,1,2", "--beta", "0.5", "--group", "1024"], 2),
     (["--ref", _uniform(50), "--rewards", ",".join(map(str, range(50))), "--beta", "0.5"], 2),
     (["--ref", _uniform(1000), "--rewards", ",".join(str(i % 2) for i in range(1000)),

@@ -464,7 +464,10 @@ def test_cost_estimate_grows_with_the_group_and_the_levels():
         return solver.estimate_cost(Problem.deterministic(tuple([F(1, K)] * K), tuple(range(K)),
                                                           F(1, 2), G))
 
-    assert cost(2, 64).operations < cost(2, 4096).operations < cost(2, 10**6).operations
+    # two levels: exact tables up to WINDOW_GROUP, then a window of ~sqrt(G) terms (cheaper at 4096
+    # than the tables at 3000); the cost grows with G along each path
+    assert cost(2, 65).operations < cost(2, 1024).operations < cost(2, solver.WINDOW_GROUP).operations
+    assert cost(2, 4096).operations < cost(2, 10**6).operations < cost(2, 10**9).operations
     assert cost(3, 16).operations < cost(3, 64).operations < cost(3, 1024).operations
     assert cost(3, 1024).terms == 525825 - 1025   # C(1025, 2)
     assert cost(5, 2).operations < cost(6, 2).operations < cost(50, 2).operations
