@@ -82,11 +82,15 @@ OUTPUT (one entry per stationary policy; --json gives the same fields)
 COST
   Before solving, the work is estimated from the terms of the preference sums
   (C(G+m-2, m-1) multinomial coefficients for m reward levels, G binomial terms for two
-  levels), the number of unknowns (a grid of about 13^n points for n unknowns) and the
-  K x K stability Jacobian (K^3).  Problems above --max-cost (default 6e7 operations,
+  levels up to G = 3000, and beyond a window of about 40 sqrt(G) terms around the mode of
+  the binomial), the number of unknowns (a grid of about 13^n points for n unknowns) and
+  the K x K stability Jacobian (K^3).  Problems above --max-cost (default 6e7 operations,
   about 20 s) are refused with the estimate; use --group inf, fewer reward levels or
   answers, or a larger --max-cost.  Problems whose tables need more than 1.5 GiB are
   refused whatever --max-cost says.  A --beta sweep adds the costs of its points.
+  Two levels at G > 3000: when only the interval certificates (ball arithmetic over
+  every term of the window; G = 10^9 takes seconds) exceed these limits, the policies
+  are answered without them, and their note says so.
 
 Examples:
   grpo-derive stationary --ref 0.1,0.9 --rewards 1,0 --beta 0.5 --group 2 --json
@@ -508,6 +512,7 @@ def _stationary(args):
     from derive.solver import (
         FIXED_COST,
         MAX_MEMORY,
+        WINDOW_GROUP,
         Problem,
         estimate_cost,
         search_limits,
@@ -535,7 +540,23 @@ def _stationary(args):
             raise UsageError(refusal)
         problems.append(prob)
 
-    costs = [estimate_cost(prob, digits, not args.no_certify) for prob in problems]
+    certify = not args.no_certify
+    costs = [estimate_cost(prob, digits, certify) for prob in problems]
+    # huge groups: the interval certificates (ball arithmetic over every term of the
+    # window) can be what exceeds the limits; then answer without them, and say so
+    skipped = ""
+    if certify and all(prob.group is not None and prob.group > WINDOW_GROUP for prob in problems):
+        light = [estimate_cost(prob, digits, False) for prob in problems]
+        memory, operations = max(c.memory for c in costs), sum(c.operations for c in costs)
+        if memory > MAX_MEMORY or operations > max_cost:
+            # (if even that is too much, the refusal below gives the cost without certificates)
+            certify, costs = False, light
+            why = (f"about {_size(memory)} of memory, above the limit of {_size(MAX_MEMORY)}"
+                   if memory > MAX_MEMORY else
+                   f"about {_duration(operations / OPERATIONS_PER_SECOND)}, above --max-cost "
+                   f"{float(max_cost):.2g} (--max-cost {_round_up(operations)} to certify)")
+            skipped = (f"certificate skipped: the interval certificates would need {why}; the root is "
+                       "polished but its uniqueness is not proved")
     memory = max(c.memory for c in costs)
     if memory > MAX_MEMORY:
         c = max(costs, key=lambda c: c.memory)
@@ -553,7 +574,12 @@ def _stationary(args):
     results = []
     bar = _ProgressBar(len(problems)) if len(problems) > 1 and sys.stderr.isatty() else None
     for prob in problems:
-        results.append(stationary_policies(prob, digits=digits, certify=not args.no_certify))
+        sols = stationary_policies(prob, digits=digits, certify=certify)
+        if skipped:
+            from dataclasses import replace
+
+            sols = [replace(s, note=s.note.replace("certificate not requested", skipped)) for s in sols]
+        results.append(sols)
         if bar:
             bar.step()
     if bar:

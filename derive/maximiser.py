@@ -458,9 +458,10 @@ def _multi_global(problem, policy, balls, refs, bits) -> MaximiserVerdict:
     if better:
         return MaximiserVerdict("local", "a strict local maximiser; a point of the simplex with a "
                                 "larger J(.; pi) was found and verified in ball arithmetic")
+    searched = ("a seeded search found no better point" if better is not None else
+                "a coordinate lies below the double-precision range, so no search was run")
     return MaximiserVerdict("unknown", f"a strict local maximiser; with {problem.K} outputs the "
-                            "separable dual bound does not certify it global and a seeded search "
-                            "found no better point")
+                            f"separable dual bound does not certify it global and {searched}")
 
 
 def _branch_and_bound(red, balls, refs, max_boxes=30000):
@@ -587,15 +588,20 @@ def _better_point(problem, policy, red, balls, refs, samples=4000, seed=20250313
             s = s + _arb_eval(red.term, {y: t, pi_s: b, ref_s: r})
         return s
 
-    value = total(balls, balls)
     pf = [float(p) for p in policy]
+    if min(pf) <= 0 or min(float(r) for r in problem.ref) <= 0:
+        return None  # coordinates below the float range: the float search cannot run
+    value = total(balls, balls)
     rng = random.Random(seed)
     best, best_val = None, None
     candidates = []
     for o in range(K):
+        # the other coordinates' total, summed (1 - pf[o] is 0 in floats near a vertex)
+        rest = math.fsum(pf[j] for j in range(K) if j != o)
+        if rest <= 0:
+            continue
         for k in range(1, 100):
             t = k / 100
-            rest = 1 - pf[o]
             candidates.append([t if j == o else (1 - t) * pf[j] / rest for j in range(K)])
     for _ in range(samples):
         w = [rng.expovariate(1.0) for _ in range(K)]

@@ -52,6 +52,14 @@ How ``Phi`` is evaluated
   of the mode; because the weights sum to one, the sum is normalised by the sum
   of the computed weights, so no binomial coefficient or overflowing power is
   ever formed.
+* Two values and ``G > WINDOW_GROUP`` (huge groups): the binomial weights
+  concentrate within a few standard deviations ``sqrt(N q0 q1)`` of the mean,
+  so only a window of ``k`` is summed (:func:`_window_sums`): weights from the
+  log-gamma weight of the mode and ratios outwards, in fixed point; the
+  neglected mass is bounded by Chernoff's inequality and, in ``ARB``, added to
+  the ball.  Memory and time ``O(sqrt(G))`` per evaluation.  In ``MP`` a long
+  window is sampled every ``h`` terms (Poisson summation, :func:`_sampled_sums`),
+  and in ``FLOAT`` likewise with Stirling log-weights (:func:`_window_float`).
 * ``G = infinity`` (``group=None``), shift-scale: ``Phi_j = (v_j - mu)/sigma``
   with ``mu`` and ``sigma^2`` the mean and variance of ``q`` (``sigma``
   includes the reward noise, arXiv:2502.18548v3, Eq. (13)).
@@ -553,6 +561,9 @@ class GroupPreference:
             variance = sum(qk * d * d for qk, d in zip(q, centred))
             sigma = ctx.sqrt(variance)
             return [d / sigma for d in centred]
+        if kind == "binomial" and self.group > WINDOW_GROUP:
+            U, L, _, _ = self._window(q, ctx)
+            return [-L, U]
         if kind == "binomial":
             if ctx is FLOAT:
                 c0, c1, _, _ = self._binomial_float_table()
@@ -590,6 +601,9 @@ class GroupPreference:
                     row.append(-dmu[i] / sigma - centred[j] * dvar[i] / (2 * sigma * variance))
                 out.append(row)
             return out
+        if kind == "binomial" and self.group > WINDOW_GROUP:
+            _, _, dU, dL = self._window(q, ctx)
+            return [[-dL], [dU]]
         if kind == "binomial":
             N = self.group - 1
             if ctx is FLOAT:
@@ -609,6 +623,25 @@ class GroupPreference:
         N = self.group - 1
         cols = [_power_sums(dcomps, dcoef[i], q, N - 1, ctx) for i in range(m - 1)]
         return [[cols[i][j] for i in range(m - 1)] for j in range(m)]
+
+    def _window(self, q, ctx):
+        """``(U, L, dU/dq_1, dL/dq_1)`` on a window around the mode (huge ``G``), last point cached."""
+        N = self.group - 1
+        if ctx is FLOAT:
+            key = ("float", float(q[0]), float(q[1]))
+        elif ctx is ARB:
+            key = ctx.key() + tuple(x._mpf_ for x in arb_ends(q[0]) + arb_ends(q[1]))
+        else:
+            key = ctx.key() + (q[0]._mpf_, q[1]._mpf_)
+        last = self._tables.get("window")
+        if last is not None and last[0] == key:
+            return last[1]
+        if ctx is FLOAT:
+            out = _window_float(N, float(q[0]), float(q[1]))
+        else:
+            out = _window_sums(N, q[0], q[1], ctx)
+        self._tables["window"] = (key, out)
+        return out
 
     def _centred(self, q, ctx):
         """``v_j - mu(q)`` written as ``sum_k q_k (v_j - v_k)`` (no cancellation near faces)."""
@@ -819,6 +852,459 @@ def _bernstein_float(N, q0, q1, coefficient_lists):
             for idx, c in enumerate(coefficient_lists):
                 sums[idx] += w * c[k]
     return [s / total for s in sums]
+
+
+# ---------------------------------------------------------------------------
+# Huge groups: the binomial sums on a window around the mode
+# ---------------------------------------------------------------------------
+
+#: Groups with ``G > WINDOW_GROUP`` (two reward values) are evaluated on a
+#: window of ``k`` around the mode of the binomial (:func:`_window_sums`) instead
+#: of the exact coefficient tables (memory ``~G^2`` bits).
+WINDOW_GROUP = 3000
+
+
+def _bernstein_radius(E, variance):
+    """``x`` with ``exp(-x^2 / (2 (variance + x/3))) = exp(-E)`` (Bernstein's inequality)."""
+    return E / 3 + math.sqrt(E * E / 9 + 2 * E * variance)
+
+
+def _window_ends(N, q1, E):
+    """``(a, b)``: ``K ~ Bin(N, q1)`` lies outside ``[a, b]`` with probability below ``2 exp(-E)``.
+
+    Bernstein's inequality, ``P(|K - N q1| >= x) <= 2 exp(-x^2/(2(N q1 q0 + x/3)))``
+    (the summands are bounded by one); the ends are clipped to ``[0, N]``.
+    Used only to choose the window: the neglected mass is then bounded
+    rigorously by :func:`_tail_mass`.
+    """
+    q = float(q1)
+    mean = N * q
+    x = _bernstein_radius(E, N * q * (1 - q))
+    a = max(0, math.floor(mean - x) - 1)
+    b = min(N, math.ceil(mean + x) + 1)
+    return a, b
+
+
+def _chernoff_ends(N, q0, q1, E):
+    """``(a, b)`` of :func:`_window_ends` narrowed by Chernoff's bound, for ``MP`` and ``ARB`` windows.
+
+    ``P(K >= A) <= exp(-N D(A/N || q1))`` (and its mirror): the ends are the
+    integers nearest the mean where ``N D`` reaches ``E``, found by bisection
+    between the mean and Bernstein's ends (which satisfy it: Chernoff's bound
+    is the sharper).  ``N D = N q1 h(d1) + N q0 h(d0)`` with
+    ``h(x) = (1 + x) log(1 + x) - x`` (no cancellation), in mpmath at 128 bits
+    (``q1`` may be far below the range of doubles).  Near a face this keeps
+    the window to the few terms that matter (``E / log(1/(N q1))`` of them).
+    """
+    with mp.workprec(128):
+        q0, q1 = mp.mpf(q0), mp.mpf(q1)
+        m1, m0 = N * q1, N * q0
+
+        def nd(A):
+            return m1 * _h_mp((A - m1) / m1) + m0 * _h_mp((m1 - A) / m0)
+
+        mean = int(mp.floor(m1))
+        a, b = _window_ends(N, q1, E)
+        lo, hi = max(mean, 0), b          # nd(hi) >= E (or hi = N); nd(lo) < E
+        if hi < N or nd(N) >= E:
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if nd(mid) >= E:
+                    hi = mid
+                else:
+                    lo = mid
+        upper = min(N, hi + 1)
+        lo, hi = a, min(mean + 1, N)      # nd(lo) >= E (or lo = 0); nd(hi) < E
+        if lo > 0 or nd(0) >= E:
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if nd(mid) >= E:
+                    lo = mid
+                else:
+                    hi = mid
+        lower = max(0, lo - 1)
+    return lower, upper
+
+
+def _h_mp(x):
+    """``(1 + x) log(1 + x) - x`` in mpmath (``x >= -1``; below, from rounding, taken as ``-1``)."""
+    if x <= -1:
+        return mp.one
+    return (1 + x) * mp.log1p(x) - x
+
+
+def _tail_mass(N, a, b, q0, q1):
+    """A ball containing ``[0, P(K < a) + P(K > b)]`` for ``K ~ Bin(N, q1)``, ``q1`` a ball.
+
+    Chernoff's bound ``P(K >= A) <= exp(-N D(A/N || q1))`` for ``A >= N q1`` (and
+    its mirror for ``K <= A``), with ``N D = A log(A/(N q1)) + (N - A) log((N - A)/(N q0))``
+    evaluated in Arb over the whole ball ``q1`` (the upper end is taken).
+    A side whose condition fails is bounded by one.
+    """
+    total = mp.mpf(0)
+    with arb_precision(64):
+        Nb = arb(N)
+        for A, upper in ((b + 1, True), (a - 1, False)):
+            if (upper and A > N) or (not upper and A < 0):
+                continue
+            lo1, hi1 = arb_ends(q1)
+            if (upper and not A > N * hi1) or (not upper and not A < N * lo1):
+                return arb(0, "inf") if not mp.isfinite(hi1) else _ball_upto(mp.mpf(2))
+            nd = arb(0)
+            if A > 0:
+                nd += A * (arb(A) / (Nb * q1)).log()
+            if A < N:
+                nd += (N - A) * (arb(N - A) / (Nb * q0)).log()
+            total += arb_ends((-nd).exp())[1]
+    return _ball_upto(total)
+
+
+def _ball_upto(x):
+    """The ball ``[0, x]`` (``x >= 0`` an mpf), radius rounded up."""
+    return interval(0, x)
+
+
+def _window_weight(N, m, q0, q1, ctx, bits):
+    """``C(N, m) q1^m q0^(N-m)`` from log-gamma, at ``bits`` extra bits (Arb ball or mpf)."""
+    if ctx is ARB:
+        with arb_precision(flint.ctx.prec + bits):
+            lg = arb(N + 1).lgamma() - arb(m + 1).lgamma() - arb(N - m + 1).lgamma()
+            if m:
+                lg += m * q1.log()
+            if m < N:
+                lg += (N - m) * q0.log()
+            return lg.exp()
+    with mp.extraprec(bits):
+        lg = mp.loggamma(N + 1) - mp.loggamma(m + 1) - mp.loggamma(N - m + 1)
+        if m:
+            lg += m * mp.log(q1)
+        if m < N:
+            lg += (N - m) * mp.log(q0)
+        return +mp.exp(lg)
+
+
+def _window_coefficients(N, a, b, P):
+    """``(first, c1, c0)``: ``floor(2**P c1_k)`` and ``floor(2**P c0_k)`` for ``first <= k <= min(N, b + 1)``."""
+    two = 2 * P
+    first = max(0, a - 1)
+    isqrt = math.isqrt
+    ks = range(first, min(N, b + 1) + 1)
+    return first, [isqrt(((N - k) << two) // (k + 1)) for k in ks], [isqrt((k << two) // (N + 1 - k)) for k in ks]
+
+
+def _window_integer_sums(N, a, m, b, T, Tinv, P, upper, reverse, coefficients):
+    """The four window sums in fixed point, relative to the weight of the mode ``m``.
+
+    With ``v_k = w_k / w_m`` at scale ``2**P`` (``w_k = C(N,k) q1^k q0^(N-k)``), generated
+    by ``v_{k+1} = v_k (N-k) t / (k+1)`` upwards and ``v_{k-1} = v_k k / ((N-k+1) t)``
+    downwards (``T``, ``Tinv``: ``t = q1/q0`` and ``1/t`` at scale ``2**P``), and the
+    coefficients ``c1_k = sqrt((N-k)/(k+1))``, ``c0_k = sqrt(k/(N+1-k))`` at scale
+    ``2**Pc`` (``math.isqrt``: floor, and floor + 1 as the upper bound), returns
+    ``(SU, SL, SdU, SdL)`` at scale ``2**(P + Pc)``, sums over ``a <= k <= b`` of
+
+    * ``v_k c1_k`` and ``v_k c0_k``;
+    * ``v_k (N-k) (c1_k - c1_{k+1})`` and ``v_k (N-k) (c0_{k+1} - c0_k)``, or, when
+      ``reverse``, ``v_k k (c1_{k-1} - c1_k)`` and ``v_k k (c0_k - c0_{k-1})``.
+
+    Every term is non-negative; truncations round down, or up when ``upper``, so
+    the sums are lower (upper) bounds when ``T`` and ``Tinv`` are.
+    ``coefficients`` is :func:`_window_coefficients` of the same window.
+    """
+    lo_k, c1, c0 = coefficients
+    e = 1 if upper else 0
+    # weights v_k (k = a..b) at scale 2^P
+    v = [0] * (b - a + 1)
+    one = 1 << P
+    v[m - a] = one
+    w = one
+    for k in range(m, b):
+        num = w * (N - k) * T
+        den = (k + 1) << P
+        w = -((-num) // den) if upper else num // den
+        v[k + 1 - a] = w
+    w = one
+    for k in range(m, a, -1):
+        num = w * k * Tinv
+        den = (N - k + 1) << P
+        w = -((-num) // den) if upper else num // den
+        v[k - 1 - a] = w
+    SU = SL = SdU = SdL = 0
+    off = lo_k
+    for k in range(a, b + 1):
+        vk = v[k - a]
+        if not vk:
+            continue
+        i = k - off
+        # c1_N = c0_0 = 0 exactly: no rounding allowance (it would swamp a sum of tiny terms)
+        SU += vk * (c1[i] + e) if k < N else 0
+        SL += vk * (c0[i] + e) if k > 0 else 0
+        if reverse:
+            if k > 0:
+                SdU += vk * k * max(0, c1[i - 1] - c1[i] - 1 + 2 * e)
+                SdL += vk * k * max(0, c0[i] - c0[i - 1] - 1 + 2 * e)
+        elif k < N:
+            SdU += vk * (N - k) * max(0, c1[i] - c1[i + 1] - 1 + 2 * e)
+            SdL += vk * (N - k) * max(0, c0[i + 1] - c0[i] - 1 + 2 * e)
+    return SU, SL, SdU, SdL
+
+
+def _edge_values(N, at_zero, ctx):
+    """``(U, L, dU/dq1, dL/dq1)`` exactly at ``q1 = 0`` (``at_zero``) or ``q1 = 1``."""
+    n = ctx.num
+    root = ctx.sqrt
+    if at_zero:
+        # U(0) = c1_0, L(0) = c0_0 = 0; derivatives N (c_1 - c_0)
+        return (root(n(N)), n(0), n(N) * (root(n(Fraction(N - 1, 2))) - root(n(N))),
+                n(N) * root(n(Fraction(1, N))))
+    # q1 = 1: U(1) = c1_N = 0, L(1) = c0_N = sqrt(N); derivatives N (c_N - c_{N-1})
+    return (n(0), root(n(N)), -n(N) * root(n(Fraction(1, N))),
+            n(N) * (root(n(N)) - root(n(Fraction(N - 1, 2)))))
+
+
+def _window_sums(N, q0, q1, ctx):
+    """``(U, L, dU/dq1, dL/dq1)`` of the binomial sums for huge ``N``, in ``MP`` or ``ARB``.
+
+    ``U = sum_k w_k c1_k`` and ``L = sum_k w_k c0_k`` with ``w_k = C(N,k) q1^k q0^(N-k)``
+    (arXiv:2502.18548v3, Eq. (6) for two reward values); the derivatives use
+    ``C(N-1,k) q1^k q0^(N-1-k) = w_k (N-k)/(N q0) = w_{k+1} (k+1)/(N q1)``, so one
+    set of weights serves all four sums (divided by the larger of ``q0`` and
+    ``q1``).  Only ``a <= k <= b`` is summed, a window of a few dozen standard
+    deviations ``sqrt(N q0 q1)`` around the mean (clipped at ``0`` and ``N``), chosen
+    by Bernstein's inequality so that the neglected mass is far below the
+    working precision.  The weights are the weight of the mode (log-gamma, at
+    extra precision) times the ratios generated outwards in fixed point
+    (:func:`_window_integer_sums`): memory and time ``O(sqrt(N))`` per evaluation.
+
+    In ``ARB`` the result is rigorous: lower and upper fixed-point sums give
+    the window, and the neglected terms, each at most ``sqrt(N)`` (``N sqrt(N)``
+    for the derivatives) times its weight, add the Chernoff bound of the
+    neglected mass (:func:`_tail_mass`) to the ball.  The window is widened
+    until that bound is ``2^-(prec + 10)`` of the sum.
+    """
+    prec = ctx.precision()
+    rigorous = ctx is ARB
+    if rigorous:
+        lo1, hi1 = arb_ends(q1)
+        lo0, hi0 = arb_ends(q0)
+        if not all(mp.isfinite(x) for x in (lo1, hi1, lo0, hi0)):
+            return [arb("nan")] * 4
+        if hi1 == 0 or hi0 == 0:
+            return list(_edge_values(N, hi1 == 0, ctx))
+        if lo1 <= 0 or lo0 <= 0:
+            return [arb("nan")] * 4     # the ratios need q0, q1 > 0 on the whole ball
+        Q0, Q1 = q0, q1
+        mid1 = (lo1 + hi1) / 2
+        mid0 = (lo0 + hi0) / 2
+    else:
+        if q1 == 0 or q0 == 0:
+            return list(_edge_values(N, q1 == 0, ctx))
+        # q0 + q1 = 1 only to the working precision, and the weights sum to
+        # (q0 + q1)^N: normalise at log2(N) more bits (each keeps its relative accuracy)
+        with mp.extraprec(N.bit_length() + 20):
+            total = q0 + q1
+            q0, q1 = q0 / total, q1 / total
+        Q0, Q1 = _arb_of_mpf(q0), _arb_of_mpf(q1)
+        mid1, mid0 = q1, q0
+    reverse = mid1 > mid0
+    small = min(mid1 / mid0, mid0 / mid1)
+    extra = max(0, -int(mp.floor(mp.log(small, 2)))) if small > 0 else 0
+    nbits = N.bit_length()
+    Pc = prec + 2 * nbits + 40      # the coefficients (of size 1 down to 1/sqrt(N))
+    P = Pc + extra                  # the weights relative to the mode (down to t or 1/t)
+    # t = q1/q0 at P bits: its error is raised to the power |k - m| by the ratios
+    with arb_precision(P + 10):
+        t_lo, t_hi = arb_ends(Q1 / Q0)
+        i_lo, i_hi = arb_ends(Q0 / Q1)
+    E = (prec + 40 + extra) * math.log(2) + 3 * math.log(N + 1)
+    for _ in range(8):
+        a, b = _chernoff_ends(N, mid0, mid1, E)
+        m = min(b, max(a, int(mp.floor((N + 1) * mid1))))
+        if not rigorous and b - a > SAMPLE_TERMS and 0 < a and b < N:
+            return _sampled_sums(N, q0, q1, a, b, m, reverse)
+        Wm = _window_weight(N, m, Q0 if rigorous else q0, Q1 if rigorous else q1, ctx, nbits + 64)
+        T_lo = max(0, _fixed_point(t_lo._mpf_, P, False))
+        I_lo = max(0, _fixed_point(i_lo._mpf_, P, False))
+        coefficients = _window_coefficients(N, a, b, Pc)
+        low = _window_integer_sums(N, a, m, b, T_lo, I_lo, P, False, reverse, coefficients)
+        tail = _tail_mass(N, a, b, Q0, Q1)
+        # the neglected terms against the smallest sum (relative accuracy)
+        tail_hi = arb_ends(tail)[1]
+        w_lo = arb_ends(Wm)[0] if rigorous else Wm
+        smallest = min(low) * w_lo * mp.mpf(2) ** (-(P + Pc))
+        need = tail_hi * mp.mpf(N) ** 1.5
+        if smallest > 0 and need <= smallest * mp.mpf(2) ** (-(prec + 10)):
+            break
+        deficit = (mp.log(need, 2) - mp.log(smallest, 2)) if smallest > 0 and need > 0 else 64
+        E += (float(deficit) + prec + 20) * math.log(2)
+    if rigorous:
+        T_hi = _fixed_point(t_hi._mpf_, P, True)
+        I_hi = _fixed_point(i_hi._mpf_, P, True)
+        high = _window_integer_sums(N, a, m, b, T_hi, I_hi, P, True, reverse, coefficients)
+        root = arb(N).sqrt()
+        coef = (root, root, N * root, N * root)
+        sums = [Wm * _ball_of_scaled(lo, hi, P + Pc) + tail * c for lo, hi, c in zip(low, high, coef)]
+    else:
+        sums = [Wm * mp.make_mpf(from_man_exp(s, -(P + Pc), mp.prec, "n")) for s in low]
+    base = q1 if reverse else q0
+    U, L, dU, dL = sums
+    return [U, L, -dU / base, dL / base]
+
+
+#: Windows longer than this are sampled in ``MP`` (:func:`_sampled_sums`).
+SAMPLE_TERMS = 4000
+
+
+def _sqrt_ratio(num, den, bits):
+    """``sqrt(num/den)`` truncated to ``bits`` fractional bits, as an exact mpf (``math.isqrt``)."""
+    return mp.make_mpf(from_man_exp(math.isqrt((num << (2 * bits)) // den), -bits))
+
+
+def _sampled_sums(N, q0, q1, a, b, m, reverse):
+    """``MP`` sums of :func:`_window_sums` from every ``h``-th term of a long window.
+
+    For ``sqrt(N q0 q1)`` in the thousands the weights ``w(x) = C(N,x) q1^x q0^(N-x)``
+    (an entire function of ``x``: ``1/Gamma`` is entire) and the coefficients
+    are smooth on the scale of the standard deviation ``s``, so by Poisson
+    summation ``h sum_j g(m + j h)`` differs from ``sum_k g(k)`` by about
+    ``exp(-2 pi^2 (s/h)^2)`` relative (the next terms of the series); ``h`` is
+    chosen so that this is ``2^-(prec + 40)``.  The window must not touch ``0``
+    or ``N``.  The weight of the mode ``m`` (a sample) comes from log-gamma,
+    the others by the exact ratios ``C(N, k + h)/C(N, k)`` (products of ``h``
+    integers) times ``t^h``; the coefficients from ``math.isqrt`` and their
+    differences from ``c_k^2 - c_{k+1}^2`` in closed form.  Not rigorous
+    (``ARB`` always sums every term).
+    """
+    prec = mp.prec
+    s = math.sqrt(N * float(q0) * float(q1))
+    ratio = math.sqrt((prec + 40) * math.log(2) / (2 * math.pi ** 2)) + 0.5
+    h = max(1, int(s / ratio))
+    nbits = N.bit_length()
+    extra = 2 * nbits + 20
+    bits = prec + extra + nbits
+    prod = math.prod
+    su = sl = sdu = sdl = mp.zero
+    with mp.extraprec(extra):
+        Wm = _window_weight(N, m, q0, q1, MP, nbits + 64)
+        Np = N + 1
+        ks = list(range(m - ((m - a) // h) * h, b + 1, h))
+        weights = {m: Wm}
+        if h * nbits <= 32 * bits:
+            # short products of integers are cheaper than log-gamma at this precision
+            th = (q1 / q0) ** h
+            w = Wm
+            for k in range(m, ks[-1], h):      # upwards: C(N, k+h)/C(N, k) = prod (N-k-i)/(k+1+i)
+                w = w * th * prod(range(N - k - h + 1, N - k + 1)) / prod(range(k + 1, k + h + 1))
+                weights[k + h] = w
+            w = Wm
+            for k in range(m, ks[0], -h):      # downwards: C(N, k-h)/C(N, k) = prod (k-i)/(N-k+1+i)
+                w = w / th * prod(range(k - h + 1, k + 1)) / prod(range(N - k + 1, N - k + h + 1))
+                weights[k - h] = w
+        else:
+            lq1, lq0 = mp.log(q1), mp.log(q0)
+            top = mp.loggamma(N + 1)
+            for k in ks:
+                if k != m:
+                    weights[k] = mp.exp(top - mp.loggamma(k + 1) - mp.loggamma(N - k + 1)
+                                        + k * lq1 + (N - k) * lq0)
+        for k in ks:                             # the window lies inside (0, N): 0 < k < N
+            w = weights[k]
+            c1 = _sqrt_ratio(N - k, k + 1, bits)
+            c0 = _sqrt_ratio(k, N + 1 - k, bits)
+            su += w * c1
+            sl += w * c0
+            if reverse:
+                sdu += w * Np / ((k + 1) * (c1 + _sqrt_ratio(N - k + 1, k, bits)))
+                sdl += w * k * Np / ((N - k + 1) * (N + 2 - k) * (c0 + _sqrt_ratio(k - 1, N + 2 - k, bits)))
+            else:
+                sdu += w * (N - k) * Np / ((k + 1) * (k + 2) * (c1 + _sqrt_ratio(N - k - 1, k + 2, bits)))
+                sdl += w * Np / ((N + 1 - k) * (c0 + _sqrt_ratio(k + 1, N - k, bits)))
+        base = q1 if reverse else q0
+        out = [h * su, h * sl, -h * sdu / base, h * sdl / base]
+    return [+x for x in out]
+
+
+def _h_float(x):
+    """``(1 + x) log(1 + x) - x`` without cancellation (``x >= -1``)."""
+    if abs(x) < 1e-2:
+        # sum_{n >= 2} (-1)^n x^n / (n (n - 1))
+        s = 0.0
+        p = x * x
+        for n in range(2, 12):
+            s += p / (n * (n - 1)) if n % 2 == 0 else -p / (n * (n - 1))
+            p *= x
+        return s
+    if x == -1.0:
+        return 1.0
+    return (1 + x) * math.log1p(x) - x
+
+
+def _stirling_rest(n):
+    """``log(n!) - (n + 1/2) log n + n - log(2 pi)/2`` (``n >= 1``)."""
+    if n >= 10:
+        r = 1.0 / n
+        r2 = r * r
+        return r * (1 / 12 - r2 * (1 / 360 - r2 * (1 / 1260 - r2 / 1680)))
+    return math.lgamma(n + 1) - (n + 0.5) * math.log(n) + n - 0.5 * math.log(2 * math.pi)
+
+
+def _log_weight_float(N, k, q0, q1):
+    """``log(C(N,k) q1^k q0^(N-k))`` in double precision, accurate for huge ``N``.
+
+    Stirling with the remainder series: ``-N D(k/N || q1) - log(2 pi k (N-k)/N)/2``
+    plus the remainders, and ``N D`` written as ``N q1 h(d1) + N q0 h(d0)``
+    (``h(x) = (1+x) log(1+x) - x``, ``d1 = k/(N q1) - 1``, ``d0 = (N-k)/(N q0) - 1``),
+    whose linear parts cancel exactly: no cancellation of large logarithms.
+    """
+    if k == 0:
+        return N * math.log(q0)
+    if k == N:
+        return N * math.log(q1)
+    m1, m0 = N * q1, N * q0
+    nd = m1 * _h_float((k - m1) / m1) + m0 * _h_float((m1 - k) / m0)
+    return (-nd - 0.5 * math.log(2 * math.pi * k * (N - k) / N)
+            + _stirling_rest(N) - _stirling_rest(k) - _stirling_rest(N - k))
+
+
+def _window_float(N, q0, q1):
+    """Double-precision ``(U, L, dU/dq1, dL/dq1)`` for huge ``N`` (the root scan only).
+
+    The terms of a window of about ten standard deviations ``s = sqrt(N q0 q1)``
+    are sampled every ``h = floor(s/6)`` steps (every step when ``s < 24``),
+    with log-weights from :func:`_log_weight_float`; the sums are divided by the
+    sum of the sampled weights.  The binomial weights are smooth on the scale
+    ``s``, so by Poisson summation the sampled sums are relatively accurate to
+    about ``exp(-2 pi^2 (s/h)^2)`` (negligible); the coefficient differences
+    use ``c_k^2 - c_{k+1}^2`` in closed form (no cancellation).
+    """
+    if q1 <= 0.0:
+        return list(_edge_values(N, True, FLOAT))
+    if q0 <= 0.0:
+        return list(_edge_values(N, False, FLOAT))
+    s = math.sqrt(N * q0 * q1)
+    step = 1 if s < 24 else int(s / 6)
+    a, b = _window_ends(N, q1, 50.0)
+    mode = min(b, max(a, int((N + 1) * q1)))
+    start = mode - ((mode - a) // step) * step
+    ref = _log_weight_float(N, mode, q0, q1)
+    reverse = q1 > q0
+    tot = su = sl = sdu = sdl = 0.0
+    Np = N + 1.0
+    for k in range(start, b + 1, step):
+        w = math.exp(_log_weight_float(N, k, q0, q1) - ref)
+        c1 = math.sqrt((N - k) / (k + 1))
+        c0 = math.sqrt(k / (N + 1 - k))
+        tot += w
+        su += w * c1
+        sl += w * c0
+        if reverse:
+            if k > 0:
+                sdu += w * Np / ((k + 1) * (c1 + math.sqrt((N - k + 1) / k)))
+                sdl += w * k * Np / ((N - k + 1) * (N + 2 - k) * (c0 + math.sqrt((k - 1) / (N + 2 - k))))
+        elif k < N:
+            sdu += w * (N - k) * Np / ((k + 1) * (k + 2) * (c1 + math.sqrt((N - k - 1) / (k + 2))))
+            sdl += w * Np / ((N + 1 - k) * (c0 + math.sqrt((k + 1) / (N - k))))
+    base = q1 if reverse else q0
+    return [su / tot, sl / tot, -sdu / (tot * base), sdl / (tot * base)]
 
 
 def _power_sums(comps, coef, q, degree, ctx):

@@ -484,8 +484,8 @@ def section():
              "needs its square root:",
              "\\frac{\\mathbb{E}_{\\pi} r - \\mathbb{E}_{\\pi_{\\mathrm{old}}} r}"
              "{\\sigma(\\pi_{\\mathrm{old}})} &= \\frac{\\pi(a) - \\pi_{\\mathrm{old}}(a)}"
-             "{\\sqrt{\\pi_{\\mathrm{old}}(a)(1 - \\pi_{\\mathrm{old}}(a))}}\\,"
-             "\\mathrm{sign}\\bigl(r(a) - r(b)\\bigr).", "notes-eq18")
+             "{\\sqrt{\\pi_{\\mathrm{old}}(a)(1 - \\pi_{\\mathrm{old}}(a))}} \\\\ "
+             "&\\quad \\times \\mathrm{sign}\\bigl(r(a) - r(b)\\bigr).", "notes-eq18")
     sec.step("$R_2 = 2\\,\\mathbb{E}[P(o \\succ o')] - 1$ (Section 2.1) holds for the antisymmetric "
              "preference $P(o \\succ o') = P(r > r') + \\tfrac12 P(r = r')$.  With the literal "
              "$P(o \\succ o') = P(r > r')$ of Section 2.1 it is off by the tie probability:",

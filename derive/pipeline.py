@@ -38,6 +38,7 @@ RESULT_MODULES = (
     "derive.large_group",
     "derive.stability",
     "derive.maximiser_table",
+    "derive.variants",
     "derive.paper_notes",
 )
 

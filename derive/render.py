@@ -45,6 +45,8 @@ FRAGMENTS = {
     "tab:stability": "the table of stationary policies and their stability",
     "tab:maximiser": "the table of where GRPO's fixed points stop maximising its objective",
     "tab:monte-carlo": "the table of Monte Carlo runs",
+    "tab:variants": "the table of every GRPO variant at $G = 2$",
+    "tab:variants-limit": "the table of every GRPO variant as $G \\to \\infty$",
     "tab:verification": "the summary of the verification records",
     "fig:binary-two": "the figure of the stationary policy at $G = 2$",
     "fig:binary-limit": "the figure of the stationary policy as $G \\to \\infty$",
@@ -64,6 +66,7 @@ FRAGMENTS = {
     "sec:stability": "the section on stability",
     "sec:paper_notes": "the section on where the paper and the derivation differ",
     "sec:large-group": "the section on large groups",
+    "sec:variants": "the section on every GRPO variant",
 }
 
 #: ``Table [[tab:name]]``: a word naming the kind of target, then the target.
@@ -169,17 +172,26 @@ def paper_tag(text):
     return found[-1] if found and (text.endswith(":") or text.endswith(" or")) else ""
 
 
-def align_rows(math, label, tag=""):
-    """Rows of an ``align`` body: every row but the last gets ``\\notag``,
-    the last gets the label, and the paper's number *tag* if it is one of the
-    paper's equations (``\\grpotag``, printed "(VY 14)")."""
-    rows = [r.strip() for r in math.split(r" \\ ")]
-    out = [r + r" \notag" for r in rows[:-1]]
-    last = rows[-1]
-    if tag:
-        last += rf" \grpotag{{{tag}}}"
-    out.append(last + (rf" \label{{{LABEL_PREFIX}:eq:{label}}}" if label else ("" if tag else r" \notag")))
-    return " \\\\\n".join(out)
+def display_math(math, label, tag=""):
+    r"""One display: its rows in ``aligned`` inside an ``equation``, scaled down
+    (``\grpofitmath``) only if wider than the line, with the paper's number
+    *tag* (``\grpotag``, printed "(VY 14)") if it is one of the paper's
+    equations, and the label ``grpo:eq:<label>``; unnumbered without either.
+
+    >>> print(display_math(r"x &= y \\ z &= w", "two", "14"))
+    \begin{equation}
+    \grpofitmath{\begin{aligned}
+    x &= y \\
+    z &= w
+    \end{aligned}} \grpotag{14} \label{grpo:eq:two}
+    \end{equation}
+    """
+    rows = " \\\\\n".join(r.strip() for r in math.split(r" \\ "))
+    env = "equation" if (label or tag) else "equation*"
+    after = (rf" \grpotag{{{tag}}}" if tag else "") + (
+        rf" \label{{{LABEL_PREFIX}:eq:{label}}}" if label else "")
+    return (f"\\begin{{{env}}}\n\\grpofitmath{{\\begin{{aligned}}\n{rows}\n\\end{{aligned}}}}"
+            f"{after}\n\\end{{{env}}}")
 
 
 def make_env(path=TEMPLATES):
@@ -194,7 +206,7 @@ def make_env(path=TEMPLATES):
     )
     env.filters["tex"] = tex_escape
     env.filters["prose"] = prose
-    env.filters["align_rows"] = align_rows
+    env.filters["display_math"] = display_math
     env.filters["paper_refs"] = paper_refs
     env.filters["paper_tag"] = paper_tag
     env.filters["paper_lead"] = paper_lead

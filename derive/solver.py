@@ -166,6 +166,8 @@ from derive.numerics import (
     MP,
     NORMALISATIONS,
     PENALTIES,
+    SAMPLE_TERMS,
+    WINDOW_GROUP,
     arb_ends,
     arb_precision,
     bernoulli_rewards,
@@ -504,9 +506,10 @@ class _System:
         return F, J, pi
 
     def residual_pi(self, pi, ctx, derivatives=False, policy_derivative=False):
-        """``F_o(pi)`` for ``o = 1..K-1`` (and ``dF_o/dpi_k``, ``pi_0 = 1 - sum``) plus ``pi``.
+        """``K - 1`` equations ``F(pi)`` (and ``dF/dpi_k``, ``pi_0 = 1 - sum``) plus ``pi``.
 
-        k3: ``F_o = pi_o (1 - P_o/beta) - pi_ref(o)``; k3-is:
+        k3: ``F_o = pi_o (1 - P_o/beta)/pi_ref(o) - 1`` for every ``o`` but the one
+        with the largest ``pi`` (see :meth:`_k3_rows`); k3-is:
         ``F_o = log(pi_o/pi_ref(o)) - P_o/beta - (log(pi_0/pi_ref(0)) - P_0/beta)``.
 
         For k3 with two outputs ``F_0 + F_1 = 0`` identically (``sum pi = 1``
@@ -535,7 +538,10 @@ class _System:
         elif K == 2 and self._first_smaller(pi, ctx):
             F = [ref[0] - pi[0] * (1 - P[0] / beta)]
         else:
-            F = [pi[o] * (1 - P[o] / beta) - ref[o] for o in range(1, K)]
+            # each equation relative to its pi_ref(o): a tiny pi_ref must not make its
+            # equation look solved to the float search
+            rows = self._k3_rows(pi, ctx)
+            F = [pi[o] * (1 - P[o] / beta) / ref[o] - 1 for o in rows]
         if not derivatives:
             return F, None, pi
         # dP_o/dpi_k (k >= 1, pi_0 = 1 - sum): sum_i dP[o][i] (rho[k][i] - rho[0][i])
@@ -547,7 +553,8 @@ class _System:
         if not self.kl and K == 2 and self._first_smaller(pi, ctx):
             # d/dpi_1 of pi_ref(0) - pi_0 (1 - P_0/beta), with pi_0 = 1 - pi_1
             J.append([(1 - P[0] / beta) + pi[0] / beta * dPk[0][0]])
-        for o in range(1, K if not J else 1):
+        rows = [] if J else (range(1, K) if self.kl else self._k3_rows(pi, ctx))
+        for o in rows:
             row = []
             for k in range(1, K):
                 if self.kl:
@@ -555,9 +562,13 @@ class _System:
                     if k == o:
                         val = val + 1 / pi[o]
                 else:
+                    # d/dpi_k of pi_o (1 - P_o/beta), with pi_0 = 1 - pi_1 - ... - pi_{K-1}
                     val = -pi[o] / beta * dPk[o][k - 1]
                     if k == o:
                         val = val + (1 - P[o] / beta)
+                    elif o == 0:
+                        val = val - (1 - P[o] / beta)
+                    val = val / ref[o]
                 row.append(val)
             J.append(row)
         if policy_derivative:
@@ -586,6 +597,21 @@ class _System:
                         extra = min(1100, max(0, int(mp.ceil(mp.log10(ratio))))) if ratio > 1 else 0
             self._scan_extra = extra
         return self._scan_extra
+
+    @staticmethod
+    def _k3_rows(pi, ctx):
+        """The k3 equations used: every output but the one with the largest ``pi``.
+
+        ``sum_o F_o = 0`` identically, so any ``K - 1`` of them are equivalent; the
+        equation of a coordinate near 1 is insensitive to the tiny ones (it would
+        leave them undetermined in floats), so it is the one left out.
+        """
+        if ctx is ARB:
+            mids = [sum(arb_ends(p)) for p in pi]
+        else:
+            mids = list(pi)
+        big = max(range(len(pi)), key=lambda o: mids[o])
+        return [o for o in range(len(pi)) if o != big]
 
     @staticmethod
     def _first_smaller(pi, ctx):
@@ -1687,10 +1713,12 @@ def _restricted_residual(problem, system, policy, support):
 #: Operations per second that the cost model assumes (one "operation" is about
 #: one multiply-add of the double-precision scan; calibrated on a 2-core machine).
 OPERATIONS_PER_SECOND = 3e6
+#: Operations per term of the windowed binomial sums at 256 bits (measured).
+WINDOW_TERM_OPS = 5.5
 #: Default ``max_cost`` of the command line: about 20 s at the assumed speed.
 DEFAULT_MAX_COST = 6e7
 #: The fixed part of the cost of one problem (set-up, stability, formatting).
-FIXED_COST = 1e5
+FIXED_COST = 2e5
 #: Memory above which a problem is refused whatever ``max_cost`` says (bytes).
 MAX_MEMORY = 3 * 2**29  # 1.5 GiB
 
@@ -1734,8 +1762,11 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
 
     >>> from fractions import Fraction as F
     >>> c = estimate_cost(Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 2), 10**6))
-    >>> c.terms, c.memory > 2**39, c.seconds > 3600
-    (1000000, True, True)
+    >>> c.terms < 30000, c.memory < 2**24, c.seconds < 10       # a window of ~sqrt(G) terms
+    (True, True, True)
+    >>> huge = Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 2), 10**12)
+    >>> estimate_cost(huge).memory > MAX_MEMORY, estimate_cost(huge, certify=False).seconds < 10
+    (True, True)
     """
     K = problem.K
     if problem.beta > 0 and _uses_reduced(problem):
@@ -1759,7 +1790,33 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     precision_words = (digits + 12) / 19.0 + 1
     memory = 0.0
     table = 0.0
-    if kind == "binomial":
+    if kind == "binomial" and G > WINDOW_GROUP:
+        # a window of k around the mode (derive.numerics._window_sums): about
+        # 2 sqrt(2 E G/4) terms, E = (bits + 50) log 2 + 3 log G, each a few
+        # operations on fixed-point integers of P bits; the scan samples ~80 terms
+        bits = 3.33 * (digits + 12) + 10
+        P = bits + 2 * math.log2(G) + 60
+        E = (bits + 50) * math.log(2) + 3 * math.log(G)
+        terms = int(min(G, 2 * math.sqrt(E * G / 2) + E))
+        float_terms = 12 * 80
+        # Arb keeps three lists of the window (P-bit integers); mpmath samples long windows
+        memory = 3.0 * terms * (P / 8 + 40) if (certify or terms <= SAMPLE_TERMS) else 0.0
+        if terms <= SAMPLE_TERMS:
+            mp_eval = WINDOW_TERM_OPS * terms * (P / 256)
+        else:
+            # mpmath samples a long window every h = s/ratio terms (Poisson summation,
+            # derive.numerics._sampled_sums): 2 sqrt(2E) ratio samples, each a product of
+            # h integers or, for long steps, two log-gammas (measured: 150 us at 300 bits,
+            # 3 ms at 3400 bits)
+            ratio = math.sqrt((bits + 40) * math.log(2) / (2 * math.pi ** 2)) + 0.5
+            samples = 2 * math.sqrt(2 * E) * ratio + 2
+            step = math.sqrt(G) / 2 / ratio
+            per_sample = (300 * bits / 300 if step * math.log2(G) <= 32 * bits
+                          else 450 * (bits / 300) ** 1.24)
+            mp_eval = samples * per_sample
+        # the certificates sum every term twice (lower and upper bounds) in Arb
+        window_arb = 2 * WINDOW_TERM_OPS * terms * (P / 256)
+    elif kind == "binomial":
         terms = G
         float_terms = min(G, 80 * math.isqrt(G) + 10)
         # exact integer tables of G entries of about G + prec bits, and a
@@ -1795,14 +1852,37 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
             words = (30 + system.scan_extra) / 19 + 1
             scan = n_eval * 10 * (float_terms + K * m) * words
     polish = 150.0 * (mp_eval + 3.0 * K * m * precision_words / 4) * (2 if certify else 1)
+    certificates = 0.0
+    if kind == "binomial" and G > WINDOW_GROUP:
+        # measured: under 10 evaluations in mpmath and 2 in Arb per root (x 2 and 1.5 for safety)
+        polish = 20 * mp_eval + 150.0 * 3.0 * K * m * precision_words / 4 * (2 if certify else 1)
+        certificates = 3 * window_arb if certify else 0.0
     jacobian = 200.0 * K ** 3 * precision_words / 4
     tails = 0.0
     if dim == 1 and problem.beta > 0 and kind in ("binomial", "infinite", "shift-only"):
         # the scan beyond |z| = 46 runs in mpmath at 30 + |z|/2.3 digits (see _f1_mp)
         Z = min(_search_range_1d(system_of(problem))[0], _Z_CAP)
         points = len(_tail_grid(Z))
-        words = (30 + min(Z / 2.3, 1100) + system_of(problem).scan_extra) / 19 + 1
-        if kind == "binomial":
+        scan_extra = system_of(problem).scan_extra
+        words = (30 + min(Z / 2.3, 1100) + scan_extra) / 19 + 1
+        if kind == "binomial" and G > WINDOW_GROUP:
+            # near the faces the window is short; a root there is refined and
+            # certified again at more digits
+            if points:
+                # q_1 = exp(-|z|) there: Chernoff's window keeps a few terms (about
+                # E / (|z| - log G)), and one evaluation costs about its precision
+                # (30 + |z|/2.3 digits) and the 1.44 |z| bits of t = q_1/q_0 in
+                # fixed point (measured within a factor of 4, G up to 10^9)
+                def face(z):
+                    digits_bits = 3.33 * (30 + min(z / 2.3, 1100) + scan_extra)
+                    terms_z = min(terms, 0.7 * (digits_bits + 1.44 * z) / max(1.0, z - math.log(G))
+                                  + 10 + 40 * math.sqrt(G * math.exp(-min(z, 700))))
+                    return (2400 + 9000 * (digits_bits / 1000) ** 1.5 + 600 * (1.44 * z / 1000) ** 1.3
+                            + WINDOW_TERM_OPS * terms_z * digits_bits / 256)
+
+                grid = _tail_grid(Z)
+                tails = sum(face(abs(z)) for z in grid) + (20 + (6 if certify else 0)) * face(Z)
+        elif kind == "binomial":
             # fixed-point words of the Horner sum; t = q_1/q_0 reaches exp(-|z|) only
             # when some output has a sure reward (deterministic or s in {0, 1})
             sure = any(w == 0 for row in problem.rho for w in row)
@@ -1811,12 +1891,15 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         else:
             tails = points * 3.0 * K * m * words
         # the root is then refined at up to 1100 more digits, and certified there
-        tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
+        if not (kind == "binomial" and G > WINDOW_GROUP):
+            tails += 150.0 * (mp_eval + 3.0 * K * m * words) * (words / precision_words)
     fallback = 0.0
     if dim >= 2 and problem.beta > 0 and n_eval < math.inf:
         system = system_of(problem)
         bound = _logit_bound(system)
-        if _mp_fallback_nd(system, bound):
+        # charged where floats are likely to fail: constants outside the float range, or
+        # roots beyond the ordinary grid (logits past 28, i.e. an extreme beta)
+        if _mp_fallback_nd(system, bound) and (bound > 28 or not system.float_ok):
             words = (30 + bound / 2.3) / 19 + 1
             fallback = n_eval * per_eval * 10 * words
     parts = {
@@ -1826,6 +1909,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
         f"the high-precision polishing and certificates ({float(terms):.3g} terms per evaluation)": polish,
+        f"the interval certificates in ball arithmetic ({float(terms):.3g} terms per evaluation)": certificates,
         f"the {K - 1} x {K - 1} stability Jacobian": jacobian,
     }
     dominant = max(parts, key=parts.get)

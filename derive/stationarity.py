@@ -296,7 +296,7 @@ def section():
     sec.step("For $G = 2$ the preference is pairwise and has mean zero under $\\pi$ "
              "(Section [[sec:preference]]), which gives Eq. (12), with $o' \\sim \\pi$:",
              condition(sec, "stationarity-two", "(12)", eleven(pairwise, beta), ref,
-                       kkt.subs({P: pairwise, mean_P: 0})) + ".", "stationarity-two")
+                       kkt.subs({P: pairwise, mean_P: 0})), "stationarity-two")
     reward, mean_r, sigma = Symbol("r_o", real=True), Symbol("E_pi_r", real=True), \
         Symbol("sigma_pi", positive=True)
     sec.step("As $G$ grows, the preference tends to the standardised reward "

@@ -153,10 +153,9 @@ CASES = [
     (["frobnicate"], "invalid choice"),
     ([], "required"),
     # -- refused by the cost estimate, before any work ---------------------------------------------------
-    (_args(**{"--ref": "0.5,0.5", "--group": "1000000"}), "memory"),
-    (_args(**{"--ref": "0.5,0.5", "--group": "1000000000000"}), "memory"),
-    (_args(**{"--ref": "0.5,0.5", "--group": "100000"}), "memory"),
-    (_args(**{"--ref": "0.5,0.5", "--group": str(10**18)}), "memory"),
+    (_args(**{"--ref": _uniform(3), "--rewards": "0,1,2", "--group": str(10**14)}), "memory"),
+    (_args(**{"--ref": "0.5,0.5", "--group": str(10**9), "--max-cost": "1e6"}), "--max-cost"),
+    (_args(**{"--ref": _uniform(3), "--rewards": "0,1,2", "--group": str(10**6)}), "memory"),
     (_args(**{"--ref": _uniform(3), "--rewards": "0,1,2", "--group": "1024"}), "--max-cost"),
     (_args(**{"--ref": _uniform(4), "--rewards": "0,1,2,3", "--group": "64"}), "--max-cost"),
     # (50 distinct rewards at G = 2 and 1000 0/1 rewards are answered: derive.reduced; not these)

@@ -35,8 +35,11 @@ def _uniform(K):
 
 EDGE = [
     # (args, expected exit status)
-    (["--ref", "0.5,0.5", "--rewards", "1,0", "--beta", "0.5", "--group", "1000000"], 2),
-    (["--ref", "0.3,0.7", "--success", "0.9,0.2", "--beta", "0.5", "--group", "1000000000000"], 2),
+    (["--ref", "0.5,0.5", "--rewards", "1,0", "--beta", "0.5", "--group", "1000000"], 0),
+    (["--ref", "0.3,0.7", "--rewards", "1,0", "--beta", "0.5", "--group", "1000000000000",
+      "--no-certify"], 0),
+    (["--ref", "0.3,0.7", "--success", "0.9,0.2", "--beta", "0.5", "--group", "1000000000000"], 0),
+    (["--ref", "0.5,0.5", "--rewards", "1,0", "--beta", "0.5", "--group", str(10**18)], 0),
     (["--ref", _uniform(3), "--rewards", "0,1,2", "--beta", "0.5", "--group", "1024"], 2),
     # many answers at G = 2 and G = infinity: answered through derive.reduced (issue 12, part 5)
     (["--ref", _uniform(50), "--rewards", ",".join(map(str, range(50))), "--beta", "0.5"], 0),
@@ -50,6 +53,10 @@ EDGE = [
     (["--ref", "0.1,0.9", "--rewards", "1,0", "--beta", "1e-400"], 0),
     (["--ref", "0.1,0.9", "--rewards", "1,0", "--beta", "1e309", "--group", "inf"], 0),
     (["--ref", "0.5,0.5", "--rewards", "1,0", "--beta", "1e-30", "--penalty", "k3-is"], 2),
+    # coordinates below the float range: the maximiser's float search crashed (ZeroDivisionError)
+    (["--ref", "0.2,0.3,0.5", "--rewards", "1,0,0", "--beta", "1e-400"], 0),
+    (["--ref", "1/3,1/3,1/3", "--rewards", "0,1,2", "--beta", "1e-300", "--group", "inf"], 0),
+    (["--ref", ",".join(["1/3"] * 3), "--rewards", "0,1,2", "--beta", ",".join(["0.5"] * 1000)], 2),
 ]
 
 

@@ -44,6 +44,20 @@ HOSTS = {
 \documentclass[review]{elsarticle}
 \usepackage{amsmath}
 """, ""),
+    "article-two-column-times": ("pdflatex", r"""
+\documentclass[twocolumn]{article}
+\usepackage{amsmath}
+\usepackage{mathptmx}
+""", ""),
+    "koma-two-column-11pt": ("pdflatex", r"""
+\documentclass[a4paper,twocolumn]{scrartcl}
+\usepackage{amsmath,amsthm}
+""", ""),
+    "lualatex-two-column": ("lualatex", r"""
+\documentclass[twocolumn]{article}
+\usepackage{unicode-math}
+\usepackage{hyperref}
+""", ""),
     "lualatex-unicode-math": ("lualatex", r"""
 \documentclass{article}
 \usepackage{amsmath}

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from derive.render import align_rows, make_env, paper_refs, paper_tag, prose, tex_escape
+from derive.render import display_math, make_env, paper_refs, paper_tag, prose, tex_escape
 
 
 def test_escape_all_ten_specials():
@@ -41,13 +41,16 @@ def test_paper_places_never_reach_the_page_bare(text, expected):
 def test_paper_tag_only_for_announced_paper_equations():
     assert paper_tag("It is Eq. (14):") == "14"
     assert paper_tag("Implicit differentiation of (17) gives") == ""
-    assert align_rows("x &= y", "two", "14") == r"x &= y \grpotag{14} \label{grpo:eq:two}"
+    assert display_math("x &= y", "two", "14").endswith(
+        "\\end{aligned}} \\grpotag{14} \\label{grpo:eq:two}\n\\end{equation}")
 
 
-def test_align_rows_labels_last_row():
-    out = align_rows(r"a &= b \\ c &= d", "eq1")
-    assert out == "a &= b \\notag \\\\\nc &= d \\label{grpo:eq:eq1}"
-    assert align_rows("a &= b", "") == r"a &= b \notag"
+def test_display_math_numbers_only_labelled_or_tagged_displays():
+    out = display_math(r"a &= b \\ c &= d", "eq1")
+    assert out.startswith("\\begin{equation}\n\\grpofitmath{\\begin{aligned}\na &= b \\\\\nc &= d")
+    assert out.endswith("\\label{grpo:eq:eq1}\n\\end{equation}")
+    assert display_math("a &= b", "").startswith("\\begin{equation*}")
+    assert "\\notag" not in out
 
 
 def test_environment_is_strict_and_tex_safe():

@@ -464,7 +464,10 @@ def test_cost_estimate_grows_with_the_group_and_the_levels():
         return solver.estimate_cost(Problem.deterministic(tuple([F(1, K)] * K), tuple(range(K)),
                                                           F(1, 2), G))
 
-    assert cost(2, 64).operations < cost(2, 4096).operations < cost(2, 10**6).operations
+    # two levels: exact tables up to WINDOW_GROUP, then a window of ~sqrt(G) terms (cheaper at 4096
+    # than the tables at 3000); the cost grows with G along each path
+    assert cost(2, 65).operations < cost(2, 1024).operations < cost(2, solver.WINDOW_GROUP).operations
+    assert cost(2, 4096).operations < cost(2, 10**6).operations < cost(2, 10**9).operations
     assert cost(3, 16).operations < cost(3, 64).operations < cost(3, 1024).operations
     assert cost(3, 1024).terms == 525825 - 1025   # C(1025, 2)
     assert cost(5, 3).operations < cost(6, 3).operations < cost(50, 3).operations
@@ -532,3 +535,16 @@ def test_k3is_at_infinite_group_with_a_noisy_answer_is_found_or_refused():
     assert s.certified and s.policy[0] < mp.mpf(10) ** -400
     far = Problem.bernoulli((F(1, 3), F(2, 3)), (F(0), F(1, 2)), F(1, 10**400), None, "k3-is")
     assert "beyond the searched" in solver.search_limits(far)
+
+
+def test_regression_a_tiny_reference_coordinate_with_several_unknowns():
+    """pi_ref(a) = 1e-30 among three answers at G = inf: the equation of the largest coordinate
+    left out, and every equation relative to its pi_ref (this root was missed)."""
+    ref = (F(1, 10**30), F(1, 2), F(1, 2) - F(1, 10**30))
+    (s,) = stationary_policies(Problem.deterministic(ref, (1, 0, 2), F(2), None), digits=50)
+    assert s.certified
+    with mp.workdps(90):
+        pi = [mp.mpf(p) for p in s.policy]
+        lhs = _eq11_by_hand((1, 0, 2), pi, mp.mpf(2), None)
+        for value, r in zip(lhs, ref):
+            assert abs(value - _mp(r)) < mp.mpf(10) ** -47 * _mp(r)

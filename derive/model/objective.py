@@ -1,0 +1,290 @@
+r"""A GRPO variant as data: the objective specification and its registries.
+
+arXiv:2502.18548v3, Eq. (1), fixes one GRPO: the k3 penalty on samples of
+``pi_old`` without importance weight, in the loss, and the advantage (2) with
+the population standard deviation.  Trainers differ in three places, and an
+:class:`Objective` names each:
+
+* ``penalty``: a key of :data:`PENALTIES`, the per-sample estimator ``k(rho)``
+  of ``KL`` with ``rho = pi_ref(o_i)/pi(o_i)``; ``importance_weighted``
+  multiplies it by ``pi(o_i)/pi_old(o_i)``;
+* ``kl_in``: ``"loss"`` (the penalty is subtracted in the objective, gradient
+  through ``pi``) or ``"reward"`` (``beta`` times the estimate is subtracted from
+  each sampled reward before the group normalisation, with no gradient);
+* ``normalisation``: a key of :data:`NORMALISATIONS`; with ``shift-scale`` the
+  standard deviation is the ``population`` one (the paper) or the ``sample``
+  (Bessel) one, and ``std_eps`` is added to it.
+
+The registries follow ``sympy.stats``: a class defines a few methods
+(:meth:`Estimator.k` for a penalty; ``centred`` and :meth:`Normalisation.scale`
+for a normalisation) and everything else is generic.  Adding an estimator is
+one class here plus its tests.
+
+>>> from sympy import Symbol
+>>> rho = Symbol("rho", positive=True)
+>>> PENALTIES["k3"].k(rho)
+rho - log(rho) - 1
+>>> [str(a) for a in advantages(Objective(normalisation="shift-only"), [1, 0, 0, 1])]
+['1/2', '-1/2', '-1/2', '1/2']
+"""
+
+from dataclasses import dataclass
+
+from sympy import Integer, Rational, log, sqrt, sympify
+
+# -- penalty estimators ------------------------------------------------------
+
+
+class Estimator:
+    """A per-sample estimator ``k(rho)`` of ``KL(pi || pi_ref)``, ``rho = pi_ref/pi``.
+
+    Subclasses define :meth:`k`; :meth:`sample` and :meth:`expected` are generic.
+    """
+
+    name = ""
+    #: LaTeX of the estimator in ``rho`` (for tables and sections).
+    tex = ""
+
+    def k(self, rho):
+        raise NotImplementedError
+
+    def sample(self, pi_o, ref_o):
+        """The estimate at one sampled output: ``k(pi_ref(o)/pi(o))``."""
+        return self.k(ref_o / pi_o)
+
+    def expected(self, pi, ref, old, importance_weighted):
+        """``D(pi; pi_old) = sum_o pi_old(o) w(o) k(o)``, ``w = pi/pi_old`` or 1 (Eq. (7))."""
+        return sum(o_ * ((p_ / o_) if importance_weighted else 1) * self.sample(p_, r_)
+                   for p_, r_, o_ in zip(pi, ref, old))
+
+
+class K1(Estimator):
+    """``k1 = -log rho``: unbiased for ``KL(pi || pi_ref)`` on samples of ``pi``."""
+
+    name, tex = "k1", r"-\log\rho"
+
+    def k(self, rho):
+        return -log(rho)
+
+
+class K2(Estimator):
+    """``k2 = (log rho)^2/2``."""
+
+    name, tex = "k2", r"\tfrac12(\log\rho)^2"
+
+    def k(self, rho):
+        return log(rho) ** 2 / 2
+
+
+class K3(Estimator):
+    """``k3 = rho - 1 - log rho`` (GRPO's, Eq. (1)), non-negative."""
+
+    name, tex = "k3", r"\rho - 1 - \log\rho"
+
+    def k(self, rho):
+        return rho - 1 - log(rho)
+
+
+#: Penalty estimators by name.
+PENALTIES = {cls.name: cls() for cls in (K1, K2, K3)}
+
+# -- advantage normalisations -------------------------------------------------
+
+
+class Normalisation:
+    """``A_i = (r_i - c mean(r)) / scale(r)``; ``0/0 -> 0`` (Eq. (2)).
+
+    Subclasses set ``centred`` and define :meth:`scale` (and its ``G -> inf``
+    form :meth:`scale_limit`); :func:`advantages` is generic.
+    """
+
+    name = ""
+    centred = True
+
+    def scale(self, rewards, std, eps):
+        raise NotImplementedError
+
+    def scale_limit(self, sigma, std, eps):
+        """The scale as ``G -> inf`` when the group's std tends to *sigma*."""
+        raise NotImplementedError
+
+    def advantages(self, rewards, std="population", eps=0):
+        """Every member's advantage (generic): ``(r_i - c mean)/scale``, ``0/0 -> 0``.
+
+        *eps* may be a number or a symbol; exact with SymPy numbers.
+        """
+        rewards = [sympify(r) for r in rewards]
+        G = len(rewards)
+        mean = sum(rewards) / sympify(G) if self.centred else 0
+        scale = self.scale(rewards, std, eps)
+        if scale == 0:
+            return [sympify(0)] * G
+        return [(r - mean) / scale for r in rewards]
+
+    def advantage(self, rewards, i, std="population", eps=0):
+        """The advantage of member *i* given the group's *rewards*."""
+        return self.advantages(rewards, std, eps)[i]
+
+
+def _std(rewards, std):
+    G = len(rewards)
+    mean = sum(rewards) / sympify(G)
+    ss = sum((r - mean) ** 2 for r in rewards)
+    return sqrt(ss / (G if std == "population" else G - 1))
+
+
+class ShiftScale(Normalisation):
+    """``(r - mean)/(std + eps)``: population std (the paper) or sample std."""
+
+    name = "shift-scale"
+
+    def scale(self, rewards, std, eps):
+        return _std(rewards, std) + eps
+
+    def scale_limit(self, sigma, std, eps):
+        return sigma + eps
+
+
+class ShiftOnly(Normalisation):
+    """``r - mean`` (Dr. GRPO)."""
+
+    name = "shift-only"
+
+    def scale(self, rewards, std, eps):
+        return sympify(1)
+
+    def scale_limit(self, sigma, std, eps):
+        return sympify(1)
+
+
+class NoNormalisation(Normalisation):
+    """``A_i = r_i``: the rewards themselves."""
+
+    name, centred = "none", False
+
+    def scale(self, rewards, std, eps):
+        return sympify(1)
+
+    def scale_limit(self, sigma, std, eps):
+        return sympify(1)
+
+
+#: Advantage normalisations by name.
+NORMALISATIONS = {cls.name: cls() for cls in (ShiftScale, ShiftOnly, NoNormalisation)}
+
+STD_KINDS = ("population", "sample")
+KL_PLACES = ("loss", "reward")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One GRPO variant (arXiv:2502.18548v3, Eq. (1), with its choices named).
+
+    >>> Objective().label
+    'k3, loss, shift-scale (population std)'
+    >>> Objective("k2", importance_weighted=True, std="sample", std_eps=Rational(1, 10**4)).label
+    'k2-is, loss, shift-scale (sample std + 1/10000)'
+    """
+
+    penalty: str = "k3"
+    importance_weighted: bool = False
+    kl_in: str = "loss"
+    normalisation: str = "shift-scale"
+    std: str = "population"
+    std_eps: object = 0
+
+    def __post_init__(self):
+        if self.penalty not in PENALTIES:
+            raise ValueError(f"unknown penalty {self.penalty!r}")
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"unknown normalisation {self.normalisation!r}")
+        if self.std not in STD_KINDS:
+            raise ValueError(f"unknown std {self.std!r}")
+        if self.kl_in not in KL_PLACES:
+            raise ValueError(f"unknown kl_in {self.kl_in!r}")
+        eps = sympify(self.std_eps, strict=True)
+        if not (eps.is_Rational and eps >= 0):
+            raise ValueError("std_eps must be an exact rational >= 0")
+        if self.kl_in == "reward" and self.importance_weighted:
+            raise ValueError("kl_in='reward' takes no importance weight (no gradient flows "
+                             "through the reward)")
+        object.__setattr__(self, "std_eps", eps)
+
+    @property
+    def estimator(self):
+        return PENALTIES[self.penalty]
+
+    @property
+    def normaliser(self):
+        return NORMALISATIONS[self.normalisation]
+
+    @property
+    def penalty_name(self):
+        return self.penalty + ("-is" if self.importance_weighted else "")
+
+    @property
+    def label(self):
+        norm = self.normalisation
+        if norm == "shift-scale":
+            norm += f" ({self.std} std" + (f" + {self.std_eps}" if self.std_eps else "") + ")"
+        return f"{self.penalty_name}, {self.kl_in}, {norm}"
+
+
+def advantages(objective, rewards):
+    """The advantages of one group under *objective* (exact with SymPy numbers).
+
+    ``0/0 -> 0``: when the scale vanishes every numerator vanishes too and the
+    advantages are 0, as in Eq. (2).
+    """
+    return objective.normaliser.advantages(rewards, objective.std, objective.std_eps)
+
+
+#: What each preset describes, and what the sequence-level model leaves out.
+_LEFT_OUT = ("The sequence-level model leaves out the per-token KL (the trainer sums or "
+             "averages the estimator over the tokens of o_i; the sum of per-token k1 is the "
+             "sequence k1, not so for k2 and k3) and the length normalisation of the loss "
+             "(1/|o_i| or 1/sum |o_i|), as well as clipping.")
+
+@dataclass(frozen=True)
+class Preset:
+    """What a trainer runs by default: the variant, its ``beta``, and what is described."""
+
+    objective: Objective
+    beta: object
+    doc: str
+
+
+#: Trainer defaults, each with the version it describes.  Values not confirmed
+#: in the trainer's own documentation are said to be unconfirmed.
+PRESETS = {
+    "paper": Preset(Objective(), Rational(1, 25), (
+        "arXiv:2502.18548v3, Eqs. (1)-(2): k3 without importance weight in the loss, "
+        "population std, no epsilon; beta = 0.04 as in its discussion.")),
+    "trl": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**4)), Rational(1, 25), (
+        "Hugging Face TRL GRPOTrainer as of v0.14-v0.16 (early 2025): per-token k3 in the "
+        "loss, advantages (r - mean)/(std + 1e-4) with torch's default (sample, Bessel) std, "
+        "beta = 0.04.  Later releases changed the default beta to 0 and added scale_rewards "
+        "and loss_type options; those later defaults are not confirmed here. " + _LEFT_OUT)),
+    "verl": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**6)),
+                   Rational(1, 1000), (
+        "verl, GRPO recipe (algorithm.adv_estimator=grpo, actor.use_kl_loss=True, "
+        "kl_loss_type=low_var_kl, i.e. k3 clamped, kl_loss_coef=0.001; "
+        "algorithm.norm_adv_by_std_in_grpo=True and use_kl_in_reward=False are the config "
+        "defaults): advantage (r - mean)/(std + 1e-6) with torch.std, the sample std.  Read "
+        "from copies of compute_grpo_outcome_advantage; the release is not confirmed here.  "
+        "The clamp of low_var_kl is left out; with use_kl_in_reward=True verl subtracts the KL from the "
+        "token rewards before the advantage, which kl_in='reward' models. " + _LEFT_OUT)),
+    "openrlhf": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**9)),
+                       Rational(1, 1000), (
+        "OpenRLHF with --advantage_estimator group_norm and the GRPO example's --use_kl_loss "
+        "--kl_estimator k3 --init_kl_coef 1e-3: advantage (r - mean)/(std + 1e-9) with "
+        "torch's .std, the sample std (read from copies of its experience maker; the release is "
+        "not confirmed here).  Without --use_kl_loss OpenRLHF subtracts the KL (k1 by default) per "
+        "token after the group normalisation; that placement is not modelled here "
+        "(kl_in='reward' subtracts it before). " + _LEFT_OUT)),
+    "dr-grpo": Preset(Objective("k3", normalisation="shift-only"), Integer(0), (
+        "Dr. GRPO (Liu et al., 2025, 'Understanding R1-Zero-like training', arXiv:2503.20783): "
+        "advantage "
+        "r - mean, no std; its reference setting has beta = 0 (no penalty, the stationary set "
+        "is degenerate), so the penalty's form matters only with beta > 0. " + _LEFT_OUT)),
+}

@@ -1,0 +1,1103 @@
+r"""Every GRPO variant from one objective: what it regularises towards, and where it rests.
+
+arXiv:2502.18548v3 derives the stationary policies of one GRPO (Eq. (1):
+the k3 penalty on samples of ``pi_old``, the advantage (2) with the population
+std).  Here each variant of :class:`derive.model.Objective` is derived from its
+definition, not typed:
+
+* :class:`EffectiveDivergence` -- the expected penalty
+  ``D(pi; pi_old) = E_{o ~ pi_old}[w k(o)]``, its gradient at ``pi_old = pi``
+  (Eq. (8), (10)), and the divergence that gradient follows on the simplex,
+  chosen among ``KL(pi || pi_ref)``, ``KL(pi_ref || pi)``, none (a constant
+  gradient: ``beta`` drops out) and the on-policy penalty ``D(pi; pi)`` itself;
+* :func:`binary_preference_gap` -- ``P_G(a|pi) - P_G(b|pi)`` of a binary
+  question for every normalisation, from the advantages of every group;
+* :class:`Stationarity` -- the KKT condition on the simplex (Appendix A) and,
+  for binary questions at ``G = 2`` and ``G -> inf``, the closed form where
+  SymPy's ``solve`` returns one, checked against bracketed roots of the
+  unsquared condition;
+* :func:`kl_in_reward_policy` -- the KL-in-reward variant.
+
+The independent path (:func:`enumerated_objective`) enumerates every ordered
+group and reward outcome of a small group with mpmath and differentiates the
+objective numerically; it shares no formula with the derivations.
+"""
+
+import itertools
+from functools import cache
+
+import mpmath
+from sympy import (
+    Integer,
+    Rational,
+    Symbol,
+    binomial,
+    cancel,
+    diff,
+    expand,
+    expand_log,
+    log,
+    radsimp,
+    solve,
+    sqrt,
+)
+
+from derive import symbols as S
+from derive.checks import (
+    CHECK_DIGITS,
+    CHECK_SEED,
+    ENUMERATION,
+    Section,
+    inequality_check,
+    numeric_check,
+    symbolic_check,
+)
+from derive.enumeration import exact
+from derive.model import NORMALISATIONS, PENALTIES, Objective
+
+x, p, beta = S.x, S.p, S.beta
+#: epsilon added to the std, and the G -> infinity std sigma(pi).
+eps = Symbol("epsilon", nonnegative=True)
+
+#: Outputs of the symbolic policies of the penalty derivations.
+OUTPUTS = "abc"
+
+
+def kl(first, second):
+    """``KL(first || second) = sum_o first(o) log(first(o)/second(o))``."""
+    return sum(f * log(f / s) for f, s in zip(first, second))
+
+
+# -- 2. the effective divergence ---------------------------------------------------------------
+
+#: Candidate divergences, in the order they are tried: name, LaTeX, builder(pi, ref, D_on).
+CANDIDATES = (
+    ("none", r"\text{none}", lambda pi, ref, on: Integer(0)),
+    ("KL(pi||pi_ref)", r"\mathrm{KL}(\pi \,\|\, \pi_{\mathrm{ref}})", lambda pi, ref, on: kl(pi, ref)),
+    ("KL(pi_ref||pi)", r"\mathrm{KL}(\pi_{\mathrm{ref}} \,\|\, \pi)", lambda pi, ref, on: kl(ref, pi)),
+    ("D(pi;pi)", r"D(\pi; \pi)", lambda pi, ref, on: on),
+)
+
+
+def _reduce(expr):
+    return cancel(expand(expand_log(expr, force=True)))
+
+
+class EffectiveDivergence:
+    """The divergence whose gradient the expected penalty follows at ``pi_old = pi``.
+
+    >>> e = EffectiveDivergence("k3").derive()
+    >>> e.divergence, e.gradient[0], e.constant
+    ('KL(pi_ref||pi)', (pi_a - pi_ref_a)/pi_a, 1)
+    >>> EffectiveDivergence("k1").derive().divergence
+    'none'
+    """
+
+    def __init__(self, penalty, importance_weighted=False, outputs=OUTPUTS):
+        self.estimator = PENALTIES[penalty]
+        self.importance_weighted = importance_weighted
+        self.pi = S.policy_symbols("pi", outputs)
+        self.ref = S.policy_symbols("pi_ref", outputs)
+        self.old = S.policy_symbols("pi_old", outputs)
+
+    def derive(self):
+        est = self.estimator
+        #: D(pi; pi_old), Eq. (7) for this estimator
+        self.expected = est.expected(self.pi, self.ref, self.old, self.importance_weighted)
+        on = dict(zip(self.old, self.pi))
+        #: dD/dpi(o) at pi_old = pi (Eq. (10) for k3)
+        self.gradient = [_reduce(diff(self.expected, t).subs(on)) for t in self.pi]
+        self.on_policy = self.expected.subs(on)
+        self.divergence, self.tex, self.constant = None, None, None
+        for name, tex, build in CANDIDATES:
+            cand = build(self.pi, self.ref, self.on_policy)
+            res = [_reduce(g - diff(cand, t)) for g, t in zip(self.gradient, self.pi)]
+            if all(r.is_number for r in res) and len(set(res)) == 1:
+                self.divergence, self.tex, self.constant = name, tex, res[0]
+                self.candidate = cand
+                break
+        return self
+
+    @property
+    def name(self):
+        return self.estimator.name + ("-is" if self.importance_weighted else "")
+
+
+def penalty_gradient_check(eff, points, digits):
+    """``|d/dt D(pi + t u; pi) - d/dt C(pi + t u)|`` along ``u = e_o - e_c`` at each point.
+
+    Finite differences (``mpmath.diff``) of the per-sample estimator's expectation
+    under ``pi_old = pi`` and of the candidate divergence *C*: independent of the
+    symbolic gradient.  Points: ``{"pi": (..), "ref": (..)}`` on the simplex.
+    """
+    errors = []
+    est, iw = eff.estimator, eff.importance_weighted
+    def k(rho):
+        return _mp_k(est.name, rho)
+
+    with mpmath.workdps(digits + 20):
+        for pt in points:
+            pi = [exact(v) for v in pt["pi"]]
+            ref = [exact(v) for v in pt["ref"]]
+            n = len(pi)
+
+            def D(t, o, pi=pi, ref=ref):
+                moved = list(pi)
+                moved[o] += t
+                moved[-1] -= t
+                return mpmath.fsum(old * ((m / old) if iw else 1) * k(r / m)
+                                   for m, r, old in zip(moved, ref, pi))
+
+            def C(t, o, pi=pi, ref=ref):
+                moved = list(pi)
+                moved[o] += t
+                moved[-1] -= t
+                if eff.divergence == "none":
+                    return mpmath.mpf(0)
+                if eff.divergence == "KL(pi||pi_ref)":
+                    return mpmath.fsum(m * mpmath.log(m / r) for m, r in zip(moved, ref))
+                if eff.divergence == "KL(pi_ref||pi)":
+                    return mpmath.fsum(r * mpmath.log(r / m) for m, r in zip(moved, ref))
+                return mpmath.fsum(m * k(r / m) for m, r in zip(moved, ref))   # D(pi; pi)
+
+            for o in range(n - 1):
+                errors.append(abs(mpmath.diff(lambda t, o=o: D(t, o), 0)
+                                  - mpmath.diff(lambda t, o=o: C(t, o), 0)))
+    return errors
+
+
+def _mp_k(name, rho):
+    """The estimator at a number, written apart from the SymPy registry."""
+    lr = mpmath.log(rho)
+    return {"k1": -lr, "k2": lr**2 / 2, "k3": rho - 1 - lr}[name]
+
+
+@cache
+def effective_divergences():
+    """:class:`EffectiveDivergence` of every penalty and importance weight."""
+    return {(k, iw): EffectiveDivergence(k, iw).derive()
+            for k in PENALTIES for iw in (False, True)}
+
+
+# -- 3. the preference P_G for every normalisation --------------------------------------------
+
+def group_advantages(norm, std, eps_, rewards):
+    """Advantages of one group for the normalisation *norm* (a registry key), the std
+    kind *std* and the epsilon *eps_* (a number or the symbol ``epsilon``)."""
+    return NORMALISATIONS[norm].advantages(rewards, std, eps_)
+
+
+def binary_preference(norm, std, eps_, G, own, rewards=(1, 0)):
+    """``P_G(own | pi)`` of a binary question with deterministic *rewards* (of ``a``, ``b``),
+    ``x = pi(a)``: a binomial sum over the number of ``a`` among the other ``G - 1``
+    members, each term the first advantage of that group (Eq. (6))."""
+    ra, rb = rewards
+    total = Integer(0)
+    for k in range(G):
+        group = [rewards[own]] + [ra] * k + [rb] * (G - 1 - k)
+        total += binomial(G - 1, k) * x**k * (1 - x) ** (G - 1 - k) \
+            * group_advantages(norm, std, eps_, group)[0]
+    return total
+
+
+@cache
+def binary_preference_gap(norm, std, eps_, G, rewards=(1, 0)):
+    """``P_G(a|pi) - P_G(b|pi)`` (``G`` an integer, or ``None`` for ``G -> inf``).
+
+    The limit replaces the group mean by ``E_pi r`` and the group std by
+    ``sigma(pi) = |r_a - r_b| sqrt(x (1 - x))`` (law of large numbers, Eq. (13)).
+    """
+    if G is not None:
+        return radsimp(cancel(expand(binary_preference(norm, std, eps_, G, 0, rewards)
+                                     - binary_preference(norm, std, eps_, G, 1, rewards))))
+    n = NORMALISATIONS[norm]
+    ra, rb = rewards
+    mean = ra * x + rb * (1 - x)
+    sigma = abs(ra - rb) * sqrt(x) * sqrt(1 - x)
+    scale = n.scale_limit(sigma, std, eps_)
+    pa = (ra - (mean if n.centred else 0)) / scale
+    pb = (rb - (mean if n.centred else 0)) / scale
+    return cancel(pa - pb)
+
+
+# -- 4. stationarity ------------------------------------------------------------------------------
+
+class KKT:
+    """The KKT condition of ``J(pi'; pi_old)`` on the simplex at ``pi_old = pi`` (Appendix A).
+
+    ``J = sum_o pi'(o) P_o - beta D(pi'; pi_old)`` with ``P_o = P_G(o|pi_old)``;
+    the Lagrangian ``J - lambda (sum pi' - 1)`` is differentiated, ``pi_old = pi``
+    set, and ``lambda`` found by summing ``pi(o)`` times the condition.
+
+    >>> from sympy import expand
+    >>> kkt = KKT("k3").derive()
+    >>> e = kkt.eff
+    >>> mean_P = sum(t * P for t, P in zip(e.pi, kkt.P))
+    >>> expand((kkt.multiplier - mean_P + beta * (1 - sum(e.ref))).subs(e.pi[-1], 1 - e.pi[0] - e.pi[1]))
+    0
+    """
+
+    def __init__(self, penalty, importance_weighted=False, outputs=OUTPUTS):
+        self.eff = EffectiveDivergence(penalty, importance_weighted, outputs)
+        self.P = S.preference_symbols(outputs)
+
+    def derive(self):
+        e = self.eff.derive()
+        trial = [Symbol(f"y_{i}", positive=True) for i in range(len(e.pi))]
+        D = e.expected.subs(dict(zip(e.pi, trial)))
+        J = sum(t * P for t, P in zip(trial, self.P)) - beta * D
+        L = J - S.lam * (sum(trial) - 1)
+        on = dict(zip(trial, e.pi)) | dict(zip(e.old, e.pi))
+        dL = [diff(L, t).subs(on) for t in trial]
+        #: the multiplier from sum_o pi(o) dL/dpi'(o) = 0, with sum pi = 1
+        lam = solve(sum(pi * d for pi, d in zip(e.pi, dL)), S.lam)[0]
+        lam = expand(lam.subs(e.pi[-1], 1 - sum(e.pi[:-1]))).subs(1 - sum(e.pi[:-1]), e.pi[-1])
+        self.multiplier = lam
+        #: dL/dpi'(o) at the multiplier: P_o - E_pi P - beta (g_o - E_pi g), on sum pi = 1
+        self.residual = [_reduce(expand(d.subs(S.lam, lam)).subs(
+            e.pi[-1], 1 - sum(e.pi[:-1]))).subs(1 - sum(e.pi[:-1]), e.pi[-1]) for d in dL]
+        return self
+
+
+@cache
+def binary_gradient_gap(penalty, importance_weighted):
+    """``g_a - g_b`` at ``pi = (x, 1 - x)``, ``pi_ref = (p, 1 - p)`` (the derived gradient)."""
+    e = EffectiveDivergence(penalty, importance_weighted, "ab").derive()
+    sub = {e.pi[0]: x, e.pi[1]: 1 - x, e.ref[0]: p, e.ref[1]: 1 - p}
+    return _reduce((e.gradient[0] - e.gradient[1]).subs(sub))
+
+
+def binary_condition(obj, G):
+    """``F(x) = P_G(a|pi) - P_G(b|pi) - beta (g_a - g_b)``: the binary KKT condition,
+    the difference of the conditions of ``a`` and ``b`` (the multiplier cancels).
+    Rewards 1 and 0; ``eps`` stays symbolic."""
+    eps_ = eps if obj.std_eps else 0
+    gap = binary_preference_gap(obj.normalisation, obj.std, eps_, G)
+    return gap - beta * binary_gradient_gap(obj.penalty, obj.importance_weighted)
+
+
+#: The stated point of the variant matrix: beta, pi_ref(a), and the epsilon of the eps column.
+BETA, P_REF, EPS = Rational(1, 2), Rational(1, 5), Rational(1, 10)
+
+#: The columns of the matrix: (key, short TeX, normalisation, std, eps > 0).
+COLUMNS = (
+    ("pop", r"$\sigma$", "shift-scale", "population", False),
+    ("sample", r"$s$", "shift-scale", "sample", False),
+    ("eps", r"$\sigma{+}\epsilon$", "shift-scale", "population", True),
+    ("shift", r"$\text{sh}$", "shift-only", "population", False),
+    ("none", r"$r$", "none", "population", False),
+)
+
+
+def column_objective(col, penalty="k3", importance_weighted=False, kl_in="loss"):
+    _, _, norm, std, has_eps = next(c for c in COLUMNS if c[0] == col)
+    return Objective(penalty, importance_weighted, kl_in, norm, std, EPS if has_eps else 0)
+
+
+class BinaryVariant:
+    """Binary question, rewards ``r(a) = 1 > r(b) = 0``: the stationary ``pi(a)`` of
+    the variant *obj* at ``G`` (``None`` for ``G -> inf``).
+
+    ``closed_form`` is SymPy's root of :func:`binary_condition` that satisfies the
+    unsquared condition on ``(0, 1)`` at every sample point, or ``None`` where
+    ``solve`` returns none (or is not attempted: a ``G -> inf`` condition mixing
+    ``log`` and ``sqrt`` terms, or with an epsilon, which SymPy does not solve);
+    ``reason`` says which.
+    """
+
+    def __init__(self, obj, G):
+        self.obj, self.G = obj, G
+
+    def derive(self):
+        self.condition = binary_condition(self.obj, self.G)
+        F = self.condition
+        self.constant = x not in F.free_symbols
+        self.closed_form, self.reason = None, ""
+        if self.constant:
+            self.reason = "the condition does not depend on x: no interior stationary point"
+            return self
+        gap = binary_preference_gap(self.obj.normalisation, self.obj.std,
+                                    eps if self.obj.std_eps else 0, self.G)
+        if x not in gap.free_symbols:
+            # F = c - beta (g_a - g_b) with a gap c free of x: one solve per penalty
+            roots = [r.subs(C_GAP, gap) for r in
+                     _solve_condition(C_GAP - beta * binary_gradient_gap(
+                         self.obj.penalty, self.obj.importance_weighted))]
+        elif F.has(log) or F.has(eps):
+            self.reason = "transcendental (log and sqrt) or quartic (epsilon): not solved"
+            return self
+        else:
+            roots = _solve_condition(F)
+        keep = [r for r in roots if self._admissible(r)]
+        if len(keep) == 1:
+            self.closed_form = keep[0]
+        else:
+            self.reason = "SymPy's solve returns no admissible root"
+        return self
+
+    def _admissible(self, root):
+        for pv, bv, ev in ((Rational(1, 5), Rational(1, 2), Rational(1, 10)),
+                           (Rational(7, 10), Rational(3, 1), Rational(1, 100)),
+                           (Rational(1, 20), Rational(1, 10), Rational(1, 3))):
+            sub = {p: pv, beta: bv, eps: ev}
+            v = root.evalf(40, subs=sub)
+            if not v.is_real or not 0 < v < 1:
+                return False
+            if abs(self.condition.evalf(40, subs=sub | {x: v})) > 1e-30:
+                return False
+        return True
+
+
+#: The preference gap of a binary question where it does not depend on x (G finite).
+C_GAP = Symbol("c", positive=True)
+
+
+@cache
+def _solve_condition(F):
+    """SymPy's roots of ``F = 0`` in x (none where ``solve`` gives up)."""
+    try:
+        return tuple(solve(F, x))
+    except (NotImplementedError, TypeError):
+        return ()
+
+
+def condition_function(F, pv, bv, ev):
+    """``x -> F(x)`` at numbers (mpmath), for root finding."""
+    from sympy import lambdify
+
+    f = lambdify((x, p, beta, eps), F, "mpmath")
+    return lambda xv: f(xv, mpmath.mpf(pv.p) / pv.q, mpmath.mpf(bv.p) / bv.q,
+                        mpmath.mpf(ev.p) / ev.q)
+
+
+def bracketed_roots(f, n=400):
+    """Every sign change of *f* on a grid uniform in ``logit x`` on ``[-30, 30]``,
+    refined by bisection (:func:`derive.roots.bisect`) at the working precision."""
+    from derive.roots import bisect
+
+    with mpmath.workdps(20):        # the scan only locates sign changes
+        grid = [1 / (1 + mpmath.exp(-(-30 + 60 * mpmath.mpf(i) / n))) for i in range(n + 1)]
+        vals = [f(t) for t in grid]
+    roots = []
+    for (a, fa), (b, fb) in zip(zip(grid, vals), zip(grid[1:], vals[1:])):
+        if fa == 0:
+            roots.append(a)
+        elif (fa > 0) != (fb > 0) and fb != 0:
+            roots.append(bisect(f, a, b))
+    return roots
+
+
+# -- the independent path: enumeration of every ordered group and reward outcome ------------------
+
+def mp_advantages(obj, rewards):
+    """Advantages by definition at numbers (mpmath), written apart from the registry."""
+    G = len(rewards)
+    if obj.normalisation == "none":
+        return list(rewards)
+    if all(r == rewards[0] for r in rewards):
+        # 0/0 -> 0 decided exactly: a rounded mean of equal values would leave a
+        # residue of the size of the rounding, and residue/residue is not 0
+        return [mpmath.mpf(0)] * G
+    mean = mpmath.fsum(rewards) / G
+    centred = [r - mean for r in rewards]
+    if obj.normalisation == "shift-only":
+        return centred
+    ss = mpmath.fsum(c * c for c in centred)
+    std = mpmath.sqrt(ss / (G if obj.std == "population" else G - 1))
+    den = std + mpmath.mpf(obj.std_eps.p) / obj.std_eps.q
+    return [mpmath.mpf(0)] * G if den == 0 else [c / den for c in centred]
+
+
+def enumerated_objective(obj, trial, old, ref, outcomes, G, beta_):
+    """``J(trial; old)`` of Eq. (1) for the variant *obj*, without clipping, by enumeration.
+
+    *outcomes[o]*: ``(value, probability)`` pairs of the reward of output *o*.  With
+    ``kl_in = "reward"`` each sampled reward is lowered by ``beta k1`` at ``old``
+    (detached: no gradient), and there is no penalty term.
+    """
+    K = len(old)
+    total = mpmath.mpf(0)
+    for group in itertools.product(range(K), repeat=G):
+        w_out = mpmath.fprod(old[o] for o in group)
+        if w_out == 0:
+            continue
+        for draw in itertools.product(*(outcomes[o] for o in group)):
+            w = w_out * mpmath.fprod(pr for _, pr in draw)
+            rewards = [v for v, _ in draw]
+            if obj.kl_in == "reward":
+                rewards = [r - beta_ * mpmath.log(old[o] / ref[o]) for r, o in zip(rewards, group)]
+            adv = mp_advantages(obj, rewards)
+            s = mpmath.mpf(0)
+            for i, o in enumerate(group):
+                ratio = trial[o] / old[o]
+                s += ratio * adv[i]
+                if obj.kl_in == "loss":
+                    k = _mp_k(obj.penalty, ref[o] / trial[o])
+                    s -= beta_ * (ratio if obj.importance_weighted else 1) * k
+            total += w * s / G
+    return total
+
+
+def enumerated_field(obj, xv, pv, outcomes, G, beta_):
+    """``d/dt J((x + t, 1 - x - t); (x, 1 - x))`` at ``t = 0``: the binary field, by
+    numerical differentiation of the enumerated objective."""
+    old, ref = (xv, 1 - xv), (pv, 1 - pv)
+    return mpmath.diff(lambda t: enumerated_objective(obj, (xv + t, 1 - xv - t), old, ref,
+                                                      outcomes, G, beta_), 0)
+
+
+def enumerated_preference(obj, o, pi, outcomes, G):
+    """``P_G(o|pi) = E[A_1 | o_1 = o]`` for the normalisation of *obj*, by enumeration."""
+    K = len(pi)
+    total = mpmath.mpf(0)
+    for others in itertools.product(range(K), repeat=G - 1):
+        w_out = mpmath.fprod(pi[j] for j in others)
+        for draw in itertools.product(*(outcomes[j] for j in (o,) + others)):
+            w = w_out * mpmath.fprod(pr for _, pr in draw)
+            total += w * mp_advantages(obj, [v for v, _ in draw])[0]
+    return total
+
+
+# -- 5. the KL in the reward --------------------------------------------------------------------
+
+#: Bernoulli success probabilities of the KL-in-reward example (a, b).
+SUCCESS = (Rational(7, 10), Rational(3, 10))
+
+
+class KLInReward:
+    """KL in the reward, binary question (arXiv:2502.18548v3, Eq. (1) with
+    ``r_i <- r_i - beta k1(o_i)`` and no penalty term).
+
+    With ``pi_old = pi`` the objective is linear in the trial policy, so its KKT
+    condition on the interior is ``P'_G(a|pi) = P'_G(b|pi)``, ``P'`` the preference
+    of the modified reward.  With deterministic rewards ``r(a) = 1``, ``r(b) = 0``
+    the modified rewards differ by
+    ``Delta = 1 - beta (log(x/p) - log((1 - x)/(1 - p)))``, and the preference gap
+    has the sign of ``Delta`` for every normalisation (derived with ``Delta = d > 0``
+    and ``Delta = -d``): the only interior stationary point is ``Delta = 0``,
+    RLHF's logarithmic pooling ``pi(a) propto pi_ref(a) e^{r(a)/beta}`` (Eqs. (3)-(4)).
+    """
+
+    def derive(self):
+        d, u = Symbol("d", positive=True), Symbol("u", real=True)
+        self.gaps = {}
+        for col, _, norm, std, has_eps in COLUMNS:
+            e_ = eps if has_eps else 0
+            for G in (2, 3, None):
+                up = binary_preference_gap(norm, std, e_, G, (u + d, u))
+                down = binary_preference_gap(norm, std, e_, G, (u - d, u))
+                self.gaps[(col, G)] = (up, down)
+        # r'(a) - r'(b) with r' = r - beta k1 and k1 = log(pi/pi_ref) at pi_old = pi
+        k1 = PENALTIES["k1"]
+        self.delta = 1 - beta * _reduce(k1.sample(x, p) - k1.sample(1 - x, 1 - p))
+        (self.policy,) = solve(self.delta, x)
+        from sympy import exp
+        self.rlhf = p * exp(1 / beta) / (p * exp(1 / beta) + (1 - p))
+        pa, pb = SUCCESS
+        # shift-only and none are linear in the rewards: only the mean rewards enter
+        self.bernoulli_linear = solve(pa - pb - beta * _reduce(k1.sample(x, p) - k1.sample(1 - x, 1 - p)),
+                                      x)[0]
+        return self
+
+    def signs_ok(self):
+        """Whether each gap is positive for ``Delta = d > 0`` and negative for ``-d``
+        (at sample points of ``x``, ``u``, ``d``, ``epsilon``)."""
+        d, u = Symbol("d", positive=True), Symbol("u", real=True)
+        for up, down in self.gaps.values():
+            for xv, uv, dv, ev in ((Rational(1, 5), 0, Rational(1, 3), Rational(1, 10)),
+                                   (Rational(4, 5), 2, Rational(5, 2), Rational(1, 2))):
+                sub = {x: xv, u: uv, d: dv, eps: ev}
+                if not (up.evalf(30, subs=sub) > 0 and down.evalf(30, subs=sub) < 0):
+                    return False
+        return True
+
+
+def reward_field(obj, xv, pv, beta_, outcomes, G):
+    """``P'_G(a|pi) - P'_G(b|pi)`` of the KL-in-reward variant by enumeration: the
+    modified reward of each output is its reward minus ``beta log(pi/pi_ref)``."""
+    shifted = [[(v - beta_ * mpmath.log(pi_o / r_o), w) for v, w in out]
+               for out, pi_o, r_o in zip(outcomes, (xv, 1 - xv), (pv, 1 - pv))]
+    plain = Objective(normalisation=obj.normalisation, std=obj.std, std_eps=obj.std_eps)
+    return (enumerated_preference(plain, 0, (xv, 1 - xv), shifted, G)
+            - enumerated_preference(plain, 1, (xv, 1 - xv), shifted, G))
+
+
+# -- checks, cells of the matrix ----------------------------------------------------------------
+
+ROWS = tuple((k, iw) for k in PENALTIES for iw in (False, True))
+#: Short symbols of the effective divergences in the table (legend in the caption).
+DIVERGENCE_TEX = {"none": r"$\times$", "KL(pi||pi_ref)": r"$\mathrm{K}_{+}$",
+                  "KL(pi_ref||pi)": r"$\mathrm{K}_{-}$", "D(pi;pi)": r"$M_2$"}
+#: The aggregation rule each divergence gives through the KKT condition, in words.
+AGGREGATION = {"none": "none: beta drops out and there is no interior stationary point",
+               "KL(pi||pi_ref)": "logarithmic pooling: pi propto pi_ref exp(P/beta) with a "
+                                 "policy-dependent P",
+               "KL(pi_ref||pi)": "pi = pi_ref / (1 - (P - E_pi P)/beta): the paper's g(x) = 1/(1-x)",
+               "D(pi;pi)": "L^2/2 + L = (P - E_pi P)/beta + const with L = log(pi/pi_ref): "
+                           "neither pooling"}
+assert not any("," in w for w in AGGREGATION.values())     # they go into a CSV field
+
+
+def _mp(v):
+    return mpmath.mpf(v.p) / v.q
+
+
+def _fmt(v, digits=4):
+    return mpmath.nstr(v, digits, strip_zeros=False)
+
+
+def _det_outcomes():
+    return [[(mpmath.mpf(1), mpmath.mpf(1))], [(mpmath.mpf(0), mpmath.mpf(1))]]
+
+
+def matrix_cells(digits=50):
+    """Every cell of the matrix: ``{(penalty, iw, col, G): record}`` with the derived
+    closed form (or the reason there is none) and the bracketed roots of the unsquared
+    condition at the stated ``(beta, p, eps)``, at *digits*."""
+    cells = {}
+    with mpmath.workdps(digits + 10):
+        for pen, iw in ROWS:
+            for col, *_ in COLUMNS:
+                obj = column_objective(col, pen, iw)
+                for G in (2, 3, None):
+                    b = BinaryVariant(obj, G).derive() if G != 3 else None
+                    F = binary_condition(obj, G)
+                    f = condition_function(F, P_REF, BETA, EPS)
+                    roots = [] if x not in F.free_symbols else bracketed_roots(f)
+                    closed = None
+                    if b is not None and b.closed_form is not None:
+                        closed = mpmath.mpf(b.closed_form.evalf(digits + 10, subs={
+                            p: P_REF, beta: BETA, eps: EPS}))
+                    cells[(pen, iw, col, G)] = {"obj": obj, "condition": F, "roots": roots,
+                                                "closed": closed, "variant": b}
+    return cells
+
+
+def divergence_checks(digits):
+    out = []
+    eff = effective_divergences()
+    pts = []
+    import random
+    rng = random.Random(CHECK_SEED)
+    for _ in range(4):
+        a, b = rng.randint(1, 60), rng.randint(1, 30)
+        c, d = rng.randint(1, 60), rng.randint(1, 30)
+        pts.append({"pi": (Rational(a, 100), Rational(b, 100), 1 - Rational(a + b, 100)),
+                    "ref": (Rational(c, 100), Rational(d, 100), 1 - Rational(c + d, 100))})
+    for e in eff.values():
+        name = e.name
+        found = e.divergence is not None
+        words = {"none": "a constant: beta drops out (no divergence)",
+                 "D(pi;pi)": "D(pi; pi) = E_pi[(log(pi/pi_ref))^2]/2 itself, neither KL"}.get(
+                     e.divergence, e.divergence)
+        out.append(symbolic_check(
+            f"variants-divergence-{name}", "(7)-(10)",
+            f"{name}: at pi_old = pi, dD/dpi(o) minus the gradient of {words} is the same "
+            f"constant {e.constant} for every output (expand_log, cancel), so on the simplex the "
+            "penalty follows that divergence", 0 if found else 1))
+        errs = penalty_gradient_check(e, pts, digits)
+        out.append(numeric_check(
+            f"variants-divergence-fd-{name}", "(7)-(10)",
+            f"{name}: along e_o - e_c on the simplex, finite differences (mpmath.diff) of the "
+            f"expected penalty of samples of pi_old = pi match those of {words}, 4 seeded points",
+            errs, digits))
+    return out
+
+
+def normalisation_checks(digits):
+    from derive import enumeration
+
+    out = []
+    Gs, SS = S.G, Symbol("SS", positive=True)
+    pop, samp = sqrt(SS / Gs), sqrt(SS / (Gs - 1))
+    ratio = pop / samp          # A_sample / A_population = std_pop / std_sample
+    out.append(symbolic_check(
+        "variants-sample-std", "(2)",
+        "sample std: A_sample/A_population = std_pop/std_sample = sqrt((G-1)/G) for every "
+        "group with a nonzero std, so P_G^sample = sqrt((G-1)/G) P_G (ratio^2 - (G-1)/G, cancel)",
+        cancel(ratio**2 - (Gs - 1) / Gs)))
+    reg = []
+    for G in range(2, 5):
+        rs = S.rewards(G)
+        A_s = group_advantages("shift-scale", "sample", 0, rs)[0]
+        A_p = group_advantages("shift-scale", "population", 0, rs)[0]
+        reg.append(cancel((A_s / A_p) ** 2 - Rational(G - 1, G)))
+    out.append(symbolic_check(
+        "variants-sample-std-registry", "(2)",
+        "sample std through the registry, symbolic rewards, G = 2, 3, 4: "
+        "(A_sample/A_population)^2 = (G-1)/G (cancel; both advantages have the sign of "
+        "r_1 - mean, so the ratio is the positive root)", sum(abs(t) for t in reg)))
+    mu_, r_ = S.mu, S.r
+    res = []
+    for G in range(2, 7):
+        rs = S.rewards(G)
+        A = group_advantages("shift-only", "population", 0, rs)[0]
+        # linear in the rewards: the expectation over the others replaces r_j by E_pi r
+        P = A.subs({rs[0]: r_} | {t: mu_ for t in rs[1:]})
+        res.append(cancel(P - (1 - Rational(1, G)) * (r_ - mu_)))
+        A0 = group_advantages("none", "population", 0, rs)[0]
+        res.append(A0.subs({rs[0]: r_} | {t: mu_ for t in rs[1:]}) - r_)
+    out.append(symbolic_check(
+        "variants-shift-only-none", "(6)",
+        "G = 2..6: shift-only gives P_G(o|pi) = (1 - 1/G)(r(o) - E_pi r) and none gives "
+        "P_G(o|pi) = r(o) (the advantage is linear in the rewards, cancel)",
+        sum(abs(t) for t in res)))
+    # enumeration: three outputs with finite reward distributions
+    pi = (Rational(1, 2), Rational(3, 10), Rational(1, 5))
+    dists = ((0, Rational(1, 5), Rational(4, 5)), (Rational(1, 2), Rational(1, 2), 0),
+             (Rational(7, 10), 0, Rational(3, 10)))
+    values = (0, 1, 2)
+    errs = []
+    with mpmath.workdps(digits + 10):
+        mpi = [_mp(t) for t in pi]
+        outs = [[(mpmath.mpf(v), _mp(w)) for v, w in zip(values, d) if w != 0] for d in dists]
+        means = [mpmath.fsum(v * w for v, w in o) for o in outs]
+        mu_pi = mpmath.fsum(a * m for a, m in zip(mpi, means))
+        for G in (2, 3, 4):
+            for o in range(3):
+                sh = enumerated_preference(Objective(normalisation="shift-only"), o, mpi, outs, G)
+                errs.append(sh - (1 - mpmath.mpf(1) / G) * (means[o] - mu_pi))
+                no = enumerated_preference(Objective(normalisation="none"), o, mpi, outs, G)
+                errs.append(no - means[o])
+                sa = enumerated_preference(Objective(std="sample"), o, mpi, outs, G)
+                po = enumeration.preference(o, mpi, dists, values, G)
+                errs.append(sa - mpmath.sqrt(mpmath.mpf(G - 1) / G) * po)
+    out.append(numeric_check(
+        "variants-normalisation-enumeration", "(6)",
+        "enumeration of every ordered group and reward outcome (3 outputs, rewards on {0,1,2}, "
+        "G = 2, 3, 4): shift-only P = (1-1/G)(r - E_pi r), none P = r, sample std P = "
+        "sqrt((G-1)/G) times derive.enumeration's population-std P", errs, digits,
+        method=ENUMERATION))
+    # epsilon: no exact relation in general
+    g2 = binary_preference_gap("shift-scale", "population", eps, 2)
+    out.append(symbolic_check(
+        "variants-eps-two", "(2)",
+        "std + eps, rewards 1, 0, G = 2: every group with two rewards has std 1/2, so "
+        "P_2^eps = P_2/(1 + 2 eps) exactly (cancel)", cancel(g2 - 1 / (1 + 2 * eps))))
+    e10 = Rational(1, 10)
+    ratios = []
+    for xv in (Rational(1, 4), Rational(1, 2)):
+        pe = binary_preference("shift-scale", "population", e10, 4, 0).subs(x, xv)
+        pp = binary_preference("shift-scale", "population", 0, 4, 0).subs(x, xv)
+        ratios.append(radsimp(pe / pp))
+    gap = abs(mpmath.mpf(ratios[0].evalf(digits)) - mpmath.mpf(ratios[1].evalf(digits)))
+    out.append(inequality_check(
+        "variants-eps-counterexample", "(2)",
+        "std + eps, rewards 1, 0, G = 4, eps = 1/10: P_4^eps(a|pi)/P_4(a|pi) differs between "
+        f"pi(a) = 1/4 and 1/2 (by {float(gap):.3g}): a group's std (sqrt(3)/4 or 1/2) varies, "
+        "so eps is no rescaling of beta", [gap], digits))
+    cont = [cancel(radsimp(binary_preference("shift-scale", "population", eps, G, 0).subs(eps, 0)
+                           - binary_preference("shift-scale", "population", 0, G, 0)))
+            for G in (3, 4)]
+    first = [radsimp(cancel(diff(binary_preference("shift-scale", "population", eps, G, 0), eps)
+                            .subs(eps, 0))) for G in (2, 3)]
+    out.append(symbolic_check(
+        "variants-eps-limit", "(2)",
+        "std + eps, rewards 1, 0: P_G^eps is continuous at eps = 0 (every group with a nonzero "
+        "std keeps a positive denominator) and equals P_G there (G = 3, 4, cancel); to first "
+        f"order P_2^eps(a) = P_2(a) + ({first[0]}) eps and P_3^eps(a) = P_3(a) + ({first[1]}) eps",
+        sum(abs(t) for t in cont)))
+    return out
+
+
+def binary_gap_numeric(obj, G, xv):
+    """``P_G(a|pi) - P_G(b|pi)`` for rewards 1, 0 at numbers, from the definition of the
+    advantage applied to a group with ``m`` ones (mean ``m/G``, population variance
+    ``m (G - m)/G^2``), summed over the binomial law of the others: ``O(G)``, for large G."""
+    G = int(G)
+    total = mpmath.mpf(0)
+    eps_ = _mp(obj.std_eps)
+    for k in range(G):
+        w = mpmath.binomial(G - 1, k) * xv**k * (1 - xv) ** (G - 1 - k)
+        for own, m, sign in ((1, k + 1, 1), (0, k, -1)):
+            if obj.normalisation == "none":
+                a = mpmath.mpf(own)
+            else:
+                centred = own - mpmath.mpf(m) / G
+                if obj.normalisation == "shift-only":
+                    a = centred
+                else:
+                    var = mpmath.mpf(m * (G - m)) / G**2
+                    if obj.std == "sample":
+                        var = var * G / (G - 1)
+                    den = mpmath.sqrt(var) + eps_
+                    a = 0 if den == 0 else centred / den
+            total += sign * w * a
+    return total
+
+
+def limit_checks():
+    """The ``G -> inf`` gaps against Richardson extrapolation of exact sums at large G."""
+    errs = []
+    with mpmath.workdps(30):
+        for xv in (mpmath.mpf(3) / 10, mpmath.mpf(4) / 5):
+            for col, _, norm, std, has_eps in COLUMNS:
+                obj = column_objective(col)
+                lim = binary_preference_gap(norm, std, eps if has_eps else 0, None)
+                want = mpmath.mpf(lim.evalf(30, subs={x: mpmath.nstr(xv, 30), eps: EPS}))
+                g1, g2 = binary_gap_numeric(obj, 400, xv), binary_gap_numeric(obj, 800, xv)
+                errs.append(2 * g2 - g1 - want)
+    return [numeric_check(
+        "variants-limit-large-G", "(13)",
+        "G -> inf: the gap 1/(sigma(pi) + eps) of every std column, and 1 for shift-only and "
+        "none, equals the Richardson extrapolation 2 P_800 - P_400 of exact binomial sums over "
+        "groups (x = 3/10, 4/5); tolerance 1e-4 because the extrapolation leaves O(1/G^2)",
+        errs, 30, tolerance=mpmath.mpf(10) ** -4)]
+
+
+def kkt_checks():
+    out = []
+    for pen, iw in ROWS:
+        kkt = KKT(pen, iw).derive()
+        e = kkt.eff
+        mean_g = sum(pi * g for pi, g in zip(e.pi, e.gradient))
+        mean_P = sum(pi * P for pi, P in zip(e.pi, kkt.P))
+        n = len(e.pi)
+        tail = {e.pi[-1]: 1 - sum(e.pi[:-1])}
+        res = sum(abs(_reduce((kkt.residual[o] - (kkt.P[o] - mean_P - beta * (e.gradient[o] - mean_g))
+                               ).subs(tail))) for o in range(n))
+        out.append(symbolic_check(
+            f"variants-kkt-{e.name}", "(11)",
+            f"{e.name}: the Lagrangian of J(pi'; pi_old) at pi_old = pi gives "
+            "P_G(o|pi) - E_pi P = beta (g_o - E_pi g), g the derived penalty gradient, on "
+            "sum pi = 1 (expand_log, cancel)", res))
+    return out
+
+
+def cell_checks(cells, digits):
+    out, enum_errs, closed_errs, drops = [], [], [], []
+    with mpmath.workdps(digits + 10):
+        for (pen, iw, col, G), c in sorted(cells.items(), key=lambda kv: str(kv[0])):
+            if c["closed"] is not None:
+                closed_errs.append(abs(c["closed"] - c["roots"][0]) if len(c["roots"]) == 1
+                                   else mpmath.mpf(1))
+    with mpmath.workdps(30):
+        for (pen, iw, col, G), c in cells.items():
+            if G is None:
+                continue
+            if not c["roots"]:
+                if x not in c["condition"].free_symbols:
+                    f1 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, _mp(P_REF),
+                                          _det_outcomes(), G, mpmath.mpf(1) / 2)
+                    f2 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, _mp(P_REF),
+                                          _det_outcomes(), G, mpmath.mpf(2))
+                    drops.append((abs(f1 - f2), f1))
+                continue
+            for root in c["roots"]:
+                enum_errs.append(enumerated_field(c["obj"], root, _mp(P_REF), _det_outcomes(), G,
+                                                  _mp(BETA)))
+    # the same closed forms at seeded (beta, p) away from the stated point
+    import random
+    rng = random.Random(CHECK_SEED + 81)
+    extra = [(Rational(rng.randint(1, 400), 100), Rational(rng.randint(1, 99), 100))
+             for _ in range(2)]
+    with mpmath.workdps(digits + 10):
+        for (pen, iw, col, G), c in sorted(cells.items(), key=lambda kv: str(kv[0])):
+            if c["closed"] is None:
+                continue
+            for bv, pv in extra:
+                roots = bracketed_roots(condition_function(c["condition"], pv, bv, EPS), 200)
+                cf = mpmath.mpf(c["variant"].closed_form.evalf(digits + 10, subs={
+                    p: pv, beta: bv, eps: EPS}))
+                closed_errs.append(abs(cf - roots[0]) if len(roots) == 1 else mpmath.mpf(1))
+    n_closed = sum(1 for c in cells.values() if c["closed"] is not None)
+    out.append(numeric_check(
+        "variants-binary-closed-forms", "(14), (15)",
+        f"binary, rewards 1, 0, eps = {EPS}: each of the {n_closed} closed forms SymPy finds "
+        f"(G = 2, G -> inf) equals the one bracketed root of the unsquared condition on (0, 1) "
+        f"(bisection on a logit grid) at (beta, p) = ({BETA}, {P_REF}), "
+        + ", ".join(f"({b}, {q})" for b, q in extra) + ", 50 digits",
+        closed_errs, digits))
+    out.append(numeric_check(
+        "variants-binary-enumeration", "(1), (11)",
+        f"binary, G = 2, 3: at each of the {len(enum_errs)} roots of the derived condition, the "
+        "gradient of J(pi'; pi) along e_a - e_b, enumerated over every ordered group and "
+        "differentiated numerically (mpmath.diff), vanishes; 30 digits",
+        enum_errs, 30))
+    out.append(numeric_check(
+        "variants-k1-beta-drops-out", "(10)",
+        "k1 without importance weight: the enumerated gradient of J at pi(a) = 1/2 is the same "
+        f"at beta = 1/2 and beta = 2 (G = 2, 3, every normalisation, {len(drops)} cells): beta "
+        "drops out", [d for d, _ in drops], 30))
+    out.append(inequality_check(
+        "variants-k1-no-stationary", "(10)",
+        "k1 without importance weight, rewards 1, 0: that gradient is positive, so pi(a) grows "
+        "to 1 and there is no interior stationary point", [f for _, f in drops], 30))
+    return out
+
+
+def reward_checks(digits):
+    kr = KLInReward().derive()
+    out = [symbolic_check(
+        "variants-kl-reward-sign", "(1), (6)",
+        "KL in the reward, rewards 1, 0: for every normalisation and G = 2, 3, inf the preference "
+        "gap is positive when the modified rewards differ by d > 0 and negative for -d "
+        "(evaluated at sample points)", 0 if kr.signs_ok() else 1),
+        symbolic_check(
+        "variants-kl-reward-rlhf", "(3)-(4)",
+        "KL in the reward, deterministic rewards: the one interior stationary point "
+        "r'(a) = r'(b) is RLHF's pi(a) = p e^{1/beta}/(p e^{1/beta} + 1 - p) (solve, cancel)",
+        cancel(kr.policy - kr.rlhf))]
+    margins, zeros = [], []
+    with mpmath.workdps(30):
+        xs = mpmath.mpf(kr.policy.evalf(40, subs={p: P_REF, beta: BETA}))
+        h = mpmath.mpf(10) ** -12
+        for col, *_ in COLUMNS:
+            obj = column_objective(col, "k1", False, "reward")
+            for G in (2, 3):
+                below = enumerated_field(obj, xs * (1 - h), _mp(P_REF), _det_outcomes(), G, _mp(BETA))
+                above = enumerated_field(obj, xs * (1 + h), _mp(P_REF), _det_outcomes(), G, _mp(BETA))
+                margins += [below, -above]
+                if col in ("shift", "none"):
+                    zeros.append(enumerated_field(obj, xs, _mp(P_REF), _det_outcomes(), G,
+                                                  _mp(BETA)))
+    out.append(inequality_check(
+        "variants-kl-reward-enumeration", "(1)",
+        "KL in the reward, rewards 1, 0: the enumerated gradient of J along e_a - e_b is positive "
+        "just below the RLHF policy and negative just above it (relative offset 1e-12) for every "
+        "normalisation, G = 2, 3: the point attracts; with a std in the scale the field jumps "
+        "there (the sign of r'(a) - r'(b)), it is not a smooth zero", margins, 30,
+        method=ENUMERATION))
+    out.append(numeric_check(
+        "variants-kl-reward-linear-zero", "(3)-(4)",
+        "KL in the reward, shift-only and none, G = 2, 3: the enumerated gradient vanishes at "
+        "the RLHF policy (the field is linear in the rewards, continuous), 30 digits", zeros, 30,
+        method=ENUMERATION))
+    # Bernoulli rewards
+    pa, pb = SUCCESS
+    outs = [[(mpmath.mpf(1), _mp(pa)), (mpmath.mpf(0), 1 - _mp(pa))],
+            [(mpmath.mpf(1), _mp(pb)), (mpmath.mpf(0), 1 - _mp(pb))]]
+    bern = {}
+    with mpmath.workdps(25):
+        for norm in ("shift-scale", "shift-only"):
+            obj = Objective(normalisation=norm)
+            for G in (2, 3):
+                f = lambda xv, obj=obj, G=G: reward_field(obj, xv, _mp(P_REF), _mp(BETA), outs, G)
+                roots = bracketed_roots(f, 60)
+                kinds = []
+                for z in roots:
+                    h = mpmath.mpf(10) ** -12
+                    lo, hi = f(z * (1 - h)), f(z * (1 + h))
+                    kinds.append("jump" if min(abs(lo), abs(hi)) > mpmath.mpf(10) ** -6 else "zero")
+                bern[(norm, G)] = list(zip(roots, kinds))
+    lin = mpmath.mpf(kr.bernoulli_linear.evalf(30, subs={p: P_REF, beta: BETA}))
+    errs = [r - lin for G in (2, 3) for r, k in bern[("shift-only", G)]]
+    ok = all(len(bern[("shift-only", G)]) == 1 for G in (2, 3))
+    out.append(numeric_check(
+        "variants-kl-reward-bernoulli-linear", "(3)-(4)",
+        f"KL in the reward, Bernoulli rewards ({pa}, {pb}), shift-only, G = 2, 3: the one sign "
+        "change of the enumerated field is a zero at RLHF with the mean rewards, "
+        "pi(a) = p e^{(p_a - p_b)/beta}/(...)", errs if ok else [1], 20, method=ENUMERATION))
+    two = bern[("shift-scale", 2)]
+    ok2 = len(two) == 1 and two[0][1] == "jump"
+    out.append(numeric_check(
+        "variants-kl-reward-bernoulli-two", "(5)",
+        "KL in the reward, Bernoulli rewards, population std, G = 2: the field is piecewise "
+        "constant in d = beta (logit x - logit p) (A = sign); it changes sign only by a jump at "
+        "d = 0, i.e. at pi = pi_ref, because P(r_a = r_b) > p_a - p_b: no zero, the iteration "
+        "chatters about pi_ref", [two[0][0] - _mp(P_REF)] if ok2 else [1], 20,
+        method=ENUMERATION))
+    return out, kr, bern
+
+
+def results(digits=CHECK_DIGITS):
+    cells = matrix_cells(digits)
+    checks = divergence_checks(digits) + normalisation_checks(digits) + kkt_checks()
+    checks += limit_checks()
+    checks += cell_checks(cells, digits)
+    rchecks, kr, bern = reward_checks(digits)
+    checks += rchecks
+    csv = []
+    panels = [{"label": "tab:variants", "G": "G = 2", "rows": table_rows(cells, kr, 2)},
+              {"label": "tab:variants-limit", "G": "G \\to \\infty",
+               "rows": table_rows(cells, kr, None)}]
+    header = ("penalty,importance_weighted,kl_in,column,G,effective_divergence,aggregation,pi_a,"
+              "closed_form\n")
+    for (pen, iw, col, G), c in sorted(cells.items(), key=lambda kv: str(kv[0])):
+        if G == 3:
+            continue
+        eff = effective_divergences()[(pen, iw)].divergence
+        vals = ";".join(mpmath.nstr(r, 20) for r in c["roots"]) or "none"
+        csv.append(f"{pen},{'true' if iw else 'false'},loss,{col},{'inf' if G is None else G},"
+                   f"{eff},{AGGREGATION[eff]},{vals},"
+                   f"{'true' if c['closed'] is not None else 'false'}\n")
+    xs = mpmath.nstr(mpmath.mpf(kr.policy.evalf(30, subs={p: P_REF, beta: BETA})), 20)
+    for col, *_ in COLUMNS:
+        for G in ("2", "inf"):
+            csv.append(f"k1,false,reward,{col},{G},RLHF,logarithmic pooling with the rewards: "
+                       f"pi propto pi_ref exp(r/beta) (deterministic rewards),{xs},true\n")
+    verified = all(c.passed for c in checks)
+    return {"sections": [section(cells, kr, bern)], "checks": checks,
+            "artefacts": [{"path": "tables/variants.tex", "template": "variants_table.tex.jinja",
+                           "context": {"panels": panels, "columns": [c[1] for c in COLUMNS],
+                                       "beta": str(BETA), "p": str(P_REF), "eps": str(EPS),
+                                       "verified": verified}},
+                          {"path": "data/variants.csv", "text": header + "".join(csv)}]}
+
+
+def table_rows(cells, kr, G):
+    """Rows of the matrix at group size *G* (2, or ``None`` for ``G -> inf``)."""
+    rows = []
+    eff = effective_divergences()
+    for pen, iw in ROWS:
+        e = eff[(pen, iw)]
+        texts = []
+        for col, *_ in COLUMNS:
+            c = cells[(pen, iw, col, G)]
+            if beta not in c["condition"].free_symbols:
+                texts.append(r"$\times$")
+            elif not c["roots"]:
+                texts.append("--")
+            else:
+                n = len(c["roots"])
+                sup = (f"({n})" if n > 1 else "") + ("" if c["closed"] is not None else "*")
+                texts.append(_fmt(c["roots"][-1], 3) + (f"$^{{{sup}}}$" if sup else ""))
+        rows.append({"penalty": pen, "is": r"\checkmark" if iw else "", "kl_in": "L",
+                     "divergence": DIVERGENCE_TEX[e.divergence], "cells": texts})
+    xs = _fmt(mpmath.mpf(kr.policy.evalf(30, subs={p: P_REF, beta: BETA})), 3)
+    rows.append({"penalty": "k1", "is": "", "kl_in": "R", "divergence": "RLHF",
+                 "cells": [xs] * len(COLUMNS)})
+    return rows
+
+
+# -- the section ----------------------------------------------------------------------------------
+
+def section(cells=None, kr=None, bern=None):
+    """The appendix section deriving the variant matrix (Table [[tab:variants]])."""
+    from sympy import Add, Mul, Pow, exp
+
+    from derive.display import U, condition, frac, value
+    from derive.latex import equation
+
+    kr = kr or KLInReward().derive()
+    sec = Section("variants", "Every GRPO variant from one objective (beyond the paper)",
+                  "(1), (2), (7)-(11)",
+                  "Trainers change the penalty estimator, where the KL enters and the advantage "
+                  "normalisation; each choice is derived here from its definition.")
+    (pi_o,), (ref_o,) = (S.policy_symbols(n, "o") for n in ("pi", "pi_ref"))
+    sec.step("With $\\rho = \\pi_{\\mathrm{ref}}(o_i)/\\pi(o_i)$ the estimators of the penalty are "
+             "$k_1 = -\\log\\rho$, $k_2 = \\tfrac12 (\\log\\rho)^2$ and "
+             "$k_3 = \\rho - 1 - \\log\\rho$ (GRPO's, Eq. (1)); each is used as is on samples of "
+             "$\\pi_{\\mathrm{old}}$, or weighted by $\\pi(o_i)/\\pi_{\\mathrm{old}}(o_i)$.  The "
+             "expected penalty is $D(\\pi; \\pi_{\\mathrm{old}}) = \\sum_o "
+             "\\pi_{\\mathrm{old}}(o)\\, w(o)\\, k(o)$ as in Eq. (7), and stationarity needs only "
+             "its gradient $g_o$ at $\\pi_{\\mathrm{old}} = \\pi$ (Eq. (10) for $k_3$).  "
+             "Differentiating gives, for $k_2$ without and with the weight,")
+    one = {}
+    for iw in (False, True):
+        e = EffectiveDivergence("k2", iw, "o").derive()
+        one[iw] = e.gradient[0]
+    L = log(frac(pi_o, ref_o), evaluate=False)
+    sec.step("", value(sec, "variants-k2-gradient", "(10)", "g_o^{k_2}", L, one[False])
+             + " \\\\ " + value(sec, "variants-k2-is-gradient", "(10)", "g_o^{k_2\\text{-is}}",
+                                U(Add, U(Mul, Rational(1, 2), U(Pow, L, 2)), L), one[True]),
+             "variants-gradients")
+    eff = effective_divergences()
+    words = {"none": "no divergence",
+             "KL(pi||pi_ref)": "$\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$",
+             "KL(pi_ref||pi)": "$\\mathrm{KL}(\\pi_{\\mathrm{ref}} \\,\\|\\, \\pi)$",
+             "D(pi;pi)": "$M_2$"}
+    listing = "; ".join(f"$k_{e.estimator.name[1]}${'-is' if e.importance_weighted else ''}: "
+                        f"{words[e.divergence]}" for e in eff.values())
+    sec.step("On the simplex a gradient is defined up to a constant (the multiplier of "
+             "$\\sum_o \\pi(o) = 1$ absorbs it), so the engine compares $g_o$ with the gradient of "
+             "each candidate divergence and keeps the first whose difference is one constant for "
+             "every output, checked again by finite differences of the candidate.  The result: "
+             f"{listing}.  Here $M_2 = \\tfrac12 \\mathbb{{E}}_\\pi[(\\log(\\pi/\\pi_{{\\mathrm{{ref}}}}))^2]$, "
+             "which is neither KL.  The estimator $k_1$ without a weight has the constant "
+             "gradient $g_o = 1$: the penalty drops out of stationarity, and $\\beta$ with it.  "
+             "The estimator $k_2$ without a weight follows $\\mathrm{KL}(\\pi \\,\\|\\, "
+             "\\pi_{\\mathrm{ref}})$, as $k_1$ and $k_3$ with the weight do, while GRPO's $k_3$ "
+             "follows $\\mathrm{KL}(\\pi_{\\mathrm{ref}} \\,\\|\\, \\pi)$ (Eq. (10)).")
+    sec.step("The Lagrangian of $J(\\pi'; \\pi_{\\mathrm{old}})$ on the simplex, at "
+             "$\\pi_{\\mathrm{old}} = \\pi$, gives for every output with $\\pi(o) > 0$",
+             equation("P_G(o \\mid \\pi) - \\mathbb{E}_{o' \\sim \\pi} P_G(o' \\mid \\pi)",
+                      "\\beta\\,(g_o - \\mathbb{E}_{o' \\sim \\pi} g_{o'}),"), "variants-kkt")
+    sec.step("which is Eq. (11) for $k_3$ and logarithmic pooling wherever the divergence is "
+             "$\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$.  For a binary question the "
+             "conditions of $a$ and $b$ subtract to $c = \\beta (g_a - g_b)$ with the preference "
+             "gap $c = P_G(a \\mid \\pi) - P_G(b \\mid \\pi)$; with $x = \\pi(a)$, "
+             "$p = \\pi_{\\mathrm{ref}}(a)$ the derived right-hand sides are")
+    c = C_GAP
+    Lx = U(Add, log(frac(x, p), evaluate=False), -log(frac(U(Add, 1, -x), U(Add, 1, -p)),
+                                                       evaluate=False))
+    rows = [condition(sec, "variants-condition-k2", "(11)", c, U(Mul, beta, Lx),
+                      c - beta * binary_gradient_gap("k2", False), positive=(1 - x, 1 - p)),
+            condition(sec, "variants-condition-k3", "(17)", c,
+                      frac(U(Mul, beta, U(Add, x, -p)), U(Mul, x, U(Add, 1, -x))),
+                      c - beta * binary_gradient_gap("k3", False))]
+    sec.step("", " \\\\ ".join(rows), "variants-binary-conditions")
+    sec.step("the first also for $k_1$ and $k_3$ with the weight, and for $k_1$ without it "
+             "$g_a - g_b = 0$.  The gap $c$ comes from the advantages of every group "
+             "(a binomial sum over the number of $a$ among the other $G - 1$ members).  With "
+             "rewards $1$ and $0$ it does not depend on $x$ at finite $G$; at $G = 2$")
+    gaps = [("variants-gap-sample", "s", frac(1, sqrt(2, evaluate=False)),
+             binary_preference_gap("shift-scale", "sample", 0, 2)),
+            ("variants-gap-eps", "\\sigma + \\epsilon", frac(1, U(Add, 1, U(Mul, 2, eps))),
+             binary_preference_gap("shift-scale", "population", eps, 2)),
+            ("variants-gap-shift", "\\text{shift-only}", Rational(1, 2),
+             binary_preference_gap("shift-only", "population", 0, 2))]
+    sec.step("", " \\\\ ".join(value(sec, key, "(2)", f"c_{{{lab}}}", form, derived)
+                               for key, lab, form, derived in gaps), "variants-gaps")
+    sec.step("against $c = \\gamma = 1$ for the population std (Eq. (14)) and for no "
+             "normalisation.  In general the sample std multiplies every advantage by exactly "
+             "$\\sqrt{(G-1)/G}$ where the std is nonzero, so it acts as the larger "
+             "$\\beta\\sqrt{G/(G-1)}$; shift-only gives $P_G(o \\mid \\pi) = (1 - 1/G)(r(o) - "
+             "\\mathbb{E}_\\pi r)$ and no normalisation $P_G(o \\mid \\pi) = r(o)$, so with a "
+             "$\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$ penalty these are RLHF "
+             "(Eqs. (3)-(4)) with $\\beta$ scaled by $G/(G-1)$ or not at all.  The epsilon has no "
+             "exact relation: at $G = 4$ the groups' std is $\\sqrt3/4$ or $1/2$, and "
+             "$P_4^{\\epsilon}/P_4$ changes with $\\pi(a)$; $P_G^{\\epsilon} \\to P_G$ as "
+             "$\\epsilon \\to 0$.  As $G \\to \\infty$ the gap is $1/(\\sigma(\\pi) + \\epsilon)$ "
+             "with $\\sigma(\\pi) = \\sqrt{x(1-x)}$ for any std, and $1$ without a scale.")
+    sec.step("Solving $c = \\beta (g_a - g_b)$ with SymPy gives the logistic pooling, for example",
+             value(sec, "variants-logistic", "(3)", "x",
+                   frac(U(Mul, p, exp(frac(c, beta), evaluate=False)),
+                        U(Add, U(Mul, p, exp(frac(c, beta), evaluate=False)), 1, -p)),
+                   _solve_condition(C_GAP - beta * binary_gradient_gap("k2", False))[0]),
+             "variants-logistic")
+    sec.step("and for $k_3$ the quadratic root of Eq. (14) with $\\gamma$ replaced by $c$.  "
+             "For the weighted $k_2$ SymPy finds no closed form, and the bracketed roots show "
+             "three stationary points (the potential $M_2$ is not convex); at $G \\to \\infty$ "
+             "only $k_3$ (Eq. (15)) and the gaps free of $x$ have closed forms.  Every closed "
+             "form is checked against a bracketed root of the unsquared condition at 50 digits, "
+             "and every root against the gradient of $J$ enumerated over every ordered group "
+             "at $G = 2, 3$.")
+    sec.step("With the KL in the reward, $r_i \\leftarrow r_i - \\beta \\log(\\pi(o_i)/"
+             "\\pi_{\\mathrm{ref}}(o_i))$ before the normalisation and no penalty term, "
+             "$J(\\cdot\\,; \\pi)$ is linear in the trial policy and its gradient is the gap of "
+             "the modified rewards' preferences.  With deterministic rewards that gap has the "
+             "sign of $r'(a) - r'(b)$ for every normalisation, so the one interior stationary "
+             "point is $r'(a) = r'(b)$:",
+             value(sec, "variants-kl-reward", "(3)-(4)", "x",
+                   frac(U(Mul, p, exp(frac(1, beta), evaluate=False)),
+                        U(Add, U(Mul, p, exp(frac(1, beta), evaluate=False)), 1, -p)),
+                   kr.policy), "variants-kl-reward")
+    sec.step("RLHF's logarithmic pooling (Eqs. (3)-(4)), at every $G$.  With a std in the scale "
+             "the gradient jumps there (its sign flips, its size does not vanish): the iteration "
+             "is pulled to the point from both sides rather than settling smoothly.")
+    if bern:
+        pa, pb = SUCCESS
+        g3 = [r for r, k in bern[("shift-scale", 3)] if k == "zero"]
+        text = (f"With Bernoulli rewards (success probabilities ${pa}$ and ${pb}$, "
+                f"$\\beta = {BETA}$, $p = {P_REF}$) the estimate makes each reward random and the "
+                "scale-normalised field is no longer a sign.  Without a scale the field stays "
+                "linear in the rewards and the rest point is RLHF with the mean rewards.  With "
+                "the population std at $G = 2$ the advantage is the sign of "
+                "$r'_1 - r'_2$, the field is piecewise constant in "
+                "$d = \\beta(\\log\\frac{x}{p} - \\log\\frac{1-x}{1-p})$, and because "
+                "$P(r_a = r_b) > p_a - p_b$ it changes sign only by a jump at $d = 0$: the "
+                "iteration is held at $\\pi = \\pi_{\\mathrm{ref}}$ for any success "
+                "probabilities with $P(r_a = r_b) > p_a - p_b$.")
+        if g3:
+            text += (f"  At $G = 3$ the field has a zero, at $\\pi(a) = {_fmt(g3[0], 6)}$ "
+                     "(enumeration).")
+        sec.step(text)
+    sec.step("Tables [[tab:variants]] ($G = 2$) and [[tab:variants-limit]] ($G \\to \\infty$) "
+             "collect the matrix at the stated $(\\beta, p)$.")
+    sec.remarks.append("The sequence-level model leaves out what trainers do per token: the "
+                       "KL estimate is summed or averaged over the tokens of $o_i$ (the sum of "
+                       "per-token $k_1$ is the sequence $k_1$; for $k_2$ and $k_3$ it is not), "
+                       "and the loss is normalised by the length of $o_i$.  The presets of "
+                       "derive.model name the trainer versions they describe.")
+    return sec

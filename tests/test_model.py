@@ -1,0 +1,106 @@
+"""The objective specification and its registries (derive.model)."""
+
+import doctest
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sympy import Rational, Symbol, cancel, log, sqrt
+
+from derive.model import NORMALISATIONS, PENALTIES, PRESETS, Objective, advantages
+from derive.model import objective as objective_module
+
+rewards_st = st.lists(st.fractions(min_value=-5, max_value=5, max_denominator=20),
+                      min_size=2, max_size=6)
+
+
+def test_doctests_of_objective():
+    failures, _ = doctest.testmod(objective_module, optionflags=doctest.ELLIPSIS)
+    assert failures == 0
+
+
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+def test_estimator_vanishes_at_rho_one(name):
+    assert PENALTIES[name].k(Rational(1)) == 0
+
+
+@given(st.fractions(min_value=Fraction(1, 100), max_value=100))
+def test_k2_k3_non_negative(rho):
+    r = Rational(rho.numerator, rho.denominator)
+    assert PENALTIES["k2"].k(r).evalf(30) >= 0
+    assert PENALTIES["k3"].k(r).evalf(30) >= 0
+
+
+def test_k1_is_minus_log_rho():
+    rho = Symbol("rho", positive=True)
+    assert PENALTIES["k1"].k(rho) == -log(rho)
+
+
+@given(rewards_st)
+def test_centred_advantages_sum_to_zero(rs):
+    for norm in ("shift-scale", "shift-only"):
+        for std in ("population", "sample"):
+            A = advantages(Objective(normalisation=norm, std=std), rs)
+            assert cancel(sum(A)) == 0
+
+
+@given(rewards_st, st.fractions(min_value=Fraction(1, 10), max_value=10),
+       st.fractions(min_value=-3, max_value=3))
+def test_shift_and_scale_leave_population_advantage_unchanged(rs, a, b):
+    obj = Objective()
+    A = advantages(obj, rs)
+    B = advantages(obj, [a * r + b for r in rs])
+    assert all(cancel(x - y) == 0 for x, y in zip(A, B))
+
+
+@given(rewards_st)
+def test_sample_std_rescales_by_sqrt_g_minus_one_over_g(rs):
+    G = len(rs)
+    pop = advantages(Objective(), rs)
+    samp = advantages(Objective(std="sample"), rs)
+    assert all(cancel(s - sqrt(Rational(G - 1, G)) * q) == 0 for s, q in zip(samp, pop))
+
+
+def test_epsilon_breaks_scale_invariance():
+    obj = Objective(std_eps=Rational(1, 10))
+    A = advantages(obj, [1, 0])
+    B = advantages(obj, [10, 0])
+    assert A[0] == Rational(5, 6) and B[0] == Rational(50, 51)
+
+
+def test_none_returns_the_rewards():
+    assert advantages(Objective(normalisation="none"), [3, 1, 2]) == [3, 1, 2]
+
+
+def test_equal_rewards_give_zero_advantages():
+    assert advantages(Objective(), [2, 2, 2]) == [0, 0, 0]
+
+
+@pytest.mark.parametrize("kwargs", [{"penalty": "k4"}, {"normalisation": "whiten"},
+                                    {"std": "bessel"}, {"kl_in": "both"},
+                                    {"std_eps": -1}, {"std_eps": 0.5},
+                                    {"kl_in": "reward", "importance_weighted": True}])
+def test_objective_refuses_nonsense(kwargs):
+    with pytest.raises(ValueError):
+        Objective(**kwargs)
+
+
+def test_registries_cover_the_issue():
+    assert sorted(PENALTIES) == ["k1", "k2", "k3"]
+    assert sorted(NORMALISATIONS) == ["none", "shift-only", "shift-scale"]
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_say_what_they_describe(name):
+    preset = PRESETS[name]
+    assert isinstance(preset.objective, Objective)
+    doc = preset.doc
+    assert "arXiv" in doc or "v0." in doc or "not confirmed" in doc
+    if name != "paper":
+        assert "token" in doc and "length" in doc
+
+
+def test_paper_preset_is_eq_1():
+    assert PRESETS["paper"].objective == Objective("k3", False, "loss", "shift-scale",
+                                                   "population", 0)
