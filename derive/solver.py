@@ -1782,6 +1782,13 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
                  f"the {K - 1} x {K - 1} stability Jacobian": stability}
         return Cost(sum(parts.values()), sub.memory, sub.terms, sub.unknowns, sub.evaluations,
                     max(parts, key=parts.get))
+    if (problem.beta > 0 and K >= REDUCED_MIN_K and problem.group in (None, 2)
+            and not Fraction(1, 10**8) <= problem.beta <= 10**8 and system_of(problem).dim >= 3):
+        # the reduced systems step aside at an extreme beta; the general search in K - 1
+        # unknowns near the faces then runs in mpmath for minutes (measured: > 10 min, K = 5)
+        return Cost(1e13, 0.0, 0, system_of(problem).dim, math.inf,
+                    f"the general search in {system_of(problem).dim} unknowns at an extreme beta "
+                    "(the reduced systems for K >= 5 answers need 1e-8 <= beta <= 1e8)")
     used = [j for j in range(len(problem.values)) if any(row[j] for row in problem.rho)]
     m = len(used)
     G = problem.group

@@ -57,6 +57,12 @@ EDGE = [
     (["--ref", "0.2,0.3,0.5", "--rewards", "1,0,0", "--beta", "1e-400"], 0),
     (["--ref", "1/3,1/3,1/3", "--rewards", "0,1,2", "--beta", "1e-300", "--group", "inf"], 0),
     (["--ref", ",".join(["1/3"] * 3), "--rewards", "0,1,2", "--beta", ",".join(["0.5"] * 1000)], 2),
+    # K >= 5 at an extreme beta, G = inf: the reduced system steps aside, and the general
+    # search in 4 unknowns ran for over 10 minutes before it was priced
+    (["--ref", "0.0000000001,0.25,0.25,0.25,0.2499999999", "--rewards", "1,0.8,0.6,0.4,0",
+      "--beta", "1e30", "--group", "inf"], 2),
+    (["--ref", "0.25,0.25,0.25,0.25", "--rewards", "1,0.6,0.3,0", "--beta", "1e-30",
+      "--group", "inf"], 0),
 ]
 
 
