@@ -77,7 +77,10 @@ OUTPUT (one entry per stationary policy; --json gives the same fields)
                   the search" (the search is not a proof that none exists), or "a
                   stationary policy exists but the search did not locate it" (a
                   failure: exit status 1 and an error line)
-  sweep           (JSON) one record per beta when --beta is a list
+  sweep           (JSON) one record per beta when --beta is a list; on Ctrl-C
+                  (or SIGTERM) the finished points are printed, with
+                  "interrupted": true, "finished" and "requested", before the
+                  line "error: interrupted" (exit status 130; 143 for SIGTERM)
 
 COST
   Before solving, the work is estimated from the terms of the preference sums
@@ -573,15 +576,33 @@ def _stationary(args):
 
     results = []
     bar = _ProgressBar(len(problems)) if len(problems) > 1 and sys.stderr.isatty() else None
-    for prob in problems:
-        sols = stationary_policies(prob, digits=digits, certify=certify)
-        if skipped:
-            from dataclasses import replace
+    try:
+        for prob in problems:
+            sols = stationary_policies(prob, digits=digits, certify=certify)
+            if skipped:
+                from dataclasses import replace
 
-            sols = [replace(s, note=s.note.replace("certificate not requested", skipped)) for s in sols]
-        results.append(sols)
+                sols = [replace(s, note=s.note.replace("certificate not requested", skipped))
+                        for s in sols]
+            results.append(sols)
+            if bar:
+                bar.step()
+    except (KeyboardInterrupt, Terminated):
+        # keep the finished points of a sweep: print them, then report the interrupt
         if bar:
-            bar.step()
+            bar.close()
+        if len(problems) > 1 and results:
+            records = [_problem_record(p, s, digits) for p, s in zip(problems, results)]
+            if args.json:
+                print(json.dumps({"sweep": records, "interrupted": True,
+                                  "finished": len(records), "requested": len(problems)},
+                                 indent=2))
+            else:
+                print(f"interrupted: {len(records)} of {len(problems)} values of beta finished")
+                for rec in records:
+                    _print_human(rec)
+            sys.stdout.flush()
+        raise
     if bar:
         bar.close()
 

@@ -524,3 +524,31 @@ def test_make_pdf_shows_why_pdflatex_failed(tmp_path):
 def test_doctests(module):
     failures, _ = doctest.testmod(module)
     assert failures == 0
+
+
+def test_interrupted_sweep_keeps_its_finished_points():
+    """Issue 12: Ctrl-C during a --beta sweep prints the points already finished, then
+    one line 'error: interrupted' and exit 130."""
+    import json as _json
+    import signal as _signal
+    import subprocess as _subprocess
+    import sys as _sys
+    import time as _time
+
+    base = [_sys.executable, "-m", "derive", "stationary", "--ref", "0.5,0.3,0.2",
+            "--rewards", "1,0.5,0", "--group", "64", "--max-cost", "1e10", "--json"]
+    start = _time.monotonic()
+    _subprocess.run(base + ["--beta", "0.1"], capture_output=True, check=True, timeout=300)
+    one = _time.monotonic() - start          # start-up, tables and one point
+    betas = ",".join(f"{k}/100" for k in range(10, 90))
+    proc = _subprocess.Popen(base + ["--beta", betas], stdout=_subprocess.PIPE,
+                             stderr=_subprocess.PIPE, text=True)
+    _time.sleep(1.5 * one + 1.0)
+    proc.send_signal(_signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "error: interrupted"
+    data = _json.loads(out)
+    assert data["interrupted"] is True and data["requested"] == 80
+    assert 1 <= data["finished"] < 80 and len(data["sweep"]) == data["finished"]
+    assert all(rec["stationary"] for rec in data["sweep"])
