@@ -21,13 +21,14 @@ constant cancels in the normalisation (:meth:`NLHF.direct_kl_residue`).
 from functools import cache
 
 import mpmath
-from sympy import (Rational, Symbol, cancel, diff, exp, expand, expand_log, log, powsimp,
+from sympy import (Add, Mul, Rational, Symbol, cancel, diff, exp, expand, expand_log, log, powsimp,
                    solve)
 
 from derive import claims
 from derive import symbols as S
 from derive.checks import (CHECK_DIGITS, Section, inequality_check, numeric_check,
                            symbolic_check)
+from derive.display import U, frac, value
 from derive.latex import equation, latex
 from derive.roots import bisect
 
@@ -354,6 +355,8 @@ def checks():
         "pi(o) = pi_ref(o) exp(E_{o'~pi} P(o > o')/beta)/Z (powsimp, expand_log, cancel)",
         sum(map(abs, nl.claim_residue()))))
     two = _nlhf_binary()
+    p_ = S.p
+    e_half = exp(frac(S.gamma, U(Mul, 2, S.beta)), evaluate=False)
     out.append(symbolic_check(
         "nlhf-binary-exponent", "(5)",
         "NLHF, binary: E_{o'~pi} P(a > o') - E_{o'~pi} P(b > o') = gamma/2 for every pi(a), "
@@ -455,6 +458,8 @@ def numeric_checks(digits=CHECK_DIGITS):
 def section():
     rl = RLHF().derive()
     two = _nlhf_binary()
+    p_ = S.p
+    e_half = exp(frac(S.gamma, U(Mul, 2, S.beta)), evaluate=False)
     sec = Section("baselines", "Baselines: RLHF and NLHF", "(3)--(5)",
                   "The aggregation rules that GRPO is compared with.")
     sec.step("RLHF maximises $\\mathbb{E}_{\\pi} r - \\beta\\,\\mathrm{KL}(\\pi \\,\\|\\, "
@@ -471,7 +476,9 @@ def section():
              "\\mathbb{E}_{o'\\sim\\pi} P(b \\succ o') = "
              f"{latex(two.exponent_gap)}$ for every $x$, with "
              "$\\gamma = P(a \\succ b) - P(b \\succ a)$, so NLHF is logistic:",
-             equation("x", latex(two.binary_policy)), "nlhf-binary")
+             value(sec, "nlhf-binary", "(5)", "x",
+                   frac(U(Mul, p_, e_half), U(Add, U(Mul, p_, e_half), 1, -p_)), two.binary_policy),
+             "nlhf-binary")
     sec.step("At $G = 2$ the expected advantage of $o$ against $o'$ is "
              "$P(r > r') - P(r < r') = 2 P(o \\succ o') - 1$ with the antisymmetric "
              "$P(o \\succ o') = P(r > r') + \\tfrac12 P(r = r')$, so "

@@ -37,6 +37,9 @@ from functools import cache
 
 import mpmath
 from sympy import (
+    Add,
+    Mul,
+    Pow,
     Rational,
     Symbol,
     binomial,
@@ -62,6 +65,7 @@ from derive.checks import (
     numeric_check,
     symbolic_check,
 )
+from derive.display import U, frac, value
 from derive.latex import equation, latex
 
 x, p, beta = S.x, S.p, S.beta
@@ -727,7 +731,10 @@ def section():
     sec.step("and the implicit function theorem on the condition $\\beta(x - p) = x U_G(x)$ "
              "at Eq. (15) gives the first correction of the stationary policy,",
              equation("x_G", "x_\\infty + \\frac{c}{G} + O(G^{-2})") + r" \\ "
-             + equation("c", latex(binary_correction_display())),
+             + value(sec, "large-group-policy-correction", "(15)", "c",
+                     -frac(1, U(Mul, 4, sqrt(U(Add, 1, U(Mul, 4, U(Pow, beta, 2), p, U(Add, 1, -p))),
+                                             evaluate=False))),
+                     binary_correction_display()),
              "large-group-policy-correction")
     sec.step("For $K$ answers and any reward distributions $c = -J^{-1} \\partial_h H$, with "
              "$J$ the Jacobian of the $G = \\infty$ stationarity system in reduced coordinates "
