@@ -271,6 +271,11 @@ def load_cache(path):
 
     Raises :class:`Malformed` with a one-line reason if it cannot be read or does not fit.
     """
+    return validate_computed(_read_json(path))
+
+
+def _read_json(path):
+    """The JSON in the file *path*, or :class:`Malformed` with a one-line reason."""
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -278,7 +283,7 @@ def load_cache(path):
         raise Malformed(f"cannot read it: {exc.strerror}") from None
     except (ValueError, RecursionError) as exc:
         raise Malformed(f"not JSON ({str(exc).splitlines()[0][:80]})") from None
-    return validate_computed(data)
+    return data
 
 
 def is_cache(path):
@@ -320,14 +325,7 @@ def validate_verification(ver):
 
 def load_verification(path):
     """``verification.json`` from *path*, checked by :func:`validate_verification`."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except OSError as exc:
-        raise Malformed(f"cannot read it: {exc.strerror}") from None
-    except (ValueError, RecursionError) as exc:
-        raise Malformed(f"not JSON ({str(exc).splitlines()[0][:80]})") from None
-    return validate_verification(data)
+    return validate_verification(_read_json(path))
 
 
 def summary_lines(ver):

@@ -122,7 +122,9 @@ def binary_coefficients():
     has ``-sqrt(k/(G-k))``.  Derived from the population variance of the group
     for symbolic ``k`` and ``u = G - 1 - k > 0`` (away from a tie).
 
-    Returns ``(A_one, A_zero, claimed_one, claimed_zero)`` in terms of G, k.
+    Returns ``(A_one, claimed_one, A_zero, claimed_zero)`` and the symbols
+    ``(u, w, k_one, k_zero)``: the count ``k`` of other ones is a non-negative
+    integer for a one and positive for a zero.
     """
     u = Symbol("u", positive=True)       # G - 1 - k zeros besides a one
     kk = S.k
@@ -137,7 +139,7 @@ def binary_coefficients():
     m2 = kp / G2
     var2 = factor((kp * (1 - m2) ** 2 + w * m2**2) / G2)
     a_zero = -m2 / sqrt(var2)
-    return (a_one, sqrt(u / (kk + 1)), a_zero, -sqrt(kp / w)), (u, w, kp)
+    return (a_one, sqrt(u / (kk + 1)), a_zero, -sqrt(kp / w)), (u, w, kk, kp)
 
 
 def binomial_sums(G, q=S.q):
@@ -274,11 +276,6 @@ def checks(digits=CHECK_DIGITS):
     return out
 
 
-def _k_of(expr):
-    """The summation index k as it occurs in *expr*."""
-    return next(s for s in expr.free_symbols if s.name == "k")
-
-
 def _derived_limit(r_o):
     """The G -> infinity preference derived in :mod:`derive.large_group` (Eq. (13))."""
     from derive.large_group import preference_limit
@@ -301,13 +298,13 @@ def section():
              + equation("\\Phi_j(q)", "\\sum_{n} \\binom{G-1}{n_0, \\dots, "
                         "n_{m-1}} \\prod_k q_k^{n_k}\\, A(v_j; n)"),
              "preference-compositions")
-    (a1, c1, a0, c0), (u, w, kp) = binary_coefficients()
+    (a1, c1, a0, c0), (u, w, k_one, k_zero) = binary_coefficients()
     sec.step("For $0/1$ rewards, the population variance of a group with $k + 1$ ones among $G$ "
              "members gives the advantage of a one; with $u = G - 1 - k$,",
              value(sec, "preference-binomial-one", "(2)", "A(1; k)",
-                   sqrt(frac(u, U(Add, _k_of(a1), 1)), evaluate=False), a1) + " \\\\ "
+                   sqrt(frac(u, U(Add, k_one, 1)), evaluate=False), a1) + " \\\\ "
              + value(sec, "preference-binomial-zero", "(2)", "A(0; k)",
-                     -sqrt(frac(_k_of(a0), w), evaluate=False), a0) + " \\quad (w = G - k)",
+                     -sqrt(frac(k_zero, w), evaluate=False), a0) + " \\quad (w = G - k)",
              "preference-binomial-coefficients")
     qs = S.q
     U2, L2 = binomial_sums(2)

@@ -113,7 +113,7 @@ class Normalisation:
 
         *eps* may be a number or a symbol; exact with SymPy numbers.
         """
-        rewards = [sympify(r) for r in rewards]
+        rewards = [sympify(r, strict=True) for r in rewards]   # numbers only, never a string
         G = len(rewards)
         mean = sum(rewards) / sympify(G) if self.centred else 0
         scale = self.scale(rewards, std, eps)
