@@ -1,11 +1,19 @@
 # grpo-derive: `make` sets up .venv and regenerates results/; `make test` runs the tests.
 # Real file dependencies: a second `make` with nothing changed does no work.
+#
+# Each part of the results (one module of derive.pipeline.RESULT_MODULES) is computed
+# by its own process into its own cache, .cache/parts/NAME.json, beside NAME.d: the
+# rules that make it depend on exactly the sources it imported (written by the part
+# itself, as a compiler writes a .d file).  A change to one module recomputes only the
+# parts that import it; the parts run in parallel (JOBS of them, default: the number of
+# cores; `make -jN` overrides it), then are merged into $(CACHE), which is rendered.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CACHE  := .cache/computed.json
+PART_DIR := .cache/parts
 OUT    := results
 # "$(OUT)/ is up to date" lives outside $(OUT)/, so that .DELETE_ON_ERROR and an
 # interrupt can never delete a file inside it: the render swaps $(OUT)/ in whole,
@@ -14,9 +22,20 @@ RESULTS := .cache/results.stamp
 PDF_DIR := .cache/pdf
 PDFLATEX ?= pdflatex
 
-# Rendering-only sources: a change of layout re-renders without recomputing.
-RENDER_SRC  := derive/render.py derive/cli.py derive/outputs.py $(wildcard templates/*.jinja)
-COMPUTE_SRC := $(filter-out $(RENDER_SRC),$(wildcard derive/*.py))
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += -j$(JOBS) --output-sync=target
+
+# The parts, read from RESULT_MODULES in derive/pipeline.py (the last name of each
+# module), started slowest first so that the parallel jobs end together.
+PARTS := $(shell sed -n '/^RESULT_MODULES = (/,/^)/s/^ *"[a-z_.]*\.\([a-z_]*\)",.*/\1/p' \
+                 derive/pipeline.py)
+SLOW_PARTS := stability variants maximiser_table large_group finite_groups figures baselines
+PART_CACHES := $(addprefix $(PART_DIR)/,$(addsuffix .json,\
+                 $(filter $(PARTS),$(SLOW_PARTS)) $(filter-out $(SLOW_PARTS),$(PARTS))))
+
+# What the render imports and reads: a change of layout re-renders without recomputing.
+RENDER_SRC  := $(wildcard derive/__init__.py derive/__main__.py derive/cli.py derive/pipeline.py \
+                 derive/checks.py derive/render.py derive/outputs.py templates/*.jinja)
 
 .DELETE_ON_ERROR:
 .PHONY: all test pdf clean bench FORCE
@@ -28,8 +47,14 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-$(CACHE): $(STAMP) $(COMPUTE_SRC)
-	$(PY) -m derive compute --cache $@
+# A part's own dependencies come from its .d file (none before its first run).
+$(PART_DIR)/%.json: $(STAMP)
+	$(PY) -m derive.pipeline part $* --cache $@ --deps $(PART_DIR)/$*.d
+
+-include $(wildcard $(PART_DIR)/*.d)
+
+$(CACHE): $(PART_CACHES)
+	$(PY) -m derive.pipeline merge --cache $@ $(PART_CACHES)
 
 $(RESULTS): $(CACHE) $(RENDER_SRC)
 	$(PY) -m derive render --cache $(CACHE) --out $(OUT)
@@ -41,8 +66,15 @@ ifeq ($(wildcard $(OUT)/.grpo-derive),)
 $(RESULTS): FORCE
 endif
 
-test: all
-	$(PY) -m pytest -q
+# The tests run as $(JOBS) interleaved slices in parallel (tests/conftest.py, --shard);
+# they read the part caches that `all` has just made instead of computing them again.
+TEST_SLICES := $(addprefix test-slice-,$(shell seq 1 $(JOBS)))
+.PHONY: $(TEST_SLICES)
+
+test: $(TEST_SLICES)
+
+$(TEST_SLICES): test-slice-%: all
+	$(PY) -m pytest -q --shard $*/$(words $(TEST_SLICES))
 
 # Compiles $(OUT)/main.tex in $(PDF_DIR)/ (aux and log stay out of $(OUT)/); on a
 # failure, prints pdflatex's log from its first error and exits non-zero.

@@ -13,11 +13,15 @@ Data read back from files (a cache for ``render``, ``verification.json`` for
 :class:`Malformed`.
 """
 
+import argparse
+import hashlib
 import importlib
 import json
 import math
+import os
 import re
 import sys
+from pathlib import Path
 
 from derive import outputs
 from derive.checks import CHECK_DIGITS, CHECK_SEED
@@ -49,24 +53,52 @@ class ChecksFailed(Exception):
     """Raised when at least one verification record fails."""
 
 
-def compute(progress=None):
-    """Run every derivation and check; return plain, JSON-serialisable data."""
+#: The name of each part (one result module): its cache file is ``.cache/parts/NAME.json``.
+PARTS = tuple(name.rsplit(".", 1)[-1] for name in RESULT_MODULES)
+
+
+def compute_part(name):
+    """The plain, JSON-serialisable data of the part *name* (one of :data:`PARTS`):
+    its sections (with their display checks among the checks), checks and artefacts.
+
+    A part is computed the same way alone (``python -m derive.pipeline part``, one
+    process per part under ``make``) or within :func:`compute`.
+    """
     from dataclasses import asdict
 
+    mod = importlib.import_module(RESULT_MODULES[PARTS.index(name)])
+    if hasattr(mod, "results"):
+        res = mod.results()
+    else:
+        res = {"sections": [mod.section()], "checks": mod.checks(), "artefacts": []}
+    sections, checks = [], []
+    for s in res["sections"]:
+        checks.extend(c.as_record() for c in s.display_checks)
+        sections.append({k: v for k, v in asdict(s).items() if k != "display_checks"})
+    checks.extend(c.as_record() for c in res["checks"])
+    return {"paper": PAPER, "digits": CHECK_DIGITS, "seed": CHECK_SEED, "part": name,
+            "sections": sections, "checks": checks, "artefacts": list(res["artefacts"])}
+
+
+def merge(parts):
+    """The data of every part, in the paper's order (:data:`PARTS`), as one record
+    of the shape :func:`compute` returns.  *parts* must hold each part once."""
+    by_name = {}
+    for part in parts:
+        if part["part"] in by_name:
+            raise ValueError(f"the part {part['part']!r} is given twice")
+        by_name[part["part"]] = part
+    missing = [name for name in PARTS if name not in by_name]
+    unknown = sorted(set(by_name) - set(PARTS))
+    if missing or unknown:
+        raise ValueError("the parts do not match this version's: "
+                         + "; ".join(filter(None, [missing and f"missing {', '.join(missing)}",
+                                                   unknown and f"unknown {', '.join(unknown)}"])))
     sections, checks, artefacts = [], [], []
-    for i, name in enumerate(RESULT_MODULES):
-        if progress:
-            progress(f"[{i + 1}/{len(RESULT_MODULES)}] {name.split('.')[-1]}")
-        mod = importlib.import_module(name)
-        if hasattr(mod, "results"):
-            res = mod.results()
-        else:
-            res = {"sections": [mod.section()], "checks": mod.checks(), "artefacts": []}
-        for s in res["sections"]:
-            checks.extend(c.as_record() for c in s.display_checks)
-            sections.append({k: v for k, v in asdict(s).items() if k != "display_checks"})
-        checks.extend(c.as_record() for c in res["checks"])
-        artefacts.extend(res["artefacts"])
+    for name in PARTS:
+        sections.extend(by_name[name]["sections"])
+        checks.extend(by_name[name]["checks"])
+        artefacts.extend(by_name[name]["artefacts"])
     seen = set()
     for c in checks:
         if c["id"] in seen:
@@ -74,6 +106,16 @@ def compute(progress=None):
         seen.add(c["id"])
     return {"paper": PAPER, "digits": CHECK_DIGITS, "seed": CHECK_SEED,
             "sections": sections, "checks": checks, "artefacts": artefacts}
+
+
+def compute(progress=None):
+    """Run every derivation and check; return plain, JSON-serialisable data."""
+    parts = []
+    for i, name in enumerate(PARTS):
+        if progress:
+            progress(f"[{i + 1}/{len(PARTS)}] {name}")
+        parts.append(compute_part(name))
+    return merge(parts)
 
 
 def verification(computed):
@@ -350,3 +392,210 @@ def progress_printer(stream=None):
     def progress(msg):
         print(msg, file=stream or sys.stderr, flush=True)
     return progress
+
+
+# -- one cache per part, with its own dependencies (what ``make`` runs) -------
+
+#: The folder that holds the ``derive`` package: source paths are relative to it.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def environment():
+    """The versions that, besides the sources, decide a part's data."""
+    import flint
+    import mpmath
+    import sympy
+
+    return {"python": "{}.{}".format(*sys.version_info[:2]), "sympy": sympy.__version__,
+            "mpmath": mpmath.__version__, "python-flint": flint.__version__}
+
+
+def _sha256(path):
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def imported_sources():
+    """``{path relative to ROOT: SHA-256}`` of every module of the package that this
+    process has imported: what a part computed here depends on."""
+    package = ROOT / "derive"
+    sources = {}
+    for mod in list(sys.modules.values()):
+        file = getattr(mod, "__file__", None)
+        if not file:
+            continue
+        path = Path(file).resolve()
+        if path.suffix == ".py" and path.is_relative_to(package):
+            sources[path.relative_to(ROOT).as_posix()] = _sha256(path)
+    return dict(sorted(sources.items()))
+
+
+def is_fresh(data):
+    """Whether *data* (a part, or the merged cache) was computed from the sources now
+    under :data:`ROOT` and with the versions of :func:`environment`: then computing
+    again would give the same data, and a test may read it instead."""
+    sources = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(sources, dict) or not sources or data.get("environment") != environment():
+        return False
+    return all(isinstance(rel, str) and isinstance(digest, str)
+               and _sha256(ROOT / rel) == digest for rel, digest in sources.items())
+
+
+def load_part(path, name=None):
+    """The part saved in the file *path* (by ``python -m derive.pipeline part``),
+    checked by :func:`validate_computed`; :class:`Malformed` if it is not one (or
+    not the part *name*)."""
+    data = load_cache(path)
+    if not isinstance(data.get("part"), str) or data["part"] not in PARTS:
+        raise Malformed("it is not the cache of a part (no known 'part' field)")
+    if name is not None and data["part"] != name:
+        raise Malformed(f"it holds the part {data['part']!r}, not {name!r}")
+    return data
+
+
+def fresh_part(path, name):
+    """The part *name* saved in *path* if it is there, well formed and fresh
+    (:func:`is_fresh`), else None."""
+    try:
+        data = load_part(path, name)
+    except Malformed:
+        return None
+    return data if is_fresh(data) else None
+
+
+def merged_sources(parts):
+    """The sources of every part, which must agree where they overlap."""
+    sources = {}
+    for part in parts:
+        for rel, digest in part.get("sources", {}).items():
+            if sources.setdefault(rel, digest) != digest:
+                raise ValueError(f"the parts were computed from different versions of {rel}")
+    return dict(sorted(sources.items()))
+
+
+def dependency_rules(target, sources):
+    """A makefile fragment: *target* depends on each of *sources* (paths relative
+    to :data:`ROOT`), each of which may disappear without breaking ``make``.
+
+    >>> print(dependency_rules(".cache/parts/x.json", ["derive/a.py"]), end="")
+    .cache/parts/x.json: derive/a.py
+    derive/a.py:
+    """
+    def shown(rel):
+        path = ROOT / rel
+        try:
+            rel_here = os.path.relpath(path)
+        except ValueError:  # another drive
+            rel_here = str(path)
+        shown = path.as_posix() if rel_here.startswith("..") else Path(rel_here).as_posix()
+        return shown.replace("$", "$$").replace(" ", "\\ ").replace("#", "\\#")
+    deps = [shown(rel) for rel in sources]
+    return "".join([f"{target}: {' '.join(deps)}\n"] + [f"{d}:\n" for d in deps])
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(message)
+
+
+def _parser():
+    parser = _Parser(prog="python -m derive.pipeline",
+                     description="The steps of `make`: compute one part into its own cache, "
+                                 "or merge the parts' caches into one.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    p = sub.add_parser("part", help="compute one part and save it")
+    p.add_argument("name", help=f"one of: {', '.join(PARTS)}")
+    p.add_argument("--cache", required=True, help="the part's cache file to write (JSON)")
+    p.add_argument("--deps", help="also write the makefile rules of its dependencies here")
+    p = sub.add_parser("merge", help="merge the caches of every part into one")
+    p.add_argument("--cache", required=True, help="the cache file to write (JSON)")
+    p.add_argument("parts", nargs="+", help="the caches of the parts")
+    return parser
+
+
+def _part(args):
+    import time
+
+    if args.name not in PARTS:
+        raise _UsageError(f"unknown part {args.name!r}; the parts are {', '.join(PARTS)}")
+    for option, path in (("--cache", args.cache), ("--deps", args.deps)):
+        if path is not None:
+            try:
+                prepare_cache(path) if option == "--cache" else outputs.prepare_file(
+                    path, lambda p: Path(p).read_text(errors="replace").startswith(args.cache))
+            except outputs.Refused as exc:
+                raise _UsageError(f"{option} {path}: {exc}") from None
+    start = time.perf_counter()
+    data = compute_part(args.name)
+    failed = [c for c in data["checks"] if c["status"] != "pass"]
+    if failed:
+        for c in failed:
+            print(f"  FAIL {c['id']}: {c['statement']}", file=sys.stderr)
+        print(f"part {args.name}: {len(failed)} of {len(data['checks'])} checks fail; "
+              "nothing written", file=sys.stderr)
+        return 1
+    data["environment"] = environment()
+    data["sources"] = imported_sources()
+    if args.deps is not None:  # first, so that a saved part never lacks its dependencies
+        outputs.write_file(dependency_rules(args.cache, data["sources"]), args.deps)
+    save_cache(data, args.cache)
+    print(f"part {args.name}: {len(data['checks'])} checks pass "
+          f"({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+    return 0
+
+
+def _merge(args):
+    try:
+        prepare_cache(args.cache)
+    except outputs.Refused as exc:
+        raise _UsageError(f"--cache {args.cache}: {exc}") from None
+    parts = []
+    for path in args.parts:
+        try:
+            parts.append(load_part(path))
+        except Malformed as exc:
+            raise _UsageError(f"{path}: {exc}; run `make` to compute it again") from None
+    try:
+        merged = merge(parts)
+        merged["environment"] = parts[0].get("environment")
+        if any(p.get("environment") != merged["environment"] for p in parts):
+            raise ValueError("the parts were computed with different package versions")
+        merged["sources"] = merged_sources(parts)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+    save_cache(merged, args.cache)
+    return 0
+
+
+def main(argv=None):
+    """``python -m derive.pipeline part NAME --cache F [--deps D]`` and
+    ``python -m derive.pipeline merge --cache F PART...``: the steps of ``make``.
+    Exit status as for ``grpo-derive``: 0 done, 1 a check failed or writing failed,
+    2 bad input or a refused destination (one line ``error: ...``), 130 interrupted."""
+    try:
+        args = _parser().parse_args(argv)
+        return {"part": _part, "merge": _merge}[args.command](args)
+    except _UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except outputs.WriteFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    from derive.pipeline import (
+        main as _main,  # the imported module, not this __main__ copy
+    )
+
+    raise SystemExit(_main())

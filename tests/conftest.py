@@ -8,10 +8,40 @@ import pytest
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Where `make` saves each part's data (derive.pipeline, the Makefile).
+PART_CACHE = ROOT / ".cache" / "parts"
 
 # Seeded, reproducible property tests everywhere.
 settings.register_profile("seeded", derandomize=True, deadline=None, max_examples=40)
 settings.load_profile("seeded")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--shard", default=None, metavar="K/N",
+                     help="run only the K-th of N interleaved slices of the collected tests "
+                          "(`make test` runs N slices in parallel)")
+
+
+def _shard(text):
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"--shard {text!r}: give K/N with 1 <= K <= N") from None
+    if not 1 <= k <= n:
+        raise pytest.UsageError(f"--shard {text!r}: give K/N with 1 <= K <= N")
+    return k, n
+
+
+def pytest_collection_modifyitems(config, items):
+    """With ``--shard K/N``, keep the tests K, K + N, K + 2N, ... of the collection order:
+    the N slices cover every test once, and a slow family of parametrised tests is
+    spread over all of them."""
+    if config.getoption("--shard") is None:
+        return
+    k, n = _shard(config.getoption("--shard"))
+    keep = items[k - 1::n]
+    config.hook.pytest_deselected(items=[it for i, it in enumerate(items) if i % n != k - 1])
+    items[:] = keep
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +52,44 @@ def reset_mp_dps():
     yield
     mpmath.mp.dps = 15
     flint.ctx.prec = 53
+
+
+_PARTS = {}
+
+
+def computed_part(name):
+    """The plain data of the part *name* (:func:`derive.pipeline.compute_part`: its
+    sections, check records and artefacts), as the pipeline makes it.
+
+    Read from the cache that ``make`` saved (``.cache/parts/NAME.json``) when it is
+    fresh, that is, computed from exactly the sources now in the tree and with these
+    package versions (:func:`derive.pipeline.is_fresh`); otherwise computed here, at
+    the default precisions, as the pipeline does.  Either way once per session.
+    """
+    from derive import pipeline
+
+    if name not in _PARTS:
+        data = pipeline.fresh_part(PART_CACHE / f"{name}.json", name)
+        if data is None:
+            dps, prec = mpmath.mp.dps, flint.ctx.prec
+            mpmath.mp.dps, flint.ctx.prec = 15, 53
+            try:
+                data = pipeline.compute_part(name)
+            finally:
+                mpmath.mp.dps, flint.ctx.prec = dps, prec
+        _PARTS[name] = data
+    return _PARTS[name]
+
+
+def failed_checks(records):
+    """The ids of the check records that do not pass."""
+    return [c["id"] for c in records if c["status"] != "pass"]
+
+
+def artefact(part, path):
+    """The artefact of *part* written to *path*."""
+    (art,) = [a for a in part["artefacts"] if a["path"] == path]
+    return art
 
 
 def require_tex():

@@ -1,13 +1,25 @@
 import mpmath
 import pytest
-from hypothesis import given, strategies as st
+from conftest import artefact, computed_part, failed_checks
+from hypothesis import given
+from hypothesis import strategies as st
 from sympy import Rational, exp, expand
 
 from derive import symbols as S
-from derive.baselines import (NLHF, RLHF, antisymmetric_preference, nlhf_best_response_binary,
-                              nlhf_binary, nlhf_condition_binary, nlhf_payoff,
-                              nlhf_payoff_gradient, nlhf_policy_binary,
-                              pairwise_expected_advantage, rank_preference, rlhf_binary)
+from derive.baselines import (
+    NLHF,
+    RLHF,
+    antisymmetric_preference,
+    nlhf_best_response_binary,
+    nlhf_binary,
+    nlhf_condition_binary,
+    nlhf_payoff,
+    nlhf_payoff_gradient,
+    nlhf_policy_binary,
+    pairwise_expected_advantage,
+    rank_preference,
+    rlhf_binary,
+)
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +129,10 @@ def test_payoff_is_constant_sum_numerically():
 
 
 def test_checks_pass():
-    from derive.baselines import checks
-    out = checks()
-    assert all(c.passed for c in out), [c.id for c in out if not c.passed]
+    out = computed_part("baselines")["checks"]
+    assert not failed_checks(out)
     assert {"nlhf-equals-direct-kl-two", "nlhf-binary-best-response",
-            "nlhf-direct-kl-two-solver"} <= {c.id for c in out}
+            "nlhf-direct-kl-two-solver"} <= {c["id"] for c in out}
 
 
 def test_baselines_csv_nlhf_column_against_an_independent_closed_form():
@@ -132,11 +143,9 @@ def test_baselines_csv_nlhf_column_against_an_independent_closed_form():
     from decimal import Decimal
     from fractions import Fraction
 
-    from derive.tables import results_extra
-
-    checks, arts = results_extra()
-    assert all(c.passed for c in checks), [c.id for c in checks if not c.passed]
-    text = next(a["text"] for a in arts if a["path"] == "data/baselines.csv")
+    tables = computed_part("tables")      # the pipeline's data file, and its checks
+    assert tables["checks"] and not failed_checks(tables["checks"])
+    text = artefact(tables, "data/baselines.csv")["text"]
     rows = list(csv.DictReader(io.StringIO(text)))
     nlhf = [r for r in rows if r["method"] == "nlhf"]
     assert len(nlhf) == 8

@@ -20,6 +20,7 @@ from fractions import Fraction as F
 
 import flint
 import pytest
+from conftest import computed_part
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpmath import iv, mp
@@ -63,9 +64,7 @@ def _mp(text):
 @pytest.fixture(scope="module")
 def tables_artefacts():
     """The binary, baselines and critical-beta data files, as the pipeline makes them."""
-    from derive import tables
-
-    return tables.results()["artefacts"]
+    return computed_part("tables")["artefacts"]
 
 
 # ---------------------------------------------------------------------------
@@ -231,9 +230,7 @@ def test_critical_beta_enclosures_hold_an_independent_minimisation(tables_artefa
 
 
 def test_noisy_enclosures_hold_the_bracketed_roots():
-    from derive import noisy
-
-    rows = _csv(noisy.results()["artefacts"], "noisy.csv")
+    rows = _csv(computed_part("noisy")["artefacts"], "noisy.csv")
     assert rows
     n = _check_rows(rows, lambda r: _independent_binary("noisy", r["pi_ref_a"], r["beta"],
                                                         s=(_mp(r["s_a"]), _mp(r["s_b"]))))
@@ -248,9 +245,7 @@ def test_noisy_enclosures_hold_the_bracketed_roots():
 
 
 def test_finite_group_enclosures_hold_the_bracketed_roots():
-    from derive import finite_groups
-
-    rows = _csv(finite_groups.results()["artefacts"], "finite_groups.csv")
+    rows = _csv(computed_part("finite_groups")["artefacts"], "finite_groups.csv")
     assert {r["G"] for r in rows} >= {"2", "1024", "inf"}
 
     def recompute(r):
@@ -294,7 +289,7 @@ def _stationary_residual(problem, beta, ref):
 def test_stability_enclosures_hold_the_enumerated_stationary_policies():
     from derive import stability
 
-    rows = _csv(stability.results()["artefacts"], "stability.csv")
+    rows = _csv(computed_part("stability")["artefacts"], "stability.csv")
     specs = {key: spec for key, _, spec in stability.EXAMPLES}
     points = {}
     for r in rows:

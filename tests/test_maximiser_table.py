@@ -4,6 +4,7 @@ from fractions import Fraction as F
 
 import mpmath
 import pytest
+from conftest import artefact, computed_part, failed_checks
 
 from derive import maximiser_table as T
 from derive.render import make_env, render
@@ -12,26 +13,26 @@ from derive.solver import Problem, stationary_policies
 
 @pytest.fixture(scope="module")
 def res():
-    return T.results()
+    return computed_part("maximiser_table")
 
 
 def test_checks_pass_and_csv_covers_the_grid(res):
-    assert all(c.passed for c in res["checks"]), [c.id for c in res["checks"] if not c.passed]
-    csv = next(a["text"] for a in res["artefacts"] if a["path"] == "data/maximiser.csv")
+    assert res["checks"] and not failed_checks(res["checks"])
+    csv = artefact(res, "data/maximiser.csv")["text"]
     header, *lines = csv.strip().splitlines()
     assert header.split(",")[-3:] == ["classification", "stable", "maximiser"]
     assert len(lines) == len(T.GROUPS) * len(T.BETAS) * len(T.PS)
 
 
 def test_issue_cell_is_stable_but_not_a_maximiser(res):
-    csv = next(a["text"] for a in res["artefacts"] if a["path"] == "data/maximiser.csv")
+    csv = artefact(res, "data/maximiser.csv")["text"]
     row = next(line.split(",") for line in csv.splitlines() if line.startswith("2,1,1/100,"))
     assert row[3].startswith("0.1000000000") and row[-2:] == ["true", "no"]
     assert {line.split(",")[-1] for line in csv.splitlines()[1:]} == {"global", "local", "no"}
 
 
 def test_table_renders_every_cell(res):
-    art = next(a for a in res["artefacts"] if a["path"] == "tables/maximiser.tex")
+    art = artefact(res, "tables/maximiser.tex")
     tex = render(make_env(), art["template"], **art["context"])
     assert "$$" not in tex and "--" not in tex.split("\\toprule")[1]
     assert tex.split("\\toprule")[1].count("\\textbf{no}") == sum(
@@ -55,7 +56,7 @@ def test_brute_force_detects_a_wrong_verdict():
 
 def test_section_quotes_only_computed_facts(res):
     (sec,) = res["sections"]
-    text = " ".join(step.text for step in sec.steps)
+    text = " ".join(step["text"] for step in sec["steps"])
     assert "is a local minimum of" in text          # the issue's cell was computed as "no"
     csv = res["artefacts"][1]["text"].splitlines()[1:]
     parted = sum(1 for line in csv if line.split(",")[-2:] in (["true", "local"], ["true", "no"]))

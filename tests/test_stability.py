@@ -2,6 +2,7 @@ from fractions import Fraction as F
 
 import mpmath
 import pytest
+from conftest import artefact, computed_part, failed_checks
 
 from derive import stability
 from derive.solver import Problem, stationary_policies
@@ -52,10 +53,10 @@ def test_monte_carlo_errors_are_within_sampling_error_and_detect_a_wrong_target(
 
 
 def test_results_checks_all_pass_and_data_rows_cover_every_point():
-    res = stability.results()
-    assert all(c.passed for c in res["checks"]), [c.id for c in res["checks"] if not c.passed]
-    data = next(a["text"] for a in res["artefacts"] if a["path"] == "data/stability.csv")
-    table = next(a for a in res["artefacts"] if a["path"] == "tables/stability.tex")
+    res = computed_part("stability")
+    assert res["checks"] and not failed_checks(res["checks"])
+    data = artefact(res, "data/stability.csv")["text"]
+    table = artefact(res, "tables/stability.tex")
     n_coords = sum(r["policy"].count(",") + 1 for r in table["context"]["rows"])
     assert len(data.strip().splitlines()) == 1 + n_coords
     # k3-is at G -> inf, beta = 3 with three answers: a saddle between the boundary and the interior attractor
