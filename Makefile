@@ -29,6 +29,9 @@ MAKEFLAGS += -j$(JOBS) --output-sync=target
 # module), started slowest first so that the parallel jobs end together.
 PARTS := $(shell sed -n '/^RESULT_MODULES = (/,/^)/s/^ *"[a-z_.]*\.\([a-z_]*\)",.*/\1/p' \
                  derive/pipeline.py)
+ifeq ($(PARTS),)
+$(error no RESULT_MODULES found in derive/pipeline.py)
+endif
 SLOW_PARTS := stability variants maximiser_table large_group finite_groups figures baselines
 PART_CACHES := $(addprefix $(PART_DIR)/,$(addsuffix .json,\
                  $(filter $(PARTS),$(SLOW_PARTS)) $(filter-out $(SLOW_PARTS),$(PARTS))))
