@@ -22,7 +22,9 @@ RESULTS := .cache/results.stamp
 PDF_DIR := .cache/pdf
 PDFLATEX ?= pdflatex
 
-JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+ifeq ($(origin JOBS),undefined)
+JOBS := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+endif
 MAKEFLAGS += -j$(JOBS) --output-sync=target
 
 # The parts, read from RESULT_MODULES in derive/pipeline.py (the last name of each
