@@ -1,7 +1,7 @@
 # grpo-derive: `make` sets up .venv and regenerates results/; `make test` runs the tests.
 # Real file dependencies: a second `make` with nothing changed does no work.
 #
-# Each part of the results (one module of derive.pipeline.RESULT_MODULES) is computed
+# Each part of the results (one module of derive.parts.RESULT_MODULES) is computed
 # by its own process into its own cache, .cache/parts/NAME.json, beside NAME.d: the
 # rules that make it depend on exactly the sources it imported (written by the part
 # itself, as a compiler writes a .d file).  A change to one module recomputes only the
@@ -27,12 +27,12 @@ JOBS := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || ec
 endif
 MAKEFLAGS += -j$(JOBS) --output-sync=target
 
-# The parts, read from RESULT_MODULES in derive/pipeline.py (the last name of each
+# The parts, read from RESULT_MODULES in derive/parts.py (the last name of each
 # module), started slowest first so that the parallel jobs end together.
 PARTS := $(shell sed -n '/^RESULT_MODULES = (/,/^)/s/^ *"[a-z_.]*\.\([a-z_]*\)",.*/\1/p' \
-                 derive/pipeline.py)
+                 derive/parts.py)
 ifeq ($(PARTS),)
-$(error no RESULT_MODULES found in derive/pipeline.py)
+$(error no RESULT_MODULES found in derive/parts.py)
 endif
 SLOW_PARTS := stability variants maximiser_table large_group finite_groups figures baselines
 PART_CACHES := $(addprefix $(PART_DIR)/,$(addsuffix .json,\
@@ -54,12 +54,12 @@ $(STAMP): pyproject.toml
 
 # A part's own dependencies come from its .d file (none before its first run).
 $(PART_DIR)/%.json: $(STAMP)
-	$(PY) -m derive.pipeline part $* --cache $@ --deps $(PART_DIR)/$*.d
+	$(PY) -m derive.parts part $* --cache $@ --deps $(PART_DIR)/$*.d
 
 -include $(wildcard $(PART_DIR)/*.d)
 
 $(CACHE): $(PART_CACHES)
-	$(PY) -m derive.pipeline merge --cache $@ $(PART_CACHES)
+	$(PY) -m derive.parts merge --cache $@ $(PART_CACHES)
 
 $(RESULTS): $(CACHE) $(RENDER_SRC)
 	$(PY) -m derive render --cache $(CACHE) --out $(OUT)

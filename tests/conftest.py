@@ -8,7 +8,7 @@ import pytest
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Where `make` saves each part's data (derive.pipeline, the Makefile).
+#: Where `make` saves each part's data (derive/parts.py, the Makefile).
 PART_CACHE = ROOT / ".cache" / "parts"
 
 # Seeded, reproducible property tests everywhere.
@@ -58,23 +58,23 @@ _PARTS = {}
 
 
 def computed_part(name):
-    """The plain data of the part *name* (:func:`derive.pipeline.compute_part`: its
+    """The plain data of the part *name* (:func:`derive.parts.compute_part`: its
     sections, check records and artefacts), as the pipeline makes it.
 
     Read from the cache that ``make`` saved (``.cache/parts/NAME.json``) when it is
     fresh, that is, computed from exactly the sources now in the tree and with these
-    package versions (:func:`derive.pipeline.is_fresh`); otherwise computed here, at
+    package versions (:func:`derive.parts.is_fresh`); otherwise computed here, at
     the default precisions, as the pipeline does.  Either way once per session.
     """
-    from derive import pipeline
+    from derive import parts
 
     if name not in _PARTS:
-        data = pipeline.fresh_part(PART_CACHE / f"{name}.json", name)
+        data = parts.fresh_part(PART_CACHE / f"{name}.json", name)
         if data is None:
             dps, prec = mpmath.mp.dps, flint.ctx.prec
             mpmath.mp.dps, flint.ctx.prec = 15, 53
             try:
-                data = pipeline.compute_part(name)
+                data = parts.compute_part(name)
             finally:
                 mpmath.mp.dps, flint.ctx.prec = dps, prec
         _PARTS[name] = data
