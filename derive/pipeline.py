@@ -25,6 +25,7 @@ import re
 import sys
 
 from derive import outputs
+
 # RESULT_MODULES, compute_part and merge are also this module's names, as before the parts
 from derive.parts import PAPER, PARTS, RESULT_MODULES, compute_part, merge  # noqa: F401
 
