@@ -190,3 +190,17 @@ def test_make_recomputes_only_the_parts_that_import_a_changed_module(tmp_path):
     os.utime(tmp_path / "derive/penalty.py", (1001, 1001))
     (tmp_path / "derive/solver.py").unlink()           # a module removed: no "No rule to make"
     assert planned()[0] == sorted(uses_solver)
+
+
+@pytest.mark.parametrize("name", ["penalty", "noisy", "paper_notes"])
+def test_a_part_computed_in_another_process_is_the_same_data(name, tmp_path):
+    """Determinism across processes (what the tests' reuse of `make`'s caches rests on):
+    the cache that `make` saved, when fresh, else one computed now in a subprocess,
+    holds exactly what computing the part here gives."""
+    saved = parts.fresh_part(ROOT / ".cache" / "parts" / f"{name}.json", name)
+    if saved is None:
+        res = _run_parts("part", name, "--cache", tmp_path / f"{name}.json")
+        assert res.returncode == 0, res.stderr
+        saved = parts.load_part(tmp_path / f"{name}.json", name)
+    assert {k: v for k, v in saved.items() if k not in ("environment", "sources")} \
+        == parts.compute_part(name)
