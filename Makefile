@@ -34,7 +34,7 @@ PARTS := $(shell sed -n '/^RESULT_MODULES = (/,/^)/s/^ *"[a-z_.]*\.\([a-z_]*\)",
 ifeq ($(PARTS),)
 $(error no RESULT_MODULES found in derive/parts.py)
 endif
-SLOW_PARTS := stability variants maximiser_table large_group finite_groups figures baselines
+SLOW_PARTS := stability variants maximiser_table large_group finite_groups figures baselines tables
 PART_CACHES := $(addprefix $(PART_DIR)/,$(addsuffix .json,\
                  $(filter $(PARTS),$(SLOW_PARTS)) $(filter-out $(SLOW_PARTS),$(PARTS))))
 
