@@ -29,6 +29,9 @@ import sys
 import threading
 
 from derive import outputs
+from derive.presets import PRESET_SETTINGS
+
+PRESET_NAMES = tuple(PRESET_SETTINGS)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -121,6 +124,10 @@ class _StoreTrueOnce(argparse._StoreTrueAction):
         super().__call__(parser, namespace, values, option_string)
 
 
+class _AppendEach(argparse._AppendAction):
+    """``append``: an option given once per answer (``--reward-dist``)."""
+
+
 def _mark_given(parser, namespace, action, option_string):
     seen = namespace.__dict__.setdefault("_given_options", set())
     if action.dest in seen:
@@ -155,7 +162,7 @@ class _Parser(argparse.ArgumentParser):
             tok = args[i]
             action = self._option_string_actions.get(tok)
             if (action is not None and action.nargs is None and action.option_strings
-                    and isinstance(action, _StoreOnce) and i + 1 < len(args)
+                    and isinstance(action, (_StoreOnce, _AppendEach)) and i + 1 < len(args)
                     and args[i + 1].startswith("-") and not args[i + 1].startswith("--")
                     and args[i + 1] not in self._option_string_actions):
                 joined.append(f"{tok}={args[i + 1]}")
@@ -230,17 +237,36 @@ def build_parser():
                    help=f"deterministic reward of each answer (|r| <= 1e{MAX_REWARD_EXPONENT})")
     g.add_argument("--success", metavar="S1,...,SK",
                    help="Bernoulli success probability in [0, 1] of each answer (0/1 rewards)")
-    p.add_argument("--beta", required=True, metavar="BETA",
+    g.add_argument("--reward-dist", metavar="V:P,...", action=_AppendEach,
+                   help="finite reward distribution of one answer (value:probability pairs, "
+                        "probabilities summing exactly to 1); give it once per answer, in the "
+                        "order of --ref")
+    p.add_argument("--beta", metavar="BETA",
                    help="regularisation constant: 0 or from 1e-1000 to 1e1000, or a comma list "
-                        "to sweep several")
+                        "to sweep several (required unless --preset gives one)")
     p.add_argument("--group", default="2", metavar="G",
                    help="group size: an integer from 2 to 10^18 or 'inf' (default: 2); large G "
                         "with several reward levels is refused by the cost limit")
-    p.add_argument("--penalty", default="k3", choices=("k3", "k3-is"),
-                   help="k3: GRPO as published (gradient of KL(pi_ref || pi)); k3-is: "
-                        "importance-weighted k3 (KL(pi || pi_ref)); default k3")
-    p.add_argument("--normalisation", default="shift-scale", choices=("shift-scale", "shift-only"),
-                   help="advantage normalisation (default shift-scale)")
+    p.add_argument("--penalty", choices=("k1", "k2", "k3", "k1-is", "k2-is", "k3-is"),
+                   help="per-sample KL estimator with rho = pi_ref/pi: k1 = -log rho, "
+                        "k2 = (log rho)^2/2, k3 = rho - 1 - log rho (GRPO as published; the "
+                        "gradient of KL(pi_ref || pi)); '-is' multiplies it by pi/pi_old (k3-is: "
+                        "KL(pi || pi_ref)); default k3, and k1 with --kl-in reward")
+    p.add_argument("--kl-in", choices=("loss", "reward"),
+                   help="where the KL enters: loss (a penalty term, the paper) or reward (beta "
+                        "times the estimate subtracted from each sampled reward before the "
+                        "normalisation, no gradient through it); default loss")
+    p.add_argument("--normalisation", choices=("shift-scale", "shift-only", "none"),
+                   help="advantage normalisation: shift-scale (r - mean)/(std + eps), the paper; "
+                        "shift-only r - mean (Dr. GRPO); none (r itself); default shift-scale")
+    p.add_argument("--std", choices=("population", "sample"),
+                   help="the std of shift-scale: population (divide by G, the paper) or sample "
+                        "(Bessel, divide by G - 1); default population")
+    p.add_argument("--std-eps", metavar="E",
+                   help="added to the std of shift-scale, >= 0 (common: 1e-4, 1e-6); default 0")
+    p.add_argument("--preset", choices=tuple(PRESET_NAMES),
+                   help="a trainer's defaults (penalty, kl-in, normalisation, std, std-eps and "
+                        "beta); explicit options override it: " + ", ".join(PRESET_NAMES))
     p.add_argument("--digits", default="50", metavar="N",
                    help="significant digits of the output, 5..1000 (default 50)")
     p.add_argument("--max-cost", default=None, metavar="OPS",
@@ -455,15 +481,19 @@ def _stationary(args):
         ParseError,
         parse_group,
         parse_integer,
+        parse_distribution,
         parse_list,
         parse_number,
     )
 
+    variant, betas_text = _variant_options(args)
     try:
         ref = parse_list(args.ref, "--ref")
         rewards = parse_list(args.rewards, "--rewards") if args.rewards is not None else None
         success = parse_list(args.success, "--success") if args.success is not None else None
-        betas = parse_list(args.beta, "--beta")
+        dists = ([parse_distribution(d) for d in args.reward_dist]
+                 if args.reward_dist is not None else None)
+        betas = betas_text if isinstance(betas_text, tuple) else parse_list(betas_text, "--beta")
         group = parse_group(args.group)
         digits = parse_integer(args.digits, "--digits", 5, 1000)
         max_cost = (DEFAULT_MAX_COST if args.max_cost is None
@@ -487,9 +517,16 @@ def _stationary(args):
             shown = mpmath.nstr(mpmath.mpf(diff.numerator) / diff.denominator, 3)
         raise UsageError("--ref must be positive probabilities that sum exactly to 1 "
                          f"(the sum minus 1 is {shown})")
-    given = rewards if rewards is not None else success
+    if dists is not None:
+        if len(dists) != K:
+            raise UsageError(f"--reward-dist given {len(dists)} times but --ref has {K} answers; "
+                             "give one distribution per answer, in order")
+        for d in dists:
+            if any(abs(v) > Fraction(10) ** MAX_REWARD_EXPONENT for v, _ in d):
+                raise UsageError(f"--reward-dist: values must lie within +-1e{MAX_REWARD_EXPONENT}")
+    given = rewards if rewards is not None else success if success is not None else dists
     which = "--rewards" if rewards is not None else "--success"
-    if len(given) != K:
+    if dists is None and len(given) != K:
         raise UsageError(f"{which} has {len(given)} values but --ref has {K}; give one per answer")
     if success is not None and any(not 0 <= x <= 1 for x in success):
         raise UsageError("--success values must be probabilities in [0, 1]")
@@ -506,7 +543,8 @@ def _stationary(args):
                                  f"least 1e-{MAX_REWARD_EXPONENT} of their range")
     if any(b < 0 for b in betas):
         raise UsageError("--beta must be >= 0 (0, or from 1e-1000 to 1e1000)")
-    levels = len(set(rewards)) if rewards is not None else 2
+    levels = (len(set(rewards)) if rewards is not None else 2 if success is not None
+              else len({v for d in dists for v, w in d if w}))
     if K * levels > MAX_TABLE:   # the reward table rho has K x m entries
         raise UsageError(f"refused: {K} answers with {levels} distinct rewards need a table of "
                          f"{K * levels:.3g} entries, above {MAX_TABLE:.0e}; use fewer answers or "
@@ -531,11 +569,11 @@ def _stationary(args):
     for beta in betas:
         try:
             if rewards is not None:
-                prob = Problem.deterministic(ref, rewards, beta, group, penalty=args.penalty,
-                                             normalisation=args.normalisation)
+                prob = Problem.deterministic(ref, rewards, beta, group, **variant)
+            elif success is not None:
+                prob = Problem.bernoulli(ref, success, beta, group, **variant)
             else:
-                prob = Problem.bernoulli(ref, success, beta, group, penalty=args.penalty,
-                                         normalisation=args.normalisation)
+                prob = Problem.finite(ref, dists, beta, group, **variant)
         except ValueError as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
         refusal = search_limits(prob)
@@ -592,7 +630,7 @@ def _stationary(args):
         if bar:
             bar.close()
         if len(problems) > 1 and results:
-            records = [_problem_record(p, s, digits) for p, s in zip(problems, results)]
+            records = [_problem_record(p, s, digits, args.preset) for p, s in zip(problems, results)]
             if args.json:
                 print(json.dumps({"sweep": records, "interrupted": True,
                                   "finished": len(records), "requested": len(problems)},
@@ -606,7 +644,8 @@ def _stationary(args):
     if bar:
         bar.close()
 
-    records = [_problem_record(prob, sols, digits) for prob, sols in zip(problems, results)]
+    records = [_problem_record(prob, sols, digits, args.preset)
+               for prob, sols in zip(problems, results)]
     if args.json:
         out = records[0] if len(records) == 1 else {"sweep": records}
         print(json.dumps(out, indent=2))
@@ -619,6 +658,52 @@ def _stationary(args):
               "(a failure of the engine; a larger --digits may help)", file=sys.stderr)
         return 1
     return 0
+
+
+def _variant_options(args):
+    """``(variant keywords, beta)`` from the variant options, the preset and the defaults.
+
+    Explicit options override the preset; a combination that makes no sense is a
+    :class:`UsageError`.  ``beta`` is the --beta text, or the preset's as a 1-tuple.
+    """
+    from fractions import Fraction
+
+    from derive.parsing import ParseError, parse_number
+
+    preset = PRESET_SETTINGS.get(args.preset, {}) if args.preset else {}
+    kl_in = args.kl_in or preset.get("kl_in", "loss")
+    default_penalty = "k1" if (args.kl_in == "reward" and not args.preset) else "k3"
+    penalty = args.penalty or preset.get("penalty", default_penalty)
+    normalisation = args.normalisation or preset.get("normalisation", "shift-scale")
+    if normalisation != "shift-scale":
+        for opt, val in (("--std", args.std), ("--std-eps", args.std_eps)):
+            if val is not None:
+                raise UsageError(f"{opt} applies to --normalisation shift-scale only (got "
+                                 f"--normalisation {normalisation}); drop {opt}")
+    std = args.std or (preset.get("std", "population") if normalisation == "shift-scale"
+                       else "population")
+    if args.std_eps is not None:
+        try:
+            eps = parse_number(args.std_eps, "--std-eps")
+        except ParseError as exc:
+            raise UsageError(str(exc)) from None
+        if eps < 0:
+            raise UsageError(f"--std-eps: {args.std_eps!r} is negative; accepted: 0 or a positive "
+                             "number added to the std")
+    else:
+        eps = preset.get("std_eps", Fraction(0)) if normalisation == "shift-scale" else Fraction(0)
+    if kl_in == "reward" and penalty.endswith("-is"):
+        raise UsageError(f"--kl-in reward takes an estimator without importance weight (k1, k2 or "
+                         f"k3): no gradient flows through the reward; got --penalty {penalty}")
+    if args.beta is None:
+        if not preset:
+            raise UsageError("--beta is required (or --preset, which gives one): 0 or from "
+                             "1e-1000 to 1e1000, or a comma list")
+        beta = (preset["beta"],)
+    else:
+        beta = args.beta
+    return dict(penalty=penalty, normalisation=normalisation, kl_in=kl_in, std=std,
+                std_eps=eps), beta
 
 
 def _size(nbytes):
@@ -666,7 +751,7 @@ def _fmt(x, digits):
 MAXIMISER_MAX_K = 12
 
 
-def _problem_record(prob, sols, digits):
+def _problem_record(prob, sols, digits, preset=None):
     import mpmath
 
     from derive.certify import printed_enclosure
@@ -682,7 +767,11 @@ def _problem_record(prob, sols, digits):
             "beta": str(prob.beta),
             "group": "inf" if prob.group is None else prob.group,
             "penalty": prob.penalty,
+            "kl_in": prob.kl_in,
             "normalisation": prob.normalisation,
+            "std": prob.std,
+            "std_eps": str(prob.std_eps),
+            "preset": preset,
         },
         "digits": digits,
         "search": search,
@@ -695,7 +784,13 @@ def _problem_record(prob, sols, digits):
                              if exists else "no stationary policy found by the search")
     for s in sols:
         policy = [_fmt(x, digits) for x in s.policy]
-        if prob.K > MAXIMISER_MAX_K and s.kind == "interior":
+        routed = prob.solved_as
+        if routed is None or routed[0].penalty != prob.penalty or routed[0].beta != prob.beta:
+            verdict = MaximiserVerdict("unknown", "decided for the paper's J (k3 or k3-is in the "
+                                       "loss, population std, no epsilon) only; not for "
+                                       f"{prob.penalty}, KL in the {prob.kl_in}, "
+                                       f"{prob.normalisation}")
+        elif prob.K > MAXIMISER_MAX_K and s.kind == "interior":
             verdict = MaximiserVerdict("unknown", f"not decided for K > {MAXIMISER_MAX_K} outputs (cost)")
         else:
             verdict = maximiser(prob, s, digits)
@@ -738,6 +833,13 @@ def _exact_short(text):
         return "~" + mpmath.nstr(mpmath.mpf(x.numerator) / x.denominator, 15)
 
 
+def _norm_text(pr):
+    if pr["normalisation"] != "shift-scale":
+        return pr["normalisation"]
+    eps = "" if pr["std_eps"] == "0" else f" + {_exact_short(pr['std_eps'])}"
+    return f"shift-scale ({pr['std']} std{eps})"
+
+
 def _print_human(rec):
     pr = rec["problem"]
     G = pr["group"]
@@ -745,7 +847,7 @@ def _print_human(rec):
     if len(refs) > 12:
         refs = refs[:10] + [f"... {len(refs) - 10} more"]
     print(f"GRPO stationary policies: beta = {_exact_short(pr['beta'])}, G = {G}, "
-          f"penalty {pr['penalty']}, {pr['normalisation']} normalisation, "
+          f"penalty {pr['penalty']} in the {pr['kl_in']}, {_norm_text(pr)} normalisation, "
           f"pi_ref = ({', '.join(refs)})")
     if not rec["stationary"]:
         print(f"  {rec['none_found']}; searched: {rec['search']}")

@@ -73,7 +73,11 @@ def logit_jacobian(problem, policy, with_scale=False):
     of the terms that make up an entry: the scale against which an entry (or
     an eigenvalue) is "zero within rounding".
     """
-    system = _system(problem)
+    return logit_jacobian_of_field(_system(problem), policy, with_scale)
+
+
+def logit_jacobian_of_field(system, policy, with_scale=False):
+    """:func:`logit_jacobian` of any *system* with ``field_jacobian(pi, MP) -> (g, dg)``."""
     pi = [mp.mpf(p) for p in policy]
     K = len(pi)
     g, dg = system.field_jacobian(pi, MP)
@@ -113,9 +117,14 @@ def stability(problem, policy, digits=50):
     are about the iteration, not about ``J``: whether the point maximises
     ``J(.; pi_old = pi)`` is decided by :mod:`derive.maximiser`.
     """
-    eigenvalues = logit_jacobian_eigenvalues(problem, policy, digits)
+    return eigenvalues_and_class(_system(problem), policy, digits)
+
+
+def eigenvalues_and_class(system, policy, digits=50):
+    """:func:`stability` of any *system* with a ``field_jacobian`` (e.g. a GRPO variant's)."""
+    eigenvalues = _eigenvalues(system, policy, digits)
     with mp.workdps(int(digits) + 10):
-        _, scale = logit_jacobian(problem, policy, with_scale=True)
+        _, scale = logit_jacobian_of_field(system, policy, with_scale=True)
         tol = mp.mpf(10) ** (-(int(digits) // 2)) * scale
         re = [mp.re(e) for e in eigenvalues]
         if not re:
@@ -147,8 +156,12 @@ def logit_jacobian_eigenvalues(problem, policy, digits=50) -> tuple:
     >>> lam < 0                                          # an attractor: stable
     True
     """
+    return _eigenvalues(_system(problem), policy, digits)
+
+
+def _eigenvalues(system, policy, digits):
     with mp.workdps(int(digits) + 10):
-        M = logit_jacobian(problem, policy)
+        M = logit_jacobian_of_field(system, policy)
         n = len(M)
         if n == 0:
             return ()

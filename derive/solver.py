@@ -177,6 +177,11 @@ from derive.numerics import (
     solve_linear,
 )
 
+#: Every penalty estimator (arXiv:2502.18548v3, Eq. (1), and the variants of :mod:`derive.model`).
+ALL_PENALTIES = ("k1", "k2", "k3", "k1-is", "k2-is", "k3-is")
+#: Every advantage normalisation.
+ALL_NORMALISATIONS = ("shift-scale", "shift-only", "none")
+
 __all__ = ["Cost", "Problem", "StationaryPolicy", "estimate_cost", "search_description", "search_limits",
            "stationary_policies", "stationarity_residual"]
 
@@ -219,6 +224,9 @@ class Problem:
     group: int | None
     penalty: str = "k3"
     normalisation: str = "shift-scale"
+    kl_in: str = "loss"
+    std: str = "population"
+    std_eps: Fraction = Fraction(0)
 
     def __post_init__(self):
         ref = tuple(_exact(r, "ref") for r in self.ref)
@@ -244,28 +252,89 @@ class Problem:
         g = self.group
         if g is not None and (isinstance(g, bool) or not isinstance(g, int) or g < 2):
             raise ValueError("group must be an integer >= 2 or None (infinity)")
-        if self.penalty not in PENALTIES:
-            raise ValueError(f"penalty must be one of {', '.join(PENALTIES)}")
-        if self.normalisation not in NORMALISATIONS:
-            raise ValueError(f"normalisation must be one of {', '.join(NORMALISATIONS)}")
+        object.__setattr__(self, "std_eps", _exact(self.std_eps, "std_eps"))
+        if self.penalty not in ALL_PENALTIES:
+            raise ValueError(f"penalty must be one of {', '.join(ALL_PENALTIES)}")
+        if self.normalisation not in ALL_NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {', '.join(ALL_NORMALISATIONS)}")
+        if self.kl_in not in ("loss", "reward"):
+            raise ValueError("kl_in must be 'loss' or 'reward'")
+        if self.std not in ("population", "sample"):
+            raise ValueError("std must be 'population' or 'sample'")
+        if self.std_eps < 0:
+            raise ValueError("std_eps must be >= 0")
+        if self.kl_in == "reward" and self.penalty.endswith("-is"):
+            raise ValueError("the KL in the reward takes an estimator without importance weight "
+                             "(k1, k2 or k3): no gradient flows through the reward")
 
     @classmethod
-    def deterministic(cls, ref, rewards, beta, group, penalty="k3", normalisation="shift-scale"):
+    def deterministic(cls, ref, rewards, beta, group, penalty="k3", normalisation="shift-scale",
+                      **variant):
         """Output ``o`` always receives the reward ``rewards[o]``."""
         rewards = tuple(_exact(r, "rewards") for r in rewards)
         if len(rewards) != len(tuple(ref)):
             raise ValueError("rewards needs one value per output")
         values, rho = deterministic_rewards(rewards)
-        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation)
+        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation, **variant)
 
     @classmethod
-    def bernoulli(cls, ref, success, beta, group, penalty="k3", normalisation="shift-scale"):
+    def bernoulli(cls, ref, success, beta, group, penalty="k3", normalisation="shift-scale",
+                  **variant):
         """Output ``o`` receives reward 1 with probability ``success[o]``, else 0."""
         success = tuple(_exact(s, "success") for s in success)
         if len(success) != len(tuple(ref)):
             raise ValueError("success needs one probability per output")
         values, rho = bernoulli_rewards(success)
-        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation)
+        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation, **variant)
+
+    @classmethod
+    def finite(cls, ref, distributions, beta, group, penalty="k3", normalisation="shift-scale",
+               **variant):
+        """Output ``o`` receives ``v`` with probability ``p`` for each ``(v, p)`` of ``distributions[o]``.
+
+        >>> from fractions import Fraction as F
+        >>> pb = Problem.finite((F(1, 2), F(1, 2)), [[(0, F(1, 4)), (2, F(3, 4))], [(1, 1)]], 1, 2)
+        >>> pb.values, pb.rho
+        ((Fraction(0, 1), Fraction(1, 1), Fraction(2, 1)), ((Fraction(1, 4), Fraction(0, 1), Fraction(3, 4)), (Fraction(0, 1), Fraction(1, 1), Fraction(0, 1))))
+        """
+        dists = [[(_exact(v, "reward value"), _exact(w, "reward probability")) for v, w in d]
+                 for d in distributions]
+        if len(dists) != len(tuple(ref)):
+            raise ValueError("distributions needs one reward distribution per output")
+        values = tuple(sorted({v for d in dists for v, w in d if w > 0}))
+        rho = tuple(tuple(sum((w for v, w in d if v == x), Fraction(0)) for x in values)
+                    for d in dists)
+        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation, **variant)
+
+    @property
+    def solved_as(self):
+        """``(problem, note)``: the paper-family problem that has the same stationary policies, or ``None``.
+
+        k2 and k1-is have the expected gradient of k3-is up to a constant (the
+        simplex absorbs it), so they are solved as k3-is; k1 in the loss has a
+        constant expected gradient, so beta drops out and it is solved at
+        ``beta = 0``.  The sample std is the population std where it does not
+        matter (shift-only, ``G = infinity``).  Derived in :mod:`derive.variants`.
+        """
+        from dataclasses import replace
+
+        if self.kl_in != "loss" or self.normalisation not in NORMALISATIONS or self.std_eps != 0:
+            return None
+        if self.std == "sample" and self.normalisation == "shift-scale" and self.group is not None:
+            return None
+        base = replace(self, std="population")
+        if self.penalty in PENALTIES:
+            return base, ""
+        if self.penalty in ("k2", "k1-is"):
+            return replace(base, penalty="k3-is"), (
+                f"{self.penalty}: its expected gradient at pi_old = pi is that of k3-is up to a "
+                "constant (both give KL(pi || pi_ref)), so the stationary policies and the flow "
+                "are those of k3-is")
+        if self.penalty == "k1":
+            return replace(base, penalty="k3", beta=Fraction(0)), (
+                "k1 without importance weight: its expected gradient at pi_old = pi is the same "
+                "constant for every answer, so beta drops out: the stationary set is that of beta = 0")
+        return None
 
     @property
     def K(self) -> int:
@@ -742,9 +811,19 @@ class _System:
 
 
 @lru_cache(maxsize=256)
-def system_of(problem: Problem) -> _System:
-    """The cached reduced system of a problem (used by :mod:`derive.dynamics`)."""
-    return _System(problem)
+def system_of(problem: Problem):
+    """The stationarity system of a problem (used by :mod:`derive.dynamics`).
+
+    The reduced :class:`_System` for the paper's objective (and the variants
+    solved as it, :attr:`Problem.solved_as`), otherwise the generic
+    :class:`derive.variant_solver.VariantSystem`.
+    """
+    routed = problem.solved_as
+    if routed is None:
+        from derive.variant_solver import VariantSystem
+
+        return VariantSystem(problem)
+    return _System(routed[0])
 
 
 def stationarity_residual(problem: Problem, policy, support=None, relative=False):
@@ -924,7 +1003,7 @@ def _search_range_1d(system):
     return out
 
 
-def search_limits(problem: Problem) -> str:
+def _paper_search_limits(problem: Problem) -> str:
     """Why ``problem`` cannot be solved within the precision limits, or ``""``.
 
     With one unknown, roots are searched out to ``exp(-1e5)`` from the faces
@@ -963,7 +1042,7 @@ def search_limits(problem: Problem) -> str:
             f"{far} of a vertex, beyond the searched exp(-{_Z_CAP:.0e}){need}")
 
 
-def search_description(problem: Problem) -> tuple:
+def _paper_search_description(problem: Problem) -> tuple:
     """``(text, exists)``: what the interior search covers, and whether a root provably exists.
 
     ``exists`` is ``True`` for two answers with ``beta > 0`` and k3 (or k3-is
@@ -1749,7 +1828,7 @@ class Cost:
         return self.operations / OPERATIONS_PER_SECOND
 
 
-def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cost:
+def _paper_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cost:
     """The a-priori :class:`Cost` of :func:`stationary_policies` for ``problem``.
 
     Counted before any table is built: the terms of one evaluation of the
@@ -1985,7 +2064,7 @@ def _guard_digits(values):
     return min(1100, max(0, int(mp.ceil(-mp.log10(smallest))) - 3))
 
 
-def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
+def _paper_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
     """Every stationary policy of ``problem``, sorted by ``pi[0]`` descending, then kind.
 
     Interior points solve arXiv:2502.18548v3, Eq. (11) (k3) or its Section 3
@@ -2260,3 +2339,81 @@ def _refine_1d(system, root, tol):
             uu, vv = (1 - w, w) if flip else (w, 1 - w)
             return _Root1(uu, vv, root.double)
     return None
+
+
+# ---------------------------------------------------------------------------
+# Every variant: route to the paper's solver or to the generic one
+# ---------------------------------------------------------------------------
+
+
+def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
+    """Every stationary policy of ``problem``, sorted by ``pi[0]`` descending, then kind.
+
+    Interior points solve arXiv:2502.18548v3, Eq. (11) (k3) or its Section 3
+    analogue (k3-is); boundary points are the closed-form cases of the module
+    docstring.  Values are accurate to ``digits`` significant digits (computed
+    at ``digits + 12`` or more); residuals are below ``10^-(digits - 5)``.
+    With ``certify=False`` no interval certificate is attempted (the
+    enclosure is then the point itself and ``certified`` is False).  Other
+    variants (:attr:`Problem.solved_as` is ``None``) are solved by
+    :func:`derive.variant_solver.variant_policies`.
+
+    >>> from fractions import Fraction as F
+    >>> from mpmath import mp
+    >>> sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 2), digits=20)
+    >>> [(mp.nstr(s.policy[0], 15), s.classification, s.certified) for s in sols]   # Eq. (14)
+    [('0.653112887414927', 'attractor', True)]
+    """
+    routed = problem.solved_as
+    if routed is None:
+        from derive.variant_solver import variant_policies
+
+        return variant_policies(problem, digits, certify)
+    inner, note = routed
+    sols = _paper_policies(inner, digits, certify)
+    if note:
+        from dataclasses import replace
+
+        sols = [replace(s, note="; ".join(n for n in (note, s.note) if n)) for s in sols]
+    return sols
+
+
+def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cost:
+    """The a-priori :class:`Cost` of :func:`stationary_policies` (see :func:`_paper_cost`).
+
+    >>> from fractions import Fraction as F
+    >>> c = estimate_cost(Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 2), 10**6))
+    >>> c.terms < 30000, c.memory < 2**24, c.seconds < 10       # a window of ~sqrt(G) terms
+    (True, True, True)
+    """
+    routed = problem.solved_as
+    if routed is None:
+        from derive.variant_solver import variant_cost
+
+        return variant_cost(problem, digits, certify)
+    return _paper_cost(routed[0], digits, certify)
+
+
+def search_limits(problem: Problem) -> str:
+    """Why ``problem`` cannot be solved within the precision limits, or ``""``.
+
+    >>> from fractions import Fraction as F
+    >>> search_limits(Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 10**20), 2, "k3-is"))[:58]
+    'refused: with k3-is and beta = 1.0e-20 a stationary policy'
+    """
+    routed = problem.solved_as
+    if routed is None:
+        from derive.variant_solver import variant_search_limits
+
+        return variant_search_limits(problem)
+    return _paper_search_limits(routed[0])
+
+
+def search_description(problem: Problem) -> tuple:
+    """``(text, exists)``: what the interior search covers, and whether a root provably exists."""
+    routed = problem.solved_as
+    if routed is None:
+        from derive.variant_solver import variant_search_description
+
+        return variant_search_description(problem)
+    return _paper_search_description(routed[0])
