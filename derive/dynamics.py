@@ -220,29 +220,44 @@ class MonteCarloRun:
     seed: int
 
 
-def _advantages(rewards, shift_only):
+def _advantages(rewards, normalisation="shift-scale", std="population", eps=0.0):
+    """Group advantages in floats (arXiv:2502.18548v3, Eq. (2), and the variants): ``0/0 -> 0``."""
     G = len(rewards)
+    if normalisation == "none":
+        return list(rewards)
     mean = sum(rewards) / G
-    if shift_only:
+    if normalisation == "shift-only":
         return [r - mean for r in rewards]
-    var = sum((r - mean) ** 2 for r in rewards) / G
-    if var <= 0.0:
+    if all(r == rewards[0] for r in rewards):
         return [0.0] * G
-    sd = math.sqrt(var)
+    ss = sum((r - mean) ** 2 for r in rewards)
+    sd = math.sqrt(ss / (G if std == "population" else G - 1)) + eps
+    if sd <= 0.0:
+        return [0.0] * G
     return [(r - mean) / sd for r in rewards]
+
+
+#: Per-sample estimator ``k(rho)`` and ``-rho k'(rho)`` (its derivative in ``log pi``), ``rho = pi_ref/pi``.
+_ESTIMATORS = {
+    "k1": (lambda rho: -math.log(rho), lambda rho: 1.0),
+    "k2": (lambda rho: math.log(rho) ** 2 / 2, lambda rho: -math.log(rho)),
+    "k3": (lambda rho: rho - 1.0 - math.log(rho), lambda rho: 1.0 - rho),
+}
 
 
 def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, clip_eps=0.2, lr=0.1,
                      seed=0, infinite_group=16) -> MonteCarloRun:
-    """GRPO with sampled groups (arXiv:2502.18548v3, Eq. (1)), in floats.
+    """GRPO with sampled groups (arXiv:2502.18548v3, Eq. (1)), in floats, for every variant.
 
     Each iteration draws ``groups_per_iteration`` groups of ``G`` outputs from
-    ``pi_old``, samples their rewards, computes the group advantages
-    (population std, ``A = 0`` when all rewards are equal; or shift-only), and
+    ``pi_old``, samples their rewards (lowered by ``beta k(rho)`` at ``pi_old``
+    when the KL is in the reward), computes the group advantages of the
+    problem's normalisation (``A = 0`` when all rewards are equal), and
     takes ``inner_steps`` gradient steps of size ``lr`` on the logits of the
     per-sample average of ``min(ratio A, clip(ratio, 1-eps, 1+eps) A) - beta D``
-    with ``pi_old`` fixed, where ``D = pi_ref/pi - log(pi_ref/pi) - 1`` (k3) or
-    ``ratio * D`` (k3-is).  Gradients are analytic: the samples are aggregated
+    with ``pi_old`` fixed, where ``D = k(rho)`` (k1, k2, k3 with
+    ``rho = pi_ref/pi``) or ``ratio * k(rho)`` (``-is``); no ``D`` when the KL
+    is in the reward.  Gradients are analytic: the samples are aggregated
     per output and per sign of ``A``, so an inner step costs ``O(K^2)``.  When
     ``G`` is infinite, ``infinite_group`` is used.  Deterministic given
     ``seed`` (``random.Random``).
@@ -252,8 +267,10 @@ def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, cli
     G = problem.group or infinite_group
     ref = [float(r) for r in problem.ref]
     beta = float(problem.beta)
-    kl = problem.penalty == "k3-is"
-    shift_only = problem.normalisation == "shift-only"
+    weighted = problem.penalty.endswith("-is")
+    k_of, dk_of = _ESTIMATORS[problem.penalty.removesuffix("-is")]
+    in_reward = problem.kl_in == "reward"
+    norm = (problem.normalisation, problem.std, float(problem.std_eps))
     values = [float(v) for v in problem.values]
     laws = []
     for row in problem.rho:
@@ -298,7 +315,9 @@ def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, cli
                     rewards.append(vals)
                 else:
                     rewards.append(vals[bisect.bisect_left(cum, rng.random())])
-            for o, a in zip(outs, _advantages(rewards, shift_only)):
+            if in_reward:
+                rewards = [r - beta * k_of(ref[o] / old[o]) for r, o in zip(rewards, outs)]
+            for o, a in zip(outs, _advantages(rewards, *norm)):
                 count[o] += 1
                 if a > 0:
                     pos[o] += a
@@ -318,12 +337,13 @@ def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, cli
                     c += pos[o] * ratio
                 if ratio >= 1 - clip_eps:
                     c += neg[o] * ratio
-                # k3: dD/dlog pi = 1 - ref/pi ; k3-is: d(ratio D)/dlog pi = ratio (D + 1 - ref/pi)
-                dD = 1.0 - ref[o] / pi[o]
-                if kl:
-                    D = ref[o] / pi[o] - math.log(ref[o] / pi[o]) - 1.0
-                    dD = ratio * (D + dD)
-                c -= beta * count[o] * dD
+                # dD/dlog pi = -rho k'(rho); with the weight d(ratio k)/dlog pi = ratio (k - rho k')
+                if not in_reward:
+                    rho = ref[o] / pi[o]
+                    dD = dk_of(rho)
+                    if weighted:
+                        dD = ratio * (k_of(rho) + dD)
+                    c -= beta * count[o] * dD
                 coef[o] = c / total
             s = sum(coef)
             theta = [t + lr * (coef[l] - pi[l] * s) for l, t in enumerate(theta)]

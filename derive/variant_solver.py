@@ -82,9 +82,13 @@ Degenerate and boundary cases
   as it is) are reported as boundary points: ``boundary-attractor`` when the
   restricted point is an attractor (or a vertex), ``boundary-saddle`` when it
   is a repeller or a saddle within its face.
+* k2 and k3 in the reward likewise: their estimate grows without bound as
+  ``pi(o) -> 0``, so the modified reward of a rare answer falls below every
+  other, its preference is negative, and the faces are invariant and
+  attracting; their stationary points are reported the same way.
 * Every other penalty pushes mass into the faces with unbounded force
   (``-e^{-L}`` or ``L`` tend to ``-infinity``), so no boundary point is
-  stationary for ``beta > 0``; so does the KL in the reward (the modified
+  stationary for ``beta > 0``; so does k1 in the reward (the modified
   reward of a rare answer grows without bound).
 """
 
@@ -883,7 +887,7 @@ def variant_policies(problem, digits=50, certify=True):
     if degenerate:
         return _degenerate_points(problem, digits)
     supports = [tuple(range(K))]
-    if problem.kl_in == "loss" and problem.penalty == "k2-is":
+    if faces_attract(problem):
         import itertools
 
         supports += [s for r in range(K - 1, 0, -1) for s in itertools.combinations(range(K), r)]
@@ -900,7 +904,8 @@ def variant_policies(problem, digits=50, certify=True):
             for o, p in zip(S, pi_s):
                 policy[o] = p
             note = []
-            if boundary and problem.group is None and not _face_spread(system, pi_s):
+            if (boundary and problem.group is None and problem.kl_in == "loss"
+                    and not _face_spread(system, pi_s)):
                 continue            # sigma = 0 on the face: outside answers may be pulled in
             # certificate
             if not x:
@@ -932,9 +937,7 @@ def variant_policies(problem, digits=50, certify=True):
             if boundary:
                 cls = {"attractor": "boundary-attractor", "repeller": "boundary-saddle",
                        "saddle": "boundary-saddle"}.get(cls, cls)
-                note.append("k2-is: the penalty gradient L^2/2 + L grows without bound as pi(o) -> 0, "
-                            "so every face is invariant and pushes the outside answers out; this "
-                            "is a stationary point of the face")
+                note.append(FACE_NOTE[problem.kl_in] % problem.penalty)
             stable = None if cls == "undecided" else cls in ("attractor", "boundary-attractor")
             out.append(StationaryPolicy(tuple(policy), "boundary" if boundary else "interior", cls,
                                         residual, enclosure, bool(certified), stable,
@@ -942,6 +945,32 @@ def variant_policies(problem, digits=50, certify=True):
     rank = {"interior": 0, "boundary": 1}
     out.sort(key=lambda s: (rank[s.kind], -s.policy[0], tuple(-p for p in s.policy[1:])))
     return out
+
+
+#: Why the faces hold stationary points, by where the KL enters.
+FACE_NOTE = {
+    "loss": ("%s: the penalty gradient L^2/2 + L grows without bound as pi(o) -> 0, so every "
+             "face is invariant and pushes the outside answers out; this is a stationary point "
+             "of the face"),
+    "reward": ("%s in the reward: the modified reward r - beta k of a rare answer falls without "
+               "bound (k grows as pi(o) -> 0), so its preference is below every other and every "
+               "face is invariant and pushes the outside answers out; this is a stationary point "
+               "of the face"),
+}
+
+
+def faces_attract(problem):
+    """Whether every face of the simplex holds stationary points (``beta > 0``).
+
+    k2-is in the loss (the penalty gradient ``L^2/2 + L`` tends to ``+infinity``
+    as ``pi(o) -> 0``) and k2 or k3 in the reward (the estimate tends to
+    ``+infinity``, so the modified reward to ``-infinity``).
+    """
+    if problem.beta == 0:
+        return False
+    if problem.kl_in == "loss":
+        return problem.penalty == "k2-is"
+    return problem.penalty in ("k2", "k3")
 
 
 def _face_spread(system, pi):
@@ -1062,8 +1091,8 @@ def variant_search_description(problem):
     X, proved = logit_range(system)
     where = ("every root lies there (a bound from the stationarity condition)" if proved
              else "a nominal range: no bound on where roots lie is known for this case")
-    faces = (" on the interior and on every face (k2-is keeps faces invariant)"
-             if problem.kl_in == "loss" and problem.penalty == "k2-is" else "")
+    faces = (" on the interior and on every face (the faces are invariant and attract)"
+             if faces_attract(problem) else "")
     if system.dim == 1:
         text = (f"one unknown (the logit x of pi(a)/pi(b) relative to pi_ref): sign changes and "
                 f"local minima of |F| on a 400-point grid with |x| <= {min(X, 1e5):.4g}{faces}; "
@@ -1112,7 +1141,7 @@ def variant_cost(problem, digits=50, certify=True):
     starts = 3 if n == 1 else 61
     newton = starts * 15 * (n + 1) * mp_factor + starts * 30 * (n + 1)
     cert = 40 * (n + 1) * mp_factor if certify else 0
-    faces = 2 ** problem.K if (problem.kl_in == "loss" and problem.penalty == "k2-is") else 1
+    faces = 2 ** problem.K if faces_attract(problem) else 1
     ops = faces * terms * (grid + newton + cert) + 2e4 * problem.K ** 3 * mp_factor
     parts = "the grid scan, the mpmath Newton polishing and the certificates"
     return Cost(ops, 64.0 * terms * (n + 2), terms, n, float(faces * (grid + starts * 45)), parts)
