@@ -185,6 +185,59 @@ def test_reference_finds_the_intransitive_equilibrium():
         assert max(abs(x - mpmath.mpf(1) / 3) for x in policy) < mpmath.mpf(10) ** -(DPS - 10)
 
 
+def _log_pooling(ref, means, scale):
+    """pi(o) proportional to pi_ref(o) exp(scale * r(o)) (RLHF's logarithmic pooling)."""
+    w = [mp(p) * mpmath.exp(scale * mp(r)) for p, r in zip(ref, means)]
+    return [x / mpmath.fsum(w) for x in w]
+
+
+@pytest.mark.parametrize("case", [
+    # (penalty, importance, kl_in, normalisation, G, factor of r(o)/beta)
+    ("k3", True, "loss", "shift-only", 3, F(2, 3)),   # Section 3: RLHF-style aggregation
+    ("k1", True, "loss", "shift-only", 5, F(4, 5)),   # k1-is: log(pi/pi_ref) + 1
+    ("k2", False, "loss", "none", 4, F(1)),           # k2 as is: log(pi/pi_ref)
+    ("k3", True, "loss", "none", 2, F(1)),
+    ("k1", False, "reward", "none", 3, F(1)),         # r - beta log(pi/pi_ref) equal
+    ("k1", False, "reward", "shift-only", 4, F(1)),
+])
+def test_logarithmic_pooling_cells(case):
+    """Cells whose stationary policy is pi ∝ pi_ref exp(c r(o)/beta) with r(o) the mean reward:
+    with shift-only advantages P_G(o | pi) = (1 - 1/G)(r(o) - E_pi r), with none P_G = r(o)."""
+    penalty, importance, kl_in, normalisation, G, factor = case
+    ref = [F(1, 5), F(1, 2), F(3, 10)]
+    dists = [[(0, F(3, 10)), (1, F(7, 10))], [(0, F(4, 5)), (2, F(1, 5))], [(1, F(1, 2)), (-1, F(1, 2))]]
+    beta = F(1, 2)
+    v = Variant(ref, dists, beta, G, penalty=penalty, importance=importance, kl_in=kl_in,
+                normalisation=normalisation)
+    (policy,) = stationary_policies(v)
+    means = [sum(val * q for val, q in d) for d in dists]
+    with mpmath.workdps(DPS):
+        expected = _log_pooling(ref, means, mp(factor / beta))
+        assert max(abs(a - b) for a, b in zip(policy, expected)) < mpmath.mpf(10) ** -(DPS - 10)
+
+
+def test_penalties_that_differ_by_a_constant_share_their_stationary_policies():
+    """k1-is (L + 1), k2 as is (L) and k3-is (L) have gradients that differ by constants."""
+    ref = [F(3, 20), F(1, 4), F(3, 5)]
+    policies = [stationary_policies(Variant.bernoulli(ref, [F(9, 10), F(1, 2), F(1, 5)], F(1, 4), 4,
+                                                      penalty=k, importance=w))
+                for k, w in (("k1", True), ("k2", False), ("k3", True))]
+    assert len(policies[0]) == 1
+    with mpmath.workdps(DPS):
+        for other in policies[1:]:
+            assert len(other) == 1
+            assert max(abs(a - b) for a, b in zip(policies[0][0], other[0])) < mpmath.mpf(10) ** -(DPS - 10)
+
+
+def test_reference_finds_a_root_on_a_grid_node():
+    """Regression: the root x = 1/2 (logit 0, a node of the scan) was seen as a sign change in
+    double precision but not at DPS digits, and was dropped."""
+    v = Variant.bernoulli([F(2, 5), F(3, 5)], [F(9, 10), F(1, 10)], 1, 2, normalisation="shift-only")
+    (policy,) = stationary_policies(v)
+    with mpmath.workdps(DPS):
+        assert abs(policy[0] - mpmath.mpf(1) / 2) < mpmath.mpf(10) ** -(DPS - 10)
+
+
 # -- the cases: a seeded generator covering every cell -------------------------------------
 
 VALUES = [F(-1), F(0), F(1, 2), F(1), F(2)]

@@ -399,6 +399,28 @@ def _refine_bracket(f, lo, hi):
     return (lo + hi) / 2
 
 
+def _roots_in_brackets(f, brackets, accept):
+    """The accepted zeros (or coincidence points) of f refined from each bracket, at DPS."""
+    roots = []
+    for lo, hi in brackets:
+        lo, hi = mpmath.mpf(lo), mpmath.mpf(hi)
+        if f(lo) * f(hi) > 0:
+            # the doubles saw a sign change that DPS digits do not: a root within rounding
+            # of a node (for example exactly at z = 0); start from each end
+            for z0 in (lo, hi):
+                try:
+                    z = mpmath.findroot(f, z0, tol=mpmath.mpf(10) ** -(2 * DPS))
+                except (ValueError, ZeroDivisionError):
+                    continue
+                if abs(z - z0) < hi - lo and accept(z):
+                    roots.append(z)
+            continue
+        z = _refine_bracket(f, lo, hi)
+        if accept(z):
+            roots.append(z)
+    return roots
+
+
 def logit_grid(zmax, dt, c=2.0):
     """Nodes z = c sinh(t), t uniform with step dt: a step of c dt near 0, about z dt far out."""
     tmax = math.asinh(zmax / c)
@@ -535,13 +557,8 @@ class Reference:
 
         brackets, minima = _scan_1d(f_float, self.GRID_1D)
         with mpmath.workdps(DPS):
-            for lo, hi in brackets:
-                lo, hi = mpmath.mpf(lo), mpmath.mpf(hi)
-                if f_mp(lo) * f_mp(hi) > 0:
-                    continue
-                z = _refine_bracket(f_mp, lo, hi)
-                if _accept(field, [z]):
-                    self.logits.append([z])
+            self.logits += [[z] for z in _roots_in_brackets(f_mp, brackets,
+                                                           lambda z: _accept(field, [z]))]
             for z0 in minima:  # a tangency (double root) does not change sign
                 try:
                     z = mpmath.findroot(f_mp, mpmath.mpf(z0), tol=mpmath.mpf(10) ** -(2 * DPS))
@@ -586,13 +603,9 @@ class Reference:
             t_mp = self._tie_function(i, j, True)
             brackets, _ = _scan_1d(lambda z, t=t_float: t([z]), self.GRID_1D)
             with mpmath.workdps(DPS):
-                for lo, hi in brackets:
-                    lo, hi = mpmath.mpf(lo), mpmath.mpf(hi)
-                    if t_mp([lo]) * t_mp([hi]) > 0:
-                        continue
-                    z = _refine_bracket(lambda x, t=t_mp: t([x]), lo, hi)
-                    if self._snapped_accept([z]):
-                        self.logits.append([z])
+                roots = _roots_in_brackets(lambda x, t=t_mp: t([x]), brackets,
+                                           lambda z: self._snapped_accept([z]))
+                self.logits += [[z] for z in roots]
 
     def _solve_three(self):
         field = self.field
