@@ -375,7 +375,10 @@ def test_stationary_command_matches_the_reference(variant):
     reference = stationary_policies(variant)
     res = run_stationary(variant)
     assert res.returncode == 0, f"{variant}: {res.stderr.strip()}"
-    reported = json.loads(res.stdout)["stationary"]
+    out = json.loads(res.stdout)
+    assert (out["problem"]["penalty"], out["problem"]["normalisation"]) == (
+        variant.penalty_name(), variant.normalisation)
+    reported = out["stationary"]
     with mpmath.workdps(DPS):
         interior = [[mpmath.mpf(x) for x in s["policy"]] for s in reported
                     if s["kind"] == "interior"]
