@@ -16,8 +16,10 @@ slow, obvious way:
   it) is subtracted from every sampled reward before the advantages, and there is no penalty.
 
 A policy is an interior stationary (KKT) point when the gradient ``g_o`` is the same for every
-answer.  The roots are found on the logits: K = 2 by a fine scan in double precision, sign
-changes confirmed and refined in mpmath (bisection, then a secant step); K = 3 by a 2-D scan,
+answer.  The roots are found on the logits z (pi = softmax(z, 0)): K = 2 by a scan of
+|z| <= 60 in double precision, each sign change confirmed and refined in mpmath (bisection,
+then mpmath's Anderson solver inside the bracket, bisection to the end if it leaves it), and
+Newton from each sharp local minimum of |f| (a tangency); K = 3 by a 2-D scan of |z| <= 40,
 Newton from every cell where both components change sign, polished with mpmath.  Every root
 is accepted only when its residual at ``DPS`` digits is below ``10**-(DPS - 20)`` of the size of
 the terms that make up the field.
