@@ -330,11 +330,7 @@ class Problem:
                 f"{self.penalty}: its expected gradient at pi_old = pi is that of k3-is up to a "
                 "constant (both give KL(pi || pi_ref)), so the stationary policies and the flow "
                 "are those of k3-is")
-        if self.penalty == "k1":
-            return replace(base, penalty="k3", beta=Fraction(0)), (
-                "k1 without importance weight: its expected gradient at pi_old = pi is the same "
-                "constant for every answer, so beta drops out: the stationary set is that of beta = 0")
-        return None
+        return None     # k1 (beta drops out) and k2-is: the generic solver
 
     @property
     def K(self) -> int:

@@ -561,7 +561,7 @@ def logit_range(system):
         lo = _negative_solution(lambda L: est(L, FLOAT), top)
         return U - lo, system.equal_rewards
     bound = system.advantage_bound()
-    if bound is None or beta == 0:
+    if bound is None or beta == 0 or system.penalty == "k1":
         return 30.0, False
     B = 2 * float(bound) / beta
     if system.penalty in ("k1-is", "k2", "k3-is"):
@@ -885,7 +885,14 @@ def variant_policies(problem, digits=50, certify=True):
     out = []
     degenerate = problem.beta == 0 or (problem.kl_in == "loss" and problem.penalty == "k1")
     if degenerate:
-        return _degenerate_points(problem, digits)
+        out = _degenerate_points(problem, digits)
+        if any(s.kind == "interior" for s in out):
+            return out                       # every answer alike: every policy is stationary
+        classes = {_preference_function_key(problem, o) for o in range(K)}
+        if len(classes) < K:
+            return out                       # ties within a class: interior points form continua
+    else:
+        out = []
     supports = [tuple(range(K))]
     if faces_attract(problem):
         import itertools
@@ -934,6 +941,9 @@ def variant_policies(problem, digits=50, certify=True):
                 cls = "attractor"
             else:
                 eigenvalues, cls = _classify(system, pi_s, digits)
+            if degenerate:
+                note.append(_degenerate_reason(problem) + "; an interior point where every "
+                            "preference P(o|pi) is equal (found by a search over a nominal range)")
             if boundary:
                 cls = {"attractor": "boundary-attractor", "repeller": "boundary-saddle",
                        "saddle": "boundary-saddle"}.get(cls, cls)
@@ -991,6 +1001,12 @@ def _preference_function_key(problem, o):
     return row
 
 
+def _degenerate_reason(problem):
+    return ("k1 without importance weight: its expected gradient at pi_old = pi is the same "
+            "constant for every answer, so beta drops out and the stationary set is that of beta = 0"
+            if problem.beta > 0 else "beta = 0: no reference regularisation")
+
+
 def _degenerate_points(problem, digits):
     """``beta`` drops out (``beta = 0``, or k1 in the loss): faces of answers with equal preference."""
     from derive.certify import exact_enclosure
@@ -1000,9 +1016,7 @@ def _degenerate_points(problem, digits):
     classes: dict = {}
     for o in range(K):
         classes.setdefault(_preference_function_key(problem, o), []).append(o)
-    why = ("k1 without importance weight: its expected gradient at pi_old = pi is the same constant "
-           "for every answer, so beta drops out and the stationary set is that of beta = 0"
-           if problem.beta > 0 else "beta = 0: no reference regularisation")
+    why = _degenerate_reason(problem)
     out = []
     base = digits + 12
     for members in sorted(classes.values(), key=lambda c: c[0]):
@@ -1085,8 +1099,10 @@ def variant_search_limits(problem):
 def variant_search_description(problem):
     """``(text, exists)`` for the generic search (see the module docstring)."""
     if problem.beta == 0 or (problem.kl_in == "loss" and problem.penalty == "k1"):
-        return ("beta drops out: the faces of answers with the same preference, in closed form; "
-                "no interior search"), None
+        return ("beta drops out: the faces of answers with the same preference, in closed form, "
+                "and interior points where every preference is equal, searched over logits within "
+                "+-30 of pi_ref (a nominal range; not when two answers share a preference, where "
+                "such points form continua)"), None
     system = VariantSystem(problem)
     X, proved = logit_range(system)
     where = ("every root lies there (a bound from the stationarity condition)" if proved
@@ -1133,9 +1149,6 @@ def variant_cost(problem, digits=50, certify=True):
 
     n = problem.K - 1
     terms = _terms_per_evaluation(problem)
-    if problem.beta == 0 or (problem.kl_in == "loss" and problem.penalty == "k1"):
-        ops = 10.0 * terms * problem.K
-        return Cost(ops, 64.0 * terms, terms, n, float(problem.K), "the preferences at the faces")
     grid = {1: 400, 2: 41 ** 2, 3: 15 ** 3}.get(n, 9 ** n)
     mp_factor = (digits + 15) / 19.0 + 1
     starts = 3 if n == 1 else 61
