@@ -893,11 +893,15 @@ def variant_policies(problem, digits=50, certify=True):
             return out                       # ties within a class: interior points form continua
     else:
         out = []
+    import itertools
+
     supports = [tuple(range(K))]
     if faces_attract(problem):
-        import itertools
-
         supports += [s for r in range(K - 1, 0, -1) for s in itertools.combinations(range(K), r)]
+    elif degenerate:
+        # faces are invariant under the flow; their points with equal preferences are rest
+        # points (the vertices are the classes above)
+        supports += [s for r in range(K - 1, 1, -1) for s in itertools.combinations(range(K), r)]
     for S in supports:
         system = VariantSystem(problem, S)
         roots = interior_roots(system, digits)
@@ -942,9 +946,21 @@ def variant_policies(problem, digits=50, certify=True):
             else:
                 eigenvalues, cls = _classify(system, pi_s, digits)
             if degenerate:
-                note.append(_degenerate_reason(problem) + "; an interior point where every "
-                            "preference P(o|pi) is equal (found by a search over a nominal range)")
-            if boundary:
+                where = "a point of the face" if boundary else "an interior point"
+                note.append(_degenerate_reason(problem) + f"; {where} where every preference "
+                            "P(o|pi) on the support is equal (found by a search over a nominal "
+                            "range)")
+            if boundary and degenerate:
+                signs = _face_outside_signs(problem, S, policy, digits)
+                if cls == "undecided" or 0 in signs:
+                    cls = "undecided"
+                elif cls == "attractor" and signs == {-1}:
+                    cls = "boundary-attractor"
+                elif cls == "repeller" and signs == {1}:
+                    cls = "boundary-repeller"
+                else:
+                    cls = "boundary-saddle"
+            elif boundary:
                 cls = {"attractor": "boundary-attractor", "repeller": "boundary-saddle",
                        "saddle": "boundary-saddle"}.get(cls, cls)
                 note.append(FACE_NOTE[problem.kl_in] % problem.penalty)
@@ -967,6 +983,18 @@ FACE_NOTE = {
                "face is invariant and pushes the outside answers out; this is a stationary point "
                "of the face"),
 }
+
+
+def _face_outside_signs(problem, support, policy, digits):
+    """Signs of ``P(o|pi) - P(support)`` for the answers outside a face (0 when within rounding)."""
+    system = VariantSystem(problem)
+    with mp.workdps(digits + 15):
+        pi = [mp.mpf(p) for p in policy]
+        P = system.preferences(pi, [mp.mpf(0)] * problem.K, MP)
+        lam = P[support[0]]
+        tol = mp.mpf(10) ** (-(digits // 2))
+        return {0 if abs(P[o] - lam) <= tol else (1 if P[o] > lam else -1)
+                for o in range(problem.K) if o not in support}
 
 
 def faces_attract(problem):

@@ -270,7 +270,7 @@ def test_residual_is_the_unsquared_condition():
         (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=1), "group must be"),
         (dict(ref=(0.5, 0.5), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=2), "exact rationals"),
         (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (F(1, 2), F(1, 3))), beta=1, group=2), "sum to 1"),
-        (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=2, penalty="k2"), "penalty"),
+        (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=2, penalty="k4"), "penalty"),
     ],
 )
 def test_problem_validation(kwargs, message):
