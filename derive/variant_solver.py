@@ -1183,6 +1183,7 @@ def variant_cost(problem, digits=50, certify=True):
     newton = starts * 15 * (n + 1) * mp_factor + starts * 30 * (n + 1)
     cert = 40 * (n + 1) * mp_factor if certify else 0
     faces = 2 ** problem.K if faces_attract(problem) else 1
-    ops = faces * terms * (grid + newton + cert) + 2e4 * problem.K ** 3 * mp_factor
+    # calibrated on the 2-core machine: about 10 "terms" per operation of the cost model
+    ops = 3e5 + 0.1 * faces * terms * (grid + newton + cert) + 2e4 * problem.K ** 3 * mp_factor
     parts = "the grid scan, the mpmath Newton polishing and the certificates"
     return Cost(ops, 64.0 * terms * (n + 2), terms, n, float(faces * (grid + starts * 45)), parts)
