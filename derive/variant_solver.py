@@ -94,6 +94,7 @@ Degenerate and boundary cases
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 
@@ -199,6 +200,11 @@ def log(x, ctx):
     if isinstance(x, Dual):
         return Dual(ctx.log(x.v), [a / x.v for a in x.d])
     return ctx.log(x)
+
+
+def _not_positive(x):
+    """``x <= 0`` (for an Arb ball: certainly ``<= 0``)."""
+    return value(x) <= 0
 
 
 def _is_zero(x):
@@ -367,62 +373,50 @@ class VariantSystem:
             for _ in range(N):
                 row.append(row[-1] * pt)
             powers.append(row)
-        phi = [ctx.num(0)] * T
-        divisor = ctx.num(self._scale_divisor(G))
-        Gc = ctx.num(G)
-        if ctx is FLOAT and self.normalisation == "shift-scale":
-            return self._phi_reward_float(w, powers, eps)
-        for counts, coef in self._type_compositions():
-            weight = ctx.num(coef)
-            present = []
-            for t, c in enumerate(counts):
-                if c:
-                    weight = weight * powers[t][c]
-                    present.append(t)
-            S1 = sum(ctx.num(counts[t]) * w[t] for t in present) if present else ctx.num(0)
-            for s in range(T):
-                if present == [s]:
-                    continue                       # one type only: every advantage is exactly 0
-                mean = (w[s] + S1) / Gc
-                num = w[s] - mean
-                if self.normalisation == "shift-only":
-                    phi[s] = phi[s] + weight * num
-                    continue
-                ss = num * num
-                for t in present:
-                    d = w[t] - mean
-                    ss = ss + ctx.num(counts[t]) * d * d
-                phi[s] = phi[s] + weight * num / (sqrt(ss / divisor, ctx) + eps)
-        return phi
+        return self._phi_reward_sums(w, powers, eps, ctx)
 
-    def _phi_reward_float(self, w, powers, eps):
-        """:meth:`_phi_reward` for the double-precision scan: the sum of squares from power
-        sums (``O(1)`` per member instead of ``O(T)``; it can lose digits where modified
-        rewards nearly coincide, which only moves where the scan starts Newton's method)."""
+    def _phi_reward_sums(self, w, powers, eps, ctx):
+        """:meth:`_phi_reward` at finite ``G`` from the power sums of each composition.
+
+        The values are centred on the first one, so the sum of squares
+        ``S2 + u_s^2 - G mean^2`` cancels only to the size of the group's spread;
+        it is ``O(1)`` per member instead of ``O(T)``.  A group of one type has
+        every advantage exactly 0 (``0/0 -> 0``, decided exactly, not numerically).
+        """
         G = self.group
         T = len(w)
-        divisor = float(self._scale_divisor(G))
-        phi = [0.0] * T
+        c = value(w[0])
+        u = [wt - c for wt in w]
+        u2 = [ut * ut for ut in u]
+        divisor = ctx.num(self._scale_divisor(G))
+        Gc = ctx.num(G)
+        zero = ctx.num(0)
+        scaled = self.normalisation == "shift-scale"
+        phi = [zero] * T
         for counts, coef in self._type_compositions():
-            weight = float(coef)
-            S1 = S2 = 0.0   # may become Duals (Newton in double precision)
+            weight = ctx.num(coef)
+            S1 = S2 = zero
             present = []
-            for t, c in enumerate(counts):
-                if c:
-                    weight = weight * powers[t][c]
-                    S1 = S1 + c * w[t]
-                    S2 = S2 + c * w[t] * w[t]
+            for t, n in enumerate(counts):
+                if n:
+                    weight = weight * powers[t][n]
+                    S1 = S1 + n * u[t]
+                    S2 = S2 + n * u2[t]
                     present.append(t)
-            if value(weight) == 0.0:
+            if _is_zero(weight):
                 continue
-            for s in range(T):
-                if present == [s]:
+            for s_ in range(T):
+                if present == [s_]:
+                    continue                       # one type only: every advantage is exactly 0
+                mean = (u[s_] + S1) / Gc
+                num = u[s_] - mean
+                if not scaled:
+                    phi[s_] = phi[s_] + weight * num
                     continue
-                mean = (w[s] + S1) / G
-                ss = S2 + w[s] * w[s] - G * mean * mean
-                if value(ss) <= 0.0:
+                ss = S2 + u2[s_] - Gc * mean * mean
+                if _not_positive(ss):
                     continue
-                phi[s] = phi[s] + weight * (w[s] - mean) / (sqrt(ss / divisor, FLOAT) + eps)
+                phi[s_] = phi[s_] + weight * num / (sqrt(ss / divisor, ctx) + eps)
         return phi
 
     # -- the field ----------------------------------------------------------
@@ -706,21 +700,62 @@ def _candidates_1d(system, X, digits):
     if vals[-1] is not None and vals[-1][0] == 0:
         found.append(("point", grid[-1]))
     roots = []
-    with mp.workdps(digits + 15):
-        for cand in found:
-            if cand[0] == "bracket":
-                _, a, b = cand
+    for cand in found:
+        if cand[0] == "bracket":
+            _, a, b = cand
+            narrowed = _float_bisection(system, a, b)
+            if narrowed is None:
+                continue                     # a jump of the field, not a root
+            a, b = narrowed
+        else:
+            # a local minimum of |F| without a sign change: a tangency only if Newton's
+            # method converges in double precision first
+            rough = _newton_float(system, [cand[1]])
+            if rough is None:
+                continue
+            a = b = rough[0]
+        with mp.workdps(digits + 15):
+            r = _newton_mp(system, [(a + b) / 2], digits, maxit=25)
+            if r is None and a != b:
                 fa = system.residual_nd([mp.mpf(a)], MP)
                 fb = system.residual_nd([mp.mpf(b)], MP)
-                if fa is None or fb is None or (fa[0][0] > 0) == (fb[0][0] > 0):
-                    r = _newton_mp(system, [(a + b) / 2], digits)
-                else:
+                if fa is not None and fb is not None and (fa[0][0] > 0) != (fb[0][0] > 0):
                     r = _bracket_1d(system, a, fa[0][0], b, fb[0][0], digits)
-            else:
-                r = _newton_mp(system, [cand[1]], digits)
-            if r is not None:
-                roots.append(r)
+        if r is not None:
+            roots.append(r)
     return roots
+
+
+def _float_bisection(system, a, b):
+    """Bisect a sign change in double precision; ``None`` when it is a jump of the field.
+
+    A jump (the KL in the reward with a std in the scale) keeps ``|F|`` of the
+    size of its terms on both sides of the last double-precision bracket; a
+    root brings it down to rounding.
+    """
+    fa = _float_residual(system, [a])
+    fb = _float_residual(system, [b])
+    if fa is None or fb is None:
+        return a, b
+    fa, fb = fa[0], fb[0]
+    size = max(abs(fa), abs(fb))
+    for _ in range(200):
+        c = (a + b) / 2
+        if not a < c < b:
+            break
+        fc = _float_residual(system, [c])
+        if fc is None:
+            return a, b
+        fc = fc[0]
+        if fc == 0:
+            return c, c
+        if (fc > 0) == (fa > 0):
+            a, fa = c, fc
+        else:
+            b, fb = c, fc
+    if min(abs(fa), abs(fb)) > 1e-6 * size and abs(b - a) <= 1e-12 * (1 + abs(a)):
+        return None
+    return a, b
 
 
 def _candidates_nd(system, X, digits):
@@ -729,8 +764,6 @@ def _candidates_nd(system, X, digits):
     if _terms_per_evaluation(system.problem) > 3000:
         per = {2: 25, 3: 11}.get(n, 7)
     axis = _grid(X, per - 1)
-    import itertools
-
     points = list(itertools.product(range(len(axis)), repeat=n))
     norms = {}
     for idx in points:
@@ -763,7 +796,7 @@ def _candidates_nd(system, X, digits):
             continue                            # the same root from another start
         rough.append(x)
         with mp.workdps(digits + 15):
-            r = _newton_mp(system, x, digits)
+            r = _newton_mp(system, x, digits, maxit=25)
         if r is not None:
             roots.append(r)
     return roots
@@ -796,7 +829,7 @@ def _newton_float(system, x, maxit=60):
         x = y
         if max(abs(s) for s in step) * t < 1e-13 * (1 + max(abs(a) for a in x)):
             return x
-    return x
+    return None
 
 
 def _solve_float(A, b):
@@ -815,8 +848,12 @@ def _solve_float(A, b):
 
 
 def interior_roots(system, digits):
-    """Every root of the system found by the search (logits, mpf), deduplicated."""
+    """Every root of the system found by the search (logits, mpf), deduplicated.
+
+    The grid reaches past the proved range (a root can sit on its end: the bound is attained
+    when the preferences are constant, e.g. with normalisation none)."""
     X, _ = logit_range(system)
+    X = 1.1 * X + 1.0
     if system.dim == 0:
         return [[]]
     if system.dim == 1:
@@ -855,11 +892,31 @@ def _classify(system, pi, digits):
     return eigenvalues_and_class(system, pi, digits)
 
 
-def _jump_class(system, x, digits):
-    """Stability of a point where the field jumps (the KL in the reward): sign test for one unknown."""
+def _coincident(system, x, digits):
+    """Whether two (answer, reward) types of different answers have equal modified rewards at
+    the root ``x`` (the KL in the reward), to ``digits/2`` digits."""
+    if system.kl_in != "reward" or not x:
+        return False
+    with mp.workdps(digits + 15):
+        pi, L = system.policy_of_logits([mp.mpf(a) for a in x], MP)
+        beta = MP.num(system.beta)
+        est = REWARD_ESTIMATES[system.penalty]
+        w = [(i, MP.num(system.values[j]) - beta * est(L[i], MP)) for i, j in system.types]
+        tol = mp.mpf(10) ** (-(digits // 2))
+        return any(i != k and abs(a - b) <= tol * (1 + abs(a)) for (i, a), (k, b)
+                   in itertools.combinations(w, 2))
+
+
+def _side_class(system, x, digits):
+    """``(classification, note)`` of a root where the std of the scale is not differentiable
+    (modified rewards coincide): the sign of the field on each side for one unknown."""
+    jump = system.normalisation == "shift-scale" and system.eps == 0
+    where = ("the field jumps at this point (every advantage of a group of coinciding modified "
+             "rewards is 0/0 -> 0 here, +-O(1) around it)" if jump else
+             "modified rewards of two answers coincide at this point, where the std of the "
+             "scale is not differentiable")
     if system.dim != 1:
-        return "undecided", ("the field jumps at this point (every advantage is 0/0 -> 0 here); "
-                             "stability is not decided")
+        return "undecided", where + "; stability is not decided"
     full = VariantSystem.__new__(VariantSystem)
     full.__dict__.update(system.__dict__)
     full.equal_rewards = False
@@ -867,8 +924,7 @@ def _jump_class(system, x, digits):
         h = mp.mpf(10) ** (-(digits // 2)) * (1 + abs(x[0]))
         below = full.residual([x[0] - h], MP)[0][0]
         above = full.residual([x[0] + h], MP)[0][0]
-    note = ("the field jumps at this point (every advantage is 0/0 -> 0 here, +-O(1) around it); "
-            "stability decided by the sign of the field on each side")
+    note = where + "; stability decided by the sign of the field on each side"
     if below > 0 > above:
         return "attractor", note
     if below < 0 < above:
@@ -893,8 +949,6 @@ def variant_policies(problem, digits=50, certify=True):
             return out                       # ties within a class: interior points form continua
     else:
         out = []
-    import itertools
-
     supports = [tuple(range(K))]
     if faces_attract(problem):
         supports += [s for r in range(K - 1, 0, -1) for s in itertools.combinations(range(K), r)]
@@ -928,6 +982,9 @@ def variant_policies(problem, digits=50, certify=True):
                 with mp.workdps(digits + 15):
                     enc, certified, why = certify_root_nd(system, x, digits, pi_s)
                 if not certified:
+                    if _coincident(system, x, digits) and "finite" in why:
+                        why = ("the root lies where the modified rewards of two answers coincide, "
+                               "where the interval Jacobian of the std is unbounded")
                     note.append(f"not certified: {why}")
                 enclosure = [(mp.mpf(0), mp.mpf(0))] * K
                 for o, e in zip(S, enc):
@@ -938,11 +995,15 @@ def variant_policies(problem, digits=50, certify=True):
                 note.append("certificate not requested")
             # stability
             eigenvalues = ()
-            if system.equal_rewards:
-                cls, why = _jump_class(system, x, digits)
-                note.append(why)
-            elif not x:
+            if not x:
                 cls = "attractor"
+            elif system.normalisation == "shift-scale" and _coincident(system, x, digits):
+                cls, why = _side_class(system, x, digits)
+                note.append(why)
+            elif system.equal_rewards:
+                full = VariantSystem(problem, S)      # the field itself: linear in the rewards
+                full.equal_rewards = False
+                eigenvalues, cls = _classify(full, pi_s, digits)
             else:
                 eigenvalues, cls = _classify(system, pi_s, digits)
             if degenerate:
@@ -1154,14 +1215,15 @@ def variant_search_description(problem):
     return text, exists
 
 
-def _terms_per_evaluation(problem):
-    K = problem.K
+def _terms_per_evaluation(problem, support=None):
+    """Terms of one evaluation of the preference sums on *support* (all answers by default)."""
+    rows = [problem.rho[o] for o in (range(problem.K) if support is None else support)]
     if problem.group is None:
-        return 4 * K * len(problem.values)
+        return 4 * len(rows) * len(problem.values)
     if problem.kl_in == "reward":
-        T = sum(1 for row in problem.rho for w in row if w)
+        T = sum(1 for row in rows for w in row if w)
         return math.comb(problem.group - 1 + T - 1, T - 1) * T * 3
-    m = len(problem.values)
+    m = sum(1 for j in range(len(problem.values)) if any(row[j] for row in rows))
     return math.comb(problem.group - 1 + m - 1, m - 1) * (2 * m + 1)
 
 
@@ -1175,15 +1237,28 @@ def variant_cost(problem, digits=50, certify=True):
     """
     from derive.solver import Cost
 
-    n = problem.K - 1
-    terms = _terms_per_evaluation(problem)
-    grid = {1: 400, 2: 41 ** 2, 3: 15 ** 3}.get(n, 9 ** n)
+    K = problem.K
+    supports = [tuple(range(K))]
+    if faces_attract(problem):
+        supports += [c for r in range(K - 1, 0, -1) for c in itertools.combinations(range(K), r)]
+    elif problem.beta == 0 or (problem.kl_in == "loss" and problem.penalty == "k1"):
+        supports += [c for r in range(K - 1, 1, -1) for c in itertools.combinations(range(K), r)]
     mp_factor = (digits + 15) / 19.0 + 1
-    starts = 3 if n == 1 else 61
-    newton = starts * 15 * (n + 1) * mp_factor + starts * 30 * (n + 1)
-    cert = 40 * (n + 1) * mp_factor if certify else 0
-    faces = 2 ** problem.K if faces_attract(problem) else 1
+    total, evaluations = 0.0, 0.0
+    for S in supports:
+        n = len(S) - 1
+        if n == 0:
+            continue
+        t = _terms_per_evaluation(problem, S)
+        grid = {1: 400, 2: 41 ** 2, 3: 15 ** 3}.get(n, 9 ** n)
+        starts = 3 if n == 1 else 61
+        newton = starts * 8 * (n + 1) * mp_factor + starts * 30 * (n + 1)
+        cert = 40 * (n + 1) * mp_factor if certify else 0
+        total += t * (grid + newton + cert)
+        evaluations += grid + starts * 38
+    terms = _terms_per_evaluation(problem)
+    n = K - 1
     # calibrated on the 2-core machine: about 10 "terms" per operation of the cost model
-    ops = 3e5 + 0.1 * faces * terms * (grid + newton + cert) + 2e4 * problem.K ** 3 * mp_factor
+    ops = 3e5 + 0.1 * total + 2e4 * K ** 3 * mp_factor
     parts = "the grid scan, the mpmath Newton polishing and the certificates"
-    return Cost(ops, 64.0 * terms * (n + 2), terms, n, float(faces * (grid + starts * 45)), parts)
+    return Cost(ops, 64.0 * terms * (n + 2), terms, n, float(evaluations), parts)
