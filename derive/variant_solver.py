@@ -260,6 +260,8 @@ class VariantSystem:
         self.equal_rewards = (self.kl_in == "reward"
                               and all(sum(1 for w in row if w) == 1 for row in self.rho))
         self.types = [(i, j) for i, row in enumerate(self.rho) for j, w in enumerate(row) if w]
+        #: the reward values the support can produce
+        self.produced = [j for j in range(self.m) if any(row[j] for row in self.rho)]
         self._tables = {}
 
     # -- advantages ---------------------------------------------------------
@@ -314,6 +316,8 @@ class VariantSystem:
             dev = [ctx.num(v) - mu for v in self.values]
             if self.normalisation == "shift-only":
                 return dev
+            if len(self.produced) == 1 and self.eps == 0:
+                return [ctx.num(0)] * m          # sigma = 0 exactly: every advantage is 0/0 -> 0
             var = sum(qj * d * d for qj, d in zip(q, dev))
             if _is_zero(var) and self.eps == 0:
                 return [ctx.num(0)] * m
@@ -624,7 +628,6 @@ def _relative_residual(system, x):
 def _newton_mp(system, x, digits, maxit=80):
     """Newton's method in mpmath from ``x``; the root or ``None``."""
     x = [mp.mpf(a) for a in x]
-    n = len(x)
     tol = mp.mpf(10) ** (-(digits + 5))
     for _ in range(maxit):
         out = system.residual_nd(x, MP, True)
@@ -970,8 +973,8 @@ def variant_policies(problem, digits=50, certify=True):
                 policy[o] = p
             note = []
             if (boundary and problem.group is None and problem.kl_in == "loss"
-                    and not _face_spread(system, pi_s)):
-                continue            # sigma = 0 on the face: outside answers may be pulled in
+                    and not _face_kept(problem, system)):
+                continue            # sigma = 0 on the face and an outside answer is pulled in
             # certificate
             if not x:
                 enclosure = tuple((p, p) for p in policy)
@@ -1072,13 +1075,16 @@ def faces_attract(problem):
     return problem.penalty in ("k2", "k3")
 
 
-def _face_spread(system, pi):
-    """Whether the reward spread on the face is positive (``G = infinity``, k2-is faces)."""
-    if system.normalisation != "shift-scale" or system.eps != 0:
+def _face_kept(problem, system):
+    """At ``G = infinity`` with shift-scale and no epsilon, a face whose answers all give the
+    same deterministic reward ``v`` has ``sigma = 0``: an outside answer with mean reward above
+    ``v`` gets ``P -> +infinity`` (it is pulled in, so the face point is not stationary); at or
+    below ``v`` it is pushed out, as by the penalty.  Other faces are kept."""
+    if system.normalisation != "shift-scale" or system.eps != 0 or len(system.produced) != 1:
         return True
-    q = [sum(p * mp.mpf(row[j].numerator) / row[j].denominator for p, row in zip(pi, system.rho))
-         for j in range(system.m)]
-    return sum(1 for x in q if x > 0) > 1
+    v = system.values[system.produced[0]]
+    means = problem.mean_rewards
+    return all(means[o] <= v for o in range(problem.K) if o not in system.support)
 
 
 def _preference_function_key(problem, o):
