@@ -101,6 +101,9 @@ COST
 Examples:
   grpo-derive stationary --ref 0.1,0.9 --rewards 1,0 --beta 0.5 --group 2 --json
   grpo-derive stationary --ref 1/3,1/3,1/3 --rewards -1,0,2 --beta 1/4 --group 8
+  grpo-derive stationary --ref 0.3,0.7 --success 0.8,0.3 --group 8 --preset trl
+  grpo-derive stationary --ref 0.2,0.8 --reward-dist 0:0.5,2:0.5 --reward-dist 1:1 \\
+      --beta 1/2 --group 4 --penalty k2-is --std sample --std-eps 1e-4
 """
 
 
@@ -223,7 +226,15 @@ def build_parser():
                     "objective J(.; pi_old = pi) (maximiser: global / local / no / unknown).  "
                     "With --group inf every interior policy also carries "
                     "its first finite-group correction c, pi_G = pi_inf + c/G + O(1/G^2) "
-                    "(JSON: finite_group_correction).\n\n"
+                    "(JSON: finite_group_correction; the paper's k3 and k3-is only).\n\n"
+                    "Every GRPO variant is solved: the penalty estimator (--penalty), where the KL "
+                    "enters (--kl-in), the normalisation (--normalisation, --std, --std-eps), or a "
+                    "trainer's defaults (--preset).  k2 and k1-is are solved as k3-is (the same "
+                    "expected gradient up to a constant); k1 in the loss has a constant gradient, "
+                    "so beta drops out; k2-is, and k2 or k3 in the reward, keep every face "
+                    "invariant, so the stationary points of every face are listed.  Variants other "
+                    "than the paper's take at most 4 answers, and their maximiser verdict is "
+                    "'unknown'.\n\n"
                     "Numbers are exact: decimals (0.04, 1e-3) or fractions (1/3), in ASCII "
                     "digits, with at most 400 characters and a magnitude from 1e-1000 to 1e1000 "
                     "(or 0).  Negative values may follow the option (--rewards -1,-2,-3) or be "

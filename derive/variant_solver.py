@@ -1028,6 +1028,8 @@ def variant_policies(problem, digits=50, certify=True):
                 cls = {"attractor": "boundary-attractor", "repeller": "boundary-saddle",
                        "saddle": "boundary-saddle"}.get(cls, cls)
                 note.append(FACE_NOTE[problem.kl_in] % problem.penalty)
+            if problem.group is None and not boundary:
+                note.append("finite-group correction: computed for the paper's k3 and k3-is only")
             stable = None if cls == "undecided" else cls in ("attractor", "boundary-attractor")
             out.append(StationaryPolicy(tuple(policy), "boundary" if boundary else "interior", cls,
                                         residual, enclosure, bool(certified), stable,
