@@ -764,7 +764,10 @@ def _float_bisection(system, a, b):
 def _candidates_nd(system, X, digits):
     n = system.dim
     per = {2: 41, 3: 15}.get(n, 9)
-    if _terms_per_evaluation(system.problem) > 3000:
+    terms = _terms_per_evaluation(system.problem, system.support)
+    if terms > 20000:
+        per = {2: 19, 3: 9}.get(n, 5)
+    elif terms > 3000:
         per = {2: 25, 3: 11}.get(n, 7)
     axis = _grid(X, per - 1)
     points = list(itertools.product(range(len(axis)), repeat=n))
@@ -1258,7 +1261,9 @@ def variant_cost(problem, digits=50, certify=True):
         if n == 0:
             continue
         t = _terms_per_evaluation(problem, S)
-        grid = {1: 400, 2: 41 ** 2, 3: 15 ** 3}.get(n, 9 ** n)
+        per = ({2: 19, 3: 9}.get(n, 5) if t > 20000 else {2: 25, 3: 11}.get(n, 7) if t > 3000
+               else {2: 41, 3: 15}.get(n, 9))
+        grid = 400 if n == 1 else per ** n
         starts = 3 if n == 1 else 61
         newton = starts * 8 * (n + 1) * mp_factor + starts * 30 * (n + 1)
         cert = 40 * (n + 1) * mp_factor if certify else 0
