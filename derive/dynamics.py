@@ -107,6 +107,24 @@ def logit_jacobian_of_field(system, policy, with_scale=False):
     return M, scale
 
 
+def face_classification(signs):
+    """A face point from the signs of ``P(o) - P(face)`` of the answers outside it.
+
+    All negative (every outside answer pushed out): ``boundary-attractor``; all
+    positive: ``boundary-repeller``; mixed: ``boundary-saddle``; a zero: ``undecided``.
+
+    >>> face_classification({-1}), face_classification({-1, 1}), face_classification({0, 1})
+    ('boundary-attractor', 'boundary-saddle', 'undecided')
+    """
+    if 0 in signs:
+        return "undecided"
+    if signs == {-1}:
+        return "boundary-attractor"
+    if signs == {1}:
+        return "boundary-repeller"
+    return "boundary-saddle"
+
+
 def stability(problem, policy, digits=50):
     """``(eigenvalues, classification)`` of an interior stationary policy as a rest point of the flow.
 

@@ -1680,15 +1680,9 @@ def _boundary_points(problem, system, digits):
                             "beta = 0 and all outputs have the same preference: every policy is "
                             "stationary (a continuum); reported pi = pi_ref, the limit beta -> 0+"))
                 continue
-            signs = _beta0_signs(problem, system, members, pi, by_mean, means)
-            if 0 in signs:
-                cls = "undecided"
-            elif signs == {-1}:
-                cls = "boundary-attractor"
-            elif signs == {1}:
-                cls = "boundary-repeller"
-            else:
-                cls = "boundary-saddle"
+            from derive.dynamics import face_classification
+
+            cls = face_classification(_beta0_signs(problem, system, members, pi, by_mean, means))
             single = len(members) == 1
             note = ("beta = 0: no reference regularisation, the stationary set is degenerate; "
                     "pi_ref restricted to outputs with the same preference (the limit beta -> 0+)")
@@ -2061,14 +2055,7 @@ def _guard_digits(values):
 
 
 def _paper_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
-    """Every stationary policy of ``problem``, sorted by ``pi[0]`` descending, then kind.
-
-    Interior points solve arXiv:2502.18548v3, Eq. (11) (k3) or its Section 3
-    analogue (k3-is); boundary points are the closed-form cases of the module
-    docstring.  Values are accurate to ``digits`` significant digits (computed
-    at ``digits + 12`` or more); residuals are below ``10^-(digits - 5)``.
-    With ``certify=False`` no interval certificate is attempted (the
-    enclosure is then the point itself and ``certified`` is False).
+    """:func:`stationary_policies` of the paper's objective (k3 or k3-is, population std).
 
     >>> from fractions import Fraction as F
     >>> from mpmath import mp

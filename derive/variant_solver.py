@@ -100,7 +100,16 @@ from fractions import Fraction
 
 from mpmath import mp
 
-from derive.numerics import ARB, FLOAT, MP, arb_ends, arb_precision, compositions, solve_linear
+from derive.numerics import (
+    ARB,
+    FLOAT,
+    MP,
+    _multinomial,
+    arb_ends,
+    arb_precision,
+    compositions,
+    solve_linear,
+)
 
 __all__ = ["Dual", "PENALTY_GRADIENTS", "REWARD_ESTIMATES", "VariantSystem", "logit_range",
            "variant_policies"]
@@ -221,11 +230,14 @@ def _is_zero(x):
 # ---------------------------------------------------------------------------
 
 
-def _multinomial(counts):
-    out, running = 1, 0
-    for c in counts:
-        running += c
-        out *= math.comb(running, c)
+def _powers(xs, N, ctx):
+    """``[[1, x, x^2, ..., x^N] for x in xs]`` (numbers or :class:`Dual`)."""
+    out = []
+    for x in xs:
+        row = [ctx.num(1)]
+        for _ in range(N):
+            row.append(row[-1] * x)
+        out.append(row)
     return out
 
 
@@ -323,13 +335,7 @@ class VariantSystem:
                 return [ctx.num(0)] * m
             scale = sqrt(var, ctx) + ctx.num(self.eps)
             return [d / scale for d in dev]
-        N = self.group - 1
-        powers = []
-        for qj in q:
-            row = [ctx.num(1)]
-            for _ in range(N):
-                row.append(row[-1] * qj)
-            powers.append(row)
+        powers = _powers(q, self.group - 1, ctx)
         phi = [ctx.num(0)] * m
         for counts, row in self._table(ctx):
             mono = None
@@ -369,15 +375,7 @@ class VariantSystem:
             var = sum(pt * d * d for pt, d in zip(p, dev))
             scale = sqrt(var, ctx) + eps
             return [d / scale for d in dev]
-        G = self.group
-        N = G - 1
-        powers = []
-        for pt in p:
-            row = [ctx.num(1)]
-            for _ in range(N):
-                row.append(row[-1] * pt)
-            powers.append(row)
-        return self._phi_reward_sums(w, powers, eps, ctx)
+        return self._phi_reward_sums(w, _powers(p, self.group - 1, ctx), eps, ctx)
 
     def _phi_reward_sums(self, w, powers, eps, ctx):
         """:meth:`_phi_reward` at finite ``G`` from the power sums of each composition.
@@ -647,37 +645,38 @@ def _newton_mp(system, x, digits, maxit=80):
     return None
 
 
-def _bracket_1d(system, a, fa, b, fb, digits):
-    """Bisection in mpmath on a sign change of ``F`` on ``[a, b]``, then Newton."""
-    a, b = mp.mpf(a), mp.mpf(b)
-    for _ in range(60):
+def _bisect_mp(system, a, fa, b, steps):
+    """``steps`` bisections in mpmath of a sign change on ``[a, b]``: ``(a, fa, b)``, or ``None``."""
+    for _ in range(steps):
         c = (a + b) / 2
         out = system.residual_nd([c], MP)
         if out is None:
             return None
         fc = out[0][0]
         if fc == 0:
-            return [c]
+            return c, fc, c
         if (fc > 0) == (fa > 0):
             a, fa = c, fc
         else:
-            b, fb = c, fc
+            b = c
+    return a, fa, b
+
+
+def _bracket_1d(system, a, fa, b, digits):
+    """Bisection in mpmath on a sign change of ``F`` on ``[a, b]``, then Newton."""
+    out = _bisect_mp(system, mp.mpf(a), fa, mp.mpf(b), 60)
+    if out is None:
+        return None
+    a, fa, b = out
     root = _newton_mp(system, [(a + b) / 2], digits)
     if root is not None and not (a - (b - a) <= root[0] <= b + (b - a)):
         root = None
     if root is None:
         # keep bisecting to the end (a jump or a non-smooth root; the residual test decides)
-        for _ in range(int(3.33 * (digits + 15))):
-            c = (a + b) / 2
-            out = system.residual_nd([c], MP)
-            if out is None:
-                return None
-            fc = out[0][0]
-            if (fc > 0) == (fa > 0):
-                a, fa = c, fc
-            else:
-                b, fb = c, fc
-        root = [(a + b) / 2]
+        out = _bisect_mp(system, a, fa, b, int(3.33 * (digits + 15)))
+        if out is None:
+            return None
+        root = [(out[0] + out[2]) / 2]
     return root
 
 
@@ -723,7 +722,7 @@ def _candidates_1d(system, X, digits):
                 fa = system.residual_nd([mp.mpf(a)], MP)
                 fb = system.residual_nd([mp.mpf(b)], MP)
                 if fa is not None and fb is not None and (fa[0][0] > 0) != (fb[0][0] > 0):
-                    r = _bracket_1d(system, a, fa[0][0], b, fb[0][0], digits)
+                    r = _bracket_1d(system, a, fa[0][0], b, digits)
         if r is not None:
             roots.append(r)
     return roots
@@ -1130,15 +1129,9 @@ def _degenerate_points(problem, digits):
                                         None, (), why + "; every answer has the same preference: "
                                         "every policy is stationary (a continuum); reported pi = pi_ref"))
             continue
-        signs = _outside_signs(problem, members, pi)
-        if 0 in signs:
-            cls = "undecided"
-        elif signs == {-1}:
-            cls = "boundary-attractor"
-        elif signs == {1}:
-            cls = "boundary-repeller"
-        else:
-            cls = "boundary-saddle"
+        from derive.dynamics import face_classification
+
+        cls = face_classification(_outside_signs(problem, members, pi))
         note = why + ("; the stationary set is degenerate: pi_ref restricted to answers with the "
                       "same preference")
         single = len(members) == 1
