@@ -272,6 +272,8 @@ class VariantSystem:
         self.equal_rewards = (self.kl_in == "reward"
                               and all(sum(1 for w in row if w) == 1 for row in self.rho))
         self.types = [(i, j) for i, row in enumerate(self.rho) for j, w in enumerate(row) if w]
+        #: for each type, the type whose modified value it takes exactly (coincidence points)
+        self.ties = None
         #: the reward values the support can produce
         self.produced = [j for j in range(self.m) if any(row[j] for row in self.rho)]
         self._tables = {}
@@ -359,6 +361,8 @@ class VariantSystem:
         beta = ctx.num(self.beta)
         est = REWARD_ESTIMATES[self.penalty]
         w = [ctx.num(self.values[j]) - beta * est(L[i], ctx) for i, j in self.types]
+        if self.ties is not None:
+            w = [w[self.ties[t]] for t in range(len(w))]     # tied types share one value exactly
         p = [pi[i] * ctx.num(self.rho[i][j]) for i, j in self.types]
         T = len(self.types)
         eps = ctx.num(self.eps)
@@ -394,6 +398,7 @@ class VariantSystem:
         Gc = ctx.num(G)
         zero = ctx.num(0)
         scaled = self.normalisation == "shift-scale"
+        tie = self.ties if self.ties is not None else list(range(T))
         phi = [zero] * T
         for counts, coef in self._type_compositions():
             weight = ctx.num(coef)
@@ -404,12 +409,13 @@ class VariantSystem:
                     weight = weight * powers[t][n]
                     S1 = S1 + n * u[t]
                     S2 = S2 + n * u2[t]
-                    present.append(t)
+                    present.append(tie[t])
             if _is_zero(weight):
                 continue
+            one = set(present)
             for s_ in range(T):
-                if present == [s_]:
-                    continue                       # one type only: every advantage is exactly 0
+                if one == {tie[s_]}:
+                    continue          # one value only (one type, or tied types): A = 0 exactly
                 mean = (u[s_] + S1) / Gc
                 num = u[s_] - mean
                 if not scaled:
@@ -852,6 +858,80 @@ def _solve_float(A, b):
     return [M[r][n] / M[r][r] for r in range(n)]
 
 
+class _CoincidenceGap:
+    """``beta (k(L_a) - k(L_b)) - (v_a - v_b)`` in the logit of two answers: zero where the
+    modified rewards of the types ``(a, v_a)`` and ``(b, v_b)`` coincide."""
+
+    def __init__(self, system, va, vb):
+        self.system, self.va, self.vb = system, va, vb
+        self.dim = 1
+        self.beta = system.beta
+
+    def residual(self, x, ctx):
+        F, _, pi, _ = self.residual_nd([value(a) for a in x], ctx)
+        return F, [ctx.num(self.va - self.vb), ctx.num(self.beta)], pi
+
+    def residual_nd(self, x, ctx, derivatives=False, policy_derivative=False):
+        sy = self.system
+        xs = [Dual(ctx.num(x[0]), [ctx.num(1)])] if derivatives else [ctx.num(x[0])]
+        try:
+            pi, L = sy.policy_of_logits(xs, ctx)
+            est = REWARD_ESTIMATES[sy.penalty]
+            gap = (ctx.num(sy.beta) * (est(L[0], ctx) - est(L[1], ctx))
+                   - ctx.num(self.va - self.vb))
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return None
+        if not derivatives:
+            return [value(gap)], None, [value(p) for p in pi], None
+        d = lambda z: z.d if isinstance(z, Dual) else [ctx.num(0)]
+        return [gap.v], [gap.d], [value(p) for p in pi], [d(p) for p in pi]
+
+
+def coincidence_roots(system, digits):
+    """Stationary points of two answers at which modified rewards coincide (the KL in the
+    reward, shift-scale without epsilon: the field jumps there, and is exactly 0 at the point
+    only when the advantages of the tied groups, ``0/0 -> 0``, leave it balanced).
+
+    For each pair of types of the two answers the coincidence ``w(a, v_a) = w(b, v_b)`` is a
+    smooth equation in the logit; at each of its roots the field is evaluated with the tied
+    values made exactly equal, and the point is kept when it vanishes (relative ``10^-digits``).
+    Returns ``[(x, tied system, coincidence equation)]``.
+    """
+    if not (system.kl_in == "reward" and system.dim == 1 and not system.equal_rewards
+            and system.normalisation == "shift-scale" and system.eps == 0):
+        return []
+    X, _ = logit_range(system)
+    X = 1.1 * X + 1.0
+    vals_a = [system.values[j] for i, j in system.types if i == 0]
+    vals_b = [system.values[j] for i, j in system.types if i == 1]
+    out = []
+    for va in vals_a:
+        for vb in vals_b:
+            gap = _CoincidenceGap(system, va, vb)
+            for x in _candidates_1d(gap, X, digits):
+                with mp.workdps(digits + 15):
+                    tied = _tied(system, x, va - vb)
+                    F, g, _ = tied.residual([mp.mpf(x[0])], MP)
+                    scale = max([abs(value(t)) for t in g] + [mp.mpf(1)])
+                    if abs(value(F[0])) <= mp.mpf(10) ** (-digits) * scale:
+                        out.append((x, tied, gap))
+    return out
+
+
+def _tied(system, x, difference):
+    """A copy of *system* whose types with modified rewards differing by ``difference`` (answer
+    0 minus answer 1, the coincidence at ``x``) share one value exactly."""
+    tied = VariantSystem.__new__(VariantSystem)
+    tied.__dict__.update(system.__dict__)
+    ties = list(range(len(system.types)))
+    for t, (i, j) in enumerate(system.types):
+        for t2, (i2, j2) in enumerate(system.types):
+            if i == 1 and i2 == 0 and system.values[j2] - system.values[j] == difference:
+                ties[t] = t2
+    tied.ties = ties
+    return tied
+
+
 def interior_roots(system, digits):
     """Every root of the system found by the search (logits, mpf), deduplicated.
 
@@ -965,11 +1045,15 @@ def variant_policies(problem, digits=50, certify=True):
         system = VariantSystem(problem, S)
         roots = interior_roots(system, digits)
         boundary = len(S) < K
-        for x in roots:
+        ties = {len(roots) + i: c for i, c in enumerate(coincidence_roots(system, digits))}
+        roots = roots + [c[0] for c in ties.values()]
+        for index, x in enumerate(roots):
+            tied = ties.get(index)
             with mp.workdps(digits + 15):
                 pi_s, _ = system.policy_of_logits([mp.mpf(a) for a in x], MP)
                 pi_s = [mp.mpf(p) for p in pi_s]
-                residual = _relative_residual(system, x) if x else mp.mpf(0)
+                residual = (_relative_residual(tied[1] if tied else system, x) if x
+                            else mp.mpf(0))
             policy = [mp.mpf(0)] * K
             for o, p in zip(S, pi_s):
                 policy[o] = p
@@ -978,7 +1062,21 @@ def variant_policies(problem, digits=50, certify=True):
                     and not _face_kept(problem, system)):
                 continue            # sigma = 0 on the face and an outside answer is pulled in
             # certificate
-            if not x:
+            if tied:
+                from derive.certify import certify_root_nd
+
+                with mp.workdps(digits + 15):
+                    enc, located, why = certify_root_nd(tied[2], x, digits, pi_s)
+                enclosure = [(mp.mpf(0), mp.mpf(0))] * K
+                for o, e in zip(S, enc):
+                    enclosure[o] = e
+                enclosure, certified = tuple(enclosure), False
+                note.append("a point where modified rewards of the two answers coincide "
+                            + ("(its location is certified in the enclosure)" if located else
+                               f"(location not certified: {why})")
+                            + "; the field vanishes there with the tied advantages 0/0 -> 0 "
+                            "(numerically, relative 1e-%d), and jumps around it" % digits)
+            elif not x:
                 enclosure = tuple((p, p) for p in policy)
                 certified = True
             elif certify:
