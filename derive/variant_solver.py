@@ -868,8 +868,10 @@ class _CoincidenceGap:
         self.beta = system.beta
 
     def residual(self, x, ctx):
-        F, _, pi, _ = self.residual_nd([value(a) for a in x], ctx)
-        return F, [ctx.num(self.va - self.vb), ctx.num(self.beta)], pi
+        out = self.residual_nd([value(a) for a in x], ctx)
+        if out is None:
+            raise ValueError("the coincidence equation is undefined here")
+        return out[0], [ctx.num(self.va - self.vb), ctx.num(self.beta)], out[2]
 
     def residual_nd(self, x, ctx, derivatives=False, policy_derivative=False):
         sy = self.system
