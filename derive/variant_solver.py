@@ -617,11 +617,6 @@ def _float_residual(system, x):
     return None
 
 
-def _mp_eval(system, x, derivatives):
-    out = system.residual_nd(x, MP, derivatives)
-    return out
-
-
 def _relative_residual(system, x):
     """``max |F| / max |terms|`` at ``x`` in mpmath."""
     F, g, pi = system.residual([mp.mpf(a) for a in x], MP)
@@ -963,13 +958,6 @@ def interior_roots(system, digits):
 # ---------------------------------------------------------------------------
 # Points, certificates, stability
 # ---------------------------------------------------------------------------
-
-
-def _logit_jacobian(system, pi):
-    """The reduced logit-flow Jacobian of the field of *system* at *pi* (``(M, scale)``)."""
-    from derive.dynamics import logit_jacobian_of_field
-
-    return logit_jacobian_of_field(system, pi)
 
 
 def _classify(system, pi, digits):
