@@ -1,0 +1,527 @@
+r"""Studies: a researcher's own grid of GRPO problems, from one TOML file.
+
+A study file ``studies/<name>.toml`` holds
+
+* ``title`` (a string; default: the name);
+* ``[problem]``: the options of ``grpo-derive stationary`` under their long
+  names (:data:`OPTIONS`), each a string (``reward-dist``: a list of strings,
+  one per answer), e.g. ``ref = "0.2,0.8"``, ``beta = "1/4"``;
+* ``[sweep]``: any of those keys mapped to a non-empty list of values of the
+  same form; the study is the product grid, in file order (the last key varies
+  fastest);
+* optional ``[table]`` (``digits``: significant digits in ``table.tex``,
+  default 6) and ``[figure]`` (``x``: the swept key on the horizontal axis,
+  default the first of beta, group, std-eps that is swept; ``answer``: the
+  plotted coordinate ``pi(answer)``, 1-based, default 1).
+
+Every grid point is built into a :class:`derive.solver.Problem` exactly as
+``stationary`` builds its problem (:func:`problem_of`), solved by
+:func:`derive.solver.stationary_policies` with certificates, and recorded as
+``stationary --json`` records it (:func:`derive.cli._problem_record`): the
+stationarity condition is arXiv:2502.18548v3, Eq. (11) for the paper's GRPO
+and its variant otherwise.  Numbers are parsed exactly (:mod:`derive.parsing`);
+nothing is evaluated.
+
+A bad file raises :class:`StudyError` naming the file, the key (and the line)
+and what is accepted.
+"""
+
+import argparse
+import hashlib
+import itertools
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from derive.presets import PRESET_SETTINGS
+
+#: The keys of ``[problem]`` and ``[sweep]``: the long options of ``stationary``.
+OPTIONS = ("ref", "rewards", "success", "reward-dist", "beta", "group", "penalty", "kl-in",
+           "normalisation", "std", "std-eps", "preset", "digits")
+#: The choices of the options that take one (as on the command line).
+CHOICES = {
+    "penalty": ("k1", "k2", "k3", "k1-is", "k2-is", "k3-is"),
+    "kl-in": ("loss", "reward"),
+    "normalisation": ("shift-scale", "shift-only", "none"),
+    "std": ("population", "sample"),
+    "preset": tuple(PRESET_SETTINGS),
+}
+TOP_KEYS = ("title", "problem", "sweep", "table", "figure")
+TABLE_KEYS = ("digits",)
+FIGURE_KEYS = ("x", "answer")
+#: Swept keys that can be the horizontal axis of the figure, in order of preference.
+AXIS_KEYS = ("beta", "group", "std-eps")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+#: Largest accepted grid (points).
+MAX_POINTS = 100000
+
+
+class StudyError(ValueError):
+    """A bad study file (or bad study options): one line naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point: its index, the swept values as written, the options, and the problem."""
+
+    index: int
+    swept: tuple          # ((key, value as written), ...) in file order
+    options: dict         # every option of the point (problem merged with the sweep)
+    problem: object       # derive.solver.Problem
+    digits: int
+    preset: str | None
+
+
+@dataclass(frozen=True)
+class Study:
+    """A parsed study file."""
+
+    name: str
+    path: str
+    title: str
+    sweep_keys: tuple
+    points: tuple
+    table_digits: int
+    figure_x: str | None
+    figure_answer: int
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+def _line_of(text, section, key):
+    """The line of ``key = ...`` in ``[section]`` (or at the top, section None), or None."""
+    current = None
+    for n, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        m = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", s)
+        if m:
+            current = m.group(1).strip('"\'')
+            continue
+        if current == section and re.match(rf"""["']?{re.escape(key)}["']?\s*=""", s):
+            return n
+    return None
+
+
+class _Where:
+    """Builds error messages that name the file, the table, the key and its line."""
+
+    def __init__(self, path, text):
+        self.path, self.text = path, text
+
+    def error(self, section, key, message):
+        line = _line_of(self.text, section, key) if key is not None else None
+        place = f"[{section}] " if section else ""
+        keyname = f"key '{key}'" if key is not None else ""
+        at = f" (line {line})" if line else ""
+        head = f"{self.path}: {place}{keyname}{at}".rstrip()
+        return StudyError(f"{head}: {message}")
+
+
+def _show(value):
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def _option_value(where, section, key, value):
+    """A study value as ``stationary`` takes it: a string, or a list of strings for reward-dist."""
+    if key == "reward-dist":
+        if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+            raise where.error(section, key, f"{_show(value)} is not accepted; expected a list of "
+                              'strings "V:P,V:P,..." (one per answer, in the order of ref)')
+        return tuple(value)
+    if not isinstance(value, str):
+        raise where.error(section, key, f"{_show(value)} is not a string; write every value as a "
+                          'string (e.g. "0.25" or "1/3"), so that it is read exactly')
+    return value
+
+
+def _written(value):
+    """A swept value as written in the file (a reward-dist list joined by ';')."""
+    return "; ".join(value) if isinstance(value, tuple) else value
+
+
+def _cli_text(message):
+    """A command-line message with ``--option`` written as the study key ``'option'``."""
+    return re.sub(r"--([a-z][a-z-]*)", r"'\1'", message)
+
+
+def problem_of(options):
+    """``(Problem, digits, preset)`` from study options, built as ``stationary`` builds its problem.
+
+    *options* maps the keys of :data:`OPTIONS` to strings (``reward-dist``: a tuple
+    of strings).  The checks, their order and the problem are those of
+    :func:`derive.cli._stationary` and :func:`derive.cli._variant_options` (which
+    this calls); a bad value raises ``ValueError`` with a one-line message.
+
+    >>> prob, digits, preset = problem_of({"ref": "0.2,0.8", "rewards": "1,0", "beta": "1/2"})
+    >>> prob.beta, prob.group, prob.penalty, digits, preset
+    (Fraction(1, 2), 2, 'k3', 50, None)
+    """
+    from derive import cli
+    from derive.parsing import (
+        ParseError,
+        parse_distribution,
+        parse_group,
+        parse_integer,
+        parse_list,
+        parse_number,
+    )
+
+    o = dict(options)
+    for key, allowed in CHOICES.items():
+        if key in o and o[key] not in allowed:
+            raise ValueError(f"'{key}': {o[key]!r} is not accepted; accepted: {', '.join(allowed)}")
+    if "ref" not in o:
+        raise ValueError("'ref' is missing; give the reference policy, e.g. ref = \"0.2,0.8\"")
+    given = [k for k in ("rewards", "success", "reward-dist") if k in o]
+    if len(given) != 1:
+        raise ValueError("give exactly one of 'rewards', 'success' or 'reward-dist' (got "
+                         f"{', '.join(given) or 'none'})")
+    if "beta" in o and "," in o["beta"]:
+        raise ValueError(f"'beta': {o['beta']!r} is a list; sweep several values in [sweep] instead")
+    args = argparse.Namespace(
+        preset=o.get("preset"), kl_in=o.get("kl-in"), penalty=o.get("penalty"),
+        normalisation=o.get("normalisation"), std=o.get("std"), std_eps=o.get("std-eps"),
+        beta=o.get("beta"))
+    try:
+        variant, beta_text = cli._variant_options(args)
+    except cli.UsageError as exc:
+        raise ValueError(_cli_text(str(exc))) from None
+    try:
+        ref = parse_list(o["ref"], "'ref'")
+        rewards = parse_list(o["rewards"], "'rewards'") if "rewards" in o else None
+        success = parse_list(o["success"], "'success'") if "success" in o else None
+        dists = ([parse_distribution(d, "'reward-dist'") for d in o["reward-dist"]]
+                 if "reward-dist" in o else None)
+        beta = beta_text[0] if isinstance(beta_text, tuple) else parse_number(beta_text, "'beta'")
+        try:
+            group = parse_group(o.get("group", "2"))
+        except ParseError as exc:
+            raise ParseError(_cli_text(str(exc))) from None
+        digits = parse_integer(o.get("digits", "50"), "'digits'", 5, 1000)
+    except ParseError as exc:
+        raise ValueError(str(exc)) from None
+    K = len(ref)
+    if K < 2:
+        raise ValueError("'ref' needs at least 2 answers (K >= 2 probabilities)")
+    if any(r <= 0 or r > 1 for r in ref) or sum(ref) != 1:
+        raise ValueError("'ref' must be positive probabilities (from 1e-1000 to 1) that sum "
+                         "exactly to 1")
+    bound = Fraction(10) ** cli.MAX_REWARD_EXPONENT
+    if dists is not None:
+        if len(dists) != K:
+            raise ValueError(f"'reward-dist' has {len(dists)} distributions but 'ref' has {K} "
+                             "answers; give one distribution per answer, in order")
+        if any(abs(v) > bound for d in dists for v, _ in d):
+            raise ValueError(f"'reward-dist': values must lie within +-1e{cli.MAX_REWARD_EXPONENT}")
+    values = rewards if rewards is not None else success
+    which = "rewards" if rewards is not None else "success"
+    if dists is None and len(values) != K:
+        raise ValueError(f"'{which}' has {len(values)} values but 'ref' has {K}; give one per answer")
+    if success is not None and any(not 0 <= s <= 1 for s in success):
+        raise ValueError("'success' values must be probabilities in [0, 1]")
+    if rewards is not None:
+        if any(abs(r) > bound for r in rewards):
+            raise ValueError(f"'rewards': values must lie within +-1e{cli.MAX_REWARD_EXPONENT}")
+        levels = sorted(set(rewards))
+        if len(levels) > 2:
+            gap = min(b - a for a, b in itertools.pairwise(levels))
+            if (levels[-1] - levels[0]) / gap > bound:
+                raise ValueError("'rewards': the smallest gap between distinct rewards must be at "
+                                 f"least 1e-{cli.MAX_REWARD_EXPONENT} of their range")
+    if beta < 0:
+        raise ValueError("'beta' must be >= 0 (0, or from 1e-1000 to 1e1000)")
+    levels = (len(set(rewards)) if rewards is not None else 2 if success is not None
+              else len({v for d in dists for v, w in d if w}))
+    if K * levels > cli.MAX_TABLE:
+        raise ValueError(f"refused: {K} answers with {levels} distinct rewards need a table of "
+                         f"{K * levels:.3g} entries, above {cli.MAX_TABLE:.0e}")
+
+    from derive.solver import Problem, search_limits
+
+    if rewards is not None:
+        prob = Problem.deterministic(ref, rewards, beta, group, **variant)
+    elif success is not None:
+        prob = Problem.bernoulli(ref, success, beta, group, **variant)
+    else:
+        prob = Problem.finite(ref, dists, beta, group, **variant)
+    refusal = search_limits(prob)
+    if refusal:
+        raise ValueError(refusal)
+    return prob, digits, o.get("preset")
+
+
+def _choice_int(where, section, key, value, low, high):
+    from derive.parsing import ParseError, parse_integer
+
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise where.error(section, key, f"{_show(value)} is not accepted; expected an integer "
+                          f"from {low} to {high}")
+    try:
+        return parse_integer(str(value), "value", low, high)
+    except ParseError as exc:
+        raise where.error(section, key, str(exc).removeprefix("value: ")) from None
+
+
+def load_study(path):
+    """The :class:`Study` of the file *path*; :class:`StudyError` for a bad file."""
+    import tomllib
+
+    path = str(path)
+    name = Path(path).stem
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise StudyError(f"{path}: cannot read the study file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise StudyError(f"{path}: not TOML: the file is not UTF-8 text; expected a TOML "
+                         "study file (grpo-derive study new NAME writes a template)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(f"{path}: not TOML: {str(exc).splitlines()[0]}; expected a TOML study "
+                         "file (grpo-derive study new NAME writes a template)") from None
+    where = _Where(path, text)
+    if not NAME.fullmatch(name):
+        raise StudyError(f"{path}: the study name {name!r} (the file name) is not accepted; "
+                         "expected letters, digits, '-' and '_' (at most 64, starting with a "
+                         "letter or digit)")
+    for key in data:
+        if key not in TOP_KEYS:
+            raise where.error(None, key, "unknown key; accepted at the top: "
+                              + ", ".join(TOP_KEYS))
+    title = data.get("title", name)
+    if not isinstance(title, str) or not title.strip() or "\n" in title or len(title) > 200:
+        raise where.error(None, "title", "expected a one-line string of at most 200 characters")
+    tables = {}
+    for section, keys in (("problem", OPTIONS), ("sweep", OPTIONS), ("table", TABLE_KEYS),
+                          ("figure", FIGURE_KEYS)):
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise where.error(None, section, f"expected a table [{section}]")
+        for key in table:
+            if key not in keys:
+                what = ("not an option of stationary; a sweep is over" if section == "sweep"
+                        else "unknown key; accepted in [" + section + "]:")
+                raise where.error(section, key, f"{what} {', '.join(keys)}")
+        tables[section] = table
+    if "problem" not in data:
+        raise where.error(None, "problem", "missing: a study needs a [problem] table with at "
+                          "least 'ref' and one of 'rewards', 'success', 'reward-dist'")
+    base = {k: _option_value(where, "problem", k, v) for k, v in tables["problem"].items()}
+    sweep = tables["sweep"]
+    if not sweep:
+        raise where.error(None, "sweep", "missing or empty: a study needs a [sweep] table mapping "
+                          f"at least one of {', '.join(OPTIONS)} to a list of values")
+    swept = {}
+    for key, values in sweep.items():
+        if not isinstance(values, list) or not values:
+            raise where.error("sweep", key, f"{_show(values)} is not accepted; expected a "
+                              "non-empty list of values, e.g. [\"0.1\", \"1\"]")
+        swept[key] = [_option_value(where, "sweep", key, v) for v in values]
+        if len(set(swept[key])) != len(swept[key]):
+            raise where.error("sweep", key, "a value appears twice; give each value once")
+    # a swept key given in [problem] too would be ambiguous
+    both = [k for k in swept if k in base]
+    if both:
+        raise where.error("problem", both[0], "is swept in [sweep] too; give it in one place")
+    n = 1
+    for values in swept.values():
+        n *= len(values)
+    if n > MAX_POINTS:
+        raise where.error(None, "sweep", f"the grid has {n} points; accepted: at most {MAX_POINTS}")
+    if "ref" not in base and "ref" not in swept:
+        raise where.error("problem", "ref", "missing: give the reference policy, e.g. "
+                          'ref = "0.2,0.8" (K >= 2 probabilities summing exactly to 1)')
+
+    keys = tuple(swept)
+    points = []
+    for index, combo in enumerate(itertools.product(*(swept[k] for k in keys))):
+        options = dict(base) | dict(zip(keys, combo))
+        try:
+            prob, digits, preset = problem_of(options)
+        except ValueError as exc:
+            message = str(exc).splitlines()[0]
+            m = re.match(r"'([a-z-]+)'", message)
+            key = m.group(1) if m and m.group(1) in OPTIONS else None
+            section = "sweep" if key in swept else "problem"
+            at = ", ".join(f"{k} = {_written(v)!r}" for k, v in zip(keys, combo))
+            raise where.error(section, key, f"{message} (at grid point {at})") from None
+        points.append(Point(index, tuple((k, _written(v)) for k, v in zip(keys, combo)),
+                            options, prob, digits, preset))
+
+    table = tables["table"]
+    table_digits = (_choice_int(where, "table", "digits", table["digits"], 2, 30)
+                    if "digits" in table else 6)
+    figure = tables["figure"]
+    if "x" in figure:
+        if figure["x"] not in AXIS_KEYS or figure["x"] not in swept:
+            raise where.error("figure", "x", f"{_show(figure['x'])} is not accepted; expected a "
+                              f"swept key among {', '.join(AXIS_KEYS)}")
+        figure_x = figure["x"]
+    else:
+        figure_x = next((k for k in AXIS_KEYS if k in swept), None)
+    K_min = min(p.problem.K for p in points)
+    answer = (_choice_int(where, "figure", "answer", figure["answer"], 1, K_min)
+              if "answer" in figure else 1)
+    return Study(name, path, title.strip(), keys, tuple(points), table_digits, figure_x, answer)
+
+
+# -- running ------------------------------------------------------------------------------------
+
+def engine_version():
+    """A hash of the engine's sources (``derive/**/*.py``): part of every cache key."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0")
+        h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def canonical_problem(point):
+    """The problem of *point* as ``stationary --json`` records it (exact rationals as text)."""
+    prob = point.problem
+    return {
+        "ref": [str(r) for r in prob.ref],
+        "values": [str(v) for v in prob.values],
+        "reward_distributions": [[str(w) for w in row] for row in prob.rho],
+        "beta": str(prob.beta),
+        "group": "inf" if prob.group is None else prob.group,
+        "penalty": prob.penalty,
+        "kl_in": prob.kl_in,
+        "normalisation": prob.normalisation,
+        "std": prob.std,
+        "std_eps": str(prob.std_eps),
+        "preset": point.preset,
+    }
+
+
+def cache_key(point, engine):
+    """The sha256 naming the cache file of *point* (its problem, digits and the engine)."""
+    blob = json.dumps({"problem": canonical_problem(point), "digits": point.digits,
+                       "engine": engine}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def solve_point(problem, digits, preset):
+    """The ``stationary --json`` record of one problem: every stationary policy, certified.
+
+    Runs in a worker process (local or Dask); a top-level function so that it pickles.
+    """
+    from derive.cli import _problem_record
+    from derive.solver import stationary_policies
+
+    sols = stationary_policies(problem, digits=digits, certify=True)
+    return json.loads(json.dumps(_problem_record(problem, sols, digits, preset)))
+
+
+def total_cost(study):
+    """``(operations, memory)`` of the whole study, from :func:`derive.solver.estimate_cost`."""
+    from derive.solver import estimate_cost
+
+    costs = [estimate_cost(p.problem, p.digits, True) for p in study.points]
+    return sum(c.operations for c in costs), max(c.memory for c in costs)
+
+
+class Progress:
+    """A progress bar with an ETA on a terminal's stderr; silent otherwise."""
+
+    def __init__(self, total, stream=None, width=30):
+        self.stream = stream if stream is not None else sys.stderr
+        self.on = bool(total) and self.stream.isatty()
+        self.total, self.done, self.width, self.start = total, 0, width, time.monotonic()
+        if self.on:
+            self._draw()
+
+    def _draw(self):
+        filled = self.width * self.done // max(self.total, 1)
+        eta = ""
+        if self.done:
+            left = (time.monotonic() - self.start) / self.done * (self.total - self.done)
+            eta = f"  ETA {int(left) // 60}:{int(left) % 60:02d}"
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{self.done}/{self.total}{eta}   ")
+        self.stream.flush()
+
+    def step(self):
+        self.done += 1
+        if self.on:
+            self._draw()
+
+    def close(self):
+        if self.on:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _read_cache(path):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            rec = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return rec if isinstance(rec, dict) and "stationary" in rec else None
+
+
+def run_study(study, jobs=None, scheduler=None, cache_dir=None, progress=None):
+    """The records of every grid point, in grid order: from the cache or solved.
+
+    Solved in a :class:`concurrent.futures.ProcessPoolExecutor` of *jobs*
+    processes (default: all cores; 1: in this process), or on the Dask cluster
+    at *scheduler*.  Each record is stored in *cache_dir* as soon as it is
+    solved, so an interrupted study resumes.  The result does not depend on
+    the executor: records are JSON data, put in grid order.
+    """
+    from derive import outputs
+
+    engine = engine_version()
+    cache = Path(cache_dir) if cache_dir is not None else None
+    records = [None] * len(study.points)
+    todo = []
+    for p in study.points:
+        rec = _read_cache(cache / f"{cache_key(p, engine)}.json") if cache else None
+        if rec is not None:
+            records[p.index] = rec
+        else:
+            todo.append(p)
+    bar = progress if progress is not None else Progress(len(todo))
+
+    def store(p, rec):
+        records[p.index] = rec
+        if cache:
+            outputs.write_file(json.dumps(rec, indent=1, sort_keys=True) + "\n",
+                               cache / f"{cache_key(p, engine)}.json")
+        bar.step()
+
+    try:
+        if not todo:
+            pass
+        elif scheduler is not None:
+            from dask.distributed import Client, as_completed
+
+            with Client(scheduler) as client:
+                futures = {client.submit(solve_point, p.problem, p.digits, p.preset,
+                                         pure=False): p for p in todo}
+                for fut in as_completed(futures):
+                    store(futures[fut], fut.result())
+        elif (jobs or os.cpu_count() or 1) <= 1 or len(todo) == 1:
+            for p in todo:
+                store(p, solve_point(p.problem, p.digits, p.preset))
+        else:
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=min(jobs or os.cpu_count(), len(todo))) as pool:
+                futures = {pool.submit(solve_point, p.problem, p.digits, p.preset): p
+                           for p in todo}
+                for fut in as_completed(futures):
+                    store(futures[fut], fut.result())
+    finally:
+        bar.close()
+    return records
