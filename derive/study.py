@@ -525,3 +525,390 @@ def run_study(study, jobs=None, scheduler=None, cache_dir=None, progress=None):
     finally:
         bar.close()
     return records
+
+
+# -- checks -------------------------------------------------------------------------------------
+
+class ChecksFailed(Exception):
+    """A check of the study failed: nothing is written."""
+
+
+def _ulp(text):
+    """One unit in the last printed place of a decimal string (``0.6531`` -> ``1/10000``)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return Fraction(10) ** (int(exponent or 0) - decimals)
+
+
+def table_number(text, digits):
+    """``(tex, decimal text)``: a policy coordinate as ``table.tex`` prints it
+    (:func:`derive.latex.number_tex`), and the decimal that the TeX shows."""
+    import mpmath
+
+    from derive.latex import number_tex
+
+    with mpmath.workdps(len(text) + 10):
+        tex = number_tex(mpmath.mpf(text), digits)
+    m = re.fullmatch(r"\$(-?[0-9.]+)(?: \\times 10\^\{(-?[0-9]+)\})?\$", tex)
+    return tex, m.group(1) + (f"e{m.group(2)}" if m.group(2) else "")
+
+
+def policy_checks(rec, table_digits):
+    """The checks of one grid point's record: ``[(name, passed, detail), ...]``.
+
+    For every stationary policy: its relative residual (arXiv:2502.18548v3,
+    Eq. (11) or its variant) is below ``10^-(digits - 5)``; when certified, each
+    coordinate as ``table.tex`` prints it (*table_digits* digits) is the correct
+    rounding of every point of the certified enclosure (the enclosure lies within
+    half a unit of its last digit), and the enclosure is reported in units of
+    the last digit of ``data.csv``; an interior policy sums to 1 within ``K``
+    units of its last digits.  A stationary policy that provably exists but was
+    not located fails.  An uncertified policy is printed as such, not checked.
+    """
+    digits = rec["digits"]
+    out = []
+    if rec.get("none_found", "").startswith("a stationary policy exists"):
+        out.append(("located", False, rec["none_found"]))
+    for n, s in enumerate(rec["stationary"], 1):
+        residual = Fraction(s["residual"])
+        bound = Fraction(1, 10 ** (digits - 5))
+        out.append((f"policy {n}: residual", residual < bound,
+                    f"{s['residual']} < 1e-{digits - 5}"))
+        if s["certified"]:
+            worst_table = worst_csv = Fraction(0)
+            for p, (lo, hi) in zip(s["policy"], s["enclosure"]):
+                _, shown = table_number(p, table_digits)
+                t = Fraction(shown)
+                worst_table = max(worst_table, (Fraction(hi) - t) / _ulp(shown),
+                                  (t - Fraction(lo)) / _ulp(shown))
+                worst_csv = max(worst_csv, (Fraction(hi) - Fraction(lo)) / _ulp(p))
+            out.append((f"policy {n}: table digits certified", worst_table <= Fraction(1, 2),
+                        (f"the enclosure lies within {float(worst_table):.3g} units of the last "
+                        f"digit of the {table_digits}-digit table entry (at most 0.5); its width "
+                        f"is {float(worst_csv):.3g} units of the last digit in data.csv")))
+        if s["kind"] == "interior":
+            total = sum(Fraction(p) for p in s["policy"])
+            units = sum(_ulp(p) for p in s["policy"])
+            out.append((f"policy {n}: sums to 1", abs(total - 1) <= units,
+                        f"|sum - 1| = {float(abs(total - 1)):.3g} <= {float(units):.3g}"))
+    return out
+
+
+def section_checks(variants):
+    """Symbolic checks of the displayed conditions: the KKT residual of the Lagrangian
+    (:class:`derive.variants.KKT`) equals ``P_o - E P - beta (g_o - E g)`` with ``g`` the
+    derived gradient of the expected penalty, for every output (``cancel`` to 0)."""
+    from sympy import cancel
+
+    from derive import symbols as S
+    from derive.variants import KKT
+
+    out = []
+    for v in variants:
+        if v["kl_in"] != "loss":
+            continue
+        K = v["K"]
+        outputs = "abcd"[:min(K, 4)]
+        kkt = KKT(v["base"], v["iw"], outputs).derive()
+        e = kkt.eff
+        mean_P = sum(t * P for t, P in zip(e.pi, kkt.P))
+        mean_g = sum(t * g for t, g in zip(e.pi, e.gradient))
+        last = {e.pi[-1]: 1 - sum(e.pi[:-1])}
+        ok = all(cancel((r - (P - mean_P - S.beta * (g - mean_g))).subs(last)) == 0
+                 for r, P, g in zip(kkt.residual, kkt.P, e.gradient))
+        out.append((f"condition of {v['penalty']}", ok,
+                    (f"KKT residual of the Lagrangian = P_o - E P - beta (g_o - E g), "
+                    f"{len(outputs)} outputs")))
+    return out
+
+
+def verification(study, records, variants):
+    points = []
+    failed = total = certified = policies = 0
+    for p, rec in zip(study.points, records):
+        checks = policy_checks(rec, study.table_digits)
+        points.append({"index": p.index, "swept": dict(p.swept),
+                       "checks": [{"check": c, "passed": ok, "detail": d} for c, ok, d in checks]})
+        total += len(checks)
+        failed += sum(not ok for _, ok, _ in checks)
+        policies += len(rec["stationary"])
+        certified += sum(s["certified"] for s in rec["stationary"])
+    sec = [{"check": c, "passed": ok, "detail": d} for c, ok, d in section_checks(variants)]
+    total += len(sec)
+    failed += sum(not c["passed"] for c in sec)
+    return {"study": study.name, "title": study.title,
+            "summary": {"points": len(records), "policies": policies, "certified": certified,
+                        "checks": total, "passed": total - failed, "failed": failed},
+            "section": sec, "points": points}
+
+
+# -- outputs ------------------------------------------------------------------------------------
+
+def _stable_word(value):
+    return {True: "true", False: "false", None: "undecided"}[value]
+
+
+def data_csv(study, records):
+    """``data.csv``: one row per stationary policy per grid point."""
+    import csv
+    import io
+
+    K = max(p.problem.K for p in study.points)
+    header = (list(study.sweep_keys) + ["kind"] + [f"pi_{i}" for i in range(1, K + 1)]
+              + [f"{b}_{i}" for i in range(1, K + 1) for b in ("lo", "hi")]
+              + ["certified", "stable", "maximiser"])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for p, rec in zip(study.points, records):
+        pad = [""] * (K - p.problem.K)
+        for s in rec["stationary"]:
+            bounds = [b for lo_hi in s["enclosure"] for b in lo_hi]
+            w.writerow([v for _, v in p.swept] + [s["kind"]] + s["policy"] + pad
+                       + bounds + pad + pad
+                       + [str(s["certified"]).lower(), _stable_word(s["stable"]), s["maximiser"]])
+    return buf.getvalue()
+
+
+def _label(study, kind):
+    return f"study-{study.name}-{kind}"
+
+
+def _variant_key(prob):
+    return (prob.penalty, prob.kl_in, prob.normalisation, prob.std, prob.std_eps)
+
+
+def study_variants(study):
+    """The distinct variants of the study (penalty, where the KL enters, normalisation), in grid order."""
+    seen = {}
+    for p in study.points:
+        key = _variant_key(p.problem)
+        if key not in seen:
+            penalty = p.problem.penalty
+            seen[key] = {"penalty": penalty, "base": penalty.removesuffix("-is"),
+                         "iw": penalty.endswith("-is"), "kl_in": p.problem.kl_in,
+                         "normalisation": p.problem.normalisation, "std": p.problem.std,
+                         "std_eps": p.problem.std_eps, "K": p.problem.K}
+        seen[key]["K"] = max(seen[key]["K"], p.problem.K)
+    return list(seen.values())
+
+
+#: Most rows in table.tex (a float cannot break across pages); every row is in data.csv.
+MAX_TABLE_ROWS = 48
+
+
+def table_tex(env, study, records):
+    from derive.render import render, tex_escape
+
+    K = max(p.problem.K for p in study.points)
+    rows = []
+    for p, rec in zip(study.points, records):
+        for s in rec["stationary"]:
+            cells = [tex_escape(v) for _, v in p.swept] + [s["kind"]]
+            cells += [table_number(x, study.table_digits)[0] for x in s["policy"]] + ["--"] * (K - p.problem.K)
+            cells += ["yes" if s["certified"] else "no", _stable_word(s["stable"])]
+            rows.append(" & ".join(cells))
+        if not rec["stationary"]:
+            rows.append(" & ".join([tex_escape(v) for _, v in p.swept]
+                                   + [r"\multicolumn{" + str(K + 3) + "}{l}{none found}"]))
+    note = ""
+    if len(rows) > MAX_TABLE_ROWS:
+        step = -(-len(rows) // MAX_TABLE_ROWS)
+        note = (f"  Every {step}th of the {len(rows)} rows; all of them are in "
+                f"\\texttt{{{tex_escape('data.csv')}}}.")
+        rows = rows[::step]
+    header = ([r"\texttt{" + tex_escape(k) + "}" for k in study.sweep_keys] + ["kind"]
+              + [f"$\\pi({i})$" for i in range(1, K + 1)] + ["certified", "stable"])
+    spec = "l" * (len(study.sweep_keys) + 1) + "l" * K + "ll"
+    what = "at each grid point of " + ", ".join(r"\texttt{" + tex_escape(k) + "}"
+                                                for k in study.sweep_keys)
+    return render(env, "study_table.tex.jinja", source=Path(study.path).name, title=study.title,
+                  what=what, digits=study.table_digits, note=note, label=_label(study, "tab"),
+                  spec=spec, header=" & ".join(header), rows=rows)
+
+
+def _x_value(point, key):
+    prob = point.problem
+    return {"beta": prob.beta, "group": prob.group, "std-eps": prob.std_eps}[key]
+
+
+def figure_tex(env, study, records):
+    from mpmath import mpf, nstr
+
+    from derive.render import render, tex_escape
+
+    key, answer = study.figure_x, study.figure_answer
+    others = [k for k in study.sweep_keys if k != key]
+    curves, dropped = {}, 0
+    multiple = False
+    for p, rec in zip(study.points, records):
+        x = p.index + 1 if key is None else _x_value(p, key)
+        if x is None:  # G = inf has no place on a G axis
+            dropped += 1
+            continue
+        legend = ", ".join(f"{k} = {v}" for k, v in p.swept if k in others)
+        interior = [s for s in rec["stationary"] if s["kind"] == "interior"]
+        multiple |= len(interior) > 1
+        for s in interior:
+            curves.setdefault(legend, []).append((Fraction(x), s["policy"][answer - 1]))
+    xs = [x for c in curves.values() for x, _ in c]
+    log = (key is not None and xs and min(xs) > 0 and max(xs) / min(xs) >= 50)
+    out = []
+    for legend, pts in curves.items():
+        coords = [f"({float(x):.10g}, {nstr(mpf(y), 10)})" for x, y in sorted(pts)]
+        out.append({"legend": tex_escape(legend) if legend else "", "coords": coords,
+                    "style": "only marks" if multiple else "thick"})
+    xlabel = ("grid point (in the order of the table)" if key is None
+              else {"beta": r"$\beta$", "group": r"group size $G$",
+                    "std-eps": r"$\epsilon$ added to the std"}[key])
+    caption = (f"$\\pi({answer})$ at the interior stationary policies against {xlabel}"
+               + (f", one curve per value of {', '.join(others)}" if others and key else "")
+               + (f"; {dropped} grid points with $G \\to \\infty$ are in the table only" if dropped
+                  else "") + ".")
+    return render(env, "study_figure.tex.jinja", source=Path(study.path).name, title=study.title,
+                  axis="semilogxaxis" if log else "axis", xlabel=xlabel,
+                  ylabel=f"$\\pi({answer})$", symbolic=False, curves=out,
+                  caption=tex_escape(caption).replace(r"\$", "$").replace(r"\textbackslash{}", "\\")
+                  .replace(r"\{", "{").replace(r"\}", "}").replace(r"\_", "_"),
+                  label=_label(study, "fig"))
+
+
+def _display(rows, label):
+    body = " \\\\\n".join(rows)
+    return (f"\\begin{{equation}}\n\\grpofitmath{{\\begin{{aligned}}\n{body}\n"
+            f"\\end{{aligned}}}} \\label{{{label}}}\n\\end{{equation}}")
+
+
+def _norm_words(v):
+    if v["normalisation"] == "shift-only":
+        return "the shift-only advantage $r_i - \\bar r$"
+    if v["normalisation"] == "none":
+        return "the raw reward $r_i$ as advantage"
+    eps = "" if not v["std_eps"] else f" plus $\\epsilon = {v['std_eps']}$"
+    return f"the shift-scale advantage of Eq.~\\grpoeq{{2}} with the {v['std']} std{eps}"
+
+
+def section_tex(env, study, variants):
+    """``section.tex``: the derived gradient of the expected penalty and the stationarity
+    condition (arXiv:2502.18548v3, Eqs. (10)-(11) and their variants) of each variant."""
+    from derive import symbols as S
+    from derive.latex import latex
+    from derive.model import PENALTIES
+    from derive.render import render
+    from derive.variants import EffectiveDivergence
+
+    (pi_o,), (ref_o,) = (S.policy_symbols(n, "o") for n in ("pi", "pi_ref"))
+    condition = (r"P_G(o \mid \pi) - \mathbb{E}_{o' \sim \pi} P_G(o' \mid \pi) &= "
+                 r"\beta\,(g_o - \mathbb{E}_{o' \sim \pi} g_{o'})")
+    out = []
+    for i, v in enumerate(variants, 1):
+        tag = f"{i}" if len(variants) > 1 else ""
+        head = (f"Penalty ${v['base'][0]}_{v['base'][1]}$" + ("-is" if v["iw"] else "")
+                + f", KL in the {v['kl_in']}, {v['normalisation']}.")
+        if v["kl_in"] == "loss":
+            e = EffectiveDivergence(v["base"], v["iw"], "o").derive()
+            g = latex(e.gradient[0])
+            div = ("none: the gradient is constant, so $\\beta$ drops out of stationarity"
+                   if e.divergence == "none" else f"${e.tex}$")
+            text = (f"With {_norm_words(v)}, $P_G(o \\mid \\pi)$ is the reward preference of "
+                    "Eq.~\\grpoeq{6} for that advantage.  The expected penalty "
+                    "$D(\\pi; \\pi_{\\mathrm{old}})$ of Eq.~\\grpoeq{7} has, at "
+                    f"$\\pi_{{\\mathrm{{old}}}} = \\pi$, the gradient $g_o = {g}$ "
+                    f"(Eq.~\\grpoeq{{10}} for $k_3$); the divergence it follows on the simplex: {div}.  "
+                    "The Lagrangian of $J(\\pi'; \\pi_{\\mathrm{old}})$ on the simplex gives, for "
+                    "every output with $\\pi(o) > 0$ (Eq.~\\grpoeq{11} for $k_3$; checked "
+                    "symbolically against the derived Lagrangian),")
+            math = _display([condition], _label(study, f"eq-condition{tag}"))
+        else:
+            k = latex(PENALTIES[v["base"]].sample(pi_o, ref_o))
+            text = (f"The KL enters the reward: each sampled reward becomes "
+                    f"$r_i - \\beta\\, k(o_i)$ with $k(o) = {k}$ (no gradient through it), "
+                    f"and {_norm_words(v)} is taken of the modified rewards.  The objective is "
+                    "then linear in the trial policy, so at $\\pi_{\\mathrm{old}} = \\pi$ every "
+                    "output with $\\pi(o) > 0$ satisfies, with $P'_G$ the reward preference "
+                    "(Eq.~\\grpoeq{6}) of the modified rewards,")
+            math = _display([r"P'_G(o \mid \pi) &= \mathbb{E}_{o' \sim \pi} P'_G(o' \mid \pi)"],
+                            _label(study, f"eq-condition{tag}"))
+        out.append({"heading": head, "text": text, "math": math})
+    intro = ("The stationary policies of this study solve the condition below at every grid "
+             "point (after \\grpopaper{}, arXiv:2502.18548v3); "
+             + f"\\grporef{{Table}}{{{_label(study, 'tab')}}}{{the study's table}} lists them and "
+             + f"\\grporef{{Figure}}{{{_label(study, 'fig')}}}{{the study's figure}} plots them.")
+    return render(env, "study_section.tex.jinja", source=Path(study.path).name, title=study.title,
+                  label=_label(study, "sec"), intro=intro, variants=out)
+
+
+def study_files(study, records):
+    """``{file: text}`` of the study's output folder; :class:`ChecksFailed` if a check fails."""
+    from derive.render import make_env
+
+    variants = study_variants(study)
+    ver = verification(study, records, variants)
+    if ver["summary"]["failed"]:
+        first = next((f"grid point {pt['index'] + 1}: {c['check']} ({c['detail']})"
+                      for pt in ver["points"] for c in pt["checks"] if not c["passed"]),
+                     next((f"{c['check']} ({c['detail']})" for c in ver["section"]
+                           if not c["passed"]), ""))
+        raise ChecksFailed(f"{ver['summary']['failed']} of {ver['summary']['checks']} checks "
+                           f"failed; the first: {first}")
+    env = make_env()
+    return {
+        "data.csv": data_csv(study, records),
+        "verification.json": json.dumps(ver, indent=1) + "\n",
+        "table.tex": table_tex(env, study, records),
+        "figure.tex": figure_tex(env, study, records),
+        "section.tex": section_tex(env, study, variants),
+    }
+
+
+#: What ``grpo-derive study new NAME`` writes: a commented study that runs as it is.
+TEMPLATE = '''\
+# A study for grpo-derive: `grpo-derive study studies/{name}.toml` writes
+# results/studies/{name}/ (data.csv, table.tex, figure.tex, section.tex, verification.json).
+# Every value is a string, read exactly as on the command line of `grpo-derive stationary`
+# (decimals such as "0.04" or "1e-3", fractions such as "1/3"); nothing is evaluated.
+
+title = "{name}"
+
+[problem]
+# The options of `grpo-derive stationary`, by their long names:
+#   ref            reference policy, K >= 2 probabilities summing exactly to 1 (required)
+#   rewards        deterministic reward of each answer          (one of rewards,
+#   success        Bernoulli success probability of each answer  success and
+#   reward-dist    a list of "V:P,V:P,..." strings, one per answer  reward-dist)
+#   beta, group ("inf" for G -> infinity), penalty (k1 k2 k3 k1-is k2-is k3-is),
+#   kl-in (loss reward), normalisation (shift-scale shift-only none),
+#   std (population sample), std-eps, preset (a trainer's defaults), digits (5..1000)
+ref = "0.25,0.25,0.25,0.25"
+rewards = "1,2/3,1/3,0"
+digits = "30"
+
+[sweep]
+# Any of the keys above, each with a list of values: the study is the product grid
+# (the last key varies fastest).
+beta = ["0.04", "0.1", "0.5"]
+
+[table]
+# digits = "6"      # significant digits in table.tex (every one certified)
+
+[figure]
+# x = "beta"        # the swept key on the horizontal axis (beta, group or std-eps)
+# answer = "1"      # plot pi(answer)
+'''
+
+
+def new_study(name, folder="studies"):
+    """Write the commented template ``<folder>/<name>.toml``; refuse to overwrite a file."""
+    if not NAME.fullmatch(name):
+        raise StudyError(f"study new: {name!r} is not a study name; expected letters, digits, "
+                         "'-' and '_' (at most 64, starting with a letter or digit)")
+    path = Path(folder) / f"{name}.toml"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise StudyError(f"study new: {path} exists; refusing to overwrite it (choose another "
+                         "name, or edit that file)") from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(TEMPLATE.format(name=name))
+    return path

@@ -1,6 +1,5 @@
 """Studies (derive.study): parsing of study files, running a grid, outputs, the CLI."""
 
-import json
 import textwrap
 from fractions import Fraction
 
@@ -56,8 +55,8 @@ def test_problem_from_the_preset_beta():
 
 
 BAD = {
-    "unknown-key": ("[problem]\nref = \"0.2,0.8\"\nrewards = \"1,0\"\nbeta = \"1\"\nbogus = \"1\"\n"
-                    "[sweep]\ngroup = [\"2\"]\n", ["key 'bogus'", "line 5", "accepted"]),
+    "unknown-key": (("[problem]\nref = \"0.2,0.8\"\nrewards = \"1,0\"\nbeta = \"1\"\nbogus = \"1\"\n"
+                    "[sweep]\ngroup = [\"2\"]\n"), ["key 'bogus'", "line 5", "accepted"]),
     "unknown-top": ("colour = \"red\"\n[problem]\nref = \"0.2,0.8\"\n", ["key 'colour'", "line 1"]),
     "bad-number": ("[problem]\nref = \"0.2,0.8\"\nrewards = \"1,0\"\n[sweep]\nbeta = [\"1\", \"x2\"]\n",
                    ["[sweep] key 'beta'", "line 5", "'x2' is not a number", "expected"]),
@@ -74,8 +73,8 @@ BAD = {
                     ["[sweep]", "empty"]),
     "empty-list": ("[problem]\nref = \"0.2,0.8\"\nrewards = \"1,0\"\n[sweep]\nbeta = []\n",
                    ["key 'beta'", "non-empty list"]),
-    "bad-choice": ("[problem]\nref = \"0.2,0.8\"\nrewards = \"1,0\"\nbeta = \"1\"\n[sweep]\n"
-                   "penalty = [\"k3\", \"k9\"]\n", ["key 'penalty'", "'k9'", "accepted: k1"]),
+    "bad-choice": (("[problem]\nref = \"0.2,0.8\"\nrewards = \"1,0\"\nbeta = \"1\"\n[sweep]\n"
+                   "penalty = [\"k3\", \"k9\"]\n"), ["key 'penalty'", "'k9'", "accepted: k1"]),
     "ref-sum": ("[problem]\nref = \"0.2,0.7\"\nrewards = \"1,0\"\n[sweep]\nbeta = [\"1\"]\n",
                 ["key 'ref'", "sum exactly to 1"]),
 }
