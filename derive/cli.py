@@ -975,7 +975,6 @@ def _study(args):
     except study.StudyError as exc:
         raise UsageError(str(exc)) from None
     out = args.out if args.out is not None else os.path.join("results", "studies", st.name)
-    _refusal("--out", out, lambda: outputs.prepare_folder(out))
 
     from derive.solver import MAX_MEMORY
 
@@ -989,6 +988,7 @@ def _study(args):
                          f"(about {_duration(operations / OPERATIONS_PER_SECOND)} on one core) for "
                          f"{len(st.points)} grid points is above --max-cost {float(max_cost):.2g}; "
                          f"use fewer points, or --max-cost {_round_up(operations)} to go ahead")
+    _refusal("--out", out, lambda: outputs.prepare_folder(out))   # creates its parents
     if args.scheduler is not None:
         try:
             import dask.distributed  # noqa: F401

@@ -1,5 +1,6 @@
 """Studies (derive.study): parsing of study files, running a grid, outputs, the CLI."""
 
+import json
 import textwrap
 from fractions import Fraction
 
@@ -90,3 +91,192 @@ def test_bad_files_name_the_file_and_the_key(tmp_path, case):
     assert message.startswith(f"{path}: ") and "\n" not in message
     for frag in fragments:
         assert frag in message, (frag, message)
+
+
+# -- the command line -------------------------------------------------------------------------------
+
+def run_cli(argv, capsys):
+    from derive.cli import main
+
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_files_exit_2_one_line_nothing_written(tmp_path, monkeypatch, capsys, case):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, BAD[case][0], case)
+    status, out, err = run_cli(["study", path, "--out", tmp_path / "out"], capsys)
+    assert status == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and str(path) in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_study_end_to_end(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, TINY)
+    status, _out, err = run_cli(["study", path, "--jobs", "1"], capsys)
+    assert status == 0, err
+    folder = tmp_path / "results" / "studies" / "tiny"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".grpo-derive", "data.csv", "figure.tex", "section.tex", "table.tex", "verification.json"]
+    rows = (folder / "data.csv").read_text().splitlines()
+    assert rows[0] == ("beta,group,kind,pi_1,pi_2,lo_1,hi_1,lo_2,hi_2,certified,stable,maximiser")
+    assert [r.split(",")[:3] for r in rows[1:]] == [
+        ["1/2", "2", "interior"], ["1/2", "inf", "interior"],
+        ["0.1", "2", "interior"], ["0.1", "inf", "interior"]]
+    # G = 2, k3: arXiv:2502.18548v3, Eq. (14) with gamma = 1, beta = 1/2, p = 1/5
+    import mpmath
+
+    mpmath.mp.dps = 40
+    b, p = mpmath.mpf(1) / 2, mpmath.mpf(1) / 5
+    x = ((1 - b) + mpmath.sqrt((1 - b) ** 2 + 4 * b * p)) / 2
+    first = rows[1].split(",")
+    assert abs(mpmath.mpf(first[3]) - x) < mpmath.mpf(10) ** -19
+    assert mpmath.mpf(first[5]) <= x <= mpmath.mpf(first[6])
+    ver = json.loads((folder / "verification.json").read_text())
+    assert ver["summary"]["failed"] == 0 and ver["summary"]["policies"] == 4
+    assert ver["summary"]["checks"] == ver["summary"]["passed"] > 4
+    # every label and every reference carries the study's prefix
+    import re
+
+    for name in ("table.tex", "figure.tex", "section.tex"):
+        text = (folder / name).read_text()
+        labels = re.findall(r"\\label\{([^}]*)\}", text)
+        assert labels and all(lab.startswith("study-tiny-") for lab in labels), (name, labels)
+        refs = re.findall(r"\\(?:ref|grporef\{[A-Za-z]+\})\{([^}]*)\}", text)
+        assert all(r.startswith("study-tiny-") for r in refs), (name, refs)
+    section = (folder / "section.tex").read_text()
+    assert r"g_o = \frac{\pi(o) - \pi_{\mathrm{ref}}(o)}{\pi(o)}" in section   # Eq. (10), derived
+    assert "1/2 & 2 & interior & $0.653113$ & $0.346887$ & yes & true" in (folder / "table.tex").read_text()
+
+
+def test_jobs_1_and_2_give_the_same_bytes(tmp_path, monkeypatch, capsys):
+    path = write(tmp_path, TINY)
+    outs = {}
+    for jobs in ("1", "2"):
+        work = tmp_path / f"run{jobs}"
+        work.mkdir()
+        monkeypatch.chdir(work)        # a cache of its own: both runs solve
+        status, _, err = run_cli(["study", path, "--jobs", jobs, "--out", "out"], capsys)
+        assert status == 0, err
+        outs[jobs] = {f.name: f.read_bytes() for f in (work / "out").iterdir()}
+    assert outs["1"] == outs["2"]
+
+
+def test_cache_resumes_without_solving(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, TINY)
+    assert run_cli(["study", path, "--jobs", "1", "--out", "a"], capsys)[0] == 0
+    cached = sorted((tmp_path / ".cache" / "studies" / "tiny").glob("*.json"))
+    assert len(cached) == 4
+
+    def refuse(*args):
+        raise AssertionError("solved a cached point")
+
+    monkeypatch.setattr(st, "solve_point", refuse)
+    status, _, err = run_cli(["study", path, "--jobs", "1", "--out", "b"], capsys)
+    assert status == 0, err
+    assert (tmp_path / "a" / "data.csv").read_bytes() == (tmp_path / "b" / "data.csv").read_bytes()
+    # an extended study solves only its new points
+    extended = write(tmp_path, TINY.replace('["1/2", "0.1"]', '["1/2", "0.1", "2"]'))
+    solved = []
+    monkeypatch.setattr(st, "solve_point", lambda *a: solved.append(a) or RealSolve(*a))
+    assert run_cli(["study", extended, "--jobs", "1", "--out", "c"], capsys)[0] == 0
+    assert [a[0].beta for a in solved] == [Fraction(2), Fraction(2)]
+
+
+RealSolve = st.solve_point
+
+
+def test_a_failed_check_writes_nothing(tmp_path, monkeypatch, capsys):
+    """A policy whose printed digits leave its enclosure: exit 1, no output folder."""
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, TINY)
+
+    def tampered(problem, digits, preset):
+        rec = RealSolve(problem, digits, preset)
+        s = rec["stationary"][0]
+        lo, hi = s["enclosure"][0]
+        s["enclosure"][0] = [str(Fraction(lo) - Fraction(1, 1000)), hi]
+        return rec
+
+    monkeypatch.setattr(st, "solve_point", tampered)
+    status, out, err = run_cli(["study", path, "--jobs", "1", "--out", "out"], capsys)
+    assert status == 1 and out == ""
+    assert err.startswith("error: ") and "table digits certified" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_residual_check_can_fail():
+    rec = {"digits": 20, "stationary": [{
+        "policy": ["0.5", "0.5"], "kind": "interior", "residual": "1e-14", "certified": False,
+        "enclosure": [["0.5", "0.5"], ["0.5", "0.5"]]}]}
+    checks = {c: ok for c, ok, _ in st.policy_checks(rec, 6)}
+    assert checks == {"policy 1: residual": False, "policy 1: sums to 1": True}
+    rec["stationary"][0]["policy"] = ["0.50000000000000000000", "0.49999999999999999990"]
+    assert not {c: ok for c, ok, _ in st.policy_checks(rec, 6)}["policy 1: sums to 1"]
+
+
+def test_study_problem_is_the_stationary_problem(tmp_path, capsys):
+    """The record of `stationary --json` and the study's canonical problem agree."""
+    argv = ["stationary", "--ref", "0.3,0.7", "--success", "0.7,0.4", "--beta", "1/5",
+            "--group", "4", "--preset", "trl", "--digits", "20", "--json"]
+    status, out, _ = run_cli(argv, capsys)
+    assert status == 0
+    options = {"ref": "0.3,0.7", "success": "0.7,0.4", "beta": "1/5", "group": "4",
+               "preset": "trl", "digits": "20"}
+    prob, digits, preset = st.problem_of(options)
+    point = st.Point(0, (), options, prob, digits, preset)
+    assert json.loads(out)["problem"] == st.canonical_problem(point)
+
+
+def test_study_new_writes_a_template_that_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = run_cli(["study", "new", "mine"], capsys)
+    assert status == 0 and "studies/mine.toml" in out
+    s = st.load_study(tmp_path / "studies" / "mine.toml")
+    assert s.sweep_keys == ("beta",) and s.points[0].problem.K == 4
+    before = (tmp_path / "studies" / "mine.toml").read_bytes()
+    status, _, err = run_cli(["study", "new", "mine"], capsys)
+    assert status == 2 and "refusing to overwrite" in err and err.count("\n") == 1
+    assert (tmp_path / "studies" / "mine.toml").read_bytes() == before
+    assert run_cli(["study", "new", "../evil"], capsys)[0] == 2
+
+
+def test_cost_refused_before_solving(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, TINY)
+    status, _, err = run_cli(["study", path, "--max-cost", "1000"], capsys)
+    assert status == 2 and err.startswith("error: refused:") and "--max-cost" in err
+    assert not (tmp_path / ".cache").exists() and not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("shipped", ["trainer-vs-paper", "partial-credit", "noisy-groups"])
+def test_shipped_studies_parse(shipped):
+    from pathlib import Path
+
+    s = st.load_study(Path(__file__).resolve().parent.parent / "studies" / f"{shipped}.toml")
+    assert s.name == shipped and len(s.points) >= 10
+
+
+def test_dask_cluster_gives_the_same_bytes(tmp_path, monkeypatch, capsys):
+    distributed = pytest.importorskip("dask.distributed")
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    path = write(tmp_path, TINY)
+    outs = {}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        for how, extra in (("local", ["--jobs", "1"]),
+                           ("dask", ["--scheduler", cluster.scheduler_address])):
+            work = tmp_path / how
+            work.mkdir()
+            monkeypatch.chdir(work)
+            status, _, err = run_cli(["study", path, *extra, "--out", "out"], capsys)
+            assert status == 0, err
+            outs[how] = (work / "out" / "data.csv").read_bytes()
+    assert outs["local"] == outs["dask"]
