@@ -995,8 +995,13 @@ def _study(args):
         except ImportError:
             raise UsageError("--scheduler needs dask.distributed: pip install "
                              "'grpo-derive[cluster]'") from None
-    records = study.run_study(st, jobs=jobs, scheduler=args.scheduler,
-                              cache_dir=os.path.join(".cache", "studies", st.name))
+    try:
+        records = study.run_study(st, jobs=jobs, scheduler=args.scheduler,
+                                  cache_dir=os.path.join(".cache", "studies", st.name))
+    except OSError as exc:
+        if args.scheduler is None:
+            raise
+        raise UsageError(f"--scheduler {args.scheduler}: {str(exc).splitlines()[0]}") from None
     try:
         files = study.study_files(st, records)
     except study.ChecksFailed as exc:

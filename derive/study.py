@@ -470,6 +470,17 @@ def _read_cache(path):
     return rec if isinstance(rec, dict) and "stationary" in rec else None
 
 
+#: Seconds to wait for a Dask scheduler.
+CONNECT_TIMEOUT = 20
+
+
+def _worker_init():
+    """Local workers leave SIGINT to the parent, which cancels the queued points."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_study(study, jobs=None, scheduler=None, cache_dir=None, progress=None):
     """The records of every grid point, in grid order: from the cache or solved.
 
@@ -506,7 +517,7 @@ def run_study(study, jobs=None, scheduler=None, cache_dir=None, progress=None):
         elif scheduler is not None:
             from dask.distributed import Client, as_completed
 
-            with Client(scheduler) as client:
+            with Client(scheduler, timeout=CONNECT_TIMEOUT) as client:
                 futures = {client.submit(solve_point, p.problem, p.digits, p.preset,
                                          pure=False): p for p in todo}
                 for fut in as_completed(futures):
@@ -517,11 +528,18 @@ def run_study(study, jobs=None, scheduler=None, cache_dir=None, progress=None):
         else:
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(max_workers=min(jobs or os.cpu_count(), len(todo))) as pool:
+            pool = ProcessPoolExecutor(max_workers=min(jobs or os.cpu_count(), len(todo)),
+                                       initializer=_worker_init)
+            try:
                 futures = {pool.submit(solve_point, p.problem, p.digits, p.preset): p
                            for p in todo}
                 for fut in as_completed(futures):
                     store(futures[fut], fut.result())
+            except BaseException:
+                # Ctrl-C or a failure: drop the queued points (the finished ones are cached)
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
     finally:
         bar.close()
     return records
