@@ -692,22 +692,22 @@ def _label(study, kind):
     return f"study-{study.name}-{kind}"
 
 
-def _variant_key(prob):
-    return (prob.penalty, prob.kl_in, prob.normalisation, prob.std, prob.std_eps)
-
-
 def study_variants(study):
-    """The distinct variants of the study (penalty, where the KL enters, normalisation), in grid order."""
+    """The distinct objectives of the study, in grid order: one per penalty and place of the
+    KL (which fix the stationarity condition), with every normalisation they are used with."""
     seen = {}
     for p in study.points:
-        key = _variant_key(p.problem)
+        prob = p.problem
+        key = (prob.penalty, prob.kl_in)
         if key not in seen:
-            penalty = p.problem.penalty
-            seen[key] = {"penalty": penalty, "base": penalty.removesuffix("-is"),
-                         "iw": penalty.endswith("-is"), "kl_in": p.problem.kl_in,
-                         "normalisation": p.problem.normalisation, "std": p.problem.std,
-                         "std_eps": p.problem.std_eps, "K": p.problem.K}
-        seen[key]["K"] = max(seen[key]["K"], p.problem.K)
+            seen[key] = {"penalty": prob.penalty, "base": prob.penalty.removesuffix("-is"),
+                         "iw": prob.penalty.endswith("-is"), "kl_in": prob.kl_in,
+                         "normalisations": [], "K": prob.K}
+        v = seen[key]
+        v["K"] = max(v["K"], prob.K)
+        norm = (prob.normalisation, prob.std, prob.std_eps)
+        if norm not in v["normalisations"]:
+            v["normalisations"].append(norm)
     return list(seen.values())
 
 
@@ -786,6 +786,7 @@ def figure_tex(env, study, records):
     return render(env, "study_figure.tex.jinja", source=Path(study.path).name, title=study.title,
                   axis="semilogxaxis" if log else "axis", xlabel=xlabel,
                   ylabel=f"$\\pi({answer})$", symbolic=False, curves=out,
+                  columns=1 if max((len(c["legend"]) for c in out), default=0) > 22 else 2,
                   caption=tex_escape(caption).replace(r"\$", "$").replace(r"\textbackslash{}", "\\")
                   .replace(r"\{", "{").replace(r"\}", "}").replace(r"\_", "_"),
                   label=_label(study, "fig"))
@@ -798,12 +799,17 @@ def _display(rows, label):
 
 
 def _norm_words(v):
-    if v["normalisation"] == "shift-only":
-        return "the shift-only advantage $r_i - \\bar r$"
-    if v["normalisation"] == "none":
-        return "the raw reward $r_i$ as advantage"
-    eps = "" if not v["std_eps"] else f" plus $\\epsilon = {v['std_eps']}$"
-    return f"the shift-scale advantage of Eq.~\\grpoeq{{2}} with the {v['std']} std{eps}"
+    """The advantages of the variant *v* in words: "the shift-only advantage ..., and ..."."""
+    words = []
+    for normalisation, std, std_eps in v["normalisations"]:
+        if normalisation == "shift-only":
+            words.append("the shift-only advantage $r_i - \\bar r$")
+        elif normalisation == "none":
+            words.append("the raw reward $r_i$ as advantage")
+        else:
+            eps = "" if not std_eps else f" plus $\\epsilon = {std_eps}$"
+            words.append(f"the shift-scale advantage of Eq.~\\grpoeq{{2}} with the {std} std{eps}")
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def section_tex(env, study, variants):
@@ -822,14 +828,14 @@ def section_tex(env, study, variants):
     for i, v in enumerate(variants, 1):
         tag = f"{i}" if len(variants) > 1 else ""
         head = (f"Penalty ${v['base'][0]}_{v['base'][1]}$" + ("-is" if v["iw"] else "")
-                + f", KL in the {v['kl_in']}, {v['normalisation']}.")
+                + f", KL in the {v['kl_in']}.")
         if v["kl_in"] == "loss":
             e = EffectiveDivergence(v["base"], v["iw"], "o").derive()
             g = latex(e.gradient[0])
             div = ("none: the gradient is constant, so $\\beta$ drops out of stationarity"
                    if e.divergence == "none" else f"${e.tex}$")
             text = (f"With {_norm_words(v)}, $P_G(o \\mid \\pi)$ is the reward preference of "
-                    "Eq.~\\grpoeq{6} for that advantage.  The expected penalty "
+                    "Eq.~\\grpoeq{6} for that advantage (as the grid point says).  The expected penalty "
                     "$D(\\pi; \\pi_{\\mathrm{old}})$ of Eq.~\\grpoeq{7} has, at "
                     f"$\\pi_{{\\mathrm{{old}}}} = \\pi$, the gradient $g_o = {g}$ "
                     f"(Eq.~\\grpoeq{{10}} for $k_3$); the divergence it follows on the simplex: {div}.  "

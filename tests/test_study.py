@@ -280,3 +280,42 @@ def test_dask_cluster_gives_the_same_bytes(tmp_path, monkeypatch, capsys):
             assert status == 0, err
             outs[how] = (work / "out" / "data.csv").read_bytes()
     assert outs["local"] == outs["dask"]
+
+
+def test_two_studies_compile_in_one_two_column_article(tmp_path, monkeypatch, capsys):
+    """Two studies pasted into one manuscript: no error, no clash, no overfull box, no ??."""
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from conftest import require_tex
+
+    require_tex()
+    monkeypatch.chdir(tmp_path)
+    four = write(tmp_path, """\
+        [problem]
+        ref = "0.25,0.25,0.25,0.25"
+        rewards = "1,2/3,1/3,0"
+        digits = "20"
+        [sweep]
+        group = ["2", "inf"]
+        beta = ["0.1", "1"]
+        """, "four")
+    for path in (write(tmp_path, TINY), four):
+        assert run_cli(["study", path, "--jobs", "1", "--out", f"doc/{path.stem}"], capsys)[0] == 0
+    doc = tmp_path / "doc"
+    shutil.copy(Path(__file__).resolve().parent.parent / "results" / "preamble.tex", doc)
+    body = "".join(f"\\input{{{s}/{f}}}\n" for s in ("tiny", "four")
+                   for f in ("section", "table", "figure"))
+    (doc / "doc.tex").write_text("\\documentclass[twocolumn]{article}\n\\input{preamble}\n"
+                                 "\\begin{document}\n" + body + "\\end{document}\n")
+    for _ in range(2):
+        run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                             cwd=doc, capture_output=True, text=True, timeout=300)
+    log = (doc / "doc.log").read_text(encoding="latin-1")
+    assert run.returncode == 0, [line for line in log.splitlines() if line.startswith("!")][:3]
+    overfull = [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide", log)]
+    assert all(w <= 1.0 for w in overfull), overfull
+    assert not re.findall(r"Reference `[^']*' .*undefined", log)
+    assert "There were undefined references" not in log and "multiply defined" not in log
