@@ -640,11 +640,85 @@ def section_checks(variants):
     return out
 
 
-def verification(study, records, variants):
+def _binary_setting(prob):
+    """``(a, key)`` when *prob* is a binary question that :class:`derive.variants.BinaryVariant`
+    covers (rewards 1 > 0, up to what the normalisation ignores; KL in the loss; G = 2 or
+    G -> inf): ``a`` the index of the better answer; ``None`` otherwise."""
+    if prob.K != 2 or prob.kl_in != "loss" or prob.group not in (2, None):
+        return None
+    if any(sorted(row) != [0, 1] for row in prob.rho):
+        return None
+    r = [prob.values[row.index(1)] for row in prob.rho]
+    if r[0] == r[1]:
+        return None
+    a = 0 if r[0] > r[1] else 1
+    gap_ok = {"shift-scale": True, "shift-only": abs(r[0] - r[1]) == 1,
+              "none": sorted(r) == [0, 1]}[prob.normalisation]
+    if not gap_ok:
+        return None
+    return a, (prob.penalty, prob.normalisation, prob.std, prob.std_eps, prob.group)
+
+
+def closed_forms(study, records):
+    """Closed forms of the binary points (:class:`derive.variants.BinaryVariant`: SymPy's
+    admissible root of the derived condition; Eq. (14) for k3 at G = 2, Eq. (15) as
+    G -> inf) and their checks: the closed form, evaluated at the point, must lie in the
+    certified enclosure of the solver's policy (an independent path: no shared formula)."""
+    import mpmath
+
+    from derive import symbols as S
+    from derive.model import Objective
+    from derive.variants import BinaryVariant, eps
+
+    derived, checks, used = {}, [], {}
+    for point, rec in zip(study.points, records):
+        setting = _binary_setting(point.problem)
+        if setting is None:
+            continue
+        a, key = setting
+        if key not in derived:
+            penalty, norm, std, std_eps, G = key
+            obj = Objective(penalty.removesuffix("-is"), penalty.endswith("-is"), "loss", norm,
+                            std, std_eps)
+            derived[key] = BinaryVariant(obj, G).derive().closed_form
+        cf = derived[key]
+        if cf is None:
+            continue
+        used.setdefault(key, cf)
+        prob = point.problem
+        sub = {S.p: prob.ref[a], S.beta: prob.beta, eps: prob.std_eps}
+        for n, s_ in enumerate(rec["stationary"], 1):
+            if s_["kind"] != "interior" or not s_["certified"]:
+                continue
+            lo, hi = (Fraction(t) for t in s_["enclosure"][a])
+            with mpmath.workdps(point.digits + 20):
+                value = cf.evalf(point.digits + 20, subs={k: _sympy_rational(v)
+                                                        for k, v in sub.items()})
+                v = mpmath.mpf(str(value))
+                ok = mpmath.mpf(lo.numerator) / lo.denominator <= v <= (
+                    mpmath.mpf(hi.numerator) / hi.denominator)
+                shown = mpmath.nstr(v, 12)
+            checks.append((point.index, f"policy {n}: closed form", bool(ok),
+                           f"the closed form gives pi({a + 1}) = {shown}, inside the certified "
+                           "enclosure" if ok else f"the closed form gives pi({a + 1}) = {shown}, "
+                           "outside the certified enclosure"))
+    return used, checks
+
+
+def _sympy_rational(value):
+    from sympy import Rational
+
+    return Rational(value.numerator, value.denominator)
+
+
+def verification(study, records, variants, closed=()):
+    extra = {}
+    for index, name, ok, detail in closed:
+        extra.setdefault(index, []).append((name, ok, detail))
     points = []
     failed = total = certified = policies = 0
     for p, rec in zip(study.points, records):
-        checks = policy_checks(rec, study.table_digits)
+        checks = policy_checks(rec, study.table_digits) + extra.get(p.index, [])
         points.append({"index": p.index, "swept": dict(p.swept),
                        "checks": [{"check": c, "passed": ok, "detail": d} for c, ok, d in checks]})
         total += len(checks)
@@ -812,7 +886,7 @@ def _norm_words(v):
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def section_tex(env, study, variants):
+def section_tex(env, study, variants, closed=None):
     """``section.tex``: the derived gradient of the expected penalty and the stationarity
     condition (arXiv:2502.18548v3, Eqs. (10)-(11) and their variants) of each variant."""
     from derive import symbols as S
@@ -854,6 +928,24 @@ def section_tex(env, study, variants):
             math = _display([r"P'_G(o \mid \pi) &= \mathbb{E}_{o' \sim \pi} P'_G(o' \mid \pi)"],
                             _label(study, f"eq-condition{tag}"))
         out.append({"heading": head, "text": text, "math": math})
+    for j, ((penalty, norm, std, std_eps, G), cf) in enumerate((closed or {}).items(), 1):
+        base = penalty.removesuffix("-is")
+        where = "$G = 2$" if G == 2 else "$G \\to \\infty$"
+        paper = ""
+        if penalty == "k3" and norm == "shift-scale" and std == "population" and not std_eps:
+            paper = (" (Eq.~\\grpoeq{14} with $\\gamma = 1$)" if G == 2
+                     else " (Eq.~\\grpoeq{15})")
+        eps_words = f", $\\epsilon = {std_eps}$" if std_eps else ""
+        text = (f"Two answers with deterministic rewards $r(a) > r(b)$, penalty ${base[0]}_{base[1]}$"
+                + ("-is" if penalty.endswith("-is") else "") + f", {norm}"
+                + (f" ({std} std{eps_words})" if norm == "shift-scale" else "")
+                + f", {where}: with $p = \\pi_{{\\mathrm{{ref}}}}(a)$, SymPy solves the derived "
+                "binary condition (the conditions of $a$ and $b$ subtracted) for the closed form"
+                f"{paper}, the one root admissible on $(0, 1)$; at every such grid point it lies "
+                "in the certified enclosure of the tabulated $\\pi(a)$.")
+        out.append({"heading": "Closed form.", "text": text,
+                    "math": _display([f"\\pi(a) &= {latex(cf)}"],
+                                     _label(study, f"eq-closed-form{j}"))})
     intro = ("The stationary policies of this study solve the condition below at every grid "
              "point (after \\grpopaper{}, arXiv:2502.18548v3); "
              + f"\\grporef{{Table}}{{{_label(study, 'tab')}}}{{the study's table}} lists them and "
@@ -867,7 +959,8 @@ def study_files(study, records):
     from derive.render import make_env
 
     variants = study_variants(study)
-    ver = verification(study, records, variants)
+    closed, closed_checks = closed_forms(study, records)
+    ver = verification(study, records, variants, closed_checks)
     if ver["summary"]["failed"]:
         first = next((f"grid point {pt['index'] + 1}: {c['check']} ({c['detail']})"
                       for pt in ver["points"] for c in pt["checks"] if not c["passed"]),
@@ -881,7 +974,7 @@ def study_files(study, records):
         "verification.json": json.dumps(ver, indent=1) + "\n",
         "table.tex": table_tex(env, study, records),
         "figure.tex": figure_tex(env, study, records),
-        "section.tex": section_tex(env, study, variants),
+        "section.tex": section_tex(env, study, variants, closed),
     }
 
 

@@ -209,6 +209,23 @@ def test_a_failed_check_writes_nothing(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_closed_form_check_can_fail(tmp_path):
+    """An enclosure moved off the exact value by 1e-15 keeps its 6 table digits and its
+    residual, and fails only the closed-form check (arXiv:2502.18548v3, Eq. (14))."""
+    s = st.load_study(write(tmp_path, TINY))
+    records = st.run_study(s, jobs=1)
+    used, checks = st.closed_forms(s, records)
+    assert sorted(key[-1] or 0 for key in used) == [0, 2] and len(checks) == 4
+    assert all(ok for _, _, ok, _ in checks)
+    enc = records[0]["stationary"][0]["enclosure"][0]
+    shift = Fraction(1, 10**15)
+    records[0]["stationary"][0]["enclosure"][0] = [str(Fraction(b) + shift) for b in enc]
+    _, checks = st.closed_forms(s, records)
+    assert [ok for _, _, ok, _ in checks] == [False, True, True, True]
+    with pytest.raises(st.ChecksFailed, match="closed form"):
+        st.study_files(s, records)
+
+
 def test_residual_check_can_fail():
     rec = {"digits": 20, "stationary": [{
         "policy": ["0.5", "0.5"], "kind": "interior", "residual": "1e-14", "certified": False,
