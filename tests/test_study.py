@@ -336,3 +336,35 @@ def test_two_studies_compile_in_one_two_column_article(tmp_path, monkeypatch, ca
     assert all(w <= 1.0 for w in overfull), overfull
     assert not re.findall(r"Reference `[^']*' .*undefined", log)
     assert "There were undefined references" not in log and "multiply defined" not in log
+
+
+class _Terminal:
+    """A stream that says it is a terminal, and keeps what is written."""
+
+    def __init__(self, tty):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_progress_bar_with_eta_on_a_terminal_only():
+    term = _Terminal(True)
+    bar = st.Progress(4, stream=term, width=8)
+    bar.step()
+    bar.step()
+    bar.close()
+    frames = term.text.split("\r")[1:]
+    assert frames[0].startswith("[........] 0/4") and "ETA" not in frames[0]
+    assert frames[2].startswith("[####....] 2/4  ETA 0:0") and term.text.endswith("\n")
+    quiet = _Terminal(False)
+    bar = st.Progress(4, stream=quiet)
+    bar.step()
+    bar.close()
+    assert quiet.text == ""
