@@ -461,13 +461,18 @@ class Progress:
             self.stream.flush()
 
 
-def _read_cache(path):
+def _read_cache(path, point):
+    """The cached record of *point*, or None (missing, unreadable, or not this point's)."""
     try:
         with open(path, encoding="utf-8") as fh:
             rec = json.load(fh)
     except (OSError, ValueError):
         return None
-    return rec if isinstance(rec, dict) and "stationary" in rec else None
+    if not (isinstance(rec, dict) and isinstance(rec.get("stationary"), list)
+            and rec.get("problem") == canonical_problem(point)
+            and rec.get("digits") == point.digits):
+        return None
+    return rec
 
 
 #: Seconds to wait for a Dask scheduler.
@@ -497,7 +502,7 @@ def run_study(study, jobs=None, scheduler=None, cache_dir=None, progress=None):
     records = [None] * len(study.points)
     todo = []
     for p in study.points:
-        rec = _read_cache(cache / f"{cache_key(p, engine)}.json") if cache else None
+        rec = _read_cache(cache / f"{cache_key(p, engine)}.json", p) if cache else None
         if rec is not None:
             records[p.index] = rec
         else:

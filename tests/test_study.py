@@ -178,16 +178,36 @@ def test_cache_resumes_without_solving(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(st, "solve_point", refuse)
     status, _, err = run_cli(["study", path, "--jobs", "1", "--out", "b"], capsys)
     assert status == 0, err
-    assert (tmp_path / "a" / "data.csv").read_bytes() == (tmp_path / "b" / "data.csv").read_bytes()
+    for name in ("data.csv", "verification.json", "table.tex", "figure.tex", "section.tex"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     # an extended study solves only its new points
     extended = write(tmp_path, TINY.replace('["1/2", "0.1"]', '["1/2", "0.1", "2"]'))
     solved = []
     monkeypatch.setattr(st, "solve_point", lambda *a: solved.append(a) or RealSolve(*a))
     assert run_cli(["study", extended, "--jobs", "1", "--out", "c"], capsys)[0] == 0
     assert [a[0].beta for a in solved] == [Fraction(2), Fraction(2)]
+    # a cache file that is not this point's record is solved again
+    first = cached[0]
+    rec = json.loads(first.read_text())
+    rec["digits"] = 21
+    first.write_text(json.dumps(rec))
+    monkeypatch.setattr(st, "solve_point", refuse)
+    with pytest.raises(AssertionError, match="solved a cached point"):
+        st.run_study(st.load_study(path), jobs=1, cache_dir=first.parent)
 
 
 RealSolve = st.solve_point
+
+
+def test_a_foreign_out_folder_is_refused_before_solving(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, TINY)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("keep me")
+    monkeypatch.setattr(st, "solve_point", lambda *a: pytest.fail("solved before refusing"))
+    status, _, err = run_cli(["study", path, "--out", "mine"], capsys)
+    assert status == 2 and err.startswith("error: --out mine") and err.count("\n") == 1
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["thesis.tex"]
 
 
 def test_a_failed_check_writes_nothing(tmp_path, monkeypatch, capsys):
