@@ -978,7 +978,9 @@ def _study(args):
 
     from derive.solver import MAX_MEMORY
 
-    operations, memory = study.total_cost(st)
+    cache_dir = os.path.join(".cache", "studies", st.name)
+    todo = study.uncached_points(st, cache_dir)
+    operations, memory = study.total_cost(todo)
     if memory > MAX_MEMORY:
         raise UsageError(f"refused: a grid point of {args.file} needs about {_size(memory)} of "
                          f"memory, above the limit of {_size(MAX_MEMORY)}; use a smaller group "
@@ -986,7 +988,7 @@ def _study(args):
     if operations > max_cost:
         raise UsageError(f"refused: {args.file}: estimated cost {operations:.2g} operations "
                          f"(about {_duration(operations / OPERATIONS_PER_SECOND)} on one core) for "
-                         f"{len(st.points)} grid points is above --max-cost {float(max_cost):.2g}; "
+                         f"{len(todo)} grid points not in the cache is above --max-cost {float(max_cost):.2g}; "
                          f"use fewer points, or --max-cost {_round_up(operations)} to go ahead")
     _refusal("--out", out, lambda: outputs.prepare_folder(out))   # creates its parents
     if args.scheduler is not None:
@@ -996,8 +998,7 @@ def _study(args):
             raise UsageError("--scheduler needs dask.distributed: pip install "
                              "'grpo-derive[cluster]'") from None
     try:
-        records = study.run_study(st, jobs=jobs, scheduler=args.scheduler,
-                                  cache_dir=os.path.join(".cache", "studies", st.name))
+        records = study.run_study(st, jobs=jobs, scheduler=args.scheduler, cache_dir=cache_dir)
     except OSError as exc:
         if args.scheduler is None:
             raise

@@ -422,12 +422,21 @@ def solve_point(problem, digits, preset):
     return json.loads(json.dumps(_problem_record(problem, sols, digits, preset)))
 
 
-def total_cost(study):
-    """``(operations, memory)`` of the whole study, from :func:`derive.solver.estimate_cost`."""
+def total_cost(points):
+    """``(operations, memory)`` of solving *points*, from :func:`derive.solver.estimate_cost`."""
     from derive.solver import estimate_cost
 
-    costs = [estimate_cost(p.problem, p.digits, True) for p in study.points]
-    return sum(c.operations for c in costs), max(c.memory for c in costs)
+    costs = [estimate_cost(p.problem, p.digits, True) for p in points]
+    return sum(c.operations for c in costs), max((c.memory for c in costs), default=0)
+
+
+def uncached_points(study, cache_dir):
+    """The grid points of *study* without a usable record in *cache_dir* (what a run solves)."""
+    if cache_dir is None:
+        return list(study.points)
+    engine = engine_version()
+    return [p for p in study.points
+            if _read_cache(Path(cache_dir) / f"{cache_key(p, engine)}.json", p) is None]
 
 
 class Progress:

@@ -288,6 +288,9 @@ def test_cost_refused_before_solving(tmp_path, monkeypatch, capsys):
     status, _, err = run_cli(["study", path, "--max-cost", "1000"], capsys)
     assert status == 2 and err.startswith("error: refused:") and "--max-cost" in err
     assert not (tmp_path / ".cache").exists() and not (tmp_path / "results").exists()
+    # only the points left to solve count: a finished study resumes under any --max-cost
+    assert run_cli(["study", path, "--jobs", "1"], capsys)[0] == 0
+    assert run_cli(["study", path, "--max-cost", "1000"], capsys)[0] == 0
 
 
 @pytest.mark.parametrize("shipped", ["trainer-vs-paper", "partial-credit", "noisy-groups"])
