@@ -24,6 +24,16 @@ nothing is evaluated.
 
 A bad file raises :class:`StudyError` naming the file, the key (and the line)
 and what is accepted.
+
+:func:`run_study` solves the points in local processes or on a Dask cluster and
+caches each record under ``.cache/studies/<name>/<sha256>.json``, keyed by the
+point's problem, its digits and :func:`engine_version`; the records are put in
+grid order, so the output does not depend on the executor.  :func:`study_files`
+checks every record (:func:`policy_checks`, :func:`closed_forms`,
+:func:`section_checks`) and renders ``data.csv``, ``verification.json``,
+``table.tex``, ``figure.tex`` and ``section.tex`` (labels ``study-<name>-...``;
+the fragments need the macros of ``results/preamble.tex``); a failed check
+raises :class:`ChecksFailed` and nothing is rendered.
 """
 
 import argparse
@@ -867,16 +877,16 @@ def figure_tex(env, study, records):
     xlabel = ("grid point (in the order of the table)" if key is None
               else {"beta": r"$\beta$", "group": r"group size $G$",
                     "std-eps": r"$\epsilon$ added to the std"}[key])
+    per = ", ".join(r"\texttt{" + tex_escape(k) + "}" for k in others)
     caption = (f"$\\pi({answer})$ at the interior stationary policies against {xlabel}"
-               + (f", one curve per value of {', '.join(others)}" if others and key else "")
-               + (f"; {dropped} grid points with $G \\to \\infty$ are in the table only" if dropped
-                  else "") + ".")
+               + (f", one curve per value of {per}" if others and key else "")
+               + (f"; the {dropped} grid points with $G \\to \\infty$ are in the table only"
+                  if dropped else "") + ".")
     return render(env, "study_figure.tex.jinja", source=Path(study.path).name, title=study.title,
                   axis="semilogxaxis" if log else "axis", xlabel=xlabel,
-                  ylabel=f"$\\pi({answer})$", symbolic=False, curves=out,
+                  ylabel=f"$\\pi({answer})$", curves=out,
                   columns=1 if max((len(c["legend"]) for c in out), default=0) > 22 else 2,
-                  caption=tex_escape(caption).replace(r"\$", "$").replace(r"\textbackslash{}", "\\")
-                  .replace(r"\{", "{").replace(r"\}", "}").replace(r"\_", "_"),
+                  caption=caption,
                   label=_label(study, "fig"))
 
 
