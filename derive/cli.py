@@ -286,6 +286,31 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
     p.add_argument("--no-certify", action="store_true",
                    help="skip the interval certificates (faster)")
+
+    p = sub.add_parser(
+        "study", help="a grid of problems from a study file: data, table, figure, section",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Solve every grid point of a study file (studies/NAME.toml: the options of "
+                    "`stationary` in [problem], lists of values in [sweep]) with certificates, "
+                    "check it, and write DIR atomically: data.csv, table.tex, figure.tex, "
+                    "section.tex and verification.json (labels prefixed study-NAME-; the "
+                    "fragments need results/preamble.tex).  Exit 1 (nothing written) if a "
+                    "check fails.  Points are cached in .cache/studies/NAME/, so an "
+                    "interrupted or extended study resumes.\n\n"
+                    "`grpo-derive study new NAME` writes a commented template studies/NAME.toml.",
+        epilog="Examples:\n"
+               "  grpo-derive study new my-trainer\n"
+               "  grpo-derive study studies/my-trainer.toml --jobs 2\n"
+               "  grpo-derive study studies/my-trainer.toml --scheduler tcp://127.0.0.1:8786")
+    p.add_argument("file", metavar="FILE", help="the study file (or `new`)")
+    p.add_argument("name", metavar="NAME", nargs="?", help="with `new`: the study's name")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: results/studies/NAME)")
+    p.add_argument("--jobs", metavar="N", help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="solve on the Dask cluster at tcp://HOST:PORT (needs grpo-derive[cluster])")
+    p.add_argument("--max-cost", metavar="OPS",
+                   help="refuse studies whose estimated cost exceeds OPS operations "
+                        f"(default {DEFAULT_MAX_COST:.0e})")
     return parser
 
 
@@ -908,5 +933,88 @@ class _ProgressBar:
         _ProgressBar.midline = False
 
 
+def _study(args):
+    """``grpo-derive study FILE`` and ``grpo-derive study new NAME`` (:mod:`derive.study`)."""
+    import re
+
+    from derive import study
+    from derive.parsing import ParseError, parse_integer, parse_number
+
+    if args.file == "new":
+        if args.name is None:
+            raise UsageError("study new: give the study's name (grpo-derive study new NAME)")
+        for opt in ("out", "jobs", "scheduler", "max_cost"):
+            if getattr(args, opt) is not None:
+                raise UsageError(f"study new: --{opt.replace('_', '-')} does not apply")
+        try:
+            path = study.new_study(args.name)
+        except study.StudyError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"wrote {path}; edit it, then run: grpo-derive study {path}")
+        return 0
+    if args.name is not None:
+        raise UsageError(f"study: unexpected argument {args.name!r} (grpo-derive study FILE, "
+                         "or grpo-derive study new NAME)")
+    try:
+        jobs = (None if args.jobs is None
+                else parse_integer(args.jobs, "--jobs", 1, 1024))
+        max_cost = (DEFAULT_MAX_COST if args.max_cost is None
+                    else parse_number(args.max_cost, "--max-cost"))
+    except ParseError as exc:
+        raise UsageError(str(exc)) from None
+    if max_cost <= 0:
+        raise UsageError(f"--max-cost: {args.max_cost!r} must be a positive number of operations")
+    if args.scheduler is not None:
+        if not re.fullmatch(r"(tcp|tls)://[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}", args.scheduler):
+            raise UsageError(f"--scheduler: {args.scheduler!r} is not accepted; expected "
+                             "tcp://HOST:PORT")
+        if jobs is not None:
+            raise UsageError("--jobs applies to local workers; drop it with --scheduler")
+    try:
+        st = study.load_study(args.file)
+    except study.StudyError as exc:
+        raise UsageError(str(exc)) from None
+    out = args.out if args.out is not None else os.path.join("results", "studies", st.name)
+
+    from derive.solver import MAX_MEMORY
+
+    cache_dir = os.path.join(".cache", "studies", st.name)
+    todo = study.uncached_points(st, cache_dir)
+    operations, memory = study.total_cost(todo)
+    if memory > MAX_MEMORY:
+        raise UsageError(f"refused: a grid point of {args.file} needs about {_size(memory)} of "
+                         f"memory, above the limit of {_size(MAX_MEMORY)}; use a smaller group "
+                         "or fewer reward levels")
+    if operations > max_cost:
+        raise UsageError(f"refused: {args.file}: estimated cost {operations:.2g} operations "
+                         f"(about {_duration(operations / OPERATIONS_PER_SECOND)} on one core) for "
+                         f"{len(todo)} grid points not in the cache is above --max-cost {float(max_cost):.2g}; "
+                         f"use fewer points, or --max-cost {_round_up(operations)} to go ahead")
+    _refusal("--out", out, lambda: outputs.prepare_folder(out))   # creates its parents
+    if args.scheduler is not None:
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise UsageError("--scheduler needs dask.distributed: pip install "
+                             "'grpo-derive[cluster]'") from None
+    try:
+        records = study.run_study(st, jobs=jobs, scheduler=args.scheduler, cache_dir=cache_dir)
+    except OSError as exc:
+        if args.scheduler is None:
+            raise
+        raise UsageError(f"--scheduler {args.scheduler}: {str(exc).splitlines()[0]}") from None
+    try:
+        files = study.study_files(st, records)
+    except study.ChecksFailed as exc:
+        _error_line(f"{args.file}: verification failed: {exc}; {out} left unchanged")
+        return EXIT_FAILURE
+    path = _refusal("--out", out, lambda: outputs.write_folder(files, out))
+    ver = json.loads(files["verification.json"])["summary"]
+    print(f"{st.name}: {ver['points']} grid points, {ver['policies']} stationary policies "
+          f"({ver['certified']} certified), {ver['passed']} of {ver['checks']} checks passed "
+          f"-> {path}")
+    return 0
+
+
 COMMANDS = {"build": _build, "compute": _compute, "render": _render, "summary": _summary,
-            "stationary": _stationary}
+            "stationary": _stationary, "study": _study}
