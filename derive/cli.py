@@ -284,6 +284,10 @@ def build_parser():
                    help="refuse problems whose estimated cost exceeds OPS operations "
                         f"(default {DEFAULT_MAX_COST:.0e}, about {DEFAULT_MAX_COST / OPERATIONS_PER_SECOND:.0f} s; see COST below)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    p.add_argument("--latex", action="store_true",
+                   help="print a paste-ready LaTeX fragment instead (the derived condition of "
+                        "the variant and a table of the policies, verified before printing; "
+                        "needs results/preamble.tex in the host's preamble)")
     p.add_argument("--no-certify", action="store_true",
                    help="skip the interval certificates (faster)")
 
@@ -682,6 +686,8 @@ def _stationary(args):
 
     records = [_problem_record(prob, sols, digits, args.preset)
                for prob, sols in zip(problems, results)]
+    if args.latex:
+        return _print_latex(args, problems, records, digits)
     if args.json:
         out = records[0] if len(records) == 1 else {"sweep": records}
         print(json.dumps(out, indent=2))
@@ -693,6 +699,30 @@ def _stationary(args):
         print("error: a stationary policy provably exists but the search did not locate it "
               "(a failure of the engine; a larger --digits may help)", file=sys.stderr)
         return 1
+    return 0
+
+
+def _print_latex(args, problems, records, digits):
+    """``stationary --latex``: the problem as a one-point study (a --beta list: a sweep over
+    beta), its section and table printed, after the study's checks (exit 1 if one fails)."""
+    from derive.study import ChecksFailed, Point, Study, study_files
+
+    if args.json:
+        raise UsageError("--latex and --json: give one of them")
+    if args.no_certify:
+        raise UsageError("--latex prints only certified digits: drop --no-certify")
+    betas = [str(p.beta) for p in problems]
+    keys = ("beta",) if len(problems) > 1 else ()
+    points = tuple(Point(i, (("beta", b),) if keys else (), {"beta": b}, prob, digits, args.preset)
+                   for i, (b, prob) in enumerate(zip(betas, problems)))
+    study = Study("stationary", "stationary", "GRPO stationary policies", keys, points,
+                  min(digits, 6), "beta" if keys else None, 1)
+    try:
+        files = study_files(study, records)
+    except ChecksFailed as exc:
+        print(f"error: a check failed, nothing printed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(files["section.tex"] + "\n" + files["table.tex"], end="")
     return 0
 
 

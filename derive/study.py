@@ -643,7 +643,8 @@ def section_checks(variants):
     from sympy import cancel
 
     from derive import symbols as S
-    from derive.variants import KKT
+    from derive.display import _reduced
+    from derive.variants import KKT, EffectiveDivergence, gradient_form
 
     out = []
     for v in variants:
@@ -661,6 +662,12 @@ def section_checks(variants):
         out.append((f"condition of {v['penalty']}", ok,
                     (f"KKT residual of the Lagrangian = P_o - E P - beta (g_o - E g), "
                     f"{len(outputs)} outputs")))
+        (pi_o,), (ref_o,) = (S.policy_symbols(n, "o") for n in ("pi", "pi_ref"))
+        derived = EffectiveDivergence(v["base"], v["iw"], "o").derive().gradient[0]
+        shown = gradient_form(v["base"], v["iw"], pi_o, ref_o)
+        out.append((f"displayed gradient of {v['penalty']}", _reduced(shown - derived) == 0,
+                    "the displayed g_o minus the derived gradient reduces to 0 (expand_log, "
+                    "together, cancel)"))
     return out
 
 
@@ -836,8 +843,9 @@ def table_tex(env, study, records):
     header = ([r"\texttt{" + tex_escape(k) + "}" for k in study.sweep_keys] + ["kind"]
               + [f"$\\pi({i})$" for i in range(1, K + 1)] + ["certified", "stable"])
     spec = "l" * (len(study.sweep_keys) + 1) + "l" * K + "ll"
-    what = "at each grid point of " + ", ".join(r"\texttt{" + tex_escape(k) + "}"
-                                                for k in study.sweep_keys)
+    what = ("at each grid point of " + ", ".join(r"\texttt{" + tex_escape(k) + "}"
+                                                 for k in study.sweep_keys)
+            if study.sweep_keys else "of this problem")
     return render(env, "study_table.tex.jinja", source=Path(study.path).name, title=study.title,
                   what=what, digits=study.table_digits, note=note, label=_label(study, "tab"),
                   spec=spec, header=" & ".join(header), rows=rows)
@@ -917,7 +925,8 @@ def section_tex(env, study, variants, closed=None):
     from derive.latex import latex
     from derive.model import PENALTIES
     from derive.render import render
-    from derive.variants import EffectiveDivergence
+    from derive.display import form_tex
+    from derive.variants import EffectiveDivergence, gradient_form
 
     (pi_o,), (ref_o,) = (S.policy_symbols(n, "o") for n in ("pi", "pi_ref"))
     condition = (r"P_G(o \mid \pi) - \mathbb{E}_{o' \sim \pi} P_G(o' \mid \pi) &= "
@@ -929,7 +938,7 @@ def section_tex(env, study, variants, closed=None):
                 + f", KL in the {v['kl_in']}.")
         if v["kl_in"] == "loss":
             e = EffectiveDivergence(v["base"], v["iw"], "o").derive()
-            g = latex(e.gradient[0])
+            g = form_tex(gradient_form(v["base"], v["iw"], pi_o, ref_o))   # proven: section_checks
             div = ("none: the gradient is constant, so $\\beta$ drops out of stationarity"
                    if e.divergence == "none" else f"${e.tex}$")
             text = (f"With {_norm_words(v)}, $P_G(o \\mid \\pi)$ is the reward preference of "
@@ -968,14 +977,62 @@ def section_tex(env, study, variants, closed=None):
                 f"{paper}, the one root admissible on $(0, 1)$; at every such grid point it lies "
                 "in the certified enclosure of the tabulated $\\pi(a)$.")
         out.append({"heading": "Closed form.", "text": text,
-                    "math": _display([f"\\pi(a) &= {latex(cf)}"],
+                    "math": _display([f"\\pi(a) &= {closed_form_tex(cf, (penalty, norm, std, std_eps, G))}"],
                                      _label(study, f"eq-closed-form{j}"))})
-    intro = ("The stationary policies of this study solve the condition below at every grid "
-             "point (after \\grpopaper{}, arXiv:2502.18548v3); "
-             + f"\\grporef{{Table}}{{{_label(study, 'tab')}}}{{the study's table}} lists them and "
-             + f"\\grporef{{Figure}}{{{_label(study, 'fig')}}}{{the study's figure}} plots them.")
+    table = f"\\grporef{{Table}}{{{_label(study, 'tab')}}}{{the study's table}} lists them"
+    figure = (f" and \\grporef{{Figure}}{{{_label(study, 'fig')}}}{{the study's figure}} plots them"
+              if study.figure_x else "")
+    where = "at every grid point" if study.sweep_keys else ""
+    intro = (f"The stationary policies of this study solve the condition below{' ' + where if where else ''} "
+             "(after \\grpopaper{}, arXiv:2502.18548v3); " + table + figure + ".")
     return render(env, "study_section.tex.jinja", source=Path(study.path).name, title=study.title,
                   label=_label(study, "sec"), intro=intro, variants=out)
+
+
+def author_closed_form(cf, c):
+    """The author's form of a binary closed form ``pi(a)`` in ``p`` and ``beta``, or ``None``.
+
+    *c* is the derived preference gap ``P_G(a) - P_G(b)`` when it does not depend on
+    ``pi`` (``G = 2``), else ``None``.  Two families, each proven equal to *cf*
+    (:func:`derive.display._reduced`) before it is used: the root of
+    ``beta (x - p) = c x (1 - x)`` (Eq. (14) with ``gamma = c``), and logarithmic pooling
+    ``p e^{c/beta} / (1 - p + p e^{c/beta})`` (Eqs. (3)-(4)).
+    """
+    from sympy import Add, Mul, Pow, exp, sqrt
+
+    from derive import symbols as S
+    from derive.display import U, _reduced, frac
+
+    if c is None:
+        return None
+    p, beta = S.p, S.beta
+    ratio = beta / c
+    coeff, rest = ratio.as_coeff_Mul()
+    four = U(Mul, 4 * coeff, rest, p) if coeff != 1 else U(Mul, 4, ratio, p)
+    quadratic = frac(U(Add, 1, -ratio, sqrt(U(Add, U(Pow, U(Add, 1, -ratio), 2), four),
+                                            evaluate=False)), 2)
+    e = exp(c / beta, evaluate=False)
+    pooling = U(Mul, U(Mul, p, e), Pow(U(Add, 1, -p, U(Mul, p, e)), -1, evaluate=False))
+    for form in (quadratic, pooling):
+        if _reduced(form - cf, (1 - p,)) == 0:
+            return form
+    return None
+
+
+def closed_form_tex(cf, key):
+    """LaTeX of a binary closed form: the author's form where :func:`author_closed_form`
+    finds one (proven equal), SymPy's otherwise.  *key*: ``(penalty, norm, std, std_eps, G)``."""
+    from derive.display import form_tex
+    from derive.latex import latex
+    from derive.variants import binary_preference_gap, eps
+
+    _, norm, std, std_eps, G = key
+    gap = binary_preference_gap(norm, std, eps if std_eps else 0, G) if G == 2 else None
+    from derive.symbols import x as x_symbol
+
+    c = gap if gap is not None and x_symbol not in gap.free_symbols else None
+    form = author_closed_form(cf, c)
+    return form_tex(form) if form is not None else latex(cf)
 
 
 def study_files(study, records):

@@ -148,7 +148,7 @@ def test_study_end_to_end(tmp_path, monkeypatch, capsys):
         refs = re.findall(r"\\(?:ref|grporef\{[A-Za-z]+\})\{([^}]*)\}", text)
         assert all(r.startswith("study-tiny-") for r in refs), (name, refs)
     section = (folder / "section.tex").read_text()
-    assert r"g_o = \frac{\pi(o) - \pi_{\mathrm{ref}}(o)}{\pi(o)}" in section   # Eq. (10), derived
+    assert r"g_o = 1 - \frac{\pi_{\mathrm{ref}}(o)}{\pi(o)}" in section   # Eq. (10), author form
     assert "1/2 & 2 & interior & $0.653113$ & $0.346887$ & yes & true" in (folder / "table.tex").read_text()
 
 
