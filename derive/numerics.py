@@ -87,14 +87,15 @@ arithmetic wherever no enclosure is claimed.
 from __future__ import annotations
 
 import math
+import sys
 from contextlib import contextmanager
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import flint
 from flint import arb, fmpq, fmpz
 from mpmath import mp
-from mpmath.libmp import from_man_exp
+from mpmath.libmp import from_man_exp, fzero, mpf_add, mpf_mul
 
 __all__ = [
     "ARB",
@@ -428,7 +429,12 @@ def _advantage_parts(values, j: int, counts, group: int) -> tuple[Fraction, Frac
 
 
 def _advantage(ctx, values, j, counts, group):
-    diff, variance = _advantage_parts(values, j, counts, group)
+    return _advantage_of_parts(ctx, _advantage_parts(values, j, counts, group))
+
+
+def _advantage_of_parts(ctx, parts):
+    """``(r - mean)/sqrt(variance)`` in ``ctx`` from the exact parts (``0`` when the variance is ``0``)."""
+    diff, variance = parts
     if variance == 0:
         return to_context(ctx, 0)
     return to_context(ctx, diff) / ctx.sqrt(to_context(ctx, variance))
@@ -495,48 +501,86 @@ class GroupPreference:
         return table
 
     def _multinomial_exact(self):
+        """The exact data of the multinomial sums, built once per ``(values, G)``.
+
+        Returns ``(comps, dcomps, weights, dweights, parts)``: the compositions
+        of ``N = G - 1`` and ``N - 1`` into ``m`` parts, the multinomial
+        coefficients ``multinomial(N; n)`` and ``N multinomial(N - 1; n)``, and
+        ``parts[j][idx]``, the exact ``(r - mean, variance)`` of value ``v_j``
+        in the group made of ``v_j`` and ``comps[idx]`` (:func:`_advantage_parts`,
+        computed here in integers over the common denominator of the values).
+        ``index[n]`` is the position of a composition of ``N``.
+        """
         key = ("multinomial-exact",)
         if key not in self._tables:
             G, m, values = self.group, self.m, self.values
             N = G - 1
             comps = list(compositions(N, m))
             dcomps = list(compositions(N - 1, m)) if N >= 1 else []
-            self._tables[key] = (comps, dcomps)
+            weights = [_multinomial(n) for n in comps]
+            dweights = [N * _multinomial(n) for n in dcomps]
+            D = math.lcm(*(v.denominator for v in values))
+            a = [v.numerator * (D // v.denominator) for v in values]
+            a2 = [x * x for x in a]
+            den_diff = G * D          # r - mean = (G a_j - S1) / (G D)
+            den_var = G * G * D * D   # variance = (G S2 - S1^2) / (G^2 D^2)
+            parts = []
+            for j in range(m):
+                aj, aj2 = a[j], a2[j]
+                row = []
+                for n in comps:
+                    S1 = aj + sum(c * x for c, x in zip(n, a))
+                    S2 = aj2 + sum(c * x for c, x in zip(n, a2))
+                    row.append((Fraction(G * aj - S1, den_diff), Fraction(G * S2 - S1 * S1, den_var)))
+                parts.append(row)
+            index = {n: i for i, n in enumerate(comps)}
+            self._tables[key] = (comps, dcomps, weights, dweights, parts, index)
         return self._tables[key]
 
     def _multinomial_table(self, ctx):
+        """The coefficients of :func:`_power_sums` in the number type ``ctx`` (cached per precision).
+
+        ``coef[j][idx] = multinomial(N; n) A(v_j; n)`` and, for the derivative in
+        ``q_i``, ``N multinomial(N-1; n) (A(v_j; n + e_i) - A(v_j; n + e_0))``.
+        The exact data come from :meth:`_multinomial_exact`; each distinct exact
+        advantage is converted once (:func:`_advantage_of_parts`).
+        """
         key = ("multinomial",) + context_key(ctx)
         if key in self._tables:
             return self._tables[key]
-        G, m, values = self.group, self.m, self.values
-        N = G - 1
-        comps, dcomps = self._multinomial_exact()
+        m = self.m
+        comps, dcomps, weights, dweights, parts, index = self._multinomial_exact()
         cache: dict = {}
-
-        def adv(j, counts):
-            k = (j, counts)
-            if k not in cache:
-                cache[k] = _advantage(ctx, values, j, counts, G)
-            return cache[k]
-
-        coef = [
-            [ctx.mpf(_multinomial(n)) * adv(j, n) for n in comps] for j in range(m)
-        ]
+        adv = []
+        for j in range(m):
+            row = []
+            for pair in parts[j]:
+                x = cache.get(pair)
+                if x is None:
+                    x = cache[pair] = _advantage_of_parts(ctx, pair)
+                row.append(x)
+            adv.append(row)
+        num = ctx.mpf
+        coef = [[num(w) * a for w, a in zip(weights, adv[j])] for j in range(m)]
         dcoef = []
-        for i in range(1, m):
-            per_j = []
-            for j in range(m):
-                row = []
+        if dcomps:
+            shifted = []
+            for i in range(m):
+                pos = []
                 for n in dcomps:
                     ni = list(n)
                     ni[i] += 1
-                    n0 = list(n)
-                    n0[0] += 1
-                    row.append(
-                        ctx.mpf(N * _multinomial(n)) * (adv(j, tuple(ni)) - adv(j, tuple(n0)))
-                    )
-                per_j.append(row)
-            dcoef.append(per_j)
+                    pos.append(index[tuple(ni)])
+                shifted.append(pos)
+            dw = [num(w) for w in dweights]
+            for i in range(1, m):
+                per_j = []
+                for j in range(m):
+                    aj = adv[j]
+                    per_j.append([w * (aj[k] - aj[k0]) for w, k, k0 in zip(dw, shifted[i], shifted[0])])
+                dcoef.append(per_j)
+        else:
+            dcoef = [[[] for _ in range(m)] for _ in range(1, m)]
         table = (comps, coef, dcomps, dcoef)
         self._tables[key] = table
         return table
@@ -1308,7 +1352,19 @@ def _window_float(N, q0, q1):
 
 
 def _power_sums(comps, coef, q, degree, ctx):
-    """``[sum_n coef[j][n] prod_k q_k^{n_k} for j]`` with power tables."""
+    """``[sum_n coef[j][n] prod_k q_k^{n_k} for j]`` with power tables.
+
+    Each monomial is ``q_0^{n_0} q_1^{n_1} ...`` multiplied left to right from
+    the power tables, and each sum is accumulated in the order of ``comps``.
+    In ``FLOAT`` and ``MP`` the loops run over raw numbers (``map`` over floats,
+    mpmath's ``mpf_mul``/``mpf_add`` on raw mpf at the working precision and
+    rounding), which performs exactly the same roundings as the generic loop
+    (the one used for ``ARB``), only faster.
+    """
+    if ctx is FLOAT:
+        return _power_sums_float(comps, coef, q, degree)
+    if ctx is MP and all(isinstance(x, mp.mpf) for x in q):
+        return _power_sums_mp(comps, coef, q, degree)
     m = len(q)
     powers = []
     for k in range(m):
@@ -1318,19 +1374,86 @@ def _power_sums(comps, coef, q, degree, ctx):
         powers.append(row)
     out = [to_context(ctx, 0) for _ in coef]
     nj = len(coef)
-    if m == 3:
-        p0, p1, p2 = powers
-        for idx, (n0, n1, n2) in enumerate(comps):
-            mono = p0[n0] * p1[n1] * p2[n2]
-            for j in range(nj):
-                out[j] += coef[j][idx] * mono
-        return out
     for idx, n in enumerate(comps):
         mono = powers[0][n[0]]
         for k in range(1, m):
             mono = mono * powers[k][n[k]]
         for j in range(nj):
             out[j] += coef[j][idx] * mono
+    return out
+
+
+def _columns(comps):
+    """The exponents of each part of ``comps`` as separate tuples (cached by identity of the list)."""
+    key = id(comps)
+    hit = _COLUMNS.get(key)
+    if hit is None or hit[0] is not comps:
+        if len(_COLUMNS) > 256:
+            _COLUMNS.clear()
+        hit = (comps, tuple(zip(*comps)))
+        _COLUMNS[key] = hit
+    return hit[1]
+
+
+_COLUMNS: dict = {}
+
+
+def _power_sums_float(comps, coef, q, degree):
+    """:func:`_power_sums` in floats: the same products and the same left-to-right sums, in C loops."""
+    from operator import mul
+
+    m = len(q)
+    powers = []
+    for k in range(m):
+        row = [1.0]
+        x = q[k]
+        for _ in range(degree):
+            row.append(row[-1] * x)
+        powers.append(row)
+    cols = _columns(comps)
+    monos = map(powers[0].__getitem__, cols[0])
+    for k in range(1, m):
+        monos = map(mul, monos, map(powers[k].__getitem__, cols[k]))
+    monos = list(monos)
+    # sum() of floats adds left to right from 0.0 in this Python (no compensation)
+    return [_fsum_sequential(map(mul, row, monos)) for row in coef]
+
+
+def _fsum_sequential(terms):
+    """``((0.0 + t_0) + t_1) + ...`` in double precision."""
+    acc = 0.0
+    for t in terms:
+        acc += t
+    return acc
+
+
+if sys.version_info < (3, 12):      # sum() of floats is plain left-to-right addition
+    _fsum_sequential = sum          # noqa: F811
+
+
+def _power_sums_mp(comps, coef, q, degree):
+    """:func:`_power_sums` in ``MP`` on raw mpf tuples: the same roundings, without the mpf objects."""
+    prec, rnd = mp._prec_rounding
+    m = len(q)
+    powers = []
+    one = mp.one._mpf_
+    for k in range(m):
+        row = [one]
+        x = q[k]._mpf_
+        for _ in range(degree):
+            row.append(mpf_mul(row[-1], x, prec, rnd))
+        powers.append(row)
+    cols = _columns(comps)
+    monos = map(powers[0].__getitem__, cols[0])
+    for k in range(1, m):
+        monos = map(partial(mpf_mul, prec=prec, rnd=rnd), monos, map(powers[k].__getitem__, cols[k]))
+    monos = list(monos)
+    out = []
+    for row in coef:
+        acc = fzero
+        for c, t in zip(row, monos):
+            acc = mpf_add(acc, mpf_mul(c._mpf_, t, prec, rnd), prec, rnd)
+        out.append(mp.make_mpf(acc))
     return out
 
 
