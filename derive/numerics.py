@@ -93,9 +93,9 @@ from fractions import Fraction
 from functools import lru_cache, partial
 
 import flint
-from flint import arb, fmpq, fmpz
+from flint import arb, arb_poly, fmpq, fmpz
 from mpmath import mp
-from mpmath.libmp import from_man_exp, fzero, mpf_add, mpf_mul
+from mpmath.libmp import from_man_exp
 
 __all__ = [
     "ARB",
@@ -551,13 +551,14 @@ class GroupPreference:
         m = self.m
         comps, dcomps, weights, dweights, parts, index = self._multinomial_exact()
         cache: dict = {}
+        convert = partial(_advantage_of_parts, ctx)
         adv = []
         for j in range(m):
             row = []
             for pair in parts[j]:
                 x = cache.get(pair)
                 if x is None:
-                    x = cache[pair] = _advantage_of_parts(ctx, pair)
+                    x = cache[pair] = convert(pair)
                 row.append(x)
             adv.append(row)
         num = ctx.mpf
@@ -583,6 +584,13 @@ class GroupPreference:
             dcoef = [[[] for _ in range(m)] for _ in range(1, m)]
         table = (comps, coef, dcomps, dcoef)
         self._tables[key] = table
+        return table
+
+    def _horner(self):
+        """The :class:`_HornerTable` of this model (one, its Arb coefficients kept at the largest precision asked)."""
+        table = self._tables.get("horner")
+        if table is None:
+            table = self._tables["horner"] = _HornerTable(self)
         return table
 
     # -- evaluation -------------------------------------------------------
@@ -618,6 +626,8 @@ class GroupPreference:
                 -_fixed_bernstein(table.a0, table.bits, N, q[0], q[1], ctx),
                 _fixed_bernstein(table.a1, table.bits, N, q[0], q[1], ctx),
             ]
+        if ctx is MP:
+            return self._horner().values(q, 0)
         comps, coef, _, _ = self._multinomial_table(ctx)
         return _power_sums(comps, coef, q, self.group - 1, ctx)
 
@@ -663,9 +673,13 @@ class GroupPreference:
                 [-_fixed_bernstein(table.b0, table.bits, N - 1, q[0], q[1], ctx)],
                 [-_fixed_bernstein(table.b1, table.bits, N - 1, q[0], q[1], ctx)],
             ]
-        _, _, dcomps, dcoef = self._multinomial_table(ctx)
         N = self.group - 1
-        cols = [_power_sums(dcomps, dcoef[i], q, N - 1, ctx) for i in range(m - 1)]
+        if ctx is MP:
+            table = self._horner()
+            cols = [table.values(q, i) for i in range(1, m)]
+        else:
+            _, _, dcomps, dcoef = self._multinomial_table(ctx)
+            cols = [_power_sums(dcomps, dcoef[i], q, N - 1, ctx) for i in range(m - 1)]
         return [[cols[i][j] for i in range(m - 1)] for j in range(m)]
 
     def _window(self, q, ctx):
@@ -1356,15 +1370,12 @@ def _power_sums(comps, coef, q, degree, ctx):
 
     Each monomial is ``q_0^{n_0} q_1^{n_1} ...`` multiplied left to right from
     the power tables, and each sum is accumulated in the order of ``comps``.
-    In ``FLOAT`` and ``MP`` the loops run over raw numbers (``map`` over floats,
-    mpmath's ``mpf_mul``/``mpf_add`` on raw mpf at the working precision and
-    rounding), which performs exactly the same roundings as the generic loop
-    (the one used for ``ARB``), only faster.
+    In ``FLOAT`` the loops run in C (``map`` over floats), with exactly the
+    roundings of the generic loop (used for ``ARB``), only faster.  ``MP``
+    evaluates by :class:`_HornerTable` instead.
     """
     if ctx is FLOAT:
         return _power_sums_float(comps, coef, q, degree)
-    if ctx is MP and all(isinstance(x, mp.mpf) for x in q):
-        return _power_sums_mp(comps, coef, q, degree)
     m = len(q)
     powers = []
     for k in range(m):
@@ -1428,33 +1439,164 @@ def _fsum_sequential(terms):
 
 
 if sys.version_info < (3, 12):      # sum() of floats is plain left-to-right addition
-    _fsum_sequential = sum          # noqa: F811
+    _fsum_sequential = sum
 
 
-def _power_sums_mp(comps, coef, q, degree):
-    """:func:`_power_sums` in ``MP`` on raw mpf tuples: the same roundings, without the mpf objects."""
-    prec, rnd = mp._prec_rounding
-    m = len(q)
-    powers = []
-    one = mp.one._mpf_
-    for k in range(m):
-        row = [one]
-        x = q[k]._mpf_
-        for _ in range(degree):
-            row.append(mpf_mul(row[-1], x, prec, rnd))
-        powers.append(row)
-    cols = _columns(comps)
-    monos = map(powers[0].__getitem__, cols[0])
-    for k in range(1, m):
-        monos = map(partial(mpf_mul, prec=prec, rnd=rnd), monos, map(powers[k].__getitem__, cols[k]))
-    monos = list(monos)
-    out = []
-    for row in coef:
-        acc = fzero
-        for c, t in zip(row, monos):
-            acc = mpf_add(acc, mpf_mul(c._mpf_, t, prec, rnd), prec, rnd)
-        out.append(mp.make_mpf(acc))
-    return out
+class _HornerTable:
+    """``Phi_j(q)`` of many reward levels in ``MP``, by nested Horner's rule in Arb (C loops).
+
+    With ``b`` the index of the largest ``q_k`` and ``t_k = q_k/q_b <= 1``,
+
+        Phi_j(q) = q_b^N sum_n multinomial(N; n) A(v_j; n) prod_{k != b} t_k^{n_k},
+
+    a polynomial in the ``m - 1`` ratios, evaluated by Horner's rule in the
+    outer ratios and, in the last one, by Arb's polynomial evaluation
+    (``arb_poly``, one C call per row of coefficients): no power table and no
+    monomial is formed.  The derivative columns ``dPhi_j/dq_i`` are the same
+    construction on the coefficients ``N multinomial(N-1; n) (A(v_j; n + e_i) -
+    A(v_j; n + e_0))`` (degree ``N - 1``).
+
+    The coefficients are Arb balls of the exact values (``A(v_j; n) = X/sqrt(Y)``
+    with integers ``X = G a_j - S_1``, ``Y = G S_2 - S_1^2`` over the common
+    denominator of the values), built once at a precision that is raised when
+    more is asked and reused below it.  The evaluation runs at ``mp.prec``
+    plus guard bits; as every term ``|c_n t^n| q_b^N`` is at most ``sqrt(N)``
+    times a multinomial weight (the weights sum to one), the ball's radius is
+    about ``N^1.5 2^-(working bits)``, and the guard bits are doubled until the
+    radius is below ``2^-(mp.prec + 8)`` times ``max(1, |Phi|)`` (at most three
+    times).  The value returned is the midpoint rounded to ``mp.prec``.  Not a
+    rigorous path (``ARB`` evaluates the power sums of :func:`_power_sums`);
+    the same absolute accuracy as summing the terms in mpmath, and faster.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.bits = 0
+        self.coef = None          # [set][j][idx] Arb balls; set 0: values, set i: d/dq_i
+        self.polys: dict = {}     # (bits, base, set) -> per j: {prefix: arb_poly}
+
+    def _coefficients(self, bits):
+        if self.coef is not None and self.bits >= bits:
+            return
+        model = self.model
+        _, dcomps, weights, dweights, parts, index = model._multinomial_exact()
+        m = model.m
+        bits = max(bits, 64)
+        with arb_precision(bits):
+            cache: dict = {}
+            adv = []
+            for j in range(m):
+                row = []
+                for pair in parts[j]:
+                    x = cache.get(pair)
+                    if x is None:
+                        diff, variance = pair
+                        if variance == 0:
+                            x = arb(0)
+                        else:
+                            # (r - mean)/sqrt(variance), exact inputs
+                            x = arb(fmpq(diff.numerator, diff.denominator)) / arb(
+                                fmpq(variance.numerator, variance.denominator)).sqrt()
+                        cache[pair] = x
+                    row.append(x)
+                adv.append(row)
+            sets = [[[arb(fmpz(w)) * a for w, a in zip(weights, adv[j])] for j in range(m)]]
+            shifted = []
+            for i in range(m):
+                pos = []
+                for n in dcomps:
+                    ni = list(n)
+                    ni[i] += 1
+                    pos.append(index[tuple(ni)])
+                shifted.append(pos)
+            dw = [arb(fmpz(w)) for w in dweights]
+            for i in range(1, m):
+                sets.append([[w * (adv[j][k] - adv[j][k0]) for w, k, k0 in zip(dw, shifted[i], shifted[0])]
+                             for j in range(m)])
+        self.coef = sets
+        self.bits = bits
+        self.polys = {}
+
+    def _rows(self, base, which):
+        """Per ``j``: ``{prefix: arb_poly}``, the coefficients grouped by the exponents of the outer ratios."""
+        key = (self.bits, base, which)
+        hit = self.polys.get(key)
+        if hit is not None:
+            return hit
+        model = self.model
+        comps, dcomps = model._multinomial_exact()[:2]
+        comps = comps if which == 0 else dcomps
+        order = [k for k in range(model.m) if k != base]
+        outer, last = order[:-1], order[-1]
+        total = model.group - 1 - (0 if which == 0 else 1)
+        groups: dict = {}
+        for idx, n in enumerate(comps):
+            prefix = tuple(n[k] for k in outer)
+            groups.setdefault(prefix, []).append((n[last], idx))
+        out = []
+        with arb_precision(self.bits):
+            for row in self.coef[which]:
+                polys = {}
+                for prefix, members in groups.items():
+                    coeffs = [arb(0)] * (total - sum(prefix) + 1)
+                    for e, idx in members:
+                        coeffs[e] = row[idx]
+                    polys[prefix] = arb_poly(coeffs)
+                out.append(polys)
+        hit = (order, total, out)
+        self.polys[key] = hit
+        return hit
+
+    def values(self, q, which):
+        """``[Phi_j(q)]`` (``which = 0``) or ``[dPhi_j/dq_which]`` as mpf at ``mp.prec``."""
+        prec = mp.prec
+        model = self.model
+        guard = 2 * model.group.bit_length() + 24
+        base = max(range(model.m), key=lambda k: q[k])
+        for _ in range(3):
+            bits = prec + guard
+            self._coefficients(bits)
+            order, total, rows = self._rows(base, which)
+            with arb_precision(bits):
+                Q = [ARB.num(x) for x in q]
+                t = {k: Q[k] / Q[base] for k in order}
+                scale = Q[base] ** total
+                balls = [scale * _nested_horner(polys, order, t, total, 0, ()) for polys in rows]
+            if all(x.is_finite() and _radius_ok(x, prec + 8) for x in balls):
+                break
+            guard *= 2
+        return [_mpf_of_ball(x) for x in balls]
+
+
+def _nested_horner(polys, order, t, total, level, prefix):
+    """``sum`` over the exponents of ``order[level:-1]`` by Horner's rule; ``arb_poly`` in the last ratio."""
+    if level == len(order) - 1:
+        return polys[prefix](t[order[-1]])
+    x = t[order[level]]
+    left = total - sum(prefix)
+    acc = _nested_horner(polys, order, t, total, level + 1, prefix + (left,))
+    for e in range(left - 1, -1, -1):
+        acc = acc * x + _nested_horner(polys, order, t, total, level + 1, prefix + (e,))
+    return acc
+
+
+def _radius_ok(x, bits):
+    """Whether the radius of ``x`` is below ``2^-bits max(1, |mid|)``."""
+    rad = x.rad()
+    if rad == 0:
+        return True
+    bound = arb(abs(x.mid()))
+    if bound < 1:
+        bound = arb(1)
+    return bool(rad < bound * arb(2) ** (-bits))
+
+
+def _mpf_of_ball(x):
+    """The midpoint of a finite Arb ball rounded to ``mp.prec`` (``nan`` for a ball that is not finite)."""
+    if not x.is_finite():
+        return mp.nan
+    man, exp = _dyadic(x.mid())
+    return mp.make_mpf(from_man_exp(man, exp, mp.prec, "n"))
 
 
 @lru_cache(maxsize=64)
