@@ -407,6 +407,22 @@ def compositions(total: int, parts: int):
             yield (first,) + rest
 
 
+def _multinomials(comps) -> list:
+    """``[multinomial(sum n; n) for n in comps]`` (compositions of one total, products of binomials)."""
+    if not comps:
+        return []
+    total = sum(comps[0])
+    binom = [[math.comb(s, k) for k in range(s + 1)] for s in range(total + 1)]
+    out = []
+    for n in comps:
+        w, running = 1, 0
+        for c in n:
+            running += c
+            w *= binom[running][c]
+        out.append(w)
+    return out
+
+
 def _multinomial(counts) -> int:
     out, running = 1, 0
     for c in counts:
@@ -432,12 +448,39 @@ def _advantage(ctx, values, j, counts, group):
     return _advantage_of_parts(ctx, _advantage_parts(values, j, counts, group))
 
 
-def _advantage_of_parts(ctx, parts):
-    """``(r - mean)/sqrt(variance)`` in ``ctx`` from the exact parts (``0`` when the variance is ``0``)."""
+def _advantage_of_parts(ctx, parts, dens=(1, 1)):
+    """``(r - mean)/sqrt(variance)`` in ``ctx`` from the exact parts (``0`` when the variance is ``0``).
+
+    ``parts = (diff, variance)`` as rationals, or as integer numerators over
+    ``dens``; the result is the same number, rounded the same way, as
+    ``to_context(ctx, diff) / ctx.sqrt(to_context(ctx, variance))``.
+    """
     diff, variance = parts
     if variance == 0:
         return to_context(ctx, 0)
-    return to_context(ctx, diff) / ctx.sqrt(to_context(ctx, variance))
+    return _rational(ctx, diff, dens[0]) / ctx.sqrt(_rational(ctx, variance, dens[1]))
+
+
+def _rational(ctx, p, q):
+    """``to_context(ctx, Fraction(p, q))`` without forming the ``Fraction`` (``q > 0``).
+
+    A float quotient of integers is correctly rounded whether or not the
+    fraction is reduced, and ``fmpq`` reduces itself; mpmath divides the
+    reduced numerator by the reduced denominator.
+    """
+    if isinstance(p, Fraction):
+        p, q = p.numerator * 1, p.denominator * q
+    if ctx is FLOAT:
+        return p / q
+    if ctx is ARB:
+        if p % q == 0:
+            return arb(fmpz(p // q))
+        return arb(fmpq(p, q))
+    g = math.gcd(p, q)
+    p, q = p // g, q // g
+    if q == 1:
+        return mp.mpf(p)
+    return mp.mpf(p) / q
 
 
 class GroupPreference:
@@ -503,38 +546,42 @@ class GroupPreference:
     def _multinomial_exact(self):
         """The exact data of the multinomial sums, built once per ``(values, G)``.
 
-        Returns ``(comps, dcomps, weights, dweights, parts)``: the compositions
-        of ``N = G - 1`` and ``N - 1`` into ``m`` parts, the multinomial
-        coefficients ``multinomial(N; n)`` and ``N multinomial(N - 1; n)``, and
-        ``parts[j][idx]``, the exact ``(r - mean, variance)`` of value ``v_j``
-        in the group made of ``v_j`` and ``comps[idx]`` (:func:`_advantage_parts`,
-        computed here in integers over the common denominator of the values).
-        ``index[n]`` is the position of a composition of ``N``.
+        Returns ``(comps, dcomps, weights, dweights, parts, index, dens)``: the
+        compositions of ``N = G - 1`` and ``N - 1`` into ``m`` parts, the
+        multinomial coefficients ``multinomial(N; n)`` and ``N multinomial(N - 1; n)``,
+        ``parts[j][idx] = (X, Y)``, integers with ``r - mean = X / dens[0]`` and
+        ``variance = Y / dens[1]`` for value ``v_j`` in the group made of ``v_j``
+        and ``comps[idx]`` (:func:`_advantage_parts`; over the common denominator
+        ``D`` of the values, ``X = G a_j - S_1``, ``Y = G S_2 - S_1^2``,
+        ``dens = (G D, G^2 D^2)``, so that the advantage is ``X / sqrt(Y)``), and
+        ``index[n]``, the position of a composition of ``N``.
         """
         key = ("multinomial-exact",)
         if key not in self._tables:
+            from operator import add, mul
+
             G, m, values = self.group, self.m, self.values
             N = G - 1
             comps = list(compositions(N, m))
             dcomps = list(compositions(N - 1, m)) if N >= 1 else []
-            weights = [_multinomial(n) for n in comps]
-            dweights = [N * _multinomial(n) for n in dcomps]
+            weights = _multinomials(comps)
+            dweights = [N * w for w in _multinomials(dcomps)]
             D = math.lcm(*(v.denominator for v in values))
             a = [v.numerator * (D // v.denominator) for v in values]
-            a2 = [x * x for x in a]
-            den_diff = G * D          # r - mean = (G a_j - S1) / (G D)
-            den_var = G * G * D * D   # variance = (G S2 - S1^2) / (G^2 D^2)
+            cols = _columns(comps)
+            T1 = [0] * len(comps)       # sum_k n_k a_k and sum_k n_k a_k^2 for every composition
+            T2 = [0] * len(comps)
+            for k in range(m):
+                if a[k]:
+                    T1 = list(map(add, T1, map(mul, cols[k], [a[k]] * len(comps))))
+                    T2 = list(map(add, T2, map(mul, cols[k], [a[k] * a[k]] * len(comps))))
             parts = []
             for j in range(m):
-                aj, aj2 = a[j], a2[j]
-                row = []
-                for n in comps:
-                    S1 = aj + sum(c * x for c, x in zip(n, a))
-                    S2 = aj2 + sum(c * x for c, x in zip(n, a2))
-                    row.append((Fraction(G * aj - S1, den_diff), Fraction(G * S2 - S1 * S1, den_var)))
-                parts.append(row)
+                aj = a[j]
+                S1 = [aj + t for t in T1]
+                parts.append([(G * aj - s1, G * (aj * aj + t2) - s1 * s1) for s1, t2 in zip(S1, T2)])
             index = {n: i for i, n in enumerate(comps)}
-            self._tables[key] = (comps, dcomps, weights, dweights, parts, index)
+            self._tables[key] = (comps, dcomps, weights, dweights, parts, index, (G * D, G * G * D * D))
         return self._tables[key]
 
     def _multinomial_table(self, ctx):
@@ -549,9 +596,9 @@ class GroupPreference:
         if key in self._tables:
             return self._tables[key]
         m = self.m
-        comps, dcomps, weights, dweights, parts, index = self._multinomial_exact()
+        comps, dcomps, weights, dweights, parts, index, dens = self._multinomial_exact()
         cache: dict = {}
-        convert = partial(_advantage_of_parts, ctx)
+        convert = partial(_advantage_of_parts, ctx, dens=dens)
         adv = []
         for j in range(m):
             row = []
@@ -1479,7 +1526,7 @@ class _HornerTable:
         if self.coef is not None and self.bits >= bits:
             return
         model = self.model
-        _, dcomps, weights, dweights, parts, index = model._multinomial_exact()
+        _, dcomps, weights, dweights, parts, index, _ = model._multinomial_exact()
         m = model.m
         bits = max(bits, 64)
         with arb_precision(bits):
@@ -1490,14 +1537,8 @@ class _HornerTable:
                 for pair in parts[j]:
                     x = cache.get(pair)
                     if x is None:
-                        diff, variance = pair
-                        if variance == 0:
-                            x = arb(0)
-                        else:
-                            # (r - mean)/sqrt(variance), exact inputs
-                            x = arb(fmpq(diff.numerator, diff.denominator)) / arb(
-                                fmpq(variance.numerator, variance.denominator)).sqrt()
-                        cache[pair] = x
+                        X, Y = pair       # the advantage X / sqrt(Y), exact integers
+                        x = cache[pair] = arb(0) if Y == 0 else arb(fmpz(X)) / arb(fmpz(Y)).sqrt()
                     row.append(x)
                 adv.append(row)
             sets = [[[arb(fmpz(w)) * a for w, a in zip(weights, adv[j])] for j in range(m)]]
