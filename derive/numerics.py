@@ -407,6 +407,24 @@ def compositions(total: int, parts: int):
             yield (first,) + rest
 
 
+def compositions_upto(total: int, parts: int):
+    """All tuples of ``parts`` non-negative integers summing to at most ``total``."""
+    if parts == 0:
+        yield ()
+        return
+    for first in range(total + 1):
+        for rest in compositions_upto(total - first, parts - 1):
+            yield (first,) + rest
+
+
+def _float_powers(x, n):
+    """``[x^0, ..., x^n]`` by repeated products."""
+    out = [1.0]
+    for _ in range(n):
+        out.append(out[-1] * x)
+    return out
+
+
 def _multinomials(comps) -> list:
     """``[multinomial(sum n; n) for n in comps]`` (compositions of one total, products of binomials)."""
     if not comps:
@@ -632,6 +650,96 @@ class GroupPreference:
         table = (comps, coef, dcomps, dcoef)
         self._tables[key] = table
         return table
+
+    def phi_on_logit_grid(self, axes, perm):
+        """Double-precision ``Phi`` on a product grid of logits (many reward levels; the root scan).
+
+        The grid point ``x = (x_1, ..., x_{m-1})`` (``x_l`` from ``axes[l-1]``) has
+        coordinates ``c = softmax(0, x_1, ..., x_{m-1})`` and the reward law
+        ``q_j = c[perm[j]]``.  Returns ``{index tuple: [Phi_0, ..., Phi_{m-1}]}``,
+        the values :meth:`phi_values` gives at those ``q`` (to rounding), or
+        ``None`` where this path does not apply (fewer than three levels,
+        ``G - 1 > 1000``, whose binomials leave the float range).
+
+        Stick-breaking (arXiv:2502.18548v3, Eq. (6) summed level by level): with
+        ``Z_l = 1 + e^{x_1} + ... + e^{x_l}`` (kept as ``e^M S``, so that only
+        exponentials of non-positive differences are formed, as in the
+        softmax of the solver), ``w_l = e^{x_l}/Z_l`` and
+        ``s_l = n_0 + ... + n_l``, the multinomial weight factors as
+        ``multinomial(N; n) c^n = prod_l C(s_l, n_l) w_l^{n_l} (1 - w_l)^{s_l - n_l}``.
+        So ``V_0 = A(v_j; n)`` and ``V_l(s_l, n_{l+1}, ...) = sum_k b(s_l, k; w_l)
+        V_{l-1}(s_l - k, k, n_{l+1}, ...)`` give ``Phi_j = V_{m-1}(N)``, and
+        ``V_l`` depends on ``x_1..x_l`` only: the sum over every composition is
+        done once per value of ``x_1`` (not once per grid point), the next
+        levels on sums of ``N`` terms or fewer.  Every weight is at most one
+        and every term at most ``|A| <= sqrt(N)``: nothing overflows or cancels
+        beyond the power sums.
+        """
+        if self.kind != "multinomial" or self.group - 1 > 1000:
+            return None
+        from operator import mul
+
+        m, N = self.m, self.group - 1
+        _, _, _, _, parts, index, dens = self._multinomial_exact()
+        adv_table = self._tables.get("float-advantages")
+        if adv_table is None:
+            adv_table = [[_advantage_of_parts(FLOAT, pair, dens) for pair in parts[j]] for j in range(m)]
+            self._tables["float-advantages"] = adv_table
+        binom = [[float(math.comb(s, k)) for k in range(s + 1)] for s in range(N + 1)]
+        # level 1: vectors over k = n'_1 of A at (N - |tail| - k, k, tail), coordinates order
+        tails = list(compositions_upto(N, m - 2))
+        vecs = []
+        for tail in tails:
+            left = N - sum(tail)
+            rows = [[] for _ in range(m)]
+            for k in range(left + 1):
+                coords = (left - k, k) + tail
+                idx = index[tuple(coords[perm[j]] for j in range(m))]
+                for j in range(m):
+                    rows[j].append(adv_table[j][idx])
+            vecs.append((tail, left, rows))
+
+        def weights(s, w, v):
+            # b(s, k; w) for k = 0..s (v = 1 - w)
+            return list(map(mul, map(mul, binom[s], _float_powers(w, s)), reversed(_float_powers(v, s))))
+
+        def split(prefix, x):
+            # Z = e^M S (S >= 1) for the coordinates broken off so far; add e^x as
+            # coordinates_of_logits does: exponentials of non-positive differences only
+            M, S = prefix
+            top = max(M, x)
+            old = S * math.exp(M - top)
+            new = math.exp(x - top)
+            total = old + new
+            return (top, total), new / total, old / total
+
+        logs = [[float(x) for x in axis] for axis in axes]
+        out = {}
+        # V_1 for each x_1; deeper levels recursively over the product of the other axes
+        for i1, x1 in enumerate(logs[0]):
+            prefix, w1, v1 = split((0.0, 1.0), x1)
+            W = {left: weights(left, w1, v1) for left in {left for _, left, _ in vecs}}
+            V1 = {}
+            for tail, left, rows in vecs:
+                w = W[left]
+                V1[tail] = [sum(map(mul, w, rows[j])) for j in range(m)]
+            stack = [((i1,), prefix, V1)]
+            while stack:
+                idx, prefix, V = stack.pop()
+                level = len(idx) + 1            # the next coordinate to break off
+                if level == m:
+                    out[idx] = V[()]
+                    continue
+                for i, x in enumerate(logs[level - 1]):
+                    after, wl, vl = split(prefix, x)
+                    nxt = {}
+                    for tail in compositions_upto(N, m - level - 1):
+                        left = N - sum(tail)
+                        w = weights(left, wl, vl)
+                        vals = [V[(k,) + tail] for k in range(left + 1)]
+                        nxt[tail] = [sum(map(mul, w, [v[j] for v in vals])) for j in range(m)]
+                    stack.append((idx + (i,), after, nxt))
+        return out
 
     def _horner(self):
         """The :class:`_HornerTable` of this model (one, its Arb coefficients kept at the largest precision asked)."""

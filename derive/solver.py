@@ -365,6 +365,7 @@ class _System:
             s = [row[1] for row in self.rho]
             self.s_min, self.s_max = min(s), max(s)
         self._consts: dict = {}
+        self._phi_given = None
 
     # -- constants in a number type ---------------------------------------
     def consts(self, ctx):
@@ -396,7 +397,10 @@ class _System:
         """``P_o = sum_j rho[o][j] Phi_j(q)`` and (reduced) ``dP_o/dq_i``."""
         c = self.consts(ctx)
         rho = c["rho"]
-        phi = self.model.phi_values(q, ctx)
+        if self._phi_given is not None and ctx is FLOAT and not derivatives:
+            phi = self._phi_given         # computed with the rest of a grid (see _grid_phi)
+        else:
+            phi = self.model.phi_values(q, ctx)
         P = []
         for row in rho:
             acc = c["zero"]
@@ -1525,6 +1529,31 @@ def _mp_fallback_nd(system, bound):
     return pb.beta > 0 and system.dim <= 3 and cheap and bound <= 5000
 
 
+def _grid_phi(system, axes):
+    """``Phi`` (floats) on the whole product grid of logits at once, or ``None`` (see
+    :meth:`derive.numerics.GroupPreference.phi_on_logit_grid`).
+
+    Applies when the reward law ``q`` is the softmax of the logits up to the
+    order of its coordinates: the unknowns are ``q`` itself, or ``pi`` with one
+    distinct deterministic reward per output.
+    """
+    m = system.m
+    if system.dim != m - 1:
+        return None
+    if system.space == "q":
+        perm = list(range(m))
+    else:
+        perm = [None] * m
+        for o, row in enumerate(system.rho):
+            hot = [j for j, w in enumerate(row) if w]
+            if len(hot) != 1 or row[hot[0]] != 1 or perm[hot[0]] is not None:
+                return None
+            perm[hot[0]] = o
+        if None in perm:
+            return None
+    return system.model.phi_on_logit_grid(axes, perm)
+
+
 def _search_nd(system, bound, dps):
     """Damped Newton from the grid's local minima of ``max |F|`` (floats, or mpmath at ``dps``)."""
     n = system.dim
@@ -1540,11 +1569,17 @@ def _search_nd(system, bound, dps):
     # product grid, stored by index tuple
     import itertools
 
+    phis = _grid_phi(system, axes) if dps is None else None
     merit = {}
-    for idx in itertools.product(*(range(len(a)) for a in axes)):
-        x = [axes[d][i] for d, i in enumerate(idx)]
-        out = _nd_eval(system, x, False, dps)
-        merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
+    try:
+        for idx in itertools.product(*(range(len(a)) for a in axes)):
+            x = [axes[d][i] for d, i in enumerate(idx)]
+            if phis is not None:
+                system._phi_given = phis[idx]
+            out = _nd_eval(system, x, False, dps)
+            merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
+    finally:
+        system._phi_given = None
     starts = []
     shape = [len(a) for a in axes]
     for idx, val in merit.items():
