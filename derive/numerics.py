@@ -614,18 +614,8 @@ class GroupPreference:
         if key in self._tables:
             return self._tables[key]
         m = self.m
-        comps, dcomps, weights, dweights, parts, index, dens = self._multinomial_exact()
-        cache: dict = {}
-        convert = partial(_advantage_of_parts, ctx, dens=dens)
-        adv = []
-        for j in range(m):
-            row = []
-            for pair in parts[j]:
-                x = cache.get(pair)
-                if x is None:
-                    x = cache[pair] = convert(pair)
-                row.append(x)
-            adv.append(row)
+        comps, dcomps, weights, dweights, _, index, _ = self._multinomial_exact()
+        adv = self._advantages(ctx)
         num = ctx.mpf
         coef = [[num(w) * a for w, a in zip(weights, adv[j])] for j in range(m)]
         dcoef = []
@@ -650,6 +640,29 @@ class GroupPreference:
         table = (comps, coef, dcomps, dcoef)
         self._tables[key] = table
         return table
+
+    def _advantages(self, ctx):
+        """``adv[j][idx] = A(v_j; comps[idx])`` in ``ctx`` (cached per precision; each distinct pair converted once)."""
+        key = ("advantages",) + context_key(ctx)
+        if key not in self._tables:
+            _, _, _, _, parts, _, dens = self._multinomial_exact()
+            if ctx is FLOAT:
+                # no cache: a float conversion costs less than hashing the pair
+                self._tables[key] = [[_advantage_of_parts(FLOAT, pair, dens) for pair in row] for row in parts]
+            else:
+                cache: dict = {}
+                convert = partial(_advantage_of_parts, ctx, dens=dens)
+                adv = []
+                for row in parts:
+                    out = []
+                    for pair in row:
+                        x = cache.get(pair)
+                        if x is None:
+                            x = cache[pair] = convert(pair)
+                        out.append(x)
+                    adv.append(out)
+                self._tables[key] = adv
+        return self._tables[key]
 
     def phi_on_logit_grid(self, axes, perm):
         """Double-precision ``Phi`` on a product grid of logits (many reward levels; the root scan).
@@ -680,11 +693,8 @@ class GroupPreference:
         from operator import mul
 
         m, N = self.m, self.group - 1
-        _, _, _, _, parts, index, dens = self._multinomial_exact()
-        adv_table = self._tables.get("float-advantages")
-        if adv_table is None:
-            adv_table = [[_advantage_of_parts(FLOAT, pair, dens) for pair in parts[j]] for j in range(m)]
-            self._tables["float-advantages"] = adv_table
+        index = self._multinomial_exact()[5]
+        adv_table = self._advantages(FLOAT)
         binom = [[float(math.comb(s, k)) for k in range(s + 1)] for s in range(N + 1)]
         # level 1: vectors over k = n'_1 of A at (N - |tail| - k, k, tail), coordinates order
         tails = list(compositions_upto(N, m - 2))

@@ -1398,8 +1398,14 @@ def _nd_eval(system, x, derivatives=False, dps=None):
     return out
 
 
-def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None):
-    """Damped Newton on the logits, in floats (or in mpmath at ``dps`` digits for the signs near faces)."""
+def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None, found=()):
+    """Damped Newton on the logits, in floats (or in mpmath at ``dps`` digits for the signs near faces).
+
+    ``None`` when it fails, or when an iterate comes within ``1e-7`` of a root
+    in ``found`` with a residual below ``1e-6`` (Newton then converges to that
+    root, which the caller would discard as a duplicate: the remaining
+    evaluations are saved).
+    """
     out = _nd_eval(system, x, True, dps)
     if out is None:
         return None
@@ -1417,17 +1423,21 @@ def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None):
             if max(abs(a) for a in new) > limit:
                 out = None
             else:
-                out = _nd_eval(system, new, True, dps)
+                out = _nd_eval(system, new, False, dps)   # the Jacobian only at the accepted step
             if out is not None:
                 newnorm = max(abs(f) for f in out[0])
                 if newnorm < (1 - 1e-4 * t) * norm:
-                    break
+                    out = _nd_eval(system, new, True, dps)
+                    if out is not None:
+                        break
             t *= 0.5
             if t < 1e-8:
                 return x if norm < 1e-9 else None
         x = new
         F, J, _ = out
         norm = newnorm
+        if norm < 1e-6 and any(max(abs(a - b) for a, b in zip(x, r)) < 1e-7 for r in found):
+            return None
     return x if norm < 1e-9 else None
 
 
@@ -1600,10 +1610,14 @@ def _search_nd(system, bound, dps):
     seeds = [[axes[d][i] for d, i in enumerate(idx)] for _, idx in starts + ranked]
     seeds.append(list(center))
     found = []
+    tried = set()
     for x0 in seeds:
+        if tuple(x0) in tried:
+            continue            # the same seed twice (a local minimum also ranked): same outcome
+        tried.add(tuple(x0))
         if any(max(abs(a - b) for a, b in zip(x0, r)) < 1e-9 for r in found):
             continue
-        x = _newton_float_nd(system, x0, limit=3 * bound + 60, dps=dps)
+        x = _newton_float_nd(system, x0, limit=3 * bound + 60, dps=dps, found=found)
         if x is None:
             continue
         if not any(max(abs(a - b) for a, b in zip(x, r)) < 1e-6 for r in found):
