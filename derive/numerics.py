@@ -479,6 +479,15 @@ def _advantage_of_parts(ctx, parts, dens=(1, 1)):
     return _rational(ctx, diff, dens[0]) / ctx.sqrt(_rational(ctx, variance, dens[1]))
 
 
+def _integer_converter(ctx):
+    """``ctx.num`` for Python integers, without the detour through ``Fraction`` (the same numbers)."""
+    if ctx is FLOAT:
+        return float                      # correctly rounded, as int / 1
+    if ctx is ARB:
+        return lambda n: arb(fmpz(n))
+    return mp.mpf
+
+
 def _rational(ctx, p, q):
     """``to_context(ctx, Fraction(p, q))`` without forming the ``Fraction`` (``q > 0``).
 
@@ -614,9 +623,18 @@ class GroupPreference:
         if key in self._tables:
             return self._tables[key]
         m = self.m
+        if ctx is ARB:
+            # the balls of the Horner table (exact inputs, at least this precision) enclose the
+            # same exact coefficients: one conversion serves both
+            horner = self._horner()
+            horner._coefficients(ctx.precision())
+            comps, dcomps = self._multinomial_exact()[:2]
+            table = (comps, horner.coef[0], dcomps, horner.coef[1:])
+            self._tables[key] = table
+            return table
         comps, dcomps, weights, dweights, _, index, _ = self._multinomial_exact()
         adv = self._advantages(ctx)
-        num = ctx.mpf
+        num = _integer_converter(ctx)
         coef = [[num(w) * a for w, a in zip(weights, adv[j])] for j in range(m)]
         dcoef = []
         if dcomps:
@@ -709,9 +727,9 @@ class GroupPreference:
                     rows[j].append(adv_table[j][idx])
             vecs.append((tail, left, rows))
 
-        def weights(s, w, v):
-            # b(s, k; w) for k = 0..s (v = 1 - w)
-            return list(map(mul, map(mul, binom[s], _float_powers(w, s)), reversed(_float_powers(v, s))))
+        def weights(s, pw, pv):
+            # b(s, k; w) for k = 0..s from the powers of w and v = 1 - w
+            return list(map(mul, map(mul, binom[s], pw[:s + 1]), reversed(pv[:s + 1])))
 
         def split(prefix, x):
             # Z = e^M S (S >= 1) for the coordinates broken off so far; add e^x as
@@ -728,7 +746,8 @@ class GroupPreference:
         # V_1 for each x_1; deeper levels recursively over the product of the other axes
         for i1, x1 in enumerate(logs[0]):
             prefix, w1, v1 = split((0.0, 1.0), x1)
-            W = {left: weights(left, w1, v1) for left in {left for _, left, _ in vecs}}
+            pw, pv = _float_powers(w1, N), _float_powers(v1, N)
+            W = {left: weights(left, pw, pv) for left in {left for _, left, _ in vecs}}
             V1 = {}
             for tail, left, rows in vecs:
                 w = W[left]
@@ -742,10 +761,11 @@ class GroupPreference:
                     continue
                 for i, x in enumerate(logs[level - 1]):
                     after, wl, vl = split(prefix, x)
+                    pw, pv = _float_powers(wl, N), _float_powers(vl, N)
                     nxt = {}
                     for tail in compositions_upto(N, m - level - 1):
                         left = N - sum(tail)
-                        w = weights(left, wl, vl)
+                        w = weights(left, pw, pv)
                         vals = [V[(k,) + tail] for k in range(left + 1)]
                         nxt[tail] = [sum(map(mul, w, [v[j] for v in vals])) for j in range(m)]
                     stack.append((idx + (i,), after, nxt))
@@ -842,6 +862,9 @@ class GroupPreference:
         if ctx is MP:
             table = self._horner()
             cols = [table.values(q, i) for i in range(1, m)]
+        elif ctx is FLOAT:
+            _, _, dcomps, dcoef = self._multinomial_table(ctx)
+            cols = _power_sums_float(dcomps, dcoef, q, N - 1)
         else:
             _, _, dcomps, dcoef = self._multinomial_table(ctx)
             cols = [_power_sums(dcomps, dcoef[i], q, N - 1, ctx) for i in range(m - 1)]
@@ -1575,7 +1598,11 @@ _COLUMNS: dict = {}
 
 
 def _power_sums_float(comps, coef, q, degree):
-    """:func:`_power_sums` in floats: the same products and the same left-to-right sums, in C loops."""
+    """:func:`_power_sums` in floats: the same products and the same left-to-right sums, in C loops.
+
+    ``coef`` may also be a list of coefficient sets (the columns of a
+    Jacobian): the monomials are then formed once for all of them.
+    """
     from operator import mul
 
     m = len(q)
@@ -1592,6 +1619,8 @@ def _power_sums_float(comps, coef, q, degree):
         monos = map(mul, monos, map(powers[k].__getitem__, cols[k]))
     monos = list(monos)
     # sum() of floats adds left to right from 0.0 in this Python (no compensation)
+    if coef and coef[0] and isinstance(coef[0][0], list):
+        return [[_fsum_sequential(map(mul, row, monos)) for row in rows] for rows in coef]
     return [_fsum_sequential(map(mul, row, monos)) for row in coef]
 
 
