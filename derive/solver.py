@@ -1539,28 +1539,42 @@ def _mp_fallback_nd(system, bound):
     return pb.beta > 0 and system.dim <= 3 and cheap and bound <= 5000
 
 
-def _grid_phi(system, axes):
-    """``Phi`` (floats) on the whole product grid of logits at once, or ``None`` (see
-    :meth:`derive.numerics.GroupPreference.phi_on_logit_grid`).
+def _grid_order(system):
+    """``perm`` with ``q_j = coords[perm[j]]`` (the softmax of the logits), or ``None``.
 
-    Applies when the reward law ``q`` is the softmax of the logits up to the
-    order of its coordinates: the unknowns are ``q`` itself, or ``pi`` with one
-    distinct deterministic reward per output.
+    Exists when the unknowns are ``q`` itself, or ``pi`` with one distinct
+    deterministic reward per output.
     """
     m = system.m
     if system.dim != m - 1:
         return None
     if system.space == "q":
-        perm = list(range(m))
-    else:
-        perm = [None] * m
-        for o, row in enumerate(system.rho):
-            hot = [j for j, w in enumerate(row) if w]
-            if len(hot) != 1 or row[hot[0]] != 1 or perm[hot[0]] is not None:
-                return None
-            perm[hot[0]] = o
-        if None in perm:
+        return list(range(m))
+    perm = [None] * m
+    for o, row in enumerate(system.rho):
+        hot = [j for j, w in enumerate(row) if w]
+        if len(hot) != 1 or row[hot[0]] != 1 or perm[hot[0]] is not None:
             return None
+        perm[hot[0]] = o
+    return None if None in perm else perm
+
+
+def _grid_applies(system):
+    """Whether :func:`_grid_phi` evaluates the search grid at once."""
+    return (system.model.kind == "multinomial" and system.problem.group - 1 <= 1000
+            and _grid_order(system) is not None)
+
+
+def _grid_phi(system, axes):
+    """``Phi`` (floats) on the whole product grid of logits at once, or ``None`` (see
+    :meth:`derive.numerics.GroupPreference.phi_on_logit_grid`).
+
+    Applies when the reward law ``q`` is the softmax of the logits up to the
+    order of its coordinates (:func:`_grid_order`).
+    """
+    perm = _grid_order(system)
+    if perm is None:
+        return None
     return system.model.phi_on_logit_grid(axes, perm)
 
 
@@ -1846,6 +1860,8 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     precision_words = (digits + 12) / 19.0 + 1
     memory = 0.0
     table = 0.0
+    levels = 0.0
+    newton_float = 0.0
     if kind == "binomial" and G > WINDOW_GROUP:
         # a window of k around the mode (derive.numerics._window_sums): about
         # 2 sqrt(2 E G/4) terms, E = (bits + 50) log 2 + 3 log G, each a few
@@ -1886,10 +1902,28 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         # log10 first: C(G + m - 2, m - 1) can be astronomically large
         log_terms = (math.lgamma(G + m - 1) - math.lgamma(m) - math.lgamma(G)) / math.log(10)
         terms = math.comb(G + m - 2, m - 1) if log_terms < 300 else math.inf
-        float_terms = terms * m
         memory = 160.0 * terms * m * m
-        mp_eval = 3.0 * terms * m * precision_words / 4
-        table = 30.0 * terms * m * m * precision_words / 4
+        # measured (derive.numerics, 3 to 5 levels, G up to 256): one float evaluation of
+        # Phi and its Jacobian ~0.6 operations per term and level (0.2 for Phi alone); the
+        # exact tables ~15 per term; mpmath (nested Horner in Arb) and the certificates
+        # (power sums in Arb) ~(15 + 25 words/4) per term and level over the whole polish
+        per_axis_nd = (2 * len(_LOGIT_STEPS) - 1) if dim <= 2 else 13
+        if dim >= 2 and dim < 300 and _grid_applies(system_of(problem)):
+            # the grid: the sum over every composition once per value of the first logit,
+            # then shorter sums level by level, ~(G m) per point (GroupPreference.phi_on_logit_grid)
+            float_terms = 0.35 * G * m
+            levels = 0.35 * m * sum(per_axis_nd ** lev * math.comb(G - 1 + m - lev, m - lev)
+                                    for lev in range(1, dim))
+        else:
+            float_terms = 0.2 * terms * m
+            levels = 0.0
+        # damped Newton from every local minimum of the grid (many on its edges, each
+        # one Jacobian at least) and the iterations at the roots
+        seeds = 1.5 * per_axis_nd ** max(dim - 1, 0) + 20 if dim >= 2 else 50
+        newton_float = seeds * 0.6 * terms * m
+        float_terms += 2 * 3 ** dim if dim < 40 else math.inf   # the neighbours of each grid point
+        table = 15.0 * terms
+        mp_eval = terms * m * (15 + 25 * precision_words / 4) / 300
     else:
         terms = max(m, 1)
         float_terms = terms
@@ -1901,7 +1935,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         if max(logs) - min(logs) > 10 / math.log(10):
             per_axis *= 2  # the grid also runs around the uniform policy (see _search_nd)
     n_eval = 700.0 if dim <= 1 else (per_axis ** dim + 300.0 if dim * math.log10(per_axis) < 300 else math.inf)
-    scan = n_eval * per_eval
+    scan = n_eval * per_eval + levels
     if dim == 1 and problem.beta > 0:
         system = system_of(problem)
         if not system.scan_in_floats:   # the whole grid in mpmath (cheap models)
@@ -1964,6 +1998,8 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
+        f"damped Newton in floats from the search's starting points ({float(terms):.3g} terms per evaluation)":
+            newton_float,
         f"the high-precision polishing and certificates ({float(terms):.3g} terms per evaluation)": polish,
         f"the interval certificates in ball arithmetic ({float(terms):.3g} terms per evaluation)": certificates,
         f"the {K - 1} x {K - 1} stability Jacobian": jacobian,
