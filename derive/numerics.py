@@ -599,7 +599,7 @@ class GroupPreference:
             dweights = [N * w for w in _multinomials(dcomps)]
             D = math.lcm(*(v.denominator for v in values))
             a = [v.numerator * (D // v.denominator) for v in values]
-            cols = _columns(comps)
+            cols = tuple(zip(*comps))
             T1 = [0] * len(comps)       # sum_k n_k a_k and sum_k n_k a_k^2 for every composition
             T2 = [0] * len(comps)
             for k in range(m):
@@ -613,6 +613,7 @@ class GroupPreference:
                 parts.append([(G * aj - s1, G * (aj * aj + t2) - s1 * s1) for s1, t2 in zip(S1, T2)])
             index = {n: i for i, n in enumerate(comps)}
             self._tables[key] = (comps, dcomps, weights, dweights, parts, index, (G * D, G * G * D * D))
+            self._tables["columns"] = (cols, tuple(zip(*dcomps)))
         return self._tables[key]
 
     def _multinomial_table(self, ctx):
@@ -827,6 +828,8 @@ class GroupPreference:
         if ctx is MP:
             return self._horner().values(q, 0)
         comps, coef, _, _ = self._multinomial_table(ctx)
+        if ctx is FLOAT:
+            return _power_sums_float(comps, coef, q, self.group - 1, self._tables["columns"][0])
         return _power_sums(comps, coef, q, self.group - 1, ctx)
 
     def phi_jacobian(self, q, ctx=None) -> list:
@@ -877,7 +880,7 @@ class GroupPreference:
             cols = [table.values(q, i) for i in range(1, m)]
         elif ctx is FLOAT:
             _, _, dcomps, dcoef = self._multinomial_table(ctx)
-            cols = _power_sums_float(dcomps, dcoef, q, N - 1)
+            cols = _power_sums_float(dcomps, dcoef, q, N - 1, self._tables["columns"][1])
         else:
             _, _, dcomps, dcoef = self._multinomial_table(ctx)
             cols = [_power_sums(dcomps, dcoef[i], q, N - 1, ctx) for i in range(m - 1)]
@@ -1595,26 +1598,12 @@ def _power_sums(comps, coef, q, degree, ctx):
     return out
 
 
-def _columns(comps):
-    """The exponents of each part of ``comps`` as separate tuples (cached by identity of the list)."""
-    key = id(comps)
-    hit = _COLUMNS.get(key)
-    if hit is None or hit[0] is not comps:
-        if len(_COLUMNS) > 256:
-            _COLUMNS.clear()
-        hit = (comps, tuple(zip(*comps)))
-        _COLUMNS[key] = hit
-    return hit[1]
-
-
-_COLUMNS: dict = {}
-
-
-def _power_sums_float(comps, coef, q, degree):
+def _power_sums_float(comps, coef, q, degree, cols=None):
     """:func:`_power_sums` in floats: the same products and the same left-to-right sums, in C loops.
 
     ``coef`` may also be a list of coefficient sets (the columns of a
-    Jacobian): the monomials are then formed once for all of them.
+    Jacobian): the monomials are then formed once for all of them.  ``cols``
+    is ``tuple(zip(*comps))`` (the exponents of each part), if already at hand.
     """
     from operator import mul
 
@@ -1626,7 +1615,8 @@ def _power_sums_float(comps, coef, q, degree):
         for _ in range(degree):
             row.append(row[-1] * x)
         powers.append(row)
-    cols = _columns(comps)
+    if cols is None:
+        cols = tuple(zip(*comps))
     monos = map(powers[0].__getitem__, cols[0])
     for k in range(1, m):
         monos = map(mul, monos, map(powers[k].__getitem__, cols[k]))
