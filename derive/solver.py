@@ -66,7 +66,12 @@ Finding every root
   unknowns are written as logits (of ``pi`` or of ``q``), the residual is
   evaluated in double precision on a product grid, and damped Newton starts
   from every grid local minimum of ``max |F|``, from the best grid points and
-  from ``pi_ref``; roots are deduplicated and polished in mpmath.  When the
+  from ``pi_ref``; roots are deduplicated and polished in mpmath.  With many
+  reward levels and ``q`` the softmax of the logits (the unknowns are ``q``, or
+  ``pi`` with one distinct deterministic reward per output) ``Phi`` is
+  evaluated on the whole grid at once
+  (:meth:`derive.numerics.GroupPreference.phi_on_logit_grid`); a Newton run
+  that reaches a root already found stops there.  When the
   float search finds nothing and an evaluation is cheap, it is repeated in
   mpmath with digits for the cancellation near the faces (roots at logits of
   ``log(1/beta)``).  This is a robust search, not a proof that no root was
