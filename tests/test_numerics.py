@@ -446,7 +446,7 @@ def test_grid_evaluation_declines_where_it_does_not_apply():
 def test_float_power_sums_round_as_the_plain_loop(values, G):
     # the C-loop version performs the same products and left-to-right sums
     model = group_preference(values, G)
-    comps, coef, dcomps, dcoef = model._multinomial_table(FLOAT)
+    comps, coef, _, _ = model._multinomial_table(FLOAT)
     q = [0.1 * (k + 1) for k in range(len(values))]
     q = [x / sum(q) for x in q]
     powers = [[x ** 0] for x in q]
