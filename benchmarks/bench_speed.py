@@ -13,7 +13,7 @@ Problems (issue 8, part 7; 50 digits, k3, shift-scale):
 
 For (a), (b), (c): the wall time of the whole process ``python -m derive
 stationary ... --json`` (start-up, search, certificates, stability and the
-maximiser verdict; best of 3 subprocesses), and, measured in the same run, a
+maximiser verdict; best of 3 subprocesses, wall and CPU time), and, measured in the same run, a
 straightforward baseline written here, independent of the package: the
 multinomial preference sums of arXiv:2502.18548v3, Eq. (6) evaluated term by
 term in mpmath (the advantages of every composition of the other ``G - 1``
@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,19 +59,25 @@ DIGITS = 50
 
 
 def cli_seconds(ref, rewards, beta, group, repeat=3):
-    """Best wall time of ``python -m derive stationary ... --json`` over ``repeat`` runs, and its JSON."""
+    """Best wall and CPU (user + system) times of ``python -m derive stationary ... --json`` over ``repeat`` runs, and its JSON.
+
+    The CPU time of the child process depends less on other jobs sharing the machine.
+    """
     cmd = [sys.executable, "-m", "derive", "stationary", "--ref", ",".join(ref), "--rewards",
            ",".join(rewards), "--beta", beta, "--group", str(group), "--digits", str(DIGITS), "--json"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    best, out = math.inf, None
+    best, cpu, out = math.inf, math.inf, None
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             raise RuntimeError(done.stderr.strip().splitlines()[-1])
-        best, out = min(best, elapsed), json.loads(done.stdout)
-    return best, out
+        used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        best, cpu, out = min(best, elapsed), min(cpu, used), json.loads(done.stdout)
+    return best, cpu, out
 
 
 def _compositions(total, parts):
@@ -83,14 +90,14 @@ def _compositions(total, parts):
 
 
 def baseline_root(ref, rewards, beta, group):
-    """``pi`` solving Eq. (11) by ``mpmath.findroot`` from ``pi_ref``, and the seconds it took.
+    """``pi`` solving Eq. (11) by ``mpmath.findroot`` from ``pi_ref``, and the seconds (wall, CPU) it took.
 
     ``P_G(o|pi) = sum_n multinomial(G-1; n) prod_k pi_k^{n_k} A(r(o); n)`` over the
     counts ``n`` of each answer among the other ``G - 1`` members, with
     ``A(r; n) = (r - mean)/std`` (population std, ``0`` for equal rewards) of the
     group made of ``r`` and those members (arXiv:2502.18548v3, Eqs. (2), (6)).
     """
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     K, N = len(ref), group - 1
     with mpmath.workdps(DIGITS + 10):
         r = [mpmath.mpf(F(x).numerator) / F(x).denominator for x in rewards]
@@ -138,7 +145,7 @@ def baseline_root(ref, rewards, beta, group):
                     break
         y = mpmath.findroot(equations, [mpmath.log(p / pi[0]) for p in pi[1:]])
         pi = policy([y] if K == 2 else list(y))
-    return pi, time.perf_counter() - start
+    return pi, time.perf_counter() - start, time.process_time() - start_cpu
 
 
 def in_process_binary():
@@ -161,14 +168,17 @@ def in_process_binary():
 
 
 def main():
-    print(f"{'problem':<24} {'CLI s (best of 3)':>18} {'baseline s':>11} {'|pi - baseline|':>16}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (the machine's other jobs slow the wall times)")
+    print(f"{'problem':<24} {'CLI wall s':>10} {'CLI CPU s':>10} {'baseline wall s':>16} {'baseline CPU s':>15}"
+          f" {'|pi - baseline|':>16}")
     for name, (ref, rewards, beta, group) in PROBLEMS.items():
-        seconds, out = cli_seconds(ref, rewards, beta, group)
-        pi, base = baseline_root(ref, rewards, beta, group)
+        seconds, cpu, out = cli_seconds(ref, rewards, beta, group)
+        pi, base, base_cpu = baseline_root(ref, rewards, beta, group)
         policy = out["stationary"][0]["policy"]
         with mpmath.workdps(DIGITS + 10):
             gap = max(abs(mpmath.mpf(p) - q) for p, q in zip(policy, pi))
-        print(f"{name:<24} {seconds:18.2f} {base:11.2f} {mpmath.nstr(gap, 3):>16}", flush=True)
+        print(f"{name:<24} {seconds:10.2f} {cpu:10.2f} {base:16.2f} {base_cpu:15.2f} {mpmath.nstr(gap, 3):>16}",
+              flush=True)
     cold, warm = in_process_binary()
     print(f"{'(d) binary, G = 1024':<24} in process: {cold * 1e3:.1f} ms cold, {warm * 1e3:.1f} ms warm "
           "(stationary_policies, certified, 50 digits)")
