@@ -196,7 +196,11 @@ def _eigenvalues(system, policy, digits):
                 r = mp.sqrt(-disc)
                 ev = [mp.mpc(tr / 2, -r / 2), mp.mpc(tr / 2, r / 2)]
         else:
-            ev = list(mp.eig(mp.matrix(M), left=False, right=False))
+            try:
+                ev = list(mp.eig(mp.matrix(M), left=False, right=False))
+            except RuntimeError:
+                # mpmath's QR iteration gives up at a (nearly) defective multiple eigenvalue
+                ev = _characteristic_roots(M)
         tol = mp.mpf(10) ** (-(int(digits) + 5))
         out = []
         for e in ev:
@@ -204,6 +208,32 @@ def _eigenvalues(system, policy, digits):
             out.append(mp.mpf(e.real) if abs(e.imag) <= tol * max(1, abs(e)) else e)
         out.sort(key=lambda e: (mp.re(e), mp.im(e)))
         return tuple(out)
+
+
+def _characteristic_roots(M):
+    """Eigenvalues of the square matrix ``M`` as the roots of its characteristic polynomial.
+
+    The coefficients by the Faddeev-LeVerrier recurrence, the roots by
+    ``mp.polyroots`` at twice the working precision: a multiple eigenvalue is
+    then found to about half the working digits, enough for the signs of the
+    real parts that :func:`stability` reads (its tolerance is ``10^-(digits/2)``
+    of the scale).  Used where the QR iteration of ``mp.eig`` does not converge.
+
+    >>> from mpmath import mp
+    >>> mp.dps = 30
+    >>> [mp.nstr(x, 10) for x in sorted(_characteristic_roots([[2, 1, 0], [0, 2, 0], [1, 1, 3]]), key=mp.re)]
+    ['2.0', '2.0', '3.0']
+    """
+    n = len(M)
+    A = mp.matrix(M)
+    with mp.extraprec(mp.prec):
+        coeffs = [mp.mpf(1)]
+        Mk = mp.zeros(n, n)
+        for k in range(1, n + 1):
+            Mk = A * Mk + coeffs[-1] * mp.eye(n)
+            coeffs.append(-sum(((A * Mk)[i, i] for i in range(n)), mp.mpf(0)) / k)
+        roots = mp.polyroots(coeffs, maxsteps=400, extraprec=mp.prec)
+    return [+r for r in roots]
 
 
 def simulate_expected_gradient(problem, steps, lr, digits=30, start=None) -> list:

@@ -66,7 +66,12 @@ Finding every root
   unknowns are written as logits (of ``pi`` or of ``q``), the residual is
   evaluated in double precision on a product grid, and damped Newton starts
   from every grid local minimum of ``max |F|``, from the best grid points and
-  from ``pi_ref``; roots are deduplicated and polished in mpmath.  When the
+  from ``pi_ref``; roots are deduplicated and polished in mpmath.  With many
+  reward levels and ``q`` the softmax of the logits (the unknowns are ``q``, or
+  ``pi`` with one distinct deterministic reward per output) ``Phi`` is
+  evaluated on the whole grid at once
+  (:meth:`derive.numerics.GroupPreference.phi_on_logit_grid`); a Newton run
+  that reaches a root already found stops there.  When the
   float search finds nothing and an evaluation is cheap, it is repeated in
   mpmath with digits for the cancellation near the faces (roots at logits of
   ``log(1/beta)``).  This is a robust search, not a proof that no root was
@@ -430,6 +435,7 @@ class _System:
             s = [row[1] for row in self.rho]
             self.s_min, self.s_max = min(s), max(s)
         self._consts: dict = {}
+        self._phi_given = None
 
     # -- constants in a number type ---------------------------------------
     def consts(self, ctx):
@@ -461,7 +467,10 @@ class _System:
         """``P_o = sum_j rho[o][j] Phi_j(q)`` and (reduced) ``dP_o/dq_i``."""
         c = self.consts(ctx)
         rho = c["rho"]
-        phi = self.model.phi_values(q, ctx)
+        if self._phi_given is not None and ctx is FLOAT and not derivatives:
+            phi = self._phi_given         # computed with the rest of a grid (see _grid_phi)
+        else:
+            phi = self.model.phi_values(q, ctx)
         P = []
         for row in rho:
             acc = c["zero"]
@@ -1469,8 +1478,14 @@ def _nd_eval(system, x, derivatives=False, dps=None):
     return out
 
 
-def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None):
-    """Damped Newton on the logits, in floats (or in mpmath at ``dps`` digits for the signs near faces)."""
+def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None, found=()):
+    """Damped Newton on the logits, in floats (or in mpmath at ``dps`` digits for the signs near faces).
+
+    ``None`` when it fails, or when an iterate comes within ``1e-7`` of a root
+    in ``found`` with a residual below ``1e-6`` (Newton then converges to that
+    root, which the caller would discard as a duplicate: the remaining
+    evaluations are saved).
+    """
     out = _nd_eval(system, x, True, dps)
     if out is None:
         return None
@@ -1488,17 +1503,21 @@ def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None):
             if max(abs(a) for a in new) > limit:
                 out = None
             else:
-                out = _nd_eval(system, new, True, dps)
+                out = _nd_eval(system, new, False, dps)   # the Jacobian only at the accepted step
             if out is not None:
                 newnorm = max(abs(f) for f in out[0])
                 if newnorm < (1 - 1e-4 * t) * norm:
-                    break
+                    out = _nd_eval(system, new, True, dps)
+                    if out is not None:
+                        break
             t *= 0.5
             if t < 1e-8:
                 return x if norm < 1e-9 else None
         x = new
         F, J, _ = out
         norm = newnorm
+        if norm < 1e-6 and any(max(abs(a - b) for a, b in zip(x, r)) < 1e-7 for r in found):
+            return None
     return x if norm < 1e-9 else None
 
 
@@ -1600,6 +1619,45 @@ def _mp_fallback_nd(system, bound):
     return pb.beta > 0 and system.dim <= 3 and cheap and bound <= 5000
 
 
+def _grid_order(system):
+    """``perm`` with ``q_j = coords[perm[j]]`` (the softmax of the logits), or ``None``.
+
+    Exists when the unknowns are ``q`` itself, or ``pi`` with one distinct
+    deterministic reward per output.
+    """
+    m = system.m
+    if system.dim != m - 1:
+        return None
+    if system.space == "q":
+        return list(range(m))
+    perm = [None] * m
+    for o, row in enumerate(system.rho):
+        hot = [j for j, w in enumerate(row) if w]
+        if len(hot) != 1 or row[hot[0]] != 1 or perm[hot[0]] is not None:
+            return None
+        perm[hot[0]] = o
+    return None if None in perm else perm
+
+
+def _grid_applies(system):
+    """Whether :func:`_grid_phi` evaluates the search grid at once."""
+    return (system.model.kind == "multinomial" and system.problem.group - 1 <= 1000
+            and _grid_order(system) is not None)
+
+
+def _grid_phi(system, axes):
+    """``Phi`` (floats) on the whole product grid of logits at once, or ``None`` (see
+    :meth:`derive.numerics.GroupPreference.phi_on_logit_grid`).
+
+    Applies when the reward law ``q`` is the softmax of the logits up to the
+    order of its coordinates (:func:`_grid_order`).
+    """
+    perm = _grid_order(system)
+    if perm is None:
+        return None
+    return system.model.phi_on_logit_grid(axes, perm)
+
+
 def _search_nd(system, bound, dps):
     """Damped Newton from the grid's local minima of ``max |F|`` (floats, or mpmath at ``dps``)."""
     n = system.dim
@@ -1615,11 +1673,17 @@ def _search_nd(system, bound, dps):
     # product grid, stored by index tuple
     import itertools
 
+    phis = _grid_phi(system, axes) if dps is None else None
     merit = {}
-    for idx in itertools.product(*(range(len(a)) for a in axes)):
-        x = [axes[d][i] for d, i in enumerate(idx)]
-        out = _nd_eval(system, x, False, dps)
-        merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
+    try:
+        for idx in itertools.product(*(range(len(a)) for a in axes)):
+            x = [axes[d][i] for d, i in enumerate(idx)]
+            if phis is not None:
+                system._phi_given = phis[idx]
+            out = _nd_eval(system, x, False, dps)
+            merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
+    finally:
+        system._phi_given = None
     starts = []
     shape = [len(a) for a in axes]
     for idx, val in merit.items():
@@ -1640,10 +1704,14 @@ def _search_nd(system, bound, dps):
     seeds = [[axes[d][i] for d, i in enumerate(idx)] for _, idx in starts + ranked]
     seeds.append(list(center))
     found = []
+    tried = set()
     for x0 in seeds:
+        if tuple(x0) in tried:
+            continue            # the same seed twice (a local minimum also ranked): same outcome
+        tried.add(tuple(x0))
         if any(max(abs(a - b) for a, b in zip(x0, r)) < 1e-9 for r in found):
             continue
-        x = _newton_float_nd(system, x0, limit=3 * bound + 60, dps=dps)
+        x = _newton_float_nd(system, x0, limit=3 * bound + 60, dps=dps, found=found)
         if x is None:
             continue
         if not any(max(abs(a - b) for a, b in zip(x, r)) < 1e-6 for r in found):
@@ -1866,6 +1934,8 @@ def _paper_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cos
     precision_words = (digits + 12) / 19.0 + 1
     memory = 0.0
     table = 0.0
+    levels = 0.0
+    newton_float = 0.0
     if kind == "binomial" and G > WINDOW_GROUP:
         # a window of k around the mode (derive.numerics._window_sums): about
         # 2 sqrt(2 E G/4) terms, E = (bits + 50) log 2 + 3 log G, each a few
@@ -1906,10 +1976,28 @@ def _paper_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cos
         # log10 first: C(G + m - 2, m - 1) can be astronomically large
         log_terms = (math.lgamma(G + m - 1) - math.lgamma(m) - math.lgamma(G)) / math.log(10)
         terms = math.comb(G + m - 2, m - 1) if log_terms < 300 else math.inf
-        float_terms = terms * m
-        memory = 160.0 * terms * m * m
-        mp_eval = 3.0 * terms * m * precision_words / 4
-        table = 30.0 * terms * m * m * precision_words / 4
+        memory = 400.0 * terms * m * m   # measured: about 370 bytes (exact, float and Arb tables)
+        # measured (derive.numerics, 3 to 5 levels, G up to 256): one float evaluation of
+        # Phi and its Jacobian ~0.6 operations per term and level (0.2 for Phi alone); the
+        # exact tables ~15 per term; mpmath (nested Horner in Arb) and the certificates
+        # (power sums in Arb) ~(15 + 25 words/4) per term and level over the whole polish
+        per_axis_nd = (2 * len(_LOGIT_STEPS) - 1) if dim <= 2 else 13
+        if dim >= 2 and dim < 300 and _grid_applies(system_of(problem)):
+            # the grid: the sum over every composition once per value of the first logit,
+            # then shorter sums level by level, ~(G m) per point (GroupPreference.phi_on_logit_grid)
+            float_terms = 0.35 * G * m
+            levels = 0.35 * m * sum(per_axis_nd ** lev * math.comb(G - 1 + m - lev, m - lev)
+                                    for lev in range(1, dim))
+        else:
+            float_terms = 0.2 * terms * m
+            levels = 0.0
+        # damped Newton from every local minimum of the grid (many on its edges, each
+        # one Jacobian at least) and the iterations at the roots
+        seeds = 1.5 * per_axis_nd ** max(dim - 1, 0) + 20 if dim >= 2 else 50
+        newton_float = seeds * 0.6 * terms * m
+        float_terms += 2 * 3 ** dim if dim < 40 else math.inf   # the neighbours of each grid point
+        table = 15.0 * terms
+        mp_eval = terms * m * (15 + 25 * precision_words / 4) / 300
     else:
         terms = max(m, 1)
         float_terms = terms
@@ -1921,7 +2009,7 @@ def _paper_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cos
         if max(logs) - min(logs) > 10 / math.log(10):
             per_axis *= 2  # the grid also runs around the uniform policy (see _search_nd)
     n_eval = 700.0 if dim <= 1 else (per_axis ** dim + 300.0 if dim * math.log10(per_axis) < 300 else math.inf)
-    scan = n_eval * per_eval
+    scan = n_eval * per_eval + levels
     if dim == 1 and problem.beta > 0:
         system = system_of(problem)
         if not system.scan_in_floats:   # the whole grid in mpmath (cheap models)
@@ -1984,6 +2072,8 @@ def _paper_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cos
         f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
+        f"damped Newton in floats from the search's starting points ({float(terms):.3g} terms per evaluation)":
+            newton_float,
         f"the high-precision polishing and certificates ({float(terms):.3g} terms per evaluation)": polish,
         f"the interval certificates in ball arithmetic ({float(terms):.3g} terms per evaluation)": certificates,
         f"the {K - 1} x {K - 1} stability Jacobian": jacobian,
