@@ -791,7 +791,11 @@ def _candidates_nd(system, X, digits):
         if best:
             starts.append((v, [axis[i] for i in idx]))
     starts.sort(key=lambda s: s[0])
-    starts = [s for _, s in starts[:60]] + [[0.0] * n]
+    # local minima miss roots in a valley along a grid line (a plateau of max |F|), so the
+    # best grid points by max |F| start Newton's method too
+    best = sorted((v, idx) for idx, v in norms.items() if v is not None)[:40]
+    starts = ([s for _, s in starts[:60]] + [[0.0] * n]
+              + [[axis[i] for i in idx] for _, idx in best])
     roots, rough = [], []
     for x0 in starts:
         x = _newton_float(system, x0)
@@ -1345,7 +1349,7 @@ def variant_cost(problem, digits=50, certify=True):
         per = ({2: 19, 3: 9}.get(n, 5) if t > 20000 else {2: 25, 3: 11}.get(n, 7) if t > 3000
                else {2: 41, 3: 15}.get(n, 9))
         grid = 400 if n == 1 else per ** n
-        starts = 3 if n == 1 else 61
+        starts = 3 if n == 1 else 101
         newton = starts * 8 * (n + 1) * mp_factor + starts * 30 * (n + 1)
         cert = 40 * (n + 1) * mp_factor if certify else 0
         total += t * (grid + newton + cert)
