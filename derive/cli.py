@@ -519,9 +519,9 @@ def _stationary(args):
 
     from derive.parsing import (
         ParseError,
+        parse_distribution,
         parse_group,
         parse_integer,
-        parse_distribution,
         parse_list,
         parse_number,
     )

@@ -2340,7 +2340,6 @@ def _interior(problem, system, digits, certify, dynamics):
         with mp.workdps(dps):
             if kind == "exact":
                 policy = root
-                coords = None
             elif kind == "1d":
                 res = system.residual_1d(root.u, root.v, MP)
                 if res is None:

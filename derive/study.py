@@ -922,10 +922,10 @@ def section_tex(env, study, variants, closed=None):
     """``section.tex``: the derived gradient of the expected penalty and the stationarity
     condition (arXiv:2502.18548v3, Eqs. (10)-(11) and their variants) of each variant."""
     from derive import symbols as S
+    from derive.display import form_tex
     from derive.latex import latex
     from derive.model import PENALTIES
     from derive.render import render
-    from derive.display import form_tex
     from derive.variants import EffectiveDivergence, gradient_form
 
     (pi_o,), (ref_o,) = (S.policy_symbols(n, "o") for n in ("pi", "pi_ref"))

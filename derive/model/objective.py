@@ -30,9 +30,9 @@ rho - log(rho) - 1
 
 from dataclasses import dataclass
 
-from derive.presets import PRESET_SETTINGS
+from sympy import Rational, log, sqrt, sympify
 
-from sympy import Integer, Rational, log, sqrt, sympify
+from derive.presets import PRESET_SETTINGS
 
 # -- penalty estimators ------------------------------------------------------
 
