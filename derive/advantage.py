@@ -10,19 +10,24 @@ size, the pairwise form printed in the paper, the invariance under
 ``r -> a r + b`` (``a > 0``) and the ``G = 2`` sign form.
 """
 
+from fractions import Fraction
 from functools import cached_property
 
 from sympy import Abs, Add, Eq, Mul, Piecewise, Pow, Rational, Symbol, cancel, expand, factor, sqrt
 
 from derive import claims
-
 from derive import symbols as S
-from fractions import Fraction
-
-from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, numeric_check,
-                           numeric_difference, random_points, symbolic_check)
+from derive.checks import (
+    CHECK_DIGITS,
+    CHECK_SEED,
+    Section,
+    numeric_check,
+    numeric_difference,
+    random_points,
+    symbolic_check,
+)
 from derive.display import U, frac, value
-from derive.latex import equation, latex
+from derive.latex import equation
 
 
 class Advantage:

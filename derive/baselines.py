@@ -21,13 +21,11 @@ constant cancels in the normalisation (:meth:`NLHF.direct_kl_residue`).
 from functools import cache
 
 import mpmath
-from sympy import (Add, Mul, Rational, Symbol, cancel, diff, exp, expand, expand_log, log, powsimp,
-                   solve)
+from sympy import Add, Mul, Rational, Symbol, cancel, diff, exp, expand, expand_log, log, powsimp, solve
 
 from derive import claims
 from derive import symbols as S
-from derive.checks import (CHECK_DIGITS, Section, inequality_check, numeric_check,
-                           symbolic_check)
+from derive.checks import CHECK_DIGITS, Section, inequality_check, numeric_check, symbolic_check
 from derive.display import U, frac, value
 from derive.latex import equation, latex
 from derive.roots import bisect
@@ -355,8 +353,6 @@ def checks():
         "pi(o) = pi_ref(o) exp(E_{o'~pi} P(o > o')/beta)/Z (powsimp, expand_log, cancel)",
         sum(map(abs, nl.claim_residue()))))
     two = _nlhf_binary()
-    p_ = S.p
-    e_half = exp(frac(S.gamma, U(Mul, 2, S.beta)), evaluate=False)
     out.append(symbolic_check(
         "nlhf-binary-exponent", "(5)",
         "NLHF, binary: E_{o'~pi} P(a > o') - E_{o'~pi} P(b > o') = gamma/2 for every pi(a), "

@@ -17,13 +17,35 @@ the stationarity condition (11) derived in :mod:`derive.stationarity`:
 from functools import cached_property
 
 import mpmath
-from sympy import (Add, Eq, Integer, Mul, Poly, Pow, Rational, Symbol, cancel, diff, expand, factor, limit, oo,
-                   radsimp, simplify, solve, sqrt)
+from sympy import (
+    Add,
+    Integer,
+    Mul,
+    Poly,
+    Pow,
+    Rational,
+    Symbol,
+    cancel,
+    diff,
+    expand,
+    factor,
+    limit,
+    oo,
+    radsimp,
+    solve,
+    sqrt,
+)
 
 from derive import claims
 from derive import symbols as S
-from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, inequality_check,
-                           numeric_check, symbolic_check, tolerance_for)
+from derive.checks import (
+    CHECK_DIGITS,
+    CHECK_SEED,
+    Section,
+    inequality_check,
+    numeric_check,
+    symbolic_check,
+)
 from derive.display import U, condition, frac, matching, signed, value
 from derive.large_group import preference_limit
 from derive.latex import equation, latex
@@ -272,9 +294,9 @@ def checks():
         "jump_above": ("(14)", "beta >= gamma: x -> 0 as p -> 0+, no jump (limit with beta = "
                                "gamma(1+s))"),
     }
-    for key, value in property_residues(two).items():
+    for key, residue in property_residues(two).items():
         ref, statement = labels[key]
-        out.append(symbolic_check(f"binary-two-{key.replace('_', '-')}", ref, statement, value))
+        out.append(symbolic_check(f"binary-two-{key.replace('_', '-')}", ref, statement, residue))
     labels = {
         "spurious_gap": ("(15)", "2(1+beta^2)(x_- - p) = 1 - 2p - sqrt(D) for the other root "
                                  "(cancel)"),
@@ -291,9 +313,9 @@ def checks():
         "jump": ("(15)", "x -> 1/(1+beta^2) > 0 as p -> 0+ for every beta > 0: a jump at p = 0 "
                          "(limit)"),
     }
-    for key, value in limit_residues(lim).items():
+    for key, residue in limit_residues(lim).items():
         ref, statement = labels[key]
-        out.append(symbolic_check(f"binary-limit-{key.replace('_', '-')}", ref, statement, value))
+        out.append(symbolic_check(f"binary-limit-{key.replace('_', '-')}", ref, statement, residue))
     out.extend(numeric_checks(two, lim))
     return out
 

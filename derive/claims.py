@@ -8,10 +8,9 @@ compare the two.  Keeping the claims here, apart, is what makes a check
 meaningful: a derivation is never compared with itself.
 """
 
-from sympy import Rational, log, sqrt, sign
+from sympy import Rational, log, sign, sqrt
 
 from derive import symbols as S
-
 
 # -- Eq. (2): the advantage ---------------------------------------------------
 

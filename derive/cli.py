@@ -29,6 +29,9 @@ import sys
 import threading
 
 from derive import outputs
+from derive.presets import PRESET_SETTINGS
+
+PRESET_NAMES = tuple(PRESET_SETTINGS)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -98,6 +101,9 @@ COST
 Examples:
   grpo-derive stationary --ref 0.1,0.9 --rewards 1,0 --beta 0.5 --group 2 --json
   grpo-derive stationary --ref 1/3,1/3,1/3 --rewards -1,0,2 --beta 1/4 --group 8
+  grpo-derive stationary --ref 0.3,0.7 --success 0.8,0.3 --group 8 --preset trl
+  grpo-derive stationary --ref 0.2,0.8 --reward-dist 0:0.5,2:0.5 --reward-dist 1:1 \\
+      --beta 1/2 --group 4 --penalty k2-is --std sample --std-eps 1e-4
 """
 
 
@@ -119,6 +125,10 @@ class _StoreTrueOnce(argparse._StoreTrueAction):
     def __call__(self, parser, namespace, values, option_string=None):
         _mark_given(parser, namespace, self, option_string)
         super().__call__(parser, namespace, values, option_string)
+
+
+class _AppendEach(argparse._AppendAction):
+    """``append``: an option given once per answer (``--reward-dist``)."""
 
 
 def _mark_given(parser, namespace, action, option_string):
@@ -155,7 +165,7 @@ class _Parser(argparse.ArgumentParser):
             tok = args[i]
             action = self._option_string_actions.get(tok)
             if (action is not None and action.nargs is None and action.option_strings
-                    and isinstance(action, _StoreOnce) and i + 1 < len(args)
+                    and isinstance(action, (_StoreOnce, _AppendEach)) and i + 1 < len(args)
                     and args[i + 1].startswith("-") and not args[i + 1].startswith("--")
                     and args[i + 1] not in self._option_string_actions):
                 joined.append(f"{tok}={args[i + 1]}")
@@ -216,7 +226,15 @@ def build_parser():
                     "objective J(.; pi_old = pi) (maximiser: global / local / no / unknown).  "
                     "With --group inf every interior policy also carries "
                     "its first finite-group correction c, pi_G = pi_inf + c/G + O(1/G^2) "
-                    "(JSON: finite_group_correction).\n\n"
+                    "(JSON: finite_group_correction; the paper's k3 and k3-is only).\n\n"
+                    "Every GRPO variant is solved: the penalty estimator (--penalty), where the KL "
+                    "enters (--kl-in), the normalisation (--normalisation, --std, --std-eps), or a "
+                    "trainer's defaults (--preset).  k2 and k1-is are solved as k3-is (the same "
+                    "expected gradient up to a constant); k1 in the loss has a constant gradient, "
+                    "so beta drops out; k2-is, and k2 or k3 in the reward, keep every face "
+                    "invariant, so the stationary points of every face are listed.  Variants other "
+                    "than the paper's take at most 4 answers, and their maximiser verdict is "
+                    "'unknown'.\n\n"
                     "Numbers are exact: decimals (0.04, 1e-3) or fractions (1/3), in ASCII "
                     "digits, with at most 400 characters and a magnitude from 1e-1000 to 1e1000 "
                     "(or 0).  Negative values may follow the option (--rewards -1,-2,-3) or be "
@@ -230,25 +248,73 @@ def build_parser():
                    help=f"deterministic reward of each answer (|r| <= 1e{MAX_REWARD_EXPONENT})")
     g.add_argument("--success", metavar="S1,...,SK",
                    help="Bernoulli success probability in [0, 1] of each answer (0/1 rewards)")
-    p.add_argument("--beta", required=True, metavar="BETA",
+    g.add_argument("--reward-dist", metavar="V:P,...", action=_AppendEach,
+                   help="finite reward distribution of one answer (value:probability pairs, "
+                        "probabilities summing exactly to 1); give it once per answer, in the "
+                        "order of --ref")
+    p.add_argument("--beta", metavar="BETA",
                    help="regularisation constant: 0 or from 1e-1000 to 1e1000, or a comma list "
-                        "to sweep several")
+                        "to sweep several (required unless --preset gives one)")
     p.add_argument("--group", default="2", metavar="G",
                    help="group size: an integer from 2 to 10^18 or 'inf' (default: 2); large G "
                         "with several reward levels is refused by the cost limit")
-    p.add_argument("--penalty", default="k3", choices=("k3", "k3-is"),
-                   help="k3: GRPO as published (gradient of KL(pi_ref || pi)); k3-is: "
-                        "importance-weighted k3 (KL(pi || pi_ref)); default k3")
-    p.add_argument("--normalisation", default="shift-scale", choices=("shift-scale", "shift-only"),
-                   help="advantage normalisation (default shift-scale)")
+    p.add_argument("--penalty", choices=("k1", "k2", "k3", "k1-is", "k2-is", "k3-is"),
+                   help="per-sample KL estimator with rho = pi_ref/pi: k1 = -log rho, "
+                        "k2 = (log rho)^2/2, k3 = rho - 1 - log rho (GRPO as published; the "
+                        "gradient of KL(pi_ref || pi)); '-is' multiplies it by pi/pi_old (k3-is: "
+                        "KL(pi || pi_ref)); default k3, and k1 with --kl-in reward")
+    p.add_argument("--kl-in", choices=("loss", "reward"),
+                   help="where the KL enters: loss (a penalty term, the paper) or reward (beta "
+                        "times the estimate subtracted from each sampled reward before the "
+                        "normalisation, no gradient through it); default loss")
+    p.add_argument("--normalisation", choices=("shift-scale", "shift-only", "none"),
+                   help="advantage normalisation: shift-scale (r - mean)/(std + eps), the paper; "
+                        "shift-only r - mean (Dr. GRPO); none (r itself); default shift-scale")
+    p.add_argument("--std", choices=("population", "sample"),
+                   help="the std of shift-scale: population (divide by G, the paper) or sample "
+                        "(Bessel, divide by G - 1); default population")
+    p.add_argument("--std-eps", metavar="E",
+                   help="added to the std of shift-scale, >= 0 (common: 1e-4, 1e-6); default 0")
+    p.add_argument("--preset", choices=tuple(PRESET_NAMES),
+                   help="a trainer's defaults (penalty, kl-in, normalisation, std, std-eps and "
+                        "beta); explicit options override it: " + ", ".join(PRESET_NAMES))
     p.add_argument("--digits", default="50", metavar="N",
                    help="significant digits of the output, 5..1000 (default 50)")
     p.add_argument("--max-cost", default=None, metavar="OPS",
                    help="refuse problems whose estimated cost exceeds OPS operations "
                         f"(default {DEFAULT_MAX_COST:.0e}, about {DEFAULT_MAX_COST / OPERATIONS_PER_SECOND:.0f} s; see COST below)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    p.add_argument("--latex", action="store_true",
+                   help="print a paste-ready LaTeX fragment instead (the derived condition of "
+                        "the variant and a table of the policies, verified before printing; "
+                        "needs results/preamble.tex in the host's preamble)")
     p.add_argument("--no-certify", action="store_true",
                    help="skip the interval certificates (faster)")
+
+    p = sub.add_parser(
+        "study", help="a grid of problems from a study file: data, table, figure, section",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Solve every grid point of a study file (studies/NAME.toml: the options of "
+                    "`stationary` in [problem], lists of values in [sweep]) with certificates, "
+                    "check it, and write DIR atomically: data.csv, table.tex, figure.tex, "
+                    "section.tex and verification.json (labels prefixed study-NAME-; the "
+                    "fragments need results/preamble.tex).  Exit 1 (nothing written) if a "
+                    "check fails.  Points are cached in .cache/studies/NAME/, so an "
+                    "interrupted or extended study resumes.\n\n"
+                    "`grpo-derive study new NAME` writes a commented template studies/NAME.toml.",
+        epilog="Examples:\n"
+               "  grpo-derive study new my-trainer\n"
+               "  grpo-derive study studies/my-trainer.toml --jobs 2\n"
+               "  grpo-derive study studies/my-trainer.toml --scheduler tcp://127.0.0.1:8786")
+    p.add_argument("file", metavar="FILE", help="the study file (or `new`)")
+    p.add_argument("name", metavar="NAME", nargs="?", help="with `new`: the study's name")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: results/studies/NAME)")
+    p.add_argument("--jobs", metavar="N", help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="solve on the Dask cluster at tcp://HOST:PORT (needs grpo-derive[cluster])")
+    p.add_argument("--max-cost", metavar="OPS",
+                   help="refuse studies whose estimated cost exceeds OPS operations "
+                        f"(default {DEFAULT_MAX_COST:.0e})")
     return parser
 
 
@@ -453,17 +519,21 @@ def _stationary(args):
 
     from derive.parsing import (
         ParseError,
+        parse_distribution,
         parse_group,
         parse_integer,
         parse_list,
         parse_number,
     )
 
+    variant, betas_text = _variant_options(args)
     try:
         ref = parse_list(args.ref, "--ref")
         rewards = parse_list(args.rewards, "--rewards") if args.rewards is not None else None
         success = parse_list(args.success, "--success") if args.success is not None else None
-        betas = parse_list(args.beta, "--beta")
+        dists = ([parse_distribution(d) for d in args.reward_dist]
+                 if args.reward_dist is not None else None)
+        betas = betas_text if isinstance(betas_text, tuple) else parse_list(betas_text, "--beta")
         group = parse_group(args.group)
         digits = parse_integer(args.digits, "--digits", 5, 1000)
         max_cost = (DEFAULT_MAX_COST if args.max_cost is None
@@ -487,9 +557,16 @@ def _stationary(args):
             shown = mpmath.nstr(mpmath.mpf(diff.numerator) / diff.denominator, 3)
         raise UsageError("--ref must be positive probabilities that sum exactly to 1 "
                          f"(the sum minus 1 is {shown})")
-    given = rewards if rewards is not None else success
+    if dists is not None:
+        if len(dists) != K:
+            raise UsageError(f"--reward-dist given {len(dists)} times but --ref has {K} answers; "
+                             "give one distribution per answer, in order")
+        for d in dists:
+            if any(abs(v) > Fraction(10) ** MAX_REWARD_EXPONENT for v, _ in d):
+                raise UsageError(f"--reward-dist: values must lie within +-1e{MAX_REWARD_EXPONENT}")
+    given = rewards if rewards is not None else success if success is not None else dists
     which = "--rewards" if rewards is not None else "--success"
-    if len(given) != K:
+    if dists is None and len(given) != K:
         raise UsageError(f"{which} has {len(given)} values but --ref has {K}; give one per answer")
     if success is not None and any(not 0 <= x <= 1 for x in success):
         raise UsageError("--success values must be probabilities in [0, 1]")
@@ -506,7 +583,8 @@ def _stationary(args):
                                  f"least 1e-{MAX_REWARD_EXPONENT} of their range")
     if any(b < 0 for b in betas):
         raise UsageError("--beta must be >= 0 (0, or from 1e-1000 to 1e1000)")
-    levels = len(set(rewards)) if rewards is not None else 2
+    levels = (len(set(rewards)) if rewards is not None else 2 if success is not None
+              else len({v for d in dists for v, w in d if w}))
     if K * levels > MAX_TABLE:   # the reward table rho has K x m entries
         raise UsageError(f"refused: {K} answers with {levels} distinct rewards need a table of "
                          f"{K * levels:.3g} entries, above {MAX_TABLE:.0e}; use fewer answers or "
@@ -531,11 +609,11 @@ def _stationary(args):
     for beta in betas:
         try:
             if rewards is not None:
-                prob = Problem.deterministic(ref, rewards, beta, group, penalty=args.penalty,
-                                             normalisation=args.normalisation)
+                prob = Problem.deterministic(ref, rewards, beta, group, **variant)
+            elif success is not None:
+                prob = Problem.bernoulli(ref, success, beta, group, **variant)
             else:
-                prob = Problem.bernoulli(ref, success, beta, group, penalty=args.penalty,
-                                         normalisation=args.normalisation)
+                prob = Problem.finite(ref, dists, beta, group, **variant)
         except ValueError as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
         refusal = search_limits(prob)
@@ -592,7 +670,7 @@ def _stationary(args):
         if bar:
             bar.close()
         if len(problems) > 1 and results:
-            records = [_problem_record(p, s, digits) for p, s in zip(problems, results)]
+            records = [_problem_record(p, s, digits, args.preset) for p, s in zip(problems, results)]
             if args.json:
                 print(json.dumps({"sweep": records, "interrupted": True,
                                   "finished": len(records), "requested": len(problems)},
@@ -606,7 +684,10 @@ def _stationary(args):
     if bar:
         bar.close()
 
-    records = [_problem_record(prob, sols, digits) for prob, sols in zip(problems, results)]
+    records = [_problem_record(prob, sols, digits, args.preset)
+               for prob, sols in zip(problems, results)]
+    if args.latex:
+        return _print_latex(args, problems, records, digits)
     if args.json:
         out = records[0] if len(records) == 1 else {"sweep": records}
         print(json.dumps(out, indent=2))
@@ -619,6 +700,76 @@ def _stationary(args):
               "(a failure of the engine; a larger --digits may help)", file=sys.stderr)
         return 1
     return 0
+
+
+def _print_latex(args, problems, records, digits):
+    """``stationary --latex``: the problem as a one-point study (a --beta list: a sweep over
+    beta), its section and table printed, after the study's checks (exit 1 if one fails)."""
+    from derive.study import ChecksFailed, Point, Study, study_files
+
+    if args.json:
+        raise UsageError("--latex and --json: give one of them")
+    if args.no_certify:
+        raise UsageError("--latex prints only certified digits: drop --no-certify")
+    betas = [str(p.beta) for p in problems]
+    keys = ("beta",) if len(problems) > 1 else ()
+    points = tuple(Point(i, (("beta", b),) if keys else (), {"beta": b}, prob, digits, args.preset)
+                   for i, (b, prob) in enumerate(zip(betas, problems)))
+    study = Study("stationary", "stationary", "GRPO stationary policies", keys, points,
+                  min(digits, 6), "beta" if keys else None, 1)
+    try:
+        files = study_files(study, records)
+    except ChecksFailed as exc:
+        print(f"error: a check failed, nothing printed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(files["section.tex"] + "\n" + files["table.tex"], end="")
+    return 0
+
+
+def _variant_options(args):
+    """``(variant keywords, beta)`` from the variant options, the preset and the defaults.
+
+    Explicit options override the preset; a combination that makes no sense is a
+    :class:`UsageError`.  ``beta`` is the --beta text, or the preset's as a 1-tuple.
+    """
+    from fractions import Fraction
+
+    from derive.parsing import ParseError, parse_number
+
+    preset = PRESET_SETTINGS.get(args.preset, {}) if args.preset else {}
+    kl_in = args.kl_in or preset.get("kl_in", "loss")
+    default_penalty = "k1" if (args.kl_in == "reward" and not args.preset) else "k3"
+    penalty = args.penalty or preset.get("penalty", default_penalty)
+    normalisation = args.normalisation or preset.get("normalisation", "shift-scale")
+    if normalisation != "shift-scale":
+        for opt, val in (("--std", args.std), ("--std-eps", args.std_eps)):
+            if val is not None:
+                raise UsageError(f"{opt} applies to --normalisation shift-scale only (got "
+                                 f"--normalisation {normalisation}); drop {opt}")
+    std = args.std or (preset.get("std", "population") if normalisation == "shift-scale"
+                       else "population")
+    if args.std_eps is not None:
+        try:
+            eps = parse_number(args.std_eps, "--std-eps")
+        except ParseError as exc:
+            raise UsageError(str(exc)) from None
+        if eps < 0:
+            raise UsageError(f"--std-eps: {args.std_eps!r} is negative; accepted: 0 or a positive "
+                             "number added to the std")
+    else:
+        eps = preset.get("std_eps", Fraction(0)) if normalisation == "shift-scale" else Fraction(0)
+    if kl_in == "reward" and penalty.endswith("-is"):
+        raise UsageError(f"--kl-in reward takes an estimator without importance weight (k1, k2 or "
+                         f"k3): no gradient flows through the reward; got --penalty {penalty}")
+    if args.beta is None:
+        if not preset:
+            raise UsageError("--beta is required (or --preset, which gives one): 0 or from "
+                             "1e-1000 to 1e1000, or a comma list")
+        beta = (preset["beta"],)
+    else:
+        beta = args.beta
+    return dict(penalty=penalty, normalisation=normalisation, kl_in=kl_in, std=std,
+                std_eps=eps), beta
 
 
 def _size(nbytes):
@@ -666,7 +817,7 @@ def _fmt(x, digits):
 MAXIMISER_MAX_K = 12
 
 
-def _problem_record(prob, sols, digits):
+def _problem_record(prob, sols, digits, preset=None):
     import mpmath
 
     from derive.certify import printed_enclosure
@@ -682,7 +833,11 @@ def _problem_record(prob, sols, digits):
             "beta": str(prob.beta),
             "group": "inf" if prob.group is None else prob.group,
             "penalty": prob.penalty,
+            "kl_in": prob.kl_in,
             "normalisation": prob.normalisation,
+            "std": prob.std,
+            "std_eps": str(prob.std_eps),
+            "preset": preset,
         },
         "digits": digits,
         "search": search,
@@ -695,7 +850,13 @@ def _problem_record(prob, sols, digits):
                              if exists else "no stationary policy found by the search")
     for s in sols:
         policy = [_fmt(x, digits) for x in s.policy]
-        if prob.K > MAXIMISER_MAX_K and s.kind == "interior":
+        routed = prob.solved_as
+        if routed is None or routed[0].penalty != prob.penalty or routed[0].beta != prob.beta:
+            verdict = MaximiserVerdict("unknown", "decided for the paper's J (k3 or k3-is in the "
+                                       "loss, population std, no epsilon) only; not for "
+                                       f"{prob.penalty}, KL in the {prob.kl_in}, "
+                                       f"{prob.normalisation}")
+        elif prob.K > MAXIMISER_MAX_K and s.kind == "interior":
             verdict = MaximiserVerdict("unknown", f"not decided for K > {MAXIMISER_MAX_K} outputs (cost)")
         else:
             verdict = maximiser(prob, s, digits)
@@ -738,6 +899,13 @@ def _exact_short(text):
         return "~" + mpmath.nstr(mpmath.mpf(x.numerator) / x.denominator, 15)
 
 
+def _norm_text(pr):
+    if pr["normalisation"] != "shift-scale":
+        return pr["normalisation"]
+    eps = "" if pr["std_eps"] == "0" else f" + {_exact_short(pr['std_eps'])}"
+    return f"shift-scale ({pr['std']} std{eps})"
+
+
 def _print_human(rec):
     pr = rec["problem"]
     G = pr["group"]
@@ -745,7 +913,7 @@ def _print_human(rec):
     if len(refs) > 12:
         refs = refs[:10] + [f"... {len(refs) - 10} more"]
     print(f"GRPO stationary policies: beta = {_exact_short(pr['beta'])}, G = {G}, "
-          f"penalty {pr['penalty']}, {pr['normalisation']} normalisation, "
+          f"penalty {pr['penalty']} in the {pr['kl_in']}, {_norm_text(pr)} normalisation, "
           f"pi_ref = ({', '.join(refs)})")
     if not rec["stationary"]:
         print(f"  {rec['none_found']}; searched: {rec['search']}")
@@ -795,5 +963,88 @@ class _ProgressBar:
         _ProgressBar.midline = False
 
 
+def _study(args):
+    """``grpo-derive study FILE`` and ``grpo-derive study new NAME`` (:mod:`derive.study`)."""
+    import re
+
+    from derive import study
+    from derive.parsing import ParseError, parse_integer, parse_number
+
+    if args.file == "new":
+        if args.name is None:
+            raise UsageError("study new: give the study's name (grpo-derive study new NAME)")
+        for opt in ("out", "jobs", "scheduler", "max_cost"):
+            if getattr(args, opt) is not None:
+                raise UsageError(f"study new: --{opt.replace('_', '-')} does not apply")
+        try:
+            path = study.new_study(args.name)
+        except study.StudyError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"wrote {path}; edit it, then run: grpo-derive study {path}")
+        return 0
+    if args.name is not None:
+        raise UsageError(f"study: unexpected argument {args.name!r} (grpo-derive study FILE, "
+                         "or grpo-derive study new NAME)")
+    try:
+        jobs = (None if args.jobs is None
+                else parse_integer(args.jobs, "--jobs", 1, 1024))
+        max_cost = (DEFAULT_MAX_COST if args.max_cost is None
+                    else parse_number(args.max_cost, "--max-cost"))
+    except ParseError as exc:
+        raise UsageError(str(exc)) from None
+    if max_cost <= 0:
+        raise UsageError(f"--max-cost: {args.max_cost!r} must be a positive number of operations")
+    if args.scheduler is not None:
+        if not re.fullmatch(r"(tcp|tls)://[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}", args.scheduler):
+            raise UsageError(f"--scheduler: {args.scheduler!r} is not accepted; expected "
+                             "tcp://HOST:PORT")
+        if jobs is not None:
+            raise UsageError("--jobs applies to local workers; drop it with --scheduler")
+    try:
+        st = study.load_study(args.file)
+    except study.StudyError as exc:
+        raise UsageError(str(exc)) from None
+    out = args.out if args.out is not None else os.path.join("results", "studies", st.name)
+
+    from derive.solver import MAX_MEMORY
+
+    cache_dir = os.path.join(".cache", "studies", st.name)
+    todo = study.uncached_points(st, cache_dir)
+    operations, memory = study.total_cost(todo)
+    if memory > MAX_MEMORY:
+        raise UsageError(f"refused: a grid point of {args.file} needs about {_size(memory)} of "
+                         f"memory, above the limit of {_size(MAX_MEMORY)}; use a smaller group "
+                         "or fewer reward levels")
+    if operations > max_cost:
+        raise UsageError(f"refused: {args.file}: estimated cost {operations:.2g} operations "
+                         f"(about {_duration(operations / OPERATIONS_PER_SECOND)} on one core) for "
+                         f"{len(todo)} grid points not in the cache is above --max-cost {float(max_cost):.2g}; "
+                         f"use fewer points, or --max-cost {_round_up(operations)} to go ahead")
+    _refusal("--out", out, lambda: outputs.prepare_folder(out))   # creates its parents
+    if args.scheduler is not None:
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise UsageError("--scheduler needs dask.distributed: pip install "
+                             "'grpo-derive[cluster]'") from None
+    try:
+        records = study.run_study(st, jobs=jobs, scheduler=args.scheduler, cache_dir=cache_dir)
+    except OSError as exc:
+        if args.scheduler is None:
+            raise
+        raise UsageError(f"--scheduler {args.scheduler}: {str(exc).splitlines()[0]}") from None
+    try:
+        files = study.study_files(st, records)
+    except study.ChecksFailed as exc:
+        _error_line(f"{args.file}: verification failed: {exc}; {out} left unchanged")
+        return EXIT_FAILURE
+    path = _refusal("--out", out, lambda: outputs.write_folder(files, out))
+    ver = json.loads(files["verification.json"])["summary"]
+    print(f"{st.name}: {ver['points']} grid points, {ver['policies']} stationary policies "
+          f"({ver['certified']} certified), {ver['passed']} of {ver['checks']} checks passed "
+          f"-> {path}")
+    return 0
+
+
 COMMANDS = {"build": _build, "compute": _compute, "render": _render, "summary": _summary,
-            "stationary": _stationary}
+            "stationary": _stationary, "study": _study}

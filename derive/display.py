@@ -18,7 +18,7 @@ Both return the ``align`` row and append the record to the section, which the
 pipeline collects with the section's other checks.
 """
 
-from sympy import Add, Mul, Pow, cancel, factor, log, expand, expand_log, factor_terms, radsimp, together
+from sympy import Add, Mul, Pow, cancel, expand, expand_log, factor, factor_terms, log, radsimp, together
 
 from derive.checks import symbolic_check
 from derive.latex import latex
@@ -61,8 +61,8 @@ def _split_logs(expr, positive):
 
     def split(arg):
         terms = []
-        for factor in Mul.make_args(arg):
-            base, e = factor.as_base_exp()
+        for term in Mul.make_args(arg):
+            base, e = term.as_base_exp()
             if not (base.is_positive or base in positive) or not e.is_number:
                 return None
             terms.append(e * log(base))
@@ -129,9 +129,9 @@ def _nonzero_monomial(expr):
     coeff, rest = expr.as_coeff_Mul()
     if not coeff.is_number or coeff == 0:
         return False
-    for factor in Mul.make_args(rest):
-        base = factor.as_base_exp()[0]
-        if not (factor.is_number and factor != 0) and not (base.is_Symbol and base.is_positive):
+    for term in Mul.make_args(rest):
+        base = term.as_base_exp()[0]
+        if not (term.is_number and term != 0) and not (base.is_Symbol and base.is_positive):
             return False
     return True
 

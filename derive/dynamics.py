@@ -73,7 +73,11 @@ def logit_jacobian(problem, policy, with_scale=False):
     of the terms that make up an entry: the scale against which an entry (or
     an eigenvalue) is "zero within rounding".
     """
-    system = _system(problem)
+    return logit_jacobian_of_field(_system(problem), policy, with_scale)
+
+
+def logit_jacobian_of_field(system, policy, with_scale=False):
+    """:func:`logit_jacobian` of any *system* with ``field_jacobian(pi, MP) -> (g, dg)``."""
     pi = [mp.mpf(p) for p in policy]
     K = len(pi)
     g, dg = system.field_jacobian(pi, MP)
@@ -103,6 +107,24 @@ def logit_jacobian(problem, policy, with_scale=False):
     return M, scale
 
 
+def face_classification(signs):
+    """A face point from the signs of ``P(o) - P(face)`` of the answers outside it.
+
+    All negative (every outside answer pushed out): ``boundary-attractor``; all
+    positive: ``boundary-repeller``; mixed: ``boundary-saddle``; a zero: ``undecided``.
+
+    >>> face_classification({-1}), face_classification({-1, 1}), face_classification({0, 1})
+    ('boundary-attractor', 'boundary-saddle', 'undecided')
+    """
+    if 0 in signs:
+        return "undecided"
+    if signs == {-1}:
+        return "boundary-attractor"
+    if signs == {1}:
+        return "boundary-repeller"
+    return "boundary-saddle"
+
+
 def stability(problem, policy, digits=50):
     """``(eigenvalues, classification)`` of an interior stationary policy as a rest point of the flow.
 
@@ -113,9 +135,14 @@ def stability(problem, policy, digits=50):
     are about the iteration, not about ``J``: whether the point maximises
     ``J(.; pi_old = pi)`` is decided by :mod:`derive.maximiser`.
     """
-    eigenvalues = logit_jacobian_eigenvalues(problem, policy, digits)
+    return eigenvalues_and_class(_system(problem), policy, digits)
+
+
+def eigenvalues_and_class(system, policy, digits=50):
+    """:func:`stability` of any *system* with a ``field_jacobian`` (e.g. a GRPO variant's)."""
+    eigenvalues = _eigenvalues(system, policy, digits)
     with mp.workdps(int(digits) + 10):
-        _, scale = logit_jacobian(problem, policy, with_scale=True)
+        _, scale = logit_jacobian_of_field(system, policy, with_scale=True)
         tol = mp.mpf(10) ** (-(int(digits) // 2)) * scale
         re = [mp.re(e) for e in eigenvalues]
         if not re:
@@ -147,8 +174,12 @@ def logit_jacobian_eigenvalues(problem, policy, digits=50) -> tuple:
     >>> lam < 0                                          # an attractor: stable
     True
     """
+    return _eigenvalues(_system(problem), policy, digits)
+
+
+def _eigenvalues(system, policy, digits):
     with mp.workdps(int(digits) + 10):
-        M = logit_jacobian(problem, policy)
+        M = logit_jacobian_of_field(system, policy)
         n = len(M)
         if n == 0:
             return ()
@@ -165,7 +196,11 @@ def logit_jacobian_eigenvalues(problem, policy, digits=50) -> tuple:
                 r = mp.sqrt(-disc)
                 ev = [mp.mpc(tr / 2, -r / 2), mp.mpc(tr / 2, r / 2)]
         else:
-            ev = list(mp.eig(mp.matrix(M), left=False, right=False))
+            try:
+                ev = list(mp.eig(mp.matrix(M), left=False, right=False))
+            except RuntimeError:
+                # mpmath's QR iteration gives up at a (nearly) defective multiple eigenvalue
+                ev = _characteristic_roots(M)
         tol = mp.mpf(10) ** (-(int(digits) + 5))
         out = []
         for e in ev:
@@ -173,6 +208,32 @@ def logit_jacobian_eigenvalues(problem, policy, digits=50) -> tuple:
             out.append(mp.mpf(e.real) if abs(e.imag) <= tol * max(1, abs(e)) else e)
         out.sort(key=lambda e: (mp.re(e), mp.im(e)))
         return tuple(out)
+
+
+def _characteristic_roots(M):
+    """Eigenvalues of the square matrix ``M`` as the roots of its characteristic polynomial.
+
+    The coefficients by the Faddeev-LeVerrier recurrence, the roots by
+    ``mp.polyroots`` at twice the working precision: a multiple eigenvalue is
+    then found to about half the working digits, enough for the signs of the
+    real parts that :func:`stability` reads (its tolerance is ``10^-(digits/2)``
+    of the scale).  Used where the QR iteration of ``mp.eig`` does not converge.
+
+    >>> from mpmath import mp
+    >>> mp.dps = 30
+    >>> [mp.nstr(x, 10) for x in sorted(_characteristic_roots([[2, 1, 0], [0, 2, 0], [1, 1, 3]]), key=mp.re)]
+    ['2.0', '2.0', '3.0']
+    """
+    n = len(M)
+    A = mp.matrix(M)
+    with mp.extraprec(mp.prec):
+        coeffs = [mp.mpf(1)]
+        Mk = mp.zeros(n, n)
+        for k in range(1, n + 1):
+            Mk = A * Mk + coeffs[-1] * mp.eye(n)
+            coeffs.append(-sum(((A * Mk)[i, i] for i in range(n)), mp.mpf(0)) / k)
+        roots = mp.polyroots(coeffs, maxsteps=400, extraprec=mp.prec)
+    return [+r for r in roots]
 
 
 def simulate_expected_gradient(problem, steps, lr, digits=30, start=None) -> list:
@@ -207,29 +268,44 @@ class MonteCarloRun:
     seed: int
 
 
-def _advantages(rewards, shift_only):
+def _advantages(rewards, normalisation="shift-scale", std="population", eps=0.0):
+    """Group advantages in floats (arXiv:2502.18548v3, Eq. (2), and the variants): ``0/0 -> 0``."""
     G = len(rewards)
+    if normalisation == "none":
+        return list(rewards)
     mean = sum(rewards) / G
-    if shift_only:
+    if normalisation == "shift-only":
         return [r - mean for r in rewards]
-    var = sum((r - mean) ** 2 for r in rewards) / G
-    if var <= 0.0:
+    if all(r == rewards[0] for r in rewards):
         return [0.0] * G
-    sd = math.sqrt(var)
+    ss = sum((r - mean) ** 2 for r in rewards)
+    sd = math.sqrt(ss / (G if std == "population" else G - 1)) + eps
+    if sd <= 0.0:
+        return [0.0] * G
     return [(r - mean) / sd for r in rewards]
+
+
+#: Per-sample estimator ``k(rho)`` and ``-rho k'(rho)`` (its derivative in ``log pi``), ``rho = pi_ref/pi``.
+_ESTIMATORS = {
+    "k1": (lambda rho: -math.log(rho), lambda rho: 1.0),
+    "k2": (lambda rho: math.log(rho) ** 2 / 2, lambda rho: -math.log(rho)),
+    "k3": (lambda rho: rho - 1.0 - math.log(rho), lambda rho: 1.0 - rho),
+}
 
 
 def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, clip_eps=0.2, lr=0.1,
                      seed=0, infinite_group=16) -> MonteCarloRun:
-    """GRPO with sampled groups (arXiv:2502.18548v3, Eq. (1)), in floats.
+    """GRPO with sampled groups (arXiv:2502.18548v3, Eq. (1)), in floats, for every variant.
 
     Each iteration draws ``groups_per_iteration`` groups of ``G`` outputs from
-    ``pi_old``, samples their rewards, computes the group advantages
-    (population std, ``A = 0`` when all rewards are equal; or shift-only), and
+    ``pi_old``, samples their rewards (lowered by ``beta k(rho)`` at ``pi_old``
+    when the KL is in the reward), computes the group advantages of the
+    problem's normalisation (``A = 0`` when all rewards are equal), and
     takes ``inner_steps`` gradient steps of size ``lr`` on the logits of the
     per-sample average of ``min(ratio A, clip(ratio, 1-eps, 1+eps) A) - beta D``
-    with ``pi_old`` fixed, where ``D = pi_ref/pi - log(pi_ref/pi) - 1`` (k3) or
-    ``ratio * D`` (k3-is).  Gradients are analytic: the samples are aggregated
+    with ``pi_old`` fixed, where ``D = k(rho)`` (k1, k2, k3 with
+    ``rho = pi_ref/pi``) or ``ratio * k(rho)`` (``-is``); no ``D`` when the KL
+    is in the reward.  Gradients are analytic: the samples are aggregated
     per output and per sign of ``A``, so an inner step costs ``O(K^2)``.  When
     ``G`` is infinite, ``infinite_group`` is used.  Deterministic given
     ``seed`` (``random.Random``).
@@ -239,8 +315,10 @@ def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, cli
     G = problem.group or infinite_group
     ref = [float(r) for r in problem.ref]
     beta = float(problem.beta)
-    kl = problem.penalty == "k3-is"
-    shift_only = problem.normalisation == "shift-only"
+    weighted = problem.penalty.endswith("-is")
+    k_of, dk_of = _ESTIMATORS[problem.penalty.removesuffix("-is")]
+    in_reward = problem.kl_in == "reward"
+    norm = (problem.normalisation, problem.std, float(problem.std_eps))
     values = [float(v) for v in problem.values]
     laws = []
     for row in problem.rho:
@@ -285,7 +363,9 @@ def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, cli
                     rewards.append(vals)
                 else:
                     rewards.append(vals[bisect.bisect_left(cum, rng.random())])
-            for o, a in zip(outs, _advantages(rewards, shift_only)):
+            if in_reward:
+                rewards = [r - beta * k_of(ref[o] / old[o]) for r, o in zip(rewards, outs)]
+            for o, a in zip(outs, _advantages(rewards, *norm)):
                 count[o] += 1
                 if a > 0:
                     pos[o] += a
@@ -305,12 +385,13 @@ def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, cli
                     c += pos[o] * ratio
                 if ratio >= 1 - clip_eps:
                     c += neg[o] * ratio
-                # k3: dD/dlog pi = 1 - ref/pi ; k3-is: d(ratio D)/dlog pi = ratio (D + 1 - ref/pi)
-                dD = 1.0 - ref[o] / pi[o]
-                if kl:
-                    D = ref[o] / pi[o] - math.log(ref[o] / pi[o]) - 1.0
-                    dD = ratio * (D + dD)
-                c -= beta * count[o] * dD
+                # dD/dlog pi = -rho k'(rho); with the weight d(ratio k)/dlog pi = ratio (k - rho k')
+                if not in_reward:
+                    rho = ref[o] / pi[o]
+                    dD = dk_of(rho)
+                    if weighted:
+                        dD = ratio * (k_of(rho) + dD)
+                    c -= beta * count[o] * dD
                 coef[o] = c / total
             s = sum(coef)
             theta = [t + lr * (coef[l] - pi[l] * s) for l, t in enumerate(theta)]

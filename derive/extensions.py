@@ -12,16 +12,34 @@
 """
 
 import mpmath
-from sympy import (Add, Integer, Mul, Pow, Rational, Symbol, cancel, diff, exp, expand,
-                   expand_log, factor, limit, log, oo, powsimp, solve, sqrt, together)
+from sympy import (
+    Add,
+    Integer,
+    Mul,
+    Pow,
+    Rational,
+    Symbol,
+    cancel,
+    diff,
+    exp,
+    expand,
+    expand_log,
+    factor,
+    limit,
+    log,
+    oo,
+    powsimp,
+    solve,
+    sqrt,
+    together,
+)
 
 from derive import claims
 from derive import symbols as S
-from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, inequality_check,
-                           numeric_check, symbolic_check)
+from derive.checks import CHECK_DIGITS, Section, inequality_check, numeric_check, symbolic_check
 from derive.display import U, condition, frac, value
 from derive.large_group import preference_limit
-from derive.latex import equation, latex
+from derive.latex import equation
 from derive.penalty import Penalty
 from derive.roots import bisect
 
@@ -244,7 +262,6 @@ def checks():
                               "shift-only advantage r_i - mean: P_G(o|pi') = (1 - 1/G)(r(o) - "
                               "E_pi' r) for G = 2..5 (expand)", res))
     m_pi, m_old = Symbol("m_pi", real=True), Symbol("m_old", real=True)
-    mean_pref = (1 - Rational(1, 4)) * (m_pi - m_old)
     out.append(symbolic_check("shift-only-mean", "Sec. 3",
                               "E_(o~pi) P_G(o|pi_old) = (1 - 1/G)(E_pi r - E_old r) (linearity; "
                               "G = 4 shown, expand)",

@@ -16,7 +16,7 @@ from sympy import Integer, lambdify, limit
 from derive import closed_forms
 from derive import symbols as S
 from derive.binary import condition_limit, condition_two
-from derive.checks import CHECK_DIGITS, numeric_check, tolerance_for
+from derive.checks import CHECK_DIGITS, numeric_check
 from derive.roots import bisect
 
 #: Reference probabilities of the plotted points: denser near 0, where the curves are steep.

@@ -15,7 +15,7 @@ it numerically; the path from (14) at ``G = 2`` to (15) at ``G -> infinity`` is
 tabulated and drawn.
 """
 
-from sympy import Add, Mul, Poly, Pow, Rational, Symbol, cancel, expand, factor, solve, sqrt
+from sympy import Add, Mul, Poly, Pow, cancel, expand, sqrt
 
 from derive import claims
 from derive import symbols as S
@@ -220,8 +220,7 @@ def certified_x(G, pv, bv, xv, dps):
 from fractions import Fraction
 
 from derive.certify import value_and_enclosure
-from derive.checks import (CHECK_DIGITS, INTERVAL, Section, numeric_check, symbolic_check,
-                           tolerance_for)
+from derive.checks import CHECK_DIGITS, INTERVAL, Section, numeric_check, symbolic_check, tolerance_for
 from derive.display import U, frac, value
 from derive.display import condition as shown_condition
 from derive.latex import equation, latex, number_tex

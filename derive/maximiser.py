@@ -90,7 +90,6 @@ from sympy import (
     limit,
     log,
     oo,
-    solve,
     together,
 )
 
@@ -160,7 +159,7 @@ class ReducedObjective:
         P = Symbol("P_o", real=True)
         beta, lam = S.beta, S.lam
         f = (P * pen.pi[0] - beta * pen.expected).subs(pen.pi[0], y)   # Eqs. (1), (6), (7)
-        (P_kkt,) = solve(diff(f, y).subs(y, pi) - lam, P)               # Eq. (11), KKT
+        P_kkt = _linear_root(diff(f, y).subs(y, pi) - lam, P)           # Eq. (11), KKT
         psi = expand((f.subs(P, P_kkt) - lam * y) / beta)
         self.term = psi
         self.first = cancel(diff(psi, y))
@@ -182,9 +181,26 @@ class ReducedObjective:
                 raise ArithmeticError("y = pi must be a root of the numerator of psi'")
             self.cofactor = quotient.as_expr()
             if Poly(self.cofactor, y).degree() == 1:
-                (self.other_critical_point,) = solve(self.cofactor, y)
-                self.other_critical_point = cancel(self.other_critical_point)
+                self.other_critical_point = cancel(_linear_root(self.cofactor, y))
         return self
+
+
+def _linear_root(expr, x):
+    """The root in ``x`` of ``expr = 0`` when ``expr`` is linear in ``x``: ``-expr(0) / expr'``.
+
+    (``sympy.solve`` would do, but it simplifies its answer, which imports
+    ``sympy.physics.units`` and takes a fifth of a second.)  Refuses an
+    ``expr`` that is not linear in ``x`` or whose slope may be zero.
+
+    >>> from sympy import Symbol
+    >>> a, x = Symbol("a", positive=True), Symbol("x")
+    >>> _linear_root(a * x - 2 + x, x)
+    2/(a + 1)
+    """
+    slope = cancel(diff(expr, x))
+    if slope.has(x) or slope == 0:
+        raise ArithmeticError(f"{expr} = 0 is not linear in {x}")
+    return expand(-expr.subs(x, 0) / slope)
 
 
 @cache

@@ -16,7 +16,7 @@ rewards are 0/1.  Write ``Delta = s_a - s_b``.
 """
 
 import mpmath
-from sympy import Add, Mul, Rational, Symbol, cancel, expand, sqrt
+from sympy import Add, Mul, Symbol, expand, sqrt
 
 from derive import claims, closed_forms
 from derive import symbols as S
@@ -114,6 +114,7 @@ def deviation_rows(digits=CHECK_DIGITS, p_text=DEV_P):
     disagreement between the two independent solutions.
     """
     from fractions import Fraction
+
     from sympy import lambdify
 
     f15 = lambdify((p, beta), closed_forms.policy_limit(), "mpmath")
@@ -207,6 +208,7 @@ def enclosure_rows(rows, digits=CHECK_DIGITS, p_text=DEV_P):
     """Certified enclosures of the noisy stationary values (interval Newton on the
     unsquared condition, centred at the bisected root)."""
     from fractions import Fraction
+
     from derive.enclosures import certified_root
 
     q = x * s_a + (1 - x) * s_b
@@ -226,6 +228,7 @@ def formula_15_enclosures(rows, digits=CHECK_DIGITS, p_text=DEV_P):
     """Certified enclosures ``(lo, hi, certified)`` of the values of (15) in *rows*: interval
     Newton on the unsquared (19), started from (15) evaluated in interval arithmetic."""
     from fractions import Fraction
+
     from derive.enclosures import certified_root
 
     cond, closed = closed_forms.unsquared_limit(), closed_forms.policy_limit()

@@ -32,11 +32,15 @@ How ``Phi`` is evaluated
   polynomial of degree ``N = G - 1`` in ``q``,
   ``Phi_j(q) = sum_n multinomial(N; n) prod_k q_k^{n_k} A(v_j; n)``, where
   ``A(v_j; n)`` is the advantage of ``v_j`` in the group made of ``v_j`` and
-  ``n_k`` copies of ``v_k``.  The coefficients are computed exactly (rational
-  mean and variance, one square root) once per ``(values, G)`` and cached per
-  number context and precision.  There are ``C(G + m - 2, m - 1)`` of them, so
-  this path is meant for small ``G`` (three values: fast up to ``G`` of a few
-  dozen; ``G = 1024`` takes minutes).
+  ``n_k`` copies of ``v_k``.  The advantages are computed exactly once per
+  ``(values, G)`` (integers ``X``, ``Y`` with ``A = X/sqrt(Y)``) and converted
+  once per number type and precision.  There are ``C(G + m - 2, m - 1)``
+  coefficients.  ``FLOAT`` and ``ARB`` sum the terms with power tables
+  (:func:`_power_sums`); ``MP`` uses nested Horner's rule in the ratios
+  ``q_k/max q`` with Arb's polynomial evaluation (:class:`_HornerTable`); the
+  root scan evaluates a whole grid of logits at once by stick-breaking
+  (:meth:`GroupPreference.phi_on_logit_grid`).  Three values at ``G = 256``
+  (33 thousand terms) take about two seconds for a whole certified solve.
 * Two values (0/1, Bernoulli, or any two deterministic levels, by shift and
   scale invariance): ``Phi_1 = U``, ``Phi_0 = -L`` with the binomial sums
 
@@ -87,12 +91,13 @@ arithmetic wherever no enclosure is claimed.
 from __future__ import annotations
 
 import math
+import sys
 from contextlib import contextmanager
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import flint
-from flint import arb, fmpq, fmpz
+from flint import arb, arb_poly, fmpq, fmpz
 from mpmath import mp
 from mpmath.libmp import from_man_exp
 
@@ -406,6 +411,40 @@ def compositions(total: int, parts: int):
             yield (first,) + rest
 
 
+def compositions_upto(total: int, parts: int):
+    """All tuples of ``parts`` non-negative integers summing to at most ``total``."""
+    if parts == 0:
+        yield ()
+        return
+    for first in range(total + 1):
+        for rest in compositions_upto(total - first, parts - 1):
+            yield (first,) + rest
+
+
+def _float_powers(x, n):
+    """``[x^0, ..., x^n]`` by repeated products."""
+    out = [1.0]
+    for _ in range(n):
+        out.append(out[-1] * x)
+    return out
+
+
+def _multinomials(comps) -> list:
+    """``[multinomial(sum n; n) for n in comps]`` (compositions of one total, products of binomials)."""
+    if not comps:
+        return []
+    total = sum(comps[0])
+    binom = [[math.comb(s, k) for k in range(s + 1)] for s in range(total + 1)]
+    out = []
+    for n in comps:
+        w, running = 1, 0
+        for c in n:
+            running += c
+            w *= binom[running][c]
+        out.append(w)
+    return out
+
+
 def _multinomial(counts) -> int:
     out, running = 1, 0
     for c in counts:
@@ -428,10 +467,51 @@ def _advantage_parts(values, j: int, counts, group: int) -> tuple[Fraction, Frac
 
 
 def _advantage(ctx, values, j, counts, group):
-    diff, variance = _advantage_parts(values, j, counts, group)
+    return _advantage_of_parts(ctx, _advantage_parts(values, j, counts, group))
+
+
+def _advantage_of_parts(ctx, parts, dens=(1, 1)):
+    """``(r - mean)/sqrt(variance)`` in ``ctx`` from the exact parts (``0`` when the variance is ``0``).
+
+    ``parts = (diff, variance)`` as rationals, or as integer numerators over
+    ``dens``; the result is the same number, rounded the same way, as
+    ``to_context(ctx, diff) / ctx.sqrt(to_context(ctx, variance))``.
+    """
+    diff, variance = parts
     if variance == 0:
         return to_context(ctx, 0)
-    return to_context(ctx, diff) / ctx.sqrt(to_context(ctx, variance))
+    return _rational(ctx, diff, dens[0]) / ctx.sqrt(_rational(ctx, variance, dens[1]))
+
+
+def _integer_converter(ctx):
+    """``ctx.num`` for Python integers, without the detour through ``Fraction`` (the same numbers)."""
+    if ctx is FLOAT:
+        return float                      # correctly rounded, as int / 1
+    if ctx is ARB:
+        return lambda n: arb(fmpz(n))
+    return mp.mpf
+
+
+def _rational(ctx, p, q):
+    """``to_context(ctx, Fraction(p, q))`` without forming the ``Fraction`` (``q > 0``).
+
+    A float quotient of integers is correctly rounded whether or not the
+    fraction is reduced, and ``fmpq`` reduces itself; mpmath divides the
+    reduced numerator by the reduced denominator.
+    """
+    if isinstance(p, Fraction):
+        p, q = p.numerator * 1, p.denominator * q
+    if ctx is FLOAT:
+        return p / q
+    if ctx is ARB:
+        if p % q == 0:
+            return arb(fmpz(p // q))
+        return arb(fmpq(p, q))
+    g = math.gcd(p, q)
+    p, q = p // g, q // g
+    if q == 1:
+        return mp.mpf(p)
+    return mp.mpf(p) / q
 
 
 class GroupPreference:
@@ -495,50 +575,221 @@ class GroupPreference:
         return table
 
     def _multinomial_exact(self):
+        """The exact data of the multinomial sums, built once per ``(values, G)``.
+
+        Returns ``(comps, dcomps, weights, dweights, parts, index, dens)``: the
+        compositions of ``N = G - 1`` and ``N - 1`` into ``m`` parts, the
+        multinomial coefficients ``multinomial(N; n)`` and ``N multinomial(N - 1; n)``,
+        ``parts[j][idx] = (X, Y)``, integers with ``r - mean = X / dens[0]`` and
+        ``variance = Y / dens[1]`` for value ``v_j`` in the group made of ``v_j``
+        and ``comps[idx]`` (:func:`_advantage_parts`; over the common denominator
+        ``D`` of the values, ``X = G a_j - S_1``, ``Y = G S_2 - S_1^2``,
+        ``dens = (G D, G^2 D^2)``, so that the advantage is ``X / sqrt(Y)``), and
+        ``index[n]``, the position of a composition of ``N``.
+        """
         key = ("multinomial-exact",)
         if key not in self._tables:
+            from operator import add, mul
+
             G, m, values = self.group, self.m, self.values
             N = G - 1
             comps = list(compositions(N, m))
             dcomps = list(compositions(N - 1, m)) if N >= 1 else []
-            self._tables[key] = (comps, dcomps)
+            weights = _multinomials(comps)
+            dweights = [N * w for w in _multinomials(dcomps)]
+            D = math.lcm(*(v.denominator for v in values))
+            a = [v.numerator * (D // v.denominator) for v in values]
+            cols = tuple(zip(*comps))
+            T1 = [0] * len(comps)       # sum_k n_k a_k and sum_k n_k a_k^2 for every composition
+            T2 = [0] * len(comps)
+            for k in range(m):
+                if a[k]:
+                    T1 = list(map(add, T1, map(mul, cols[k], [a[k]] * len(comps))))
+                    T2 = list(map(add, T2, map(mul, cols[k], [a[k] * a[k]] * len(comps))))
+            parts = []
+            for j in range(m):
+                aj = a[j]
+                S1 = [aj + t for t in T1]
+                parts.append([(G * aj - s1, G * (aj * aj + t2) - s1 * s1) for s1, t2 in zip(S1, T2)])
+            index = {n: i for i, n in enumerate(comps)}
+            self._tables[key] = (comps, dcomps, weights, dweights, parts, index, (G * D, G * G * D * D))
+            self._tables["columns"] = (cols, tuple(zip(*dcomps)))
         return self._tables[key]
 
     def _multinomial_table(self, ctx):
+        """The coefficients of :func:`_power_sums` in the number type ``ctx`` (cached per precision).
+
+        ``coef[j][idx] = multinomial(N; n) A(v_j; n)`` and, for the derivative in
+        ``q_i``, ``N multinomial(N-1; n) (A(v_j; n + e_i) - A(v_j; n + e_0))``.
+        The exact data come from :meth:`_multinomial_exact`; each distinct exact
+        advantage is converted once (:func:`_advantage_of_parts`).
+        """
         key = ("multinomial",) + context_key(ctx)
         if key in self._tables:
             return self._tables[key]
-        G, m, values = self.group, self.m, self.values
-        N = G - 1
-        comps, dcomps = self._multinomial_exact()
-        cache: dict = {}
-
-        def adv(j, counts):
-            k = (j, counts)
-            if k not in cache:
-                cache[k] = _advantage(ctx, values, j, counts, G)
-            return cache[k]
-
-        coef = [
-            [ctx.mpf(_multinomial(n)) * adv(j, n) for n in comps] for j in range(m)
-        ]
+        m = self.m
+        if ctx is ARB:
+            # the balls of the Horner table (exact inputs, at least this precision) enclose the
+            # same exact coefficients: one conversion serves both
+            horner = self._horner()
+            horner._coefficients(ctx.precision())
+            comps, dcomps = self._multinomial_exact()[:2]
+            table = (comps, horner.coef[0], dcomps, horner.coef[1:])
+            self._tables[key] = table
+            return table
+        comps, dcomps, weights, dweights, _, index, _ = self._multinomial_exact()
+        adv = self._advantages(ctx)
+        num = _integer_converter(ctx)
+        coef = [[num(w) * a for w, a in zip(weights, adv[j])] for j in range(m)]
         dcoef = []
-        for i in range(1, m):
-            per_j = []
-            for j in range(m):
-                row = []
+        if dcomps:
+            shifted = []
+            for i in range(m):
+                pos = []
                 for n in dcomps:
                     ni = list(n)
                     ni[i] += 1
-                    n0 = list(n)
-                    n0[0] += 1
-                    row.append(
-                        ctx.mpf(N * _multinomial(n)) * (adv(j, tuple(ni)) - adv(j, tuple(n0)))
-                    )
-                per_j.append(row)
-            dcoef.append(per_j)
+                    pos.append(index[tuple(ni)])
+                shifted.append(pos)
+            dw = [num(w) for w in dweights]
+            for i in range(1, m):
+                per_j = []
+                for j in range(m):
+                    aj = adv[j]
+                    per_j.append([w * (aj[k] - aj[k0]) for w, k, k0 in zip(dw, shifted[i], shifted[0])])
+                dcoef.append(per_j)
+        else:
+            dcoef = [[[] for _ in range(m)] for _ in range(1, m)]
         table = (comps, coef, dcomps, dcoef)
         self._tables[key] = table
+        return table
+
+    def _advantages(self, ctx):
+        """``adv[j][idx] = A(v_j; comps[idx])`` in ``ctx`` (cached per precision; each distinct pair converted once)."""
+        key = ("advantages",) + context_key(ctx)
+        if key not in self._tables:
+            _, _, _, _, parts, _, dens = self._multinomial_exact()
+            if ctx is FLOAT:
+                # no cache: a float conversion costs less than hashing the pair
+                self._tables[key] = [[_advantage_of_parts(FLOAT, pair, dens) for pair in row] for row in parts]
+            else:
+                cache: dict = {}
+                convert = partial(_advantage_of_parts, ctx, dens=dens)
+                adv = []
+                for row in parts:
+                    out = []
+                    for pair in row:
+                        x = cache.get(pair)
+                        if x is None:
+                            x = cache[pair] = convert(pair)
+                        out.append(x)
+                    adv.append(out)
+                self._tables[key] = adv
+        return self._tables[key]
+
+    def phi_on_logit_grid(self, axes, perm):
+        """Double-precision ``Phi`` on a product grid of logits (many reward levels; the root scan).
+
+        The grid point ``x = (x_1, ..., x_{m-1})`` (``x_l`` from ``axes[l-1]``) has
+        coordinates ``c = softmax(0, x_1, ..., x_{m-1})`` and the reward law
+        ``q_j = c[perm[j]]``.  Returns ``{index tuple: [Phi_0, ..., Phi_{m-1}]}``,
+        the values :meth:`phi_values` gives at those ``q`` (to rounding), or
+        ``None`` where this path does not apply (fewer than three levels,
+        ``G - 1 > 1000``, whose binomials leave the float range).
+
+        Stick-breaking (arXiv:2502.18548v3, Eq. (6) summed level by level): with
+        ``Z_l = 1 + e^{x_1} + ... + e^{x_l}`` (kept as ``e^M S``, so that only
+        exponentials of non-positive differences are formed, as in the
+        softmax of the solver), ``w_l = e^{x_l}/Z_l`` and
+        ``s_l = n_0 + ... + n_l``, the multinomial weight factors as
+        ``multinomial(N; n) c^n = prod_l C(s_l, n_l) w_l^{n_l} (1 - w_l)^{s_l - n_l}``.
+        So ``V_0 = A(v_j; n)`` and ``V_l(s_l, n_{l+1}, ...) = sum_k b(s_l, k; w_l)
+        V_{l-1}(s_l - k, k, n_{l+1}, ...)`` give ``Phi_j = V_{m-1}(N)``, and
+        ``V_l`` depends on ``x_1..x_l`` only: the sum over every composition is
+        done once per value of ``x_1`` (not once per grid point), the next
+        levels on sums of ``N`` terms or fewer.  Every weight is at most one
+        and every term at most ``|A| <= sqrt(N)``: nothing overflows or cancels
+        beyond the power sums.
+
+        >>> from fractions import Fraction as F
+        >>> model = group_preference((F(0), F(1, 2), F(1)), 4)
+        >>> grid = model.phi_on_logit_grid([[0.0, 1.0], [0.0]], [0, 1, 2])
+        >>> sorted(grid)
+        [(0, 0), (1, 0)]
+        >>> direct = model.phi_values([1 / 3, 1 / 3, 1 / 3], FLOAT)
+        >>> max(abs(a - b) for a, b in zip(grid[(0, 0)], direct)) < 1e-15
+        True
+        """
+        if self.kind != "multinomial" or self.group - 1 > 1000:
+            return None
+        from operator import mul
+
+        m, N = self.m, self.group - 1
+        index = self._multinomial_exact()[5]
+        adv_table = self._advantages(FLOAT)
+        binom = [[float(math.comb(s, k)) for k in range(s + 1)] for s in range(N + 1)]
+        # level 1: vectors over k = n'_1 of A at (N - |tail| - k, k, tail), coordinates order
+        tails = list(compositions_upto(N, m - 2))
+        vecs = []
+        for tail in tails:
+            left = N - sum(tail)
+            rows = [[] for _ in range(m)]
+            for k in range(left + 1):
+                coords = (left - k, k) + tail
+                idx = index[tuple(coords[perm[j]] for j in range(m))]
+                for j in range(m):
+                    rows[j].append(adv_table[j][idx])
+            vecs.append((tail, left, rows))
+
+        def weights(s, pw, pv):
+            # b(s, k; w) for k = 0..s from the powers of w and v = 1 - w
+            return list(map(mul, map(mul, binom[s], pw[:s + 1]), reversed(pv[:s + 1])))
+
+        def split(prefix, x):
+            # Z = e^M S (S >= 1) for the coordinates broken off so far; add e^x as
+            # coordinates_of_logits does: exponentials of non-positive differences only
+            M, S = prefix
+            top = max(M, x)
+            old = S * math.exp(M - top)
+            new = math.exp(x - top)
+            total = old + new
+            return (top, total), new / total, old / total
+
+        logs = [[float(x) for x in axis] for axis in axes]
+        out = {}
+        # V_1 for each x_1; deeper levels recursively over the product of the other axes
+        for i1, x1 in enumerate(logs[0]):
+            prefix, w1, v1 = split((0.0, 1.0), x1)
+            pw, pv = _float_powers(w1, N), _float_powers(v1, N)
+            W = {left: weights(left, pw, pv) for left in {left for _, left, _ in vecs}}
+            V1 = {}
+            for tail, left, rows in vecs:
+                w = W[left]
+                V1[tail] = [sum(map(mul, w, rows[j])) for j in range(m)]
+            stack = [((i1,), prefix, V1)]
+            while stack:
+                idx, prefix, V = stack.pop()
+                level = len(idx) + 1            # the next coordinate to break off
+                if level == m:
+                    out[idx] = V[()]
+                    continue
+                for i, x in enumerate(logs[level - 1]):
+                    after, wl, vl = split(prefix, x)
+                    pw, pv = _float_powers(wl, N), _float_powers(vl, N)
+                    nxt = {}
+                    for tail in compositions_upto(N, m - level - 1):
+                        left = N - sum(tail)
+                        w = weights(left, pw, pv)
+                        vals = [V[(k,) + tail] for k in range(left + 1)]
+                        nxt[tail] = [sum(map(mul, w, [v[j] for v in vals])) for j in range(m)]
+                    stack.append((idx + (i,), after, nxt))
+        return out
+
+    def _horner(self):
+        """The :class:`_HornerTable` of this model (one, its Arb coefficients kept at the largest precision asked)."""
+        table = self._tables.get("horner")
+        if table is None:
+            table = self._tables["horner"] = _HornerTable(self)
         return table
 
     # -- evaluation -------------------------------------------------------
@@ -574,7 +825,11 @@ class GroupPreference:
                 -_fixed_bernstein(table.a0, table.bits, N, q[0], q[1], ctx),
                 _fixed_bernstein(table.a1, table.bits, N, q[0], q[1], ctx),
             ]
+        if ctx is MP:
+            return self._horner().values(q, 0)
         comps, coef, _, _ = self._multinomial_table(ctx)
+        if ctx is FLOAT:
+            return _power_sums_float(comps, coef, q, self.group - 1, self._tables["columns"][0])
         return _power_sums(comps, coef, q, self.group - 1, ctx)
 
     def phi_jacobian(self, q, ctx=None) -> list:
@@ -619,9 +874,16 @@ class GroupPreference:
                 [-_fixed_bernstein(table.b0, table.bits, N - 1, q[0], q[1], ctx)],
                 [-_fixed_bernstein(table.b1, table.bits, N - 1, q[0], q[1], ctx)],
             ]
-        _, _, dcomps, dcoef = self._multinomial_table(ctx)
         N = self.group - 1
-        cols = [_power_sums(dcomps, dcoef[i], q, N - 1, ctx) for i in range(m - 1)]
+        if ctx is MP:
+            table = self._horner()
+            cols = [table.values(q, i) for i in range(1, m)]
+        elif ctx is FLOAT:
+            _, _, dcomps, dcoef = self._multinomial_table(ctx)
+            cols = _power_sums_float(dcomps, dcoef, q, N - 1, self._tables["columns"][1])
+        else:
+            _, _, dcomps, dcoef = self._multinomial_table(ctx)
+            cols = [_power_sums(dcomps, dcoef[i], q, N - 1, ctx) for i in range(m - 1)]
         return [[cols[i][j] for i in range(m - 1)] for j in range(m)]
 
     def _window(self, q, ctx):
@@ -1308,7 +1570,16 @@ def _window_float(N, q0, q1):
 
 
 def _power_sums(comps, coef, q, degree, ctx):
-    """``[sum_n coef[j][n] prod_k q_k^{n_k} for j]`` with power tables."""
+    """``[sum_n coef[j][n] prod_k q_k^{n_k} for j]`` with power tables.
+
+    Each monomial is ``q_0^{n_0} q_1^{n_1} ...`` multiplied left to right from
+    the power tables, and each sum is accumulated in the order of ``comps``.
+    In ``FLOAT`` the loops run in C (``map`` over floats), with exactly the
+    roundings of the generic loop (used for ``ARB``), only faster.  ``MP``
+    evaluates by :class:`_HornerTable` instead.
+    """
+    if ctx is FLOAT:
+        return _power_sums_float(comps, coef, q, degree)
     m = len(q)
     powers = []
     for k in range(m):
@@ -1318,13 +1589,6 @@ def _power_sums(comps, coef, q, degree, ctx):
         powers.append(row)
     out = [to_context(ctx, 0) for _ in coef]
     nj = len(coef)
-    if m == 3:
-        p0, p1, p2 = powers
-        for idx, (n0, n1, n2) in enumerate(comps):
-            mono = p0[n0] * p1[n1] * p2[n2]
-            for j in range(nj):
-                out[j] += coef[j][idx] * mono
-        return out
     for idx, n in enumerate(comps):
         mono = powers[0][n[0]]
         for k in range(1, m):
@@ -1332,6 +1596,198 @@ def _power_sums(comps, coef, q, degree, ctx):
         for j in range(nj):
             out[j] += coef[j][idx] * mono
     return out
+
+
+def _power_sums_float(comps, coef, q, degree, cols=None):
+    """:func:`_power_sums` in floats: the same products and the same left-to-right sums, in C loops.
+
+    ``coef`` may also be a list of coefficient sets (the columns of a
+    Jacobian): the monomials are then formed once for all of them.  ``cols``
+    is ``tuple(zip(*comps))`` (the exponents of each part), if already at hand.
+    """
+    from operator import mul
+
+    m = len(q)
+    powers = []
+    for k in range(m):
+        row = [1.0]
+        x = q[k]
+        for _ in range(degree):
+            row.append(row[-1] * x)
+        powers.append(row)
+    if cols is None:
+        cols = tuple(zip(*comps))
+    monos = map(powers[0].__getitem__, cols[0])
+    for k in range(1, m):
+        monos = map(mul, monos, map(powers[k].__getitem__, cols[k]))
+    monos = list(monos)
+    # sum() of floats adds left to right from 0.0 in this Python (no compensation)
+    if coef and coef[0] and isinstance(coef[0][0], list):
+        return [[_fsum_sequential(map(mul, row, monos)) for row in rows] for rows in coef]
+    return [_fsum_sequential(map(mul, row, monos)) for row in coef]
+
+
+def _fsum_sequential(terms):
+    """``((0.0 + t_0) + t_1) + ...`` in double precision."""
+    acc = 0.0
+    for t in terms:
+        acc += t
+    return acc
+
+
+if sys.version_info < (3, 12):      # sum() of floats is plain left-to-right addition
+    _fsum_sequential = sum
+
+
+class _HornerTable:
+    """``Phi_j(q)`` of many reward levels in ``MP``, by nested Horner's rule in Arb (C loops).
+
+    With ``b`` the index of the largest ``q_k`` and ``t_k = q_k/q_b <= 1``,
+
+        Phi_j(q) = q_b^N sum_n multinomial(N; n) A(v_j; n) prod_{k != b} t_k^{n_k},
+
+    a polynomial in the ``m - 1`` ratios, evaluated by Horner's rule in the
+    outer ratios and, in the last one, by Arb's polynomial evaluation
+    (``arb_poly``, one C call per row of coefficients): no power table and no
+    monomial is formed.  The derivative columns ``dPhi_j/dq_i`` are the same
+    construction on the coefficients ``N multinomial(N-1; n) (A(v_j; n + e_i) -
+    A(v_j; n + e_0))`` (degree ``N - 1``).
+
+    The coefficients are Arb balls of the exact values (``A(v_j; n) = X/sqrt(Y)``
+    with integers ``X = G a_j - S_1``, ``Y = G S_2 - S_1^2`` over the common
+    denominator of the values), built once at a precision that is raised when
+    more is asked and reused below it.  The evaluation runs at ``mp.prec``
+    plus guard bits; as every term ``|c_n t^n| q_b^N`` is at most ``sqrt(N)``
+    times a multinomial weight (the weights sum to one), the ball's radius is
+    about ``N^1.5 2^-(working bits)``, and the guard bits are doubled until the
+    radius is below ``2^-(mp.prec + 8)`` times ``max(1, |Phi|)`` (at most three
+    times).  The value returned is the midpoint rounded to ``mp.prec``.  Not a
+    rigorous path (``ARB`` evaluates the power sums of :func:`_power_sums`);
+    the same absolute accuracy as summing the terms in mpmath, and faster.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.bits = 0
+        self.coef = None          # [set][j][idx] Arb balls; set 0: values, set i: d/dq_i
+        self.polys: dict = {}     # (bits, base, set) -> per j: {prefix: arb_poly}
+
+    def _coefficients(self, bits):
+        if self.coef is not None and self.bits >= bits:
+            return
+        model = self.model
+        _, dcomps, weights, dweights, parts, index, _ = model._multinomial_exact()
+        m = model.m
+        bits = max(bits, 64)
+        with arb_precision(bits):
+            cache: dict = {}
+            adv = []
+            for j in range(m):
+                row = []
+                for pair in parts[j]:
+                    x = cache.get(pair)
+                    if x is None:
+                        X, Y = pair       # the advantage X / sqrt(Y), exact integers
+                        x = cache[pair] = arb(0) if Y == 0 else arb(fmpz(X)) / arb(fmpz(Y)).sqrt()
+                    row.append(x)
+                adv.append(row)
+            sets = [[[arb(fmpz(w)) * a for w, a in zip(weights, adv[j])] for j in range(m)]]
+            shifted = []
+            for i in range(m):
+                pos = []
+                for n in dcomps:
+                    ni = list(n)
+                    ni[i] += 1
+                    pos.append(index[tuple(ni)])
+                shifted.append(pos)
+            dw = [arb(fmpz(w)) for w in dweights]
+            for i in range(1, m):
+                sets.append([[w * (adv[j][k] - adv[j][k0]) for w, k, k0 in zip(dw, shifted[i], shifted[0])]
+                             for j in range(m)])
+        self.coef = sets
+        self.bits = bits
+        self.polys = {}
+
+    def _rows(self, base, which):
+        """Per ``j``: ``{prefix: arb_poly}``, the coefficients grouped by the exponents of the outer ratios."""
+        key = (self.bits, base, which)
+        hit = self.polys.get(key)
+        if hit is not None:
+            return hit
+        model = self.model
+        comps, dcomps = model._multinomial_exact()[:2]
+        comps = comps if which == 0 else dcomps
+        order = [k for k in range(model.m) if k != base]
+        outer, last = order[:-1], order[-1]
+        total = model.group - 1 - (0 if which == 0 else 1)
+        groups: dict = {}
+        for idx, n in enumerate(comps):
+            prefix = tuple(n[k] for k in outer)
+            groups.setdefault(prefix, []).append((n[last], idx))
+        out = []
+        with arb_precision(self.bits):
+            for row in self.coef[which]:
+                polys = {}
+                for prefix, members in groups.items():
+                    coeffs = [arb(0)] * (total - sum(prefix) + 1)
+                    for e, idx in members:
+                        coeffs[e] = row[idx]
+                    polys[prefix] = arb_poly(coeffs)
+                out.append(polys)
+        hit = (order, total, out)
+        self.polys[key] = hit
+        return hit
+
+    def values(self, q, which):
+        """``[Phi_j(q)]`` (``which = 0``) or ``[dPhi_j/dq_which]`` as mpf at ``mp.prec``."""
+        prec = mp.prec
+        model = self.model
+        guard = 2 * model.group.bit_length() + 24
+        base = max(range(model.m), key=lambda k: q[k])
+        for _ in range(3):
+            bits = prec + guard
+            self._coefficients(bits)
+            order, total, rows = self._rows(base, which)
+            with arb_precision(bits):
+                Q = [ARB.num(x) for x in q]
+                t = {k: Q[k] / Q[base] for k in order}
+                scale = Q[base] ** total
+                balls = [scale * _nested_horner(polys, order, t, total, 0, ()) for polys in rows]
+            if all(x.is_finite() and _radius_ok(x, prec + 8) for x in balls):
+                break
+            guard *= 2
+        return [_mpf_of_ball(x) for x in balls]
+
+
+def _nested_horner(polys, order, t, total, level, prefix):
+    """``sum`` over the exponents of ``order[level:-1]`` by Horner's rule; ``arb_poly`` in the last ratio."""
+    if level == len(order) - 1:
+        return polys[prefix](t[order[-1]])
+    x = t[order[level]]
+    left = total - sum(prefix)
+    acc = _nested_horner(polys, order, t, total, level + 1, prefix + (left,))
+    for e in range(left - 1, -1, -1):
+        acc = acc * x + _nested_horner(polys, order, t, total, level + 1, prefix + (e,))
+    return acc
+
+
+def _radius_ok(x, bits):
+    """Whether the radius of ``x`` is below ``2^-bits max(1, |mid|)``."""
+    rad = x.rad()
+    if rad == 0:
+        return True
+    bound = arb(abs(x.mid()))
+    if bound < 1:
+        bound = arb(1)
+    return bool(rad < bound * arb(2) ** (-bits))
+
+
+def _mpf_of_ball(x):
+    """The midpoint of a finite Arb ball rounded to ``mp.prec`` (``nan`` for a ball that is not finite)."""
+    if not x.is_finite():
+        return mp.nan
+    man, exp = _dyadic(x.mid())
+    return mp.make_mpf(from_man_exp(man, exp, mp.prec, "n"))
 
 
 @lru_cache(maxsize=64)

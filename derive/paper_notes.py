@@ -22,12 +22,11 @@ A report, each statement of which is backed by a verification record:
 from fractions import Fraction
 
 import mpmath
-from sympy import (Rational, Symbol, cancel, diff, expand, factor, lambdify, solve, sqrt)
+from sympy import Rational, Symbol, cancel, diff, expand, factor, lambdify, solve, sqrt
 
 from derive import claims
 from derive import symbols as S
-from derive.checks import (CHECK_DIGITS, ENUMERATION, Section, inequality_check, numeric_check,
-                           symbolic_check)
+from derive.checks import CHECK_DIGITS, ENUMERATION, Section, inequality_check, numeric_check, symbolic_check
 
 x, p, beta, gamma = S.x, S.p, S.beta, S.gamma
 #: pi_old(a) of a binary question.

@@ -128,6 +128,43 @@ def parse_list(text, what="list"):
     return tuple(parse_number(t, what) for t in items)
 
 
+def parse_distribution(text, what="--reward-dist"):
+    """A finite reward distribution ``V:P,V:P,...``: exact values and probabilities summing to 1.
+
+    >>> parse_distribution("0:0.2,1:0.5,2:3/10")
+    ((Fraction(0, 1), Fraction(1, 5)), (Fraction(1, 1), Fraction(1, 2)), (Fraction(2, 1), Fraction(3, 10)))
+    >>> parse_distribution("0:0.5,0:0.5")
+    Traceback (most recent call last):
+      ...
+    derive.parsing.ParseError: --reward-dist: value 0 appears twice in '0:0.5,0:0.5'; give each reward value once, as V:P,V:P,... with probabilities summing to 1
+    """
+    text = "" if text is None else str(text)
+    shape = "as V:P,V:P,... with probabilities summing to 1"
+    if not text.strip():
+        raise ParseError(f"{what}: an empty distribution; expected {shape}")
+    items = text.split(",")
+    if len(items) > MAX_ITEMS:
+        raise ParseError(f"{what}: {len(items)} items; accepted: at most {MAX_ITEMS}")
+    out, seen = [], set()
+    for i, item in enumerate(items, 1):
+        v, sep, p = item.partition(":")
+        if not sep or not v.strip() or not p.strip():
+            raise ParseError(f"{what}: item {i} of {_show(text)} is not V:P; expected {shape}, "
+                             f"each number {ACCEPTED}")
+        value, prob = parse_number(v, what), parse_number(p, what)
+        if not 0 <= prob <= 1:
+            raise ParseError(f"{what}: probability {_show(p.strip())} of item {i} is not in [0, 1]")
+        if value in seen:
+            raise ParseError(f"{what}: value {v.strip()} appears twice in {_show(text)}; give each "
+                             f"reward value once, {shape}")
+        seen.add(value)
+        out.append((value, prob))
+    if sum(p for _, p in out) != 1:
+        raise ParseError(f"{what}: the probabilities of {_show(text)} sum to "
+                         f"{float(sum(p for _, p in out)):.6g}, not exactly 1; expected {shape}")
+    return tuple(out)
+
+
 #: Largest accepted finite group size (larger ones are refused by the cost estimate anyway).
 MAX_GROUP = 10**18
 

@@ -17,9 +17,15 @@ from sympy import Add, Mul, cancel, diff, expand, expand_log, log
 
 from derive import claims
 from derive import symbols as S
-from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, inequality_check,
-                           numeric_difference, numeric_check, random_points,
-                           symbolic_check)
+from derive.checks import (
+    CHECK_DIGITS,
+    CHECK_SEED,
+    Section,
+    inequality_check,
+    numeric_difference,
+    random_points,
+    symbolic_check,
+)
 from derive.display import U, frac, value
 from derive.latex import equation, latex
 

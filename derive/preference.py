@@ -20,17 +20,36 @@ sum with G terms.  :class:`PreferenceModel` builds these sums from
 the encoded advantage, never typed in.
 """
 
-import itertools
 from functools import cached_property
 
-from sympy import (Rational, Symbol, binomial, cancel, combsimp, expand, factor,
-                   factorial, limit, oo, sqrt, Mul, Add)
+from sympy import (
+    Add,
+    Mul,
+    Rational,
+    Symbol,
+    binomial,
+    cancel,
+    combsimp,
+    expand,
+    factor,
+    factorial,
+    limit,
+    oo,
+    sqrt,
+)
 
 from derive import claims
 from derive import symbols as S
 from derive.advantage import Advantage
-from derive.checks import (CHECK_DIGITS, CHECK_SEED, Section, numeric_check,
-                           random_points, symbolic_check, ENUMERATION)
+from derive.checks import (
+    CHECK_DIGITS,
+    CHECK_SEED,
+    ENUMERATION,
+    Section,
+    numeric_check,
+    random_points,
+    symbolic_check,
+)
 from derive.display import U, frac, value
 from derive.latex import equation, latex
 
@@ -195,8 +214,9 @@ def claimed_binomial(G, q=S.q):
 
 
 def checks(digits=CHECK_DIGITS):
-    from derive import enumeration
     import mpmath
+
+    from derive import enumeration
 
     out = []
     (a1, c1, a0, c0), _ = binary_coefficients()

@@ -66,7 +66,12 @@ Finding every root
   unknowns are written as logits (of ``pi`` or of ``q``), the residual is
   evaluated in double precision on a product grid, and damped Newton starts
   from every grid local minimum of ``max |F|``, from the best grid points and
-  from ``pi_ref``; roots are deduplicated and polished in mpmath.  When the
+  from ``pi_ref``; roots are deduplicated and polished in mpmath.  With many
+  reward levels and ``q`` the softmax of the logits (the unknowns are ``q``, or
+  ``pi`` with one distinct deterministic reward per output) ``Phi`` is
+  evaluated on the whole grid at once
+  (:meth:`derive.numerics.GroupPreference.phi_on_logit_grid`); a Newton run
+  that reaches a root already found stops there.  When the
   float search finds nothing and an evaluation is cheap, it is repeated in
   mpmath with digits for the cancellation near the faces (roots at logits of
   ``log(1/beta)``).  This is a robust search, not a proof that no root was
@@ -177,6 +182,11 @@ from derive.numerics import (
     solve_linear,
 )
 
+#: Every penalty estimator (arXiv:2502.18548v3, Eq. (1), and the variants of :mod:`derive.model`).
+ALL_PENALTIES = ("k1", "k2", "k3", "k1-is", "k2-is", "k3-is")
+#: Every advantage normalisation.
+ALL_NORMALISATIONS = ("shift-scale", "shift-only", "none")
+
 __all__ = ["Cost", "Problem", "StationaryPolicy", "estimate_cost", "search_description", "search_limits",
            "stationary_policies", "stationarity_residual"]
 
@@ -219,6 +229,9 @@ class Problem:
     group: int | None
     penalty: str = "k3"
     normalisation: str = "shift-scale"
+    kl_in: str = "loss"
+    std: str = "population"
+    std_eps: Fraction = Fraction(0)
 
     def __post_init__(self):
         ref = tuple(_exact(r, "ref") for r in self.ref)
@@ -244,28 +257,85 @@ class Problem:
         g = self.group
         if g is not None and (isinstance(g, bool) or not isinstance(g, int) or g < 2):
             raise ValueError("group must be an integer >= 2 or None (infinity)")
-        if self.penalty not in PENALTIES:
-            raise ValueError(f"penalty must be one of {', '.join(PENALTIES)}")
-        if self.normalisation not in NORMALISATIONS:
-            raise ValueError(f"normalisation must be one of {', '.join(NORMALISATIONS)}")
+        object.__setattr__(self, "std_eps", _exact(self.std_eps, "std_eps"))
+        if self.penalty not in ALL_PENALTIES:
+            raise ValueError(f"penalty must be one of {', '.join(ALL_PENALTIES)}")
+        if self.normalisation not in ALL_NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {', '.join(ALL_NORMALISATIONS)}")
+        if self.kl_in not in ("loss", "reward"):
+            raise ValueError("kl_in must be 'loss' or 'reward'")
+        if self.std not in ("population", "sample"):
+            raise ValueError("std must be 'population' or 'sample'")
+        if self.std_eps < 0:
+            raise ValueError("std_eps must be >= 0")
+        if self.kl_in == "reward" and self.penalty.endswith("-is"):
+            raise ValueError("the KL in the reward takes an estimator without importance weight "
+                             "(k1, k2 or k3): no gradient flows through the reward")
 
     @classmethod
-    def deterministic(cls, ref, rewards, beta, group, penalty="k3", normalisation="shift-scale"):
+    def deterministic(cls, ref, rewards, beta, group, penalty="k3", normalisation="shift-scale",
+                      **variant):
         """Output ``o`` always receives the reward ``rewards[o]``."""
         rewards = tuple(_exact(r, "rewards") for r in rewards)
         if len(rewards) != len(tuple(ref)):
             raise ValueError("rewards needs one value per output")
         values, rho = deterministic_rewards(rewards)
-        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation)
+        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation, **variant)
 
     @classmethod
-    def bernoulli(cls, ref, success, beta, group, penalty="k3", normalisation="shift-scale"):
+    def bernoulli(cls, ref, success, beta, group, penalty="k3", normalisation="shift-scale",
+                  **variant):
         """Output ``o`` receives reward 1 with probability ``success[o]``, else 0."""
         success = tuple(_exact(s, "success") for s in success)
         if len(success) != len(tuple(ref)):
             raise ValueError("success needs one probability per output")
         values, rho = bernoulli_rewards(success)
-        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation)
+        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation, **variant)
+
+    @classmethod
+    def finite(cls, ref, distributions, beta, group, penalty="k3", normalisation="shift-scale",
+               **variant):
+        """Output ``o`` receives ``v`` with probability ``p`` for each ``(v, p)`` of ``distributions[o]``.
+
+        >>> from fractions import Fraction as F
+        >>> pb = Problem.finite((F(1, 2), F(1, 2)), [[(0, F(1, 4)), (2, F(3, 4))], [(1, 1)]], 1, 2)
+        >>> pb.values, pb.rho
+        ((Fraction(0, 1), Fraction(1, 1), Fraction(2, 1)), ((Fraction(1, 4), Fraction(0, 1), Fraction(3, 4)), (Fraction(0, 1), Fraction(1, 1), Fraction(0, 1))))
+        """
+        dists = [[(_exact(v, "reward value"), _exact(w, "reward probability")) for v, w in d]
+                 for d in distributions]
+        if len(dists) != len(tuple(ref)):
+            raise ValueError("distributions needs one reward distribution per output")
+        values = tuple(sorted({v for d in dists for v, w in d if w > 0}))
+        rho = tuple(tuple(sum((w for v, w in d if v == x), Fraction(0)) for x in values)
+                    for d in dists)
+        return cls(tuple(ref), values, rho, beta, group, penalty, normalisation, **variant)
+
+    @property
+    def solved_as(self):
+        """``(problem, note)``: the paper-family problem that has the same stationary policies, or ``None``.
+
+        k2 and k1-is have the expected gradient of k3-is up to a constant (the
+        simplex absorbs it), so they are solved as k3-is; k1 in the loss has a
+        constant expected gradient, so beta drops out and it is solved at
+        ``beta = 0``.  The sample std is the population std where it does not
+        matter (shift-only, ``G = infinity``).  Derived in :mod:`derive.variants`.
+        """
+        from dataclasses import replace
+
+        if self.kl_in != "loss" or self.normalisation not in NORMALISATIONS or self.std_eps != 0:
+            return None
+        if self.std == "sample" and self.normalisation == "shift-scale" and self.group is not None:
+            return None
+        base = replace(self, std="population")
+        if self.penalty in PENALTIES:
+            return base, ""
+        if self.penalty in ("k2", "k1-is"):
+            return replace(base, penalty="k3-is"), (
+                f"{self.penalty}: its expected gradient at pi_old = pi is that of k3-is up to a "
+                "constant (both give KL(pi || pi_ref)), so the stationary policies and the flow "
+                "are those of k3-is")
+        return None     # k1 (beta drops out) and k2-is: the generic solver
 
     @property
     def K(self) -> int:
@@ -365,6 +435,7 @@ class _System:
             s = [row[1] for row in self.rho]
             self.s_min, self.s_max = min(s), max(s)
         self._consts: dict = {}
+        self._phi_given = None
 
     # -- constants in a number type ---------------------------------------
     def consts(self, ctx):
@@ -396,7 +467,10 @@ class _System:
         """``P_o = sum_j rho[o][j] Phi_j(q)`` and (reduced) ``dP_o/dq_i``."""
         c = self.consts(ctx)
         rho = c["rho"]
-        phi = self.model.phi_values(q, ctx)
+        if self._phi_given is not None and ctx is FLOAT and not derivatives:
+            phi = self._phi_given         # computed with the rest of a grid (see _grid_phi)
+        else:
+            phi = self.model.phi_values(q, ctx)
         P = []
         for row in rho:
             acc = c["zero"]
@@ -742,9 +816,19 @@ class _System:
 
 
 @lru_cache(maxsize=256)
-def system_of(problem: Problem) -> _System:
-    """The cached reduced system of a problem (used by :mod:`derive.dynamics`)."""
-    return _System(problem)
+def system_of(problem: Problem):
+    """The stationarity system of a problem (used by :mod:`derive.dynamics`).
+
+    The reduced :class:`_System` for the paper's objective (and the variants
+    solved as it, :attr:`Problem.solved_as`), otherwise the generic
+    :class:`derive.variant_solver.VariantSystem`.
+    """
+    routed = problem.solved_as
+    if routed is None:
+        from derive.variant_solver import VariantSystem
+
+        return VariantSystem(problem)
+    return _System(routed[0])
 
 
 def stationarity_residual(problem: Problem, policy, support=None, relative=False):
@@ -924,7 +1008,7 @@ def _search_range_1d(system):
     return out
 
 
-def search_limits(problem: Problem) -> str:
+def _paper_search_limits(problem: Problem) -> str:
     """Why ``problem`` cannot be solved within the precision limits, or ``""``.
 
     With one unknown, roots are searched out to ``exp(-1e5)`` from the faces
@@ -963,7 +1047,7 @@ def search_limits(problem: Problem) -> str:
             f"{far} of a vertex, beyond the searched exp(-{_Z_CAP:.0e}){need}")
 
 
-def search_description(problem: Problem) -> tuple:
+def _paper_search_description(problem: Problem) -> tuple:
     """``(text, exists)``: what the interior search covers, and whether a root provably exists.
 
     ``exists`` is ``True`` for two answers with ``beta > 0`` and k3 (or k3-is
@@ -1394,8 +1478,14 @@ def _nd_eval(system, x, derivatives=False, dps=None):
     return out
 
 
-def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None):
-    """Damped Newton on the logits, in floats (or in mpmath at ``dps`` digits for the signs near faces)."""
+def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None, found=()):
+    """Damped Newton on the logits, in floats (or in mpmath at ``dps`` digits for the signs near faces).
+
+    ``None`` when it fails, or when an iterate comes within ``1e-7`` of a root
+    in ``found`` with a residual below ``1e-6`` (Newton then converges to that
+    root, which the caller would discard as a duplicate: the remaining
+    evaluations are saved).
+    """
     out = _nd_eval(system, x, True, dps)
     if out is None:
         return None
@@ -1413,17 +1503,21 @@ def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None):
             if max(abs(a) for a in new) > limit:
                 out = None
             else:
-                out = _nd_eval(system, new, True, dps)
+                out = _nd_eval(system, new, False, dps)   # the Jacobian only at the accepted step
             if out is not None:
                 newnorm = max(abs(f) for f in out[0])
                 if newnorm < (1 - 1e-4 * t) * norm:
-                    break
+                    out = _nd_eval(system, new, True, dps)
+                    if out is not None:
+                        break
             t *= 0.5
             if t < 1e-8:
                 return x if norm < 1e-9 else None
         x = new
         F, J, _ = out
         norm = newnorm
+        if norm < 1e-6 and any(max(abs(a - b) for a, b in zip(x, r)) < 1e-7 for r in found):
+            return None
     return x if norm < 1e-9 else None
 
 
@@ -1525,6 +1619,45 @@ def _mp_fallback_nd(system, bound):
     return pb.beta > 0 and system.dim <= 3 and cheap and bound <= 5000
 
 
+def _grid_order(system):
+    """``perm`` with ``q_j = coords[perm[j]]`` (the softmax of the logits), or ``None``.
+
+    Exists when the unknowns are ``q`` itself, or ``pi`` with one distinct
+    deterministic reward per output.
+    """
+    m = system.m
+    if system.dim != m - 1:
+        return None
+    if system.space == "q":
+        return list(range(m))
+    perm = [None] * m
+    for o, row in enumerate(system.rho):
+        hot = [j for j, w in enumerate(row) if w]
+        if len(hot) != 1 or row[hot[0]] != 1 or perm[hot[0]] is not None:
+            return None
+        perm[hot[0]] = o
+    return None if None in perm else perm
+
+
+def _grid_applies(system):
+    """Whether :func:`_grid_phi` evaluates the search grid at once."""
+    return (system.model.kind == "multinomial" and system.problem.group - 1 <= 1000
+            and _grid_order(system) is not None)
+
+
+def _grid_phi(system, axes):
+    """``Phi`` (floats) on the whole product grid of logits at once, or ``None`` (see
+    :meth:`derive.numerics.GroupPreference.phi_on_logit_grid`).
+
+    Applies when the reward law ``q`` is the softmax of the logits up to the
+    order of its coordinates (:func:`_grid_order`).
+    """
+    perm = _grid_order(system)
+    if perm is None:
+        return None
+    return system.model.phi_on_logit_grid(axes, perm)
+
+
 def _search_nd(system, bound, dps):
     """Damped Newton from the grid's local minima of ``max |F|`` (floats, or mpmath at ``dps``)."""
     n = system.dim
@@ -1540,11 +1673,17 @@ def _search_nd(system, bound, dps):
     # product grid, stored by index tuple
     import itertools
 
+    phis = _grid_phi(system, axes) if dps is None else None
     merit = {}
-    for idx in itertools.product(*(range(len(a)) for a in axes)):
-        x = [axes[d][i] for d, i in enumerate(idx)]
-        out = _nd_eval(system, x, False, dps)
-        merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
+    try:
+        for idx in itertools.product(*(range(len(a)) for a in axes)):
+            x = [axes[d][i] for d, i in enumerate(idx)]
+            if phis is not None:
+                system._phi_given = phis[idx]
+            out = _nd_eval(system, x, False, dps)
+            merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
+    finally:
+        system._phi_given = None
     starts = []
     shape = [len(a) for a in axes]
     for idx, val in merit.items():
@@ -1565,10 +1704,14 @@ def _search_nd(system, bound, dps):
     seeds = [[axes[d][i] for d, i in enumerate(idx)] for _, idx in starts + ranked]
     seeds.append(list(center))
     found = []
+    tried = set()
     for x0 in seeds:
+        if tuple(x0) in tried:
+            continue            # the same seed twice (a local minimum also ranked): same outcome
+        tried.add(tuple(x0))
         if any(max(abs(a - b) for a, b in zip(x0, r)) < 1e-9 for r in found):
             continue
-        x = _newton_float_nd(system, x0, limit=3 * bound + 60, dps=dps)
+        x = _newton_float_nd(system, x0, limit=3 * bound + 60, dps=dps, found=found)
         if x is None:
             continue
         if not any(max(abs(a - b) for a, b in zip(x, r)) < 1e-6 for r in found):
@@ -1605,15 +1748,9 @@ def _boundary_points(problem, system, digits):
                             "beta = 0 and all outputs have the same preference: every policy is "
                             "stationary (a continuum); reported pi = pi_ref, the limit beta -> 0+"))
                 continue
-            signs = _beta0_signs(problem, system, members, pi, by_mean, means)
-            if 0 in signs:
-                cls = "undecided"
-            elif signs == {-1}:
-                cls = "boundary-attractor"
-            elif signs == {1}:
-                cls = "boundary-repeller"
-            else:
-                cls = "boundary-saddle"
+            from derive.dynamics import face_classification
+
+            cls = face_classification(_beta0_signs(problem, system, members, pi, by_mean, means))
             single = len(members) == 1
             note = ("beta = 0: no reference regularisation, the stationary set is degenerate; "
                     "pi_ref restricted to outputs with the same preference (the limit beta -> 0+)")
@@ -1749,7 +1886,7 @@ class Cost:
         return self.operations / OPERATIONS_PER_SECOND
 
 
-def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cost:
+def _paper_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cost:
     """The a-priori :class:`Cost` of :func:`stationary_policies` for ``problem``.
 
     Counted before any table is built: the terms of one evaluation of the
@@ -1797,6 +1934,8 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
     precision_words = (digits + 12) / 19.0 + 1
     memory = 0.0
     table = 0.0
+    levels = 0.0
+    newton_float = 0.0
     if kind == "binomial" and G > WINDOW_GROUP:
         # a window of k around the mode (derive.numerics._window_sums): about
         # 2 sqrt(2 E G/4) terms, E = (bits + 50) log 2 + 3 log G, each a few
@@ -1837,10 +1976,28 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         # log10 first: C(G + m - 2, m - 1) can be astronomically large
         log_terms = (math.lgamma(G + m - 1) - math.lgamma(m) - math.lgamma(G)) / math.log(10)
         terms = math.comb(G + m - 2, m - 1) if log_terms < 300 else math.inf
-        float_terms = terms * m
-        memory = 160.0 * terms * m * m
-        mp_eval = 3.0 * terms * m * precision_words / 4
-        table = 30.0 * terms * m * m * precision_words / 4
+        memory = 400.0 * terms * m * m   # measured: about 370 bytes (exact, float and Arb tables)
+        # measured (derive.numerics, 3 to 5 levels, G up to 256): one float evaluation of
+        # Phi and its Jacobian ~0.6 operations per term and level (0.2 for Phi alone); the
+        # exact tables ~15 per term; mpmath (nested Horner in Arb) and the certificates
+        # (power sums in Arb) ~(15 + 25 words/4) per term and level over the whole polish
+        per_axis_nd = (2 * len(_LOGIT_STEPS) - 1) if dim <= 2 else 13
+        if dim >= 2 and dim < 300 and _grid_applies(system_of(problem)):
+            # the grid: the sum over every composition once per value of the first logit,
+            # then shorter sums level by level, ~(G m) per point (GroupPreference.phi_on_logit_grid)
+            float_terms = 0.35 * G * m
+            levels = 0.35 * m * sum(per_axis_nd ** lev * math.comb(G - 1 + m - lev, m - lev)
+                                    for lev in range(1, dim))
+        else:
+            float_terms = 0.2 * terms * m
+            levels = 0.0
+        # damped Newton from every local minimum of the grid (many on its edges, each
+        # one Jacobian at least) and the iterations at the roots
+        seeds = 1.5 * per_axis_nd ** max(dim - 1, 0) + 20 if dim >= 2 else 50
+        newton_float = seeds * 0.6 * terms * m
+        float_terms += 2 * 3 ** dim if dim < 40 else math.inf   # the neighbours of each grid point
+        table = 15.0 * terms
+        mp_eval = terms * m * (15 + 25 * precision_words / 4) / 300
     else:
         terms = max(m, 1)
         float_terms = terms
@@ -1852,7 +2009,7 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         if max(logs) - min(logs) > 10 / math.log(10):
             per_axis *= 2  # the grid also runs around the uniform policy (see _search_nd)
     n_eval = 700.0 if dim <= 1 else (per_axis ** dim + 300.0 if dim * math.log10(per_axis) < 300 else math.inf)
-    scan = n_eval * per_eval
+    scan = n_eval * per_eval + levels
     if dim == 1 and problem.beta > 0:
         system = system_of(problem)
         if not system.scan_in_floats:   # the whole grid in mpmath (cheap models)
@@ -1915,6 +2072,8 @@ def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> C
         f"the scan near the faces in mpmath, out to |logit| = {Z if tails else 0:.3g}": tails,
         f"a search over {dim} unknown{'s' if dim != 1 else ''} ({n_eval:.3g} evaluations of {per_eval:.3g} operations)": scan,
         f"the exact preference tables and their evaluation in mpmath ({float(terms):.3g} terms)": table,
+        f"damped Newton in floats from the search's starting points ({float(terms):.3g} terms per evaluation)":
+            newton_float,
         f"the high-precision polishing and certificates ({float(terms):.3g} terms per evaluation)": polish,
         f"the interval certificates in ball arithmetic ({float(terms):.3g} terms per evaluation)": certificates,
         f"the {K - 1} x {K - 1} stability Jacobian": jacobian,
@@ -1985,15 +2144,8 @@ def _guard_digits(values):
     return min(1100, max(0, int(mp.ceil(-mp.log10(smallest))) - 3))
 
 
-def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
-    """Every stationary policy of ``problem``, sorted by ``pi[0]`` descending, then kind.
-
-    Interior points solve arXiv:2502.18548v3, Eq. (11) (k3) or its Section 3
-    analogue (k3-is); boundary points are the closed-form cases of the module
-    docstring.  Values are accurate to ``digits`` significant digits (computed
-    at ``digits + 12`` or more); residuals are below ``10^-(digits - 5)``.
-    With ``certify=False`` no interval certificate is attempted (the
-    enclosure is then the point itself and ``certified`` is False).
+def _paper_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
+    """:func:`stationary_policies` of the paper's objective (k3 or k3-is, population std).
 
     >>> from fractions import Fraction as F
     >>> from mpmath import mp
@@ -2188,7 +2340,6 @@ def _interior(problem, system, digits, certify, dynamics):
         with mp.workdps(dps):
             if kind == "exact":
                 policy = root
-                coords = None
             elif kind == "1d":
                 res = system.residual_1d(root.u, root.v, MP)
                 if res is None:
@@ -2260,3 +2411,81 @@ def _refine_1d(system, root, tol):
             uu, vv = (1 - w, w) if flip else (w, 1 - w)
             return _Root1(uu, vv, root.double)
     return None
+
+
+# ---------------------------------------------------------------------------
+# Every variant: route to the paper's solver or to the generic one
+# ---------------------------------------------------------------------------
+
+
+def stationary_policies(problem: Problem, digits: int = 50, certify: bool = True) -> list:
+    """Every stationary policy of ``problem``, sorted by ``pi[0]`` descending, then kind.
+
+    Interior points solve arXiv:2502.18548v3, Eq. (11) (k3) or its Section 3
+    analogue (k3-is); boundary points are the closed-form cases of the module
+    docstring.  Values are accurate to ``digits`` significant digits (computed
+    at ``digits + 12`` or more); residuals are below ``10^-(digits - 5)``.
+    With ``certify=False`` no interval certificate is attempted (the
+    enclosure is then the point itself and ``certified`` is False).  Other
+    variants (:attr:`Problem.solved_as` is ``None``) are solved by
+    :func:`derive.variant_solver.variant_policies`.
+
+    >>> from fractions import Fraction as F
+    >>> from mpmath import mp
+    >>> sols = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 2), digits=20)
+    >>> [(mp.nstr(s.policy[0], 15), s.classification, s.certified) for s in sols]   # Eq. (14)
+    [('0.653112887414927', 'attractor', True)]
+    """
+    routed = problem.solved_as
+    if routed is None:
+        from derive.variant_solver import variant_policies
+
+        return variant_policies(problem, digits, certify)
+    inner, note = routed
+    sols = _paper_policies(inner, digits, certify)
+    if note:
+        from dataclasses import replace
+
+        sols = [replace(s, note="; ".join(n for n in (note, s.note) if n)) for s in sols]
+    return sols
+
+
+def estimate_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cost:
+    """The a-priori :class:`Cost` of :func:`stationary_policies` (see :func:`_paper_cost`).
+
+    >>> from fractions import Fraction as F
+    >>> c = estimate_cost(Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 2), 10**6))
+    >>> c.terms < 30000, c.memory < 2**24, c.seconds < 10       # a window of ~sqrt(G) terms
+    (True, True, True)
+    """
+    routed = problem.solved_as
+    if routed is None:
+        from derive.variant_solver import variant_cost
+
+        return variant_cost(problem, digits, certify)
+    return _paper_cost(routed[0], digits, certify)
+
+
+def search_limits(problem: Problem) -> str:
+    """Why ``problem`` cannot be solved within the precision limits, or ``""``.
+
+    >>> from fractions import Fraction as F
+    >>> search_limits(Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 10**20), 2, "k3-is"))[:58]
+    'refused: with k3-is and beta = 1.0e-20 a stationary policy'
+    """
+    routed = problem.solved_as
+    if routed is None:
+        from derive.variant_solver import variant_search_limits
+
+        return variant_search_limits(problem)
+    return _paper_search_limits(routed[0])
+
+
+def search_description(problem: Problem) -> tuple:
+    """``(text, exists)``: what the interior search covers, and whether a root provably exists."""
+    routed = problem.solved_as
+    if routed is None:
+        from derive.variant_solver import variant_search_description
+
+        return variant_search_description(problem)
+    return _paper_search_description(routed[0])

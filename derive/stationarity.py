@@ -19,15 +19,22 @@ and, substituting the G = 2 and G -> infinity preferences of
 
 from functools import cached_property
 
-from sympy import Add, Integer, Mul, Rational, Symbol, cancel, diff, expand, solve, sqrt
+from sympy import Add, Integer, Mul, Rational, Symbol, cancel, diff, expand, solve
 
 from derive import claims
 from derive import symbols as S
-from derive.checks import (CHECK_DIGITS, CHECK_SEED, ENUMERATION, Section,
-                           inequality_check, numeric_check, random_points,
-                           symbolic_check)
+from derive.checks import (
+    CHECK_DIGITS,
+    CHECK_SEED,
+    ENUMERATION,
+    Section,
+    inequality_check,
+    numeric_check,
+    random_points,
+    symbolic_check,
+)
 from derive.display import U, condition, frac, value
-from derive.latex import equation, latex
+from derive.latex import equation
 from derive.penalty import Penalty
 
 
@@ -172,10 +179,11 @@ def _instances(n, seed):
 
 def checks(digits=CHECK_DIGITS):
     import mpmath
+
     from derive import enumeration
     from derive.checks import numeric_difference
     from derive.enumeration import exact
-    from derive.preference import PreferenceModel, RHO, VALUES, mixture
+    from derive.preference import RHO, VALUES, PreferenceModel, mixture
 
     st = Stationarity().derive()
     out = [

@@ -16,7 +16,7 @@ the root of the condition at ``beta = 10^-60``.
 from fractions import Fraction
 
 import mpmath
-from sympy import Rational, lambdify, limit
+from sympy import lambdify, limit
 
 from derive import closed_forms
 from derive import symbols as S
@@ -44,7 +44,7 @@ TINY_BETA = mpmath.mpf(10) ** -60
 
 def _panels():
     """(key, caption, paper_ref, closed form in (p, beta), unsquared condition)."""
-    p, beta, gamma = S.p, S.beta, S.gamma
+    gamma = S.gamma
     return (
         ("g2", "$G = 2$, Eq. (14) with $\\gamma = 1$", "(14)",
          closed_forms.policy_two().subs(gamma, 1), lambda t, P, B: condition_two(t, P, B)),
@@ -204,6 +204,7 @@ def baseline_rows(digits=CHECK_DIGITS):
 def _baseline_enclosures(vals, pt, bt, digits):
     """Certified enclosures of the five baseline columns (interval Newton)."""
     from sympy import log
+
     from derive.baselines import nlhf_condition_binary, nlhf_policy_binary
     from derive.enclosures import certified_root
 
@@ -226,10 +227,13 @@ def _baseline_enclosures(vals, pt, bt, digits):
 
 def critical_rows(digits=CHECK_DIGITS):
     """beta_c(p) and the stationary points at a few beta for p = 1/2, direct KL, G -> inf."""
-    from derive.extensions import (CRITICAL_P, critical_beta_table, h_derivative, h_value,
-                                   stationary_points_limit)
-
     from derive.enclosures import arb_function, certified_root
+    from derive.extensions import (
+        critical_beta_table,
+        h_derivative,
+        h_value,
+        stationary_points_limit,
+    )
     from derive.numerics import arb_ends, arb_precision, interval
 
     H = closed_forms.direct_kl_h().subs(S.x, closed_forms.direct_kl_minimiser())

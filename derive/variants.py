@@ -123,6 +123,33 @@ class EffectiveDivergence:
         return self.estimator.name + ("-is" if self.importance_weighted else "")
 
 
+def gradient_form(penalty, importance_weighted, pi_o, ref_o):
+    """The author's form of ``g_o`` (the derived gradient of Eq. (7)'s penalty at
+    ``pi_old = pi``, arXiv:2502.18548v3, Eq. (10) for k3) in ``log(pi(o)/pi_ref(o))``;
+    :func:`derive.display.value` proves it equal to :class:`EffectiveDivergence`'s gradient.
+
+    >>> from derive.display import form_tex
+    >>> from derive import symbols as S
+    >>> (pi_o,), (ref_o,) = S.policy_symbols("pi", "o"), S.policy_symbols("pi_ref", "o")
+    >>> print(form_tex(gradient_form("k3", False, pi_o, ref_o)))
+    1 - \\frac{\\pi_{\\mathrm{ref}}(o)}{\\pi(o)}
+    """
+    from sympy import Add, Mul, Pow
+
+    from derive.display import U, frac
+
+    L = log(frac(pi_o, ref_o), evaluate=False)
+    forms = {
+        ("k1", False): Integer(1),
+        ("k1", True): U(Add, L, 1),
+        ("k2", False): L,
+        ("k2", True): U(Add, U(Mul, Rational(1, 2), U(Pow, L, 2)), L),
+        ("k3", False): U(Add, 1, -frac(ref_o, pi_o)),
+        ("k3", True): L,
+    }
+    return forms[(penalty, bool(importance_weighted))]
+
+
 def penalty_gradient_check(eff, points, digits):
     """``|d/dt D(pi + t u; pi) - d/dt C(pi + t u)|`` along ``u = e_o - e_c`` at each point.
 

@@ -157,3 +157,23 @@ def test_trajectory_dataset():
 def test_docstring_examples():
     failures, _ = doctest.testmod(dynamics)
     assert failures == 0
+
+
+def test_stability_at_a_double_eigenvalue_is_decided_not_a_crash():
+    # regression: at this root the logit Jacobian has a (nearly) double eigenvalue -1/16 and
+    # mpmath's QR iteration raised "qr: failed to converge"; the characteristic polynomial decides
+    pb = Problem.bernoulli((F(1, 4),) * 4, (1, F(1, 2), F(1, 3), 0), F(1, 4), 128)
+    (s,) = stationary_policies(pb, digits=50, certify=False)
+    assert s.classification == "attractor" and s.stable is True
+    assert all(mp.re(e) < 0 for e in s.eigenvalues)
+
+
+def test_characteristic_roots_agree_with_the_qr_eigenvalues():
+    from derive.dynamics import _characteristic_roots
+
+    mp.dps = 40
+    M = [[mp.mpf(3) / 7, 1, -2], [mp.mpf(1) / 3, -1, mp.mpf(5) / 11], [2, mp.mpf(1) / 9, mp.mpf(-7) / 5]]
+    qr = sorted(mp.eig(mp.matrix(M), left=False, right=False), key=lambda e: (mp.re(e), mp.im(e)))
+    poly = sorted(_characteristic_roots(M), key=lambda e: (mp.re(e), mp.im(e)))
+    # simple eigenvalues: the polynomial's roots are accurate to the working precision
+    assert all(abs(a - b) < mp.mpf(10) ** -35 for a, b in zip(qr, poly))

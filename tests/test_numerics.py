@@ -353,3 +353,113 @@ def test_docstring_examples():
     failures, _ = doctest.testmod(numerics, optionflags=doctest.ELLIPSIS)
     assert failures == 0
     assert mpmath.mp.dps  # doctests set mp.dps themselves; the fixture resets it
+
+
+# -- many reward levels: the exact tables, the Horner path, the grid path -----------
+
+
+MANY_LEVELS = [
+    ((F(0), F(1, 2), F(1)), 6),
+    ((F(0), F(1, 3), F(2, 3), F(1)), 5),
+    ((F(-1), F(0), F(2), F(7, 3)), 4),
+    ((F(0), F(1), F(3), F(4), F(9)), 4),
+]
+
+
+@pytest.mark.parametrize(("values", "G"), MANY_LEVELS)
+def test_integer_advantage_parts_are_the_exact_advantages(values, G):
+    model = group_preference(values, G)
+    comps, _, weights, _, parts, _, dens = model._multinomial_exact()
+    for j in range(len(values)):
+        for n, w, (X, Y) in zip(comps, weights, parts[j]):
+            diff, variance = numerics._advantage_parts(values, j, n, G)
+            assert (F(X, dens[0]), F(Y, dens[1])) == (diff, variance)
+            assert w == numerics._multinomial(n)
+
+
+@pytest.mark.parametrize(("values", "G"), MANY_LEVELS)
+@pytest.mark.parametrize("dps", [20, 60])
+def test_horner_evaluation_matches_brute_force_enumeration(values, G, dps):
+    # the MP path (nested Horner's rule in Arb) against every group, independently
+    mp.dps = dps + 10
+    rho = tuple(tuple(F(int(j == k)) for j in range(len(values))) for k in range(len(values)))
+    pi = tuple(F(k + 1, sum(range(1, len(values) + 1))) for k in range(len(values)))
+    expected = brute_force_preference(values, rho, pi, G)
+    mp.dps = dps
+    got = value_preference(values, [_mp(p) for p in pi], G)
+    for e, g in zip(expected, got):
+        # absolute accuracy of the sum (terms up to sqrt(G - 1)), a few units of the last place
+        assert abs(e - g) < 16 * mp.eps * mp.sqrt(G)
+
+
+@pytest.mark.parametrize(("values", "G"), MANY_LEVELS[:2])
+def test_horner_evaluation_near_a_face_matches_the_power_sums(values, G):
+    # q with a coordinate of 1e-40: the power sums in Arb enclose the value; the Horner
+    # path (MP) must lie within its absolute accuracy of them
+    mp.dps = 40
+    q = [mp.mpf(10) ** -40] + [mp.mpf(k + 1) for k in range(len(values) - 1)]
+    total = mp.fsum(q)
+    q = [x / total for x in q]
+    model = group_preference(values, G)
+    with arb_precision(mp.prec + 40):
+        balls = model.phi_values([ARB.num(x) for x in q], ARB)
+        dballs = model.phi_jacobian([ARB.num(x) for x in q], ARB)
+    for h, ball in zip(model.phi_values(q, MP), balls):
+        lo, hi = arb_ends(ball)
+        assert lo - 8 * mp.eps <= h <= hi + 8 * mp.eps
+    for row, brow in zip(model.phi_jacobian(q, MP), dballs):
+        for h, ball in zip(row, brow):
+            lo, hi = arb_ends(ball)
+            assert lo - 8 * G * mp.eps <= h <= hi + 8 * G * mp.eps
+
+
+@pytest.mark.parametrize(("values", "G"), MANY_LEVELS)
+def test_grid_evaluation_matches_pointwise_evaluation(values, G):
+    import math
+    import random
+
+    rng = random.Random(7)
+    m = len(values)
+    perm = list(range(m))
+    rng.shuffle(perm)
+    axes = [[-28.0, -3.6, 0.0, 0.7, 14.0] for _ in range(m - 1)]
+    model = group_preference(values, G)
+    grid = model.phi_on_logit_grid(axes, perm)
+    assert len(grid) == 5 ** (m - 1)
+    for idx, phi in grid.items():
+        x = [axes[d][i] for d, i in enumerate(idx)]
+        top = max([0.0, *x])
+        w = [math.exp(-top)] + [math.exp(t - top) for t in x]
+        coords = [t / sum(w) for t in w]
+        q = [coords[perm[j]] for j in range(m)]
+        for a, b in zip(phi, model.phi_values(q, FLOAT)):
+            # double-precision rounding of sums of terms up to sqrt(G - 1)
+            assert abs(a - b) < 1e-13 * math.sqrt(G)
+
+
+def test_grid_evaluation_declines_where_it_does_not_apply():
+    assert group_preference((F(0), F(1)), 8).phi_on_logit_grid([[0.0]], [0, 1]) is None
+    assert group_preference((F(0), F(1), F(2)), 1003).phi_on_logit_grid([[0.0], [0.0]], [0, 1, 2]) is None
+
+
+@pytest.mark.parametrize(("values", "G"), MANY_LEVELS[:2])
+def test_float_power_sums_round_as_the_plain_loop(values, G):
+    # the C-loop version performs the same products and left-to-right sums
+    model = group_preference(values, G)
+    comps, coef, _, _ = model._multinomial_table(FLOAT)
+    q = [0.1 * (k + 1) for k in range(len(values))]
+    q = [x / sum(q) for x in q]
+    powers = [[x ** 0] for x in q]
+    for row, x in zip(powers, q):
+        for _ in range(G - 1):
+            row.append(row[-1] * x)
+    expected = []
+    for c in coef:
+        acc = 0.0
+        for idx, n in enumerate(comps):
+            mono = powers[0][n[0]]
+            for k in range(1, len(q)):
+                mono = mono * powers[k][n[k]]
+            acc += c[idx] * mono
+        expected.append(acc)
+    assert model.phi_values(q, FLOAT) == expected

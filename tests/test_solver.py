@@ -270,7 +270,7 @@ def test_residual_is_the_unsquared_condition():
         (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=1), "group must be"),
         (dict(ref=(0.5, 0.5), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=2), "exact rationals"),
         (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (F(1, 2), F(1, 3))), beta=1, group=2), "sum to 1"),
-        (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=2, penalty="k2"), "penalty"),
+        (dict(ref=(F(1, 2), F(1, 2)), values=(0, 1), rho=((1, 0), (0, 1)), beta=1, group=2, penalty="k4"), "penalty"),
     ],
 )
 def test_problem_validation(kwargs, message):
@@ -548,3 +548,18 @@ def test_regression_a_tiny_reference_coordinate_with_several_unknowns():
         lhs = _eq11_by_hand((1, 0, 2), pi, mp.mpf(2), None)
         for value, r in zip(lhs, ref):
             assert abs(value - _mp(r)) < mp.mpf(10) ** -47 * _mp(r)
+
+
+def test_cost_estimate_of_many_levels_follows_the_fast_path():
+    # issue 8, part 7: three levels at G = 256 and four at G = 16 run in seconds and are
+    # accepted by the default limit; three levels at G = 1024 (half a million terms per
+    # evaluation, past the grid's float range) are refused by it
+    def cost(values, G):
+        K = len(values)
+        return solver.estimate_cost(Problem.deterministic(tuple([F(1, K)] * K), values, F(1, 4), G))
+
+    assert cost((1, F(1, 2), 0), 256).seconds < 10
+    assert cost((1, F(1, 2), 0), 256).operations < solver.DEFAULT_MAX_COST
+    assert cost((1, F(2, 3), F(1, 3), 0), 16).seconds < 2
+    assert cost((1, F(1, 2), 0), 1024).operations > solver.DEFAULT_MAX_COST
+    assert "Newton" in cost((1, F(2, 3), F(1, 3), 0), 32).dominant   # the starting points of the search

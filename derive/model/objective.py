@@ -30,7 +30,9 @@ rho - log(rho) - 1
 
 from dataclasses import dataclass
 
-from sympy import Integer, Rational, log, sqrt, sympify
+from sympy import Rational, log, sqrt, sympify
+
+from derive.presets import PRESET_SETTINGS
 
 # -- penalty estimators ------------------------------------------------------
 
@@ -254,19 +256,27 @@ class Preset:
     doc: str
 
 
+def _preset(name, doc):
+    """A :class:`Preset` from the plain table :data:`derive.presets.PRESET_SETTINGS`."""
+    s = PRESET_SETTINGS[name]
+    penalty, iw = s["penalty"].removesuffix("-is"), s["penalty"].endswith("-is")
+    objective = Objective(penalty, iw, s["kl_in"], s["normalisation"], s["std"],
+                          Rational(s["std_eps"].numerator, s["std_eps"].denominator))
+    return Preset(objective, Rational(s["beta"].numerator, s["beta"].denominator), doc)
+
+
 #: Trainer defaults, each with the version it describes.  Values not confirmed
 #: in the trainer's own documentation are said to be unconfirmed.
 PRESETS = {
-    "paper": Preset(Objective(), Rational(1, 25), (
+    "paper": _preset("paper", (
         "arXiv:2502.18548v3, Eqs. (1)-(2): k3 without importance weight in the loss, "
         "population std, no epsilon; beta = 0.04 as in its discussion.")),
-    "trl": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**4)), Rational(1, 25), (
+    "trl": _preset("trl", (
         "Hugging Face TRL GRPOTrainer as of v0.14-v0.16 (early 2025): per-token k3 in the "
         "loss, advantages (r - mean)/(std + 1e-4) with torch's default (sample, Bessel) std, "
         "beta = 0.04.  Later releases changed the default beta to 0 and added scale_rewards "
         "and loss_type options; those later defaults are not confirmed here. " + _LEFT_OUT)),
-    "verl": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**6)),
-                   Rational(1, 1000), (
+    "verl": _preset("verl", (
         "verl, GRPO recipe (algorithm.adv_estimator=grpo, actor.use_kl_loss=True, "
         "kl_loss_type=low_var_kl, i.e. k3 clamped, kl_loss_coef=0.001; "
         "algorithm.norm_adv_by_std_in_grpo=True and use_kl_in_reward=False are the config "
@@ -274,15 +284,14 @@ PRESETS = {
         "from copies of compute_grpo_outcome_advantage; the release is not confirmed here.  "
         "The clamp of low_var_kl is left out; with use_kl_in_reward=True verl subtracts the KL from the "
         "token rewards before the advantage, which kl_in='reward' models. " + _LEFT_OUT)),
-    "openrlhf": Preset(Objective("k3", std="sample", std_eps=Rational(1, 10**9)),
-                       Rational(1, 1000), (
+    "openrlhf": _preset("openrlhf", (
         "OpenRLHF with --advantage_estimator group_norm and the GRPO example's --use_kl_loss "
         "--kl_estimator k3 --init_kl_coef 1e-3: advantage (r - mean)/(std + 1e-9) with "
         "torch's .std, the sample std (read from copies of its experience maker; the release is "
         "not confirmed here).  Without --use_kl_loss OpenRLHF subtracts the KL (k1 by default) per "
         "token after the group normalisation; that placement is not modelled here "
         "(kl_in='reward' subtracts it before). " + _LEFT_OUT)),
-    "dr-grpo": Preset(Objective("k3", normalisation="shift-only"), Integer(0), (
+    "dr-grpo": _preset("dr-grpo", (
         "Dr. GRPO (Liu et al., 2025, 'Understanding R1-Zero-like training', arXiv:2503.20783): "
         "advantage "
         "r - mean, no std; its reference setting has beta = 0 (no penalty, the stationary set "
