@@ -155,7 +155,8 @@ def test_make_recomputes_only_the_parts_that_import_a_changed_module(tmp_path):
     write("pyproject.toml", "", 1000)
     (tmp_path / ".venv").mkdir()
     write(".venv/.installed", "", 1001)
-    for rel in ("derive/common.py", "derive/solver.py"):
+    (tmp_path / "templates").mkdir()
+    for rel in ("derive/common.py", "derive/solver.py", "templates/section.tex.jinja"):
         write(rel, "", 1001)
     os.utime(tmp_path / "derive/parts.py", (1001, 1001))    # the real one: it names the parts
     uses_solver = {"stability", "variants"}
@@ -188,6 +189,10 @@ def test_make_recomputes_only_the_parts_that_import_a_changed_module(tmp_path):
     os.utime(tmp_path / "derive/penalty.py", (2000, 2000))
     assert planned()[0] == ["penalty"]
     os.utime(tmp_path / "derive/penalty.py", (1001, 1001))
+    os.utime(tmp_path / "templates/section.tex.jinja", (2000, 2000))  # a change of layout:
+    changed, out = planned()                                          # render, no recompute
+    assert changed == [] and "derive.parts merge" not in out and "derive render" in out
+    os.utime(tmp_path / "templates/section.tex.jinja", (1001, 1001))
     (tmp_path / "derive/solver.py").unlink()           # a module removed: no "No rule to make"
     assert planned()[0] == sorted(uses_solver)
 
