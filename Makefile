@@ -71,15 +71,20 @@ ifeq ($(wildcard $(OUT)/.grpo-derive),)
 $(RESULTS): FORCE
 endif
 
-# The tests run as $(JOBS) interleaved slices in parallel (tests/conftest.py, --shard);
-# they read the part caches that `all` has just made instead of computing them again.
-TEST_SLICES := $(addprefix test-slice-,$(shell seq 1 $(JOBS)))
-.PHONY: $(TEST_SLICES)
+# The tests run in $(JOBS) pytest processes at once, each taking the next test that no
+# other has taken from a shared queue (tests/conftest.py, --queue); each prints its own
+# summary.  They read the part caches that `all` has just made instead of computing them.
+TEST_QUEUE   := .cache/test-queue
+TEST_WORKERS := $(addprefix test-worker-,$(shell seq 1 $(JOBS)))
+.PHONY: test-queue $(TEST_WORKERS)
 
-test: $(TEST_SLICES)
+test: $(TEST_WORKERS)
 
-$(TEST_SLICES): test-slice-%: all
-	$(PY) -m pytest -q --shard $*/$(words $(TEST_SLICES))
+test-queue: all
+	@mkdir -p $(dir $(TEST_QUEUE)) && : > $(TEST_QUEUE)
+
+$(TEST_WORKERS): test-queue
+	$(PY) -m pytest -q -o console_output_style=classic --queue $(TEST_QUEUE)
 
 # Compiles $(OUT)/main.tex in $(PDF_DIR)/ (aux and log stay out of $(OUT)/); on a
 # failure, prints pdflatex's log from its first error and exits non-zero.

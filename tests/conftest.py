@@ -1,3 +1,4 @@
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -18,8 +19,11 @@ settings.load_profile("seeded")
 
 def pytest_addoption(parser):
     parser.addoption("--shard", default=None, metavar="K/N",
-                     help="run only the K-th of N interleaved slices of the collected tests "
-                          "(`make test` runs N slices in parallel)")
+                     help="run only the K-th of N interleaved slices of the collected tests")
+    parser.addoption("--queue", default=None, metavar="FILE",
+                     help="share the collected tests with the other pytest processes given the "
+                          "same FILE (a new or empty file): each runs the next test no process "
+                          "has taken yet (`make test` runs one process per core)")
 
 
 def _shard(text):
@@ -42,6 +46,54 @@ def pytest_collection_modifyitems(config, items):
     keep = items[k - 1::n]
     config.hook.pytest_deselected(items=[it for i, it in enumerate(items) if i % n != k - 1])
     items[:] = keep
+
+
+class _Queue:
+    """The collected tests, shared through *path* by the processes that collected the
+    same tests: :meth:`take` returns the index of the next test no process has taken."""
+
+    def __init__(self, path, items):
+        self.path = Path(path)
+        self.key = hashlib.sha256("\n".join(it.nodeid for it in items).encode()).hexdigest()
+
+    def take(self):
+        import fcntl
+
+        with open(self.path, "a+", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.seek(0)
+            key, _, taken = fh.read().partition(" ")
+            if key and key != self.key:
+                raise pytest.UsageError(f"--queue {self.path}: shared by processes that "
+                                        "collected other tests; give a new file")
+            index = int(taken or 0)
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{self.key} {index + 1}")
+            return index
+
+
+def pytest_runtestloop(session):
+    """With ``--queue FILE``: run the tests that this process takes from the queue, in
+    the collection order (pytest's own loop otherwise).  Each test is taken one ahead,
+    so that pytest knows the next test this process runs and keeps module and session
+    fixtures set up between them."""
+    path = session.config.getoption("--queue")
+    if path is None or session.config.option.collectonly or session.testsfailed:
+        return None
+    items = session.items
+    queue = _Queue(path, items)
+    current = queue.take()
+    while current < len(items):
+        following = queue.take()
+        nextitem = items[following] if following < len(items) else None
+        items[current].config.hook.pytest_runtest_protocol(item=items[current], nextitem=nextitem)
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
+        current = following
+    return True
 
 
 @pytest.fixture(autouse=True)

@@ -209,3 +209,29 @@ def test_a_part_computed_in_another_process_is_the_same_data(name, tmp_path):
         saved = parts.load_part(tmp_path / f"{name}.json", name)
     assert {k: v for k, v in saved.items() if k not in ("environment", "sources")} \
         == parts.compute_part(name)
+
+
+def _pytest(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                             "-o", "console_output_style=classic", *map(str, args)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def test_processes_sharing_a_queue_run_every_test_once(tmp_path):
+    """What `make test` runs: N pytest processes, one queue; each test runs in one of them."""
+    files = ["tests/test_render.py", "tests/test_parsing.py", "tests/test_latex.py"]
+    whole = _pytest("--collect-only", "-q", *files).communicate()[0]
+    whole = [line for line in whole.splitlines() if "::" in line]
+    queue = tmp_path / "queue"
+    queue.touch()
+    procs = [_pytest("-v", "--queue", queue, *files) for _ in range(2)]
+    runs = [proc.communicate(timeout=120)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], runs
+    ran = [[line.removesuffix(" PASSED") for line in out.splitlines() if line.endswith(" PASSED")]
+           for out in runs]
+    assert len(whole) > 20 and sorted(ran[0] + ran[1]) == sorted(whole)
+    assert not set(ran[0]) & set(ran[1])
+    # a queue shared with processes that collected other tests is refused
+    other = _pytest("--queue", queue, "tests/test_render.py")
+    out = other.communicate(timeout=120)[0]
+    assert other.returncode != 0 and "collected other tests" in out
