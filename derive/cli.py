@@ -29,9 +29,14 @@ import sys
 import threading
 
 from derive import outputs
-from derive.presets import PRESET_SETTINGS
-
-PRESET_NAMES = tuple(PRESET_SETTINGS)
+from derive.options import (
+    MAX_REWARD_EXPONENT,
+    MAX_TABLE,
+    PRESET_NAMES,
+    UsageError,
+    _problem_record,
+    _variant_options,
+)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -43,10 +48,6 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 # imported lazily; tests check that the two agree).
 DEFAULT_MAX_COST = 6e7
 OPERATIONS_PER_SECOND = 3e6
-#: Largest accepted size K x m of the reward table (answers times distinct rewards).
-MAX_TABLE = 10**6
-#: Largest accepted |reward| is 10**MAX_REWARD_EXPONENT (the scan runs in double precision).
-MAX_REWARD_EXPONENT = 100
 
 _STATIONARY_EPILOG = """\
 OUTPUT (one entry per stationary policy; --json gives the same fields)
@@ -105,10 +106,6 @@ Examples:
   grpo-derive stationary --ref 0.2,0.8 --reward-dist 0:0.5,2:0.5 --reward-dist 1:1 \\
       --beta 1/2 --group 4 --penalty k2-is --std sample --std-eps 1e-4
 """
-
-
-class UsageError(Exception):
-    """Bad command-line input: reported as one ``error:`` line, exit status 2."""
 
 
 class _StoreOnce(argparse._StoreAction):
@@ -726,51 +723,6 @@ def _print_latex(args, problems, records, digits):
     return 0
 
 
-def _variant_options(args):
-    """``(variant keywords, beta)`` from the variant options, the preset and the defaults.
-
-    Explicit options override the preset; a combination that makes no sense is a
-    :class:`UsageError`.  ``beta`` is the --beta text, or the preset's as a 1-tuple.
-    """
-    from fractions import Fraction
-
-    from derive.parsing import ParseError, parse_number
-
-    preset = PRESET_SETTINGS.get(args.preset, {}) if args.preset else {}
-    kl_in = args.kl_in or preset.get("kl_in", "loss")
-    default_penalty = "k1" if (args.kl_in == "reward" and not args.preset) else "k3"
-    penalty = args.penalty or preset.get("penalty", default_penalty)
-    normalisation = args.normalisation or preset.get("normalisation", "shift-scale")
-    if normalisation != "shift-scale":
-        for opt, val in (("--std", args.std), ("--std-eps", args.std_eps)):
-            if val is not None:
-                raise UsageError(f"{opt} applies to --normalisation shift-scale only (got "
-                                 f"--normalisation {normalisation}); drop {opt}")
-    std = args.std or (preset.get("std", "population") if normalisation == "shift-scale"
-                       else "population")
-    if args.std_eps is not None:
-        try:
-            eps = parse_number(args.std_eps, "--std-eps")
-        except ParseError as exc:
-            raise UsageError(str(exc)) from None
-        if eps < 0:
-            raise UsageError(f"--std-eps: {args.std_eps!r} is negative; accepted: 0 or a positive "
-                             "number added to the std")
-    else:
-        eps = preset.get("std_eps", Fraction(0)) if normalisation == "shift-scale" else Fraction(0)
-    if kl_in == "reward" and penalty.endswith("-is"):
-        raise UsageError(f"--kl-in reward takes an estimator without importance weight (k1, k2 or "
-                         f"k3): no gradient flows through the reward; got --penalty {penalty}")
-    if args.beta is None:
-        if not preset:
-            raise UsageError("--beta is required (or --preset, which gives one): 0 or from "
-                             "1e-1000 to 1e1000, or a comma list")
-        beta = (preset["beta"],)
-    else:
-        beta = args.beta
-    return dict(penalty=penalty, normalisation=normalisation, kl_in=kl_in, std=std,
-                std_eps=eps), beta
-
 
 def _size(nbytes):
     for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
@@ -804,79 +756,6 @@ def _round_up(x):
     return f"{d}e{e}"
 
 
-def _fmt(x, digits):
-    import mpmath
-
-    if x == 0:
-        return "0." + "0" * (digits - 1)
-    return mpmath.nstr(x, digits, strip_zeros=False, min_fixed=-6, max_fixed=digits + 2)
-
-
-#: Above this many outputs the maximiser verdict of an interior point is not computed: the
-#: branch and bound of derive.maximiser took 15 s at K = 12 and over 60 s at K = 60 (G = 2).
-MAXIMISER_MAX_K = 12
-
-
-def _problem_record(prob, sols, digits, preset=None):
-    import mpmath
-
-    from derive.certify import printed_enclosure
-    from derive.solver import search_description
-
-    search, exists = search_description(prob)
-
-    rec = {
-        "problem": {
-            "ref": [str(r) for r in prob.ref],
-            "values": [str(v) for v in prob.values],
-            "reward_distributions": [[str(w) for w in row] for row in prob.rho],
-            "beta": str(prob.beta),
-            "group": "inf" if prob.group is None else prob.group,
-            "penalty": prob.penalty,
-            "kl_in": prob.kl_in,
-            "normalisation": prob.normalisation,
-            "std": prob.std,
-            "std_eps": str(prob.std_eps),
-            "preset": preset,
-        },
-        "digits": digits,
-        "search": search,
-        "stationary": [],
-    }
-    from derive.maximiser import MaximiserVerdict, maximiser
-
-    if not sols:
-        rec["none_found"] = ("a stationary policy exists but the search did not locate it"
-                             if exists else "no stationary policy found by the search")
-    for s in sols:
-        policy = [_fmt(x, digits) for x in s.policy]
-        routed = prob.solved_as
-        if routed is None or routed[0].penalty != prob.penalty or routed[0].beta != prob.beta:
-            verdict = MaximiserVerdict("unknown", "decided for the paper's J (k3 or k3-is in the "
-                                       "loss, population std, no epsilon) only; not for "
-                                       f"{prob.penalty}, KL in the {prob.kl_in}, "
-                                       f"{prob.normalisation}")
-        elif prob.K > MAXIMISER_MAX_K and s.kind == "interior":
-            verdict = MaximiserVerdict("unknown", f"not decided for K > {MAXIMISER_MAX_K} outputs (cost)")
-        else:
-            verdict = maximiser(prob, s, digits)
-        rec["stationary"].append({
-            "policy": policy,
-            "kind": s.kind,
-            "classification": s.classification,
-            "residual": mpmath.nstr(s.residual, 5),
-            "enclosure": printed_enclosure(s.enclosure, policy, digits + 5),
-            "certified": bool(s.certified),
-            "stable": None if s.stable is None else bool(s.stable),
-            "maximiser": verdict.verdict,
-            "maximiser_note": verdict.note,
-            "note": s.note,
-        })
-        if prob.group is None:
-            c = s.finite_group_correction
-            rec["stationary"][-1]["finite_group_correction"] = (
-                None if c is None else [_fmt(v, digits) for v in c])
-    return rec
 
 
 def _short(text):

@@ -52,9 +52,8 @@ __all__ = [
 
 
 def _system(problem):
-    from derive.solver import system_of
-
-    return system_of(problem)
+    """The problem's stationarity system (``problem.system()``: no import of the solvers)."""
+    return problem.system()
 
 
 def logit_flow(problem, policy) -> list:

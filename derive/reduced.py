@@ -682,7 +682,7 @@ def reduced_policies(problem, digits=50, certify=True):
     ('0.653112887414927', 'attractor', True)
     """
     from derive import dynamics
-    from derive.solver import StationaryPolicy
+    from derive.records import StationaryPolicy
 
     kind = applies(problem)
     if kind is None:

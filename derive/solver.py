@@ -181,6 +181,7 @@ from derive.numerics import (
     interval,
     solve_linear,
 )
+from derive.records import Cost, StationaryPolicy
 
 #: Every penalty estimator (arXiv:2502.18548v3, Eq. (1), and the variants of :mod:`derive.model`).
 ALL_PENALTIES = ("k1", "k2", "k3", "k1-is", "k2-is", "k3-is")
@@ -337,6 +338,10 @@ class Problem:
                 "are those of k3-is")
         return None     # k1 (beta drops out) and k2-is: the generic solver
 
+    def system(self):
+        """The stationarity system of this problem (:func:`system_of`; used by :mod:`derive.dynamics`)."""
+        return system_of(self)
+
     @property
     def K(self) -> int:
         """Number of outputs."""
@@ -346,43 +351,6 @@ class Problem:
     def mean_rewards(self) -> tuple:
         """Exact mean reward ``r(o)`` of every output."""
         return tuple(sum(w * v for w, v in zip(row, self.values) if w) for row in self.rho)
-
-
-@dataclass(frozen=True)
-class StationaryPolicy:
-    """One stationary policy.
-
-    ``policy``: ``pi`` in the order of ``ref`` (mpf); ``kind``: ``"interior"``
-    or ``"boundary"``; ``classification``: the point as a rest point of the
-    GRPO iteration (the flow of :mod:`derive.dynamics`, not the objective ``J``):
-    ``"attractor"`` (every Jacobian eigenvalue has a negative real part),
-    ``"repeller"`` (every one positive), ``"saddle"``, ``"undecided"`` (a zero
-    eigenvalue within the precision, or a continuum at ``beta = 0``),
-    ``"boundary-attractor"``, ``"boundary-repeller"`` or ``"boundary-saddle"``
-    (whether ``pi`` maximises ``J(.; pi_old = pi)`` is :mod:`derive.maximiser`);
-    ``residual``: ``max_o |g_o - E_pi g|`` (over the support for boundary
-    points) divided by the largest term that makes up ``g_o``
-    (:func:`stationarity_residual` with ``relative=True``); ``enclosure``: one
-    ``(lo, hi)`` pair per coordinate; ``certified``: the enclosure provably
-    holds exactly one solution; ``stable``: the GRPO iteration converges to it
-    from nearby (``True``/``False``), or ``None`` when undecided;
-    ``eigenvalues``: of the logit Jacobian (interior points); ``note``;
-    ``finite_group_correction``: at ``G = infinity``, for interior points, the
-    ``c`` of ``pi_G = pi_inf + c/G + O(1/G^2)`` (:mod:`derive.correction`;
-    ``None`` elsewhere, or where the ``G = infinity`` Jacobian is singular or
-    ill-conditioned, which the note then says).
-    """
-
-    policy: tuple
-    kind: str
-    classification: str
-    residual: object
-    enclosure: tuple
-    certified: bool
-    stable: bool | None
-    eigenvalues: tuple = ()
-    note: str = ""
-    finite_group_correction: tuple | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -1847,9 +1815,6 @@ def _restricted_residual(problem, system, policy, support):
 # Cost estimate
 # ---------------------------------------------------------------------------
 
-#: Operations per second that the cost model assumes (one "operation" is about
-#: one multiply-add of the double-precision scan; calibrated on a 2-core machine).
-OPERATIONS_PER_SECOND = 3e6
 #: Operations per term of the windowed binomial sums at 256 bits (measured).
 WINDOW_TERM_OPS = 5.5
 #: Default ``max_cost`` of the command line: about 20 s at the assumed speed.
@@ -1858,32 +1823,6 @@ DEFAULT_MAX_COST = 6e7
 FIXED_COST = 2e5
 #: Memory above which a problem is refused whatever ``max_cost`` says (bytes).
 MAX_MEMORY = 3 * 2**29  # 1.5 GiB
-
-
-@dataclass(frozen=True)
-class Cost:
-    """An a-priori estimate of the work :func:`stationary_policies` does for one problem.
-
-    ``operations``: about one double-precision multiply-add each
-    (:data:`OPERATIONS_PER_SECOND` of them a second); ``memory``: bytes of the
-    preference tables; ``terms``: terms of one evaluation of the preference sums
-    (``C(G + m - 2, m - 1)`` multinomial coefficients for ``m`` reward levels,
-    ``G`` binomial ones for two levels, ``m`` at ``G = infinity``);
-    ``unknowns``: of the reduced system; ``evaluations``: of the system in the
-    root search; ``dominant``: what costs most, in words.
-    """
-
-    operations: float
-    memory: float
-    terms: int
-    unknowns: int
-    evaluations: float
-    dominant: str
-
-    @property
-    def seconds(self) -> float:
-        """The estimate in seconds at :data:`OPERATIONS_PER_SECOND`."""
-        return self.operations / OPERATIONS_PER_SECOND
 
 
 def _paper_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cost:

@@ -17,7 +17,7 @@ A study file ``studies/<name>.toml`` holds
 Every grid point is built into a :class:`derive.solver.Problem` exactly as
 ``stationary`` builds its problem (:func:`problem_of`), solved by
 :func:`derive.solver.stationary_policies` with certificates, and recorded as
-``stationary --json`` records it (:func:`derive.cli._problem_record`): the
+``stationary --json`` records it (:func:`derive.options._problem_record`): the
 stationarity condition is arXiv:2502.18548v3, Eq. (11) for the paper's GRPO
 and its variant otherwise.  Numbers are parsed exactly (:mod:`derive.parsing`);
 nothing is evaluated.
@@ -165,14 +165,14 @@ def problem_of(options):
 
     *options* maps the keys of :data:`OPTIONS` to strings (``reward-dist``: a tuple
     of strings).  The checks, their order and the problem are those of
-    :func:`derive.cli._stationary` and :func:`derive.cli._variant_options` (which
+    :func:`derive.cli._stationary` and :func:`derive.options._variant_options` (which
     this calls); a bad value raises ``ValueError`` with a one-line message.
 
     >>> prob, digits, preset = problem_of({"ref": "0.2,0.8", "rewards": "1,0", "beta": "1/2"})
     >>> prob.beta, prob.group, prob.penalty, digits, preset
     (Fraction(1, 2), 2, 'k3', 50, None)
     """
-    from derive import cli
+    from derive import options as cli
     from derive.parsing import (
         ParseError,
         parse_distribution,
@@ -425,7 +425,7 @@ def solve_point(problem, digits, preset):
 
     Runs in a worker process (local or Dask); a top-level function so that it pickles.
     """
-    from derive.cli import _problem_record
+    from derive.options import _problem_record
     from derive.solver import stationary_policies
 
     sols = stationary_policies(problem, digits=digits, certify=True)

@@ -1013,7 +1013,7 @@ def _side_class(system, x, digits):
 
 def variant_policies(problem, digits=50, certify=True):
     """Every stationary policy of a variant *problem* (:class:`derive.solver.StationaryPolicy`)."""
-    from derive.solver import StationaryPolicy
+    from derive.records import StationaryPolicy
 
     digits = int(digits)
     K = problem.K
@@ -1201,7 +1201,7 @@ def _degenerate_reason(problem):
 def _degenerate_points(problem, digits):
     """``beta`` drops out (``beta = 0``, or k1 in the loss): faces of answers with equal preference."""
     from derive.certify import exact_enclosure
-    from derive.solver import StationaryPolicy
+    from derive.records import StationaryPolicy
 
     K = problem.K
     classes: dict = {}
@@ -1331,7 +1331,7 @@ def variant_cost(problem, digits=50, certify=True):
     steps with derivatives in mpmath (slower by about ``(1 + digits/19)``);
     a Krawczyk certificate per root; every face as well for k2-is.
     """
-    from derive.solver import Cost
+    from derive.records import Cost
 
     K = problem.K
     supports = [tuple(range(K))]
