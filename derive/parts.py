@@ -17,7 +17,9 @@ not the writers of files, which are imported afterwards) and the package
 versions (:func:`environment`).  Its ``.d`` file lists the same sources as
 make prerequisites, as a compiler's ``-MD -MP`` file does, so a change to one
 module recomputes only the parts that import it; a module that disappears
-makes its parts stale, never breaks ``make``.  The tests read a part's cache
+makes its parts stale, never breaks ``make``.  (A result module reads no file
+but Python modules; one that did would have to add that file to its sources.)
+The tests read a part's cache
 instead of computing it again when :func:`is_fresh` says it was computed from
 the sources now in the tree with these versions.
 """
