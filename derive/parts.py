@@ -31,9 +31,8 @@ import os
 import sys
 from pathlib import Path
 
+from derive.cache import PAPER
 from derive.checks import CHECK_DIGITS, CHECK_SEED
-
-PAPER = "arXiv:2502.18548v3"
 
 #: The result modules, in the paper's order.  Each has ``results()``, or ``section()``
 #: and ``checks()``.
@@ -166,7 +165,7 @@ def load_part(path, name=None):
     """The part saved in the file *path*, checked by
     :func:`derive.pipeline.validate_computed`; :class:`derive.pipeline.Malformed`
     if it is not one (or not the part *name*)."""
-    from derive.pipeline import Malformed, load_cache
+    from derive.cache import Malformed, load_cache
 
     data = load_cache(path)
     if not isinstance(data.get("part"), str) or data["part"] not in PARTS:
@@ -179,7 +178,7 @@ def load_part(path, name=None):
 def fresh_part(path, name):
     """The part *name* saved in *path* if it is there, well formed and fresh
     (:func:`is_fresh`), else None."""
-    from derive.pipeline import Malformed
+    from derive.cache import Malformed
 
     try:
         data = load_part(path, name)
@@ -273,7 +272,8 @@ def _part(args):
         print(f"part {args.name}: {len(failed)} of {len(data['checks'])} checks fail; "
               "nothing written", file=sys.stderr)
         return 1
-    from derive import outputs, pipeline
+    from derive import cache as pipeline
+    from derive import outputs
 
     _refused("--cache", args.cache, pipeline.prepare_cache)
     if args.deps is not None:
@@ -288,7 +288,7 @@ def _part(args):
 
 
 def _merge(args):
-    from derive import pipeline
+    from derive import cache as pipeline
 
     _refused("--cache", args.cache, pipeline.prepare_cache)
     parts = []
