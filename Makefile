@@ -40,16 +40,25 @@ PART_CACHES := $(addprefix $(PART_DIR)/,$(addsuffix .json,\
 
 # What the render imports and reads: a change of layout re-renders without recomputing.
 RENDER_SRC  := $(wildcard derive/__init__.py derive/__main__.py derive/cli.py derive/pipeline.py \
-                 derive/checks.py derive/render.py derive/outputs.py templates/*.jinja)
+                 derive/checks.py derive/render.py derive/outputs.py derive/cache.py \
+                 derive/options.py derive/presets.py templates/*.jinja)
+
+# The studies: studies/NAME.toml -> $(OUT)/studies/NAME/ (grpo-derive study).  The render
+# swaps $(OUT)/ in whole, so a study is written after it (from its per-point cache in
+# .cache/studies/NAME/, without solving again when only the render changed).
+STUDIES      := $(wildcard studies/*.toml)
+STUDY_STAMPS := $(STUDIES:studies/%.toml=.cache/studies/%.stamp)
+STUDY_SRC    := $(wildcard derive/*.py derive/model/*.py templates/study_*.tex.jinja)
 
 .DELETE_ON_ERROR:
-.PHONY: all test pdf clean bench FORCE
+.PHONY: all test pdf clean bench lint FORCE
 
-all: $(RESULTS)
+all: $(RESULTS) $(STUDY_STAMPS)
 
+# The cluster extra (dask.distributed) is installed so that `study --scheduler` is tested.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,cluster]'
 	touch $@
 
 # A part's own dependencies come from its .d file (none before its first run).
@@ -70,6 +79,14 @@ $(RESULTS): $(CACHE) $(RENDER_SRC)
 ifeq ($(wildcard $(OUT)/.grpo-derive),)
 $(RESULTS): FORCE
 endif
+
+.cache/studies/%.stamp: studies/%.toml $(STUDY_SRC) $(RESULTS)
+	@mkdir -p $(@D)
+	$(PY) -m derive study $< --out $(OUT)/studies/$* --jobs 1
+	@touch $@
+
+# a study's folder missing or not an output of grpo-derive: write it again
+$(foreach s,$(STUDIES:studies/%.toml=%),$(if $(wildcard $(OUT)/studies/$(s)/.grpo-derive),,$(eval .cache/studies/$(s).stamp: FORCE)))
 
 # The tests run in $(JOBS) pytest processes at once, each taking the next test that no
 # other has taken from a shared queue (tests/conftest.py, --queue); each prints its own
@@ -106,6 +123,11 @@ pdf: $(RESULTS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_stationary.py
+
+# The house's linter (ruff: pyflakes, syntax errors, sorted imports; pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'ruff==0.17.6'
+	$(VENV)/bin/ruff check derive tests benchmarks
 
 clean:
 	rm -rf $(VENV) .cache build .pytest_cache .hypothesis *.egg-info

@@ -1,10 +1,11 @@
 import mpmath
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from sympy import Rational, sqrt
 
 from derive import claims
-from derive.advantage import Advantage, expand_radicand, sign_form_residue, tie_residue
+from derive.advantage import Advantage, sign_form_residue, tie_residue
 from derive.enumeration import group_advantages
 
 rewards = st.lists(st.fractions(min_value=-5, max_value=5, max_denominator=50),

@@ -1,14 +1,25 @@
 import mpmath
 import pytest
-from hypothesis import given, strategies as st
+from conftest import artefact, computed_part, failed_checks
+from hypothesis import given
+from hypothesis import strategies as st
 from sympy import Rational, exp, expand
 
-from conftest import artefact, computed_part, failed_checks
 from derive import symbols as S
-from derive.baselines import (NLHF, RLHF, antisymmetric_preference, nlhf_best_response_binary,
-                              nlhf_binary, nlhf_condition_binary, nlhf_payoff,
-                              nlhf_payoff_gradient, nlhf_policy_binary,
-                              pairwise_expected_advantage, rank_preference, rlhf_binary)
+from derive.baselines import (
+    NLHF,
+    RLHF,
+    antisymmetric_preference,
+    nlhf_best_response_binary,
+    nlhf_binary,
+    nlhf_condition_binary,
+    nlhf_payoff,
+    nlhf_payoff_gradient,
+    nlhf_policy_binary,
+    pairwise_expected_advantage,
+    rank_preference,
+    rlhf_binary,
+)
 
 
 @pytest.fixture(scope="module")

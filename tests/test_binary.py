@@ -1,12 +1,21 @@
 import mpmath
 import pytest
-from hypothesis import given, strategies as st
-from sympy import Rational, lambdify, sqrt
+from hypothesis import given
+from hypothesis import strategies as st
+from sympy import Rational, lambdify
 
 from derive import claims
 from derive import symbols as S
-from derive.binary import (BinaryLimit, BinaryTwo, condition_limit, condition_two, limit_residues,
-                           numeric_root, property_residues, select_root)
+from derive.binary import (
+    BinaryLimit,
+    BinaryTwo,
+    condition_limit,
+    condition_two,
+    limit_residues,
+    numeric_root,
+    property_residues,
+    select_root,
+)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from derive.dynamics import (
 from derive.numerics import deterministic_rewards, objective_gradient
 from derive.solver import Problem, stationary_policies
 
-
 THREE = Problem.deterministic((F(1, 2), F(3, 10), F(1, 5)), (1, F(1, 2), 0), F(1, 2), 4)
 
 

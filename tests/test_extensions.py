@@ -3,10 +3,17 @@ import pytest
 from sympy import Rational, oo
 
 from derive import claims
-from derive.extensions import (DirectKL, DirectKLLimit, critical_beta, critical_beta_joint,
-                               h_minimiser, h_value, shift_only_preference,
-                               stationary_points_limit)
 from derive import symbols as S
+from derive.extensions import (
+    DirectKL,
+    DirectKLLimit,
+    critical_beta,
+    critical_beta_joint,
+    h_minimiser,
+    h_value,
+    shift_only_preference,
+    stationary_points_limit,
+)
 
 
 def test_direct_kl_is_pooling_and_free_of_pi_old():

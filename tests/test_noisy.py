@@ -1,8 +1,16 @@
 import mpmath
 import pytest
 
-from derive.noisy import (checks, deviation_rows, margin_two, s_a, s_b, stationary_limit_noisy,
-                          stationary_limit_noisy_b, condition_value)
+from derive.noisy import (
+    checks,
+    condition_value,
+    deviation_rows,
+    margin_two,
+    s_a,
+    s_b,
+    stationary_limit_noisy,
+    stationary_limit_noisy_b,
+)
 
 
 def test_margin_is_difference_of_success_probabilities():

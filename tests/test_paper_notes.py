@@ -7,10 +7,16 @@ from sympy import Rational, expand
 
 from derive import baselines, claims, paper_notes
 from derive import symbols as S
-from derive.paper_notes import (BoundaryBranch, binary_reward_preference_limit,
-                                binary_reward_preference_two, boundary_numeric,
-                                reward_bias_margins, reward_bias_residues,
-                                reward_preference_two, tie_residues)
+from derive.paper_notes import (
+    BoundaryBranch,
+    binary_reward_preference_limit,
+    binary_reward_preference_two,
+    boundary_numeric,
+    reward_bias_margins,
+    reward_bias_residues,
+    reward_preference_two,
+    tie_residues,
+)
 
 
 def test_r2_forms():

@@ -1,6 +1,6 @@
-import mpmath
-from hypothesis import given, strategies as st
-from sympy import Rational, cancel, diff, expand, expand_log, log
+from hypothesis import given
+from hypothesis import strategies as st
+from sympy import Rational, cancel, diff, expand, expand_log
 
 from derive import claims
 from derive.penalty import Penalty, checks, kl

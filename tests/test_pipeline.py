@@ -16,8 +16,11 @@ CACHE = ROOT / ".cache" / "computed.json"
 
 
 def _tree(path):
+    """The files of a results folder, without LaTeX's by-products and without the studies
+    (``results/studies/``, written by ``grpo-derive study``: tests/test_study.py)."""
     return sorted(str(p.relative_to(path)) for p in Path(path).rglob("*") if p.is_file()
-                  and p.suffix not in (".aux", ".log", ".pdf", ".out"))
+                  and p.suffix not in (".aux", ".log", ".pdf", ".out")
+                  and p.relative_to(path).parts[0] != "studies")
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,19 @@
 import mpmath
 import pytest
-from hypothesis import given, strategies as st
-from sympy import Rational, Symbol, expand, sqrt
+from hypothesis import given
+from hypothesis import strategies as st
+from sympy import Rational, expand, sqrt
 
 from derive import enumeration
 from derive import symbols as S
-from derive.preference import (PreferenceModel, binomial_sums, claimed_binomial, compositions,
-                               expectation_identity_general, mixture)
+from derive.preference import (
+    PreferenceModel,
+    binomial_sums,
+    claimed_binomial,
+    compositions,
+    expectation_identity_general,
+    mixture,
+)
 
 
 def test_compositions_count_and_order():

@@ -3,6 +3,7 @@
 import json
 import textwrap
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -391,3 +392,21 @@ def test_progress_bar_with_eta_on_a_terminal_only():
     bar.step()
     bar.close()
     assert quiet.text == ""
+
+
+SHIPPED = sorted((Path(__file__).resolve().parent.parent / "studies").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_committed_studies_are_what_the_study_command_writes(tmp_path, capsys, path):
+    """results/studies/NAME/ (written by `make`) is byte for byte what `grpo-derive study`
+    writes now for studies/NAME.toml."""
+    committed = path.parent.parent / "results" / "studies" / path.stem
+    status, _, err = run_cli(["study", path, "--out", tmp_path / "out", "--jobs", "1"], capsys)
+    assert status == 0, err
+    fresh = tmp_path / "out"
+    names = sorted(p.name for p in fresh.iterdir())
+    assert names == sorted(p.name for p in committed.iterdir()), "run make and commit results/"
+    for name in names:
+        assert (fresh / name).read_bytes() == (committed / name).read_bytes(), (
+            f"results/studies/{path.stem}/{name} is stale: run make and commit results/")
