@@ -101,7 +101,7 @@ test-queue: all
 	@mkdir -p $(dir $(TEST_QUEUE)) && : > $(TEST_QUEUE)
 
 $(TEST_WORKERS): test-queue
-	$(PY) -m pytest -q -o console_output_style=classic --queue $(TEST_QUEUE)
+	$(PY) -m pytest -q -o console_output_style=classic --queue=$(abspath $(TEST_QUEUE))
 
 # Compiles $(OUT)/main.tex in $(PDF_DIR)/ (aux and log stay out of $(OUT)/); on a
 # failure, prints pdflatex's log from its first error and exits non-zero.
