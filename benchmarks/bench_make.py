@@ -52,9 +52,11 @@ def timed(command, cwd, log):
 
 
 def _tree(path):
-    """Every file under *path* (hidden ones too) as ``{relative path: bytes}``."""
+    """Every file under *path* (hidden ones too) as ``{relative path: bytes}``, without the
+    studies (``results/studies/``: written by ``grpo-derive study``, not by ``build``)."""
     return {p.relative_to(path).as_posix(): p.read_bytes()
-            for p in sorted(Path(path).rglob("*")) if p.is_file()}
+            for p in sorted(Path(path).rglob("*"))
+            if p.is_file() and p.relative_to(path).parts[0] != "studies"}
 
 
 def main(argv=None):
