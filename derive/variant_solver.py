@@ -793,7 +793,7 @@ def _candidates_nd(system, X, digits):
     starts.sort(key=lambda s: s[0])
     # local minima miss roots in a valley along a grid line (a plateau of max |F|), so the
     # best grid points by max |F| start Newton's method too
-    best = sorted((v, idx) for idx, v in norms.items() if v is not None)[:40]
+    best = sorted((v, idx) for idx, v in norms.items() if v is not None)[:40 if terms <= 3000 else 12]
     starts = ([s for _, s in starts[:60]] + [[0.0] * n]
               + [[axis[i] for i in idx] for _, idx in best])
     roots, rough = [], []
@@ -813,8 +813,11 @@ def _candidates_nd(system, X, digits):
 
 
 def _newton_float(system, x, maxit=60):
-    """Damped Newton in double precision; a rough root (for mpmath to polish) or ``None``."""
+    """Damped Newton in double precision; a rough root (for mpmath to polish) or ``None``.
+
+    Gives up when ``max |F|`` has not halved in eight steps (a start outside every basin)."""
     x = [float(a) for a in x]
+    history = []
     for _ in range(maxit):
         out = system.residual_nd(x, FLOAT, True)
         if out is None:
@@ -827,6 +830,9 @@ def _newton_float(system, x, maxit=60):
         if step is None:
             return None
         norm0 = max(abs(f) for f in F)
+        history.append(norm0)
+        if len(history) > 8 and norm0 > 0.5 * history[-9]:
+            return None
         t = 1.0
         while t > 1e-4:
             y = [a + t * s for a, s in zip(x, step)]
@@ -1348,15 +1354,16 @@ def variant_cost(problem, digits=50, certify=True):
         t = _terms_per_evaluation(problem, S)
         per = ({2: 19, 3: 9}.get(n, 5) if t > 20000 else {2: 25, 3: 11}.get(n, 7) if t > 3000
                else {2: 41, 3: 15}.get(n, 9))
-        grid = 400 if n == 1 else per ** n
-        starts = 3 if n == 1 else 101
-        newton = starts * 8 * (n + 1) * mp_factor + starts * 30 * (n + 1)
+        grid = 1200 if n == 1 else per ** n        # one unknown: the scan and its bisections
+        starts = 3 if n == 1 else (101 if t <= 3000 else 73)
+        # Newton in floats from every start; in mpmath only from the distinct roots (a few)
+        newton = starts * 20 * (n + 1) + 5 * 8 * (n + 1) * mp_factor
         cert = 40 * (n + 1) * mp_factor if certify else 0
         total += t * (grid + newton + cert)
         evaluations += grid + starts * 38
     terms = _terms_per_evaluation(problem)
     n = K - 1
     # calibrated on the 2-core machine: about 10 "terms" per operation of the cost model
-    ops = 3e5 + 0.1 * total + 2e4 * K ** 3 * mp_factor
+    ops = 3e5 + 0.16 * total + 2e4 * K ** 3 * mp_factor
     parts = "the grid scan, the mpmath Newton polishing and the certificates"
     return Cost(ops, 64.0 * terms * (n + 2), terms, n, float(evaluations), parts)
