@@ -79,6 +79,24 @@ def _fmt(x, digits):
 MAXIMISER_MAX_K = 12
 
 
+def problem_fields(prob, preset=None):
+    """The ``problem`` record of ``stationary --json``: the problem as parsed (exact rationals
+    as text) and every variant option, the preset included."""
+    return {
+        "ref": [str(r) for r in prob.ref],
+        "values": [str(v) for v in prob.values],
+        "reward_distributions": [[str(w) for w in row] for row in prob.rho],
+        "beta": str(prob.beta),
+        "group": "inf" if prob.group is None else prob.group,
+        "penalty": prob.penalty,
+        "kl_in": prob.kl_in,
+        "normalisation": prob.normalisation,
+        "std": prob.std,
+        "std_eps": str(prob.std_eps),
+        "preset": preset,
+    }
+
+
 def _problem_record(prob, sols, digits, preset=None):
     import mpmath
 
@@ -88,19 +106,7 @@ def _problem_record(prob, sols, digits, preset=None):
     search, exists = search_description(prob)
 
     rec = {
-        "problem": {
-            "ref": [str(r) for r in prob.ref],
-            "values": [str(v) for v in prob.values],
-            "reward_distributions": [[str(w) for w in row] for row in prob.rho],
-            "beta": str(prob.beta),
-            "group": "inf" if prob.group is None else prob.group,
-            "penalty": prob.penalty,
-            "kl_in": prob.kl_in,
-            "normalisation": prob.normalisation,
-            "std": prob.std,
-            "std_eps": str(prob.std_eps),
-            "preset": preset,
-        },
+        "problem": problem_fields(prob, preset),
         "digits": digits,
         "search": search,
         "stationary": [],

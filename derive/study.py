@@ -397,20 +397,9 @@ def engine_version():
 
 def canonical_problem(point):
     """The problem of *point* as ``stationary --json`` records it (exact rationals as text)."""
-    prob = point.problem
-    return {
-        "ref": [str(r) for r in prob.ref],
-        "values": [str(v) for v in prob.values],
-        "reward_distributions": [[str(w) for w in row] for row in prob.rho],
-        "beta": str(prob.beta),
-        "group": "inf" if prob.group is None else prob.group,
-        "penalty": prob.penalty,
-        "kl_in": prob.kl_in,
-        "normalisation": prob.normalisation,
-        "std": prob.std,
-        "std_eps": str(prob.std_eps),
-        "preset": point.preset,
-    }
+    from derive.options import problem_fields
+
+    return problem_fields(point.problem, point.preset)
 
 
 def cache_key(point, engine):
