@@ -310,8 +310,9 @@ def build_parser():
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="solve on the Dask cluster at tcp://HOST:PORT (needs grpo-derive[cluster])")
     p.add_argument("--max-cost", metavar="OPS",
-                   help="refuse studies whose estimated cost exceeds OPS operations "
-                        f"(default {DEFAULT_MAX_COST:.0e})")
+                   help="refuse studies whose estimated cost (the grid points not yet in the "
+                        "cache) exceeds OPS operations (default 2e9, about 11 min of one core "
+                        "by the cost model)")
     return parser
 
 
@@ -867,7 +868,7 @@ def _study(args):
     try:
         jobs = (None if args.jobs is None
                 else parse_integer(args.jobs, "--jobs", 1, 1024))
-        max_cost = (DEFAULT_MAX_COST if args.max_cost is None
+        max_cost = (study.STUDY_MAX_COST if args.max_cost is None
                     else parse_number(args.max_cost, "--max-cost"))
     except ParseError as exc:
         raise UsageError(str(exc)) from None

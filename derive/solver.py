@@ -396,7 +396,7 @@ class _System:
         # the one-unknown scan runs in mpmath (exact signs near the faces) unless an
         # evaluation is expensive (binomial sums of many terms, many outputs)
         cheap = self.model.kind in ("constant", "infinite", "shift-only") or (
-            self.model.kind == "binomial" and problem.group <= 64)
+            self.model.kind == "binomial" and problem.group <= 8)
         self.scan_in_floats = self.float_ok and not (cheap and self.K <= 200)
         self._scan_extra = None
         if self.space == "q" and self.dim == 1:
