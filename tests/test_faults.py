@@ -34,12 +34,19 @@ NEW = {"paper": pipeline.PAPER, "digits": 50, "seed": 2,
        "artefacts": [{"path": "data/demo.csv", "text": "x\n1\n"}]}
 
 
+def _default_sigint():
+    """In a child: SIGINT back to its default.  A shell runs background jobs (`make test &`,
+    nohup) with SIGINT ignored, children inherit that, and Python then installs no
+    KeyboardInterrupt handler: the tests of Ctrl-C would see it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run(*args, env=None, timeout=60, **kw):
     full = {k: v for k, v in os.environ.items() if k != outputs.FAULT_ENV}
     full.update(env or {})
     return subprocess.run([sys.executable, "-m", "derive", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, env=full, timeout=timeout,
-                          check=False, **kw)
+                          check=False, preexec_fn=_default_sigint, **kw)
 
 
 def snapshot(path):
@@ -272,7 +279,8 @@ def test_signal_at_random_moments(earlier, caches, sig):
     for _ in range(6):
         proc = subprocess.Popen([sys.executable, "-m", "derive", "render", "--cache",
                                  str(caches["new"]), "--out", str(earlier)], cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=_default_sigint)
         time.sleep(rng.uniform(0.0, 0.25))
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
@@ -478,7 +486,8 @@ def _make(*args, **env):
     full = {k: v for k, v in os.environ.items()  # not the flags of a `make test` around us
             if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", outputs.FAULT_ENV)}
     return subprocess.run(["make", "-s", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env=dict(full, **env), check=False)
+                          text=True, timeout=120, env=dict(full, **env), check=False,
+                          preexec_fn=_default_sigint)
 
 
 def test_make_target_is_outside_results(tmp_path, caches):
@@ -543,7 +552,7 @@ def test_interrupted_sweep_keeps_its_finished_points():
     one = _time.monotonic() - start          # start-up, tables and one point
     betas = ",".join(f"{k}/100" for k in range(10, 90))
     proc = _subprocess.Popen(base + ["--beta", betas], stdout=_subprocess.PIPE,
-                             stderr=_subprocess.PIPE, text=True)
+                             stderr=_subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     _time.sleep(1.5 * one + 1.0)
     proc.send_signal(_signal.SIGINT)
     out, err = proc.communicate(timeout=300)
