@@ -49,6 +49,7 @@ from derive.checks import (
 from derive.display import U, condition, frac, matching, signed, value
 from derive.large_group import preference_limit
 from derive.latex import equation, latex
+from derive.numerics import mpf_exact as to_mp
 from derive.stationarity import Stationarity
 
 x, p, beta, gamma = S.x, S.p, S.beta, S.gamma
@@ -183,10 +184,6 @@ def numeric_root(condition, pv, bv):
     if condition(hi) == 0:
         return hi
     return mpmath.findroot(condition, (lo, hi), solver="anderson")
-
-
-def to_mp(v):
-    return mpmath.mpf(v.p) / v.q if hasattr(v, "p") else mpmath.mpf(v.numerator) / v.denominator
 
 
 #: Precisions of the closed-form-versus-root checks.

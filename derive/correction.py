@@ -33,20 +33,12 @@ line stays fast.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from mpmath import mp
 
 from derive.numerics import SHIFT_ONLY, solve_linear, value_preference_jacobian
+from derive.numerics import mpf_exact as _mp
 
 __all__ = ["central_moments", "finite_group_correction", "preference_correction"]
-
-
-def _mp(v):
-    if isinstance(v, (Fraction, int)):
-        v = Fraction(v)
-        return mp.mpf(v.numerator) / v.denominator
-    return mp.mpf(v)
 
 
 def central_moments(values, q):

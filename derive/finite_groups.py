@@ -19,6 +19,7 @@ from sympy import Add, Mul, Poly, Pow, cancel, expand, sqrt
 
 from derive import claims
 from derive import symbols as S
+from derive.numerics import mpf_exact as _mp
 from derive.preference import binomial_sums
 
 x, p, beta = S.x, S.p, S.beta
@@ -229,11 +230,6 @@ from derive.latex import equation, latex, number_tex
 SYMBOLIC_GROUPS = (2, 3, 4, 5, 6)
 #: Group sizes drawn in the figure (log scale), besides G -> infinity.
 FIGURE_GROUPS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024)
-
-
-def _mp(text):
-    f = Fraction(text)
-    return mpmath.mpf(f.numerator) / f.denominator
 
 
 def asymptotic_correction():

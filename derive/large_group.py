@@ -67,6 +67,7 @@ from derive.checks import (
 )
 from derive.display import U, frac, value
 from derive.latex import equation, latex
+from derive.numerics import mpf_exact as _mp
 
 x, p, beta = S.x, S.p, S.beta
 #: A reward value, the mean, standard deviation and third and fourth central moments of q.
@@ -364,13 +365,6 @@ class GroupStdIdentity:
 
 
 # -- numerics: the independent paths ---------------------------------------------
-
-def _mp(text):
-    from fractions import Fraction
-
-    fr = Fraction(text)
-    return mpmath.mpf(fr.numerator) / fr.denominator
-
 
 def richardson(hs, ys):
     """Polynomial extrapolation of ``ys`` at nodes ``hs`` to ``h = 0`` (Neville)."""

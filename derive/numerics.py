@@ -335,6 +335,24 @@ def interval(lo, hi):
     return arb((fmpz(A + B), fmpz(e - 1)), (fmpz(B - A), fmpz(e - 1)))
 
 
+def mpf_exact(x):
+    """An exact rational (or an mpf) as an mpf at mpmath's current precision (the one converter).
+
+    *x*: a ``Fraction``, an ``int``, a SymPy ``Rational`` (``.p``/``.q``) or a
+    fraction string such as ``"3/7"``.
+
+    >>> mp.dps = 30
+    >>> mpf_exact("1/3") == mp.mpf(1) / 3, mpf_exact(Fraction(2, 5)) == mp.mpf(2) / 5
+    (True, True)
+    """
+    if isinstance(x, mp.mpf):
+        return mp.mpf(x)                     # already a number: rounded to the precision
+    if hasattr(x, "p") and hasattr(x, "q"):
+        return mp.mpf(int(x.p)) / int(x.q)
+    x = Fraction(x)
+    return mp.mpf(x.numerator) / x.denominator
+
+
 def context_key(ctx) -> tuple:
     """Cache key of a number type: its kind and current precision."""
     return ctx.key()

@@ -74,6 +74,7 @@ from itertools import pairwise
 from mpmath import mp
 
 from derive.numerics import ARB, arb_ends, arb_precision, interval
+from derive.numerics import mpf_exact as _mpq
 
 __all__ = ["SMALL_K", "applies", "g2_stability_note", "infinite_stability", "infinite_stability_note",
            "reduced_policies", "reduced_residual"]
@@ -818,7 +819,3 @@ def infinite_stability_note(problem, policy, digits):
     return "undecided", None, ("stability undecided: the sufficient test of derive.reduced.infinite_stability "
                                f"does not decide, and eigenvalues are not computed for K > {SMALL_K}")
 
-
-def _mpq(x):
-    x = Fraction(x)
-    return mp.mpf(x.numerator) / x.denominator

@@ -181,6 +181,7 @@ from derive.numerics import (
     interval,
     solve_linear,
 )
+from derive.numerics import mpf_exact as _mpq
 from derive.records import Cost, StationaryPolicy
 
 #: Every penalty estimator (arXiv:2502.18548v3, Eq. (1), and the variants of :mod:`derive.model`).
@@ -891,12 +892,6 @@ def _scan_grid():
 
 
 _GRID = _scan_grid()
-
-
-def _mpq(x):
-    """An exact rational as an mpf at the current precision."""
-    x = Fraction(x)
-    return mp.mpf(x.numerator) / x.denominator
 
 
 #: Farthest logit searched for one unknown: roots closer than ``exp(-_Z_CAP)``

@@ -54,6 +54,7 @@ from derive.checks import (
 )
 from derive.enumeration import exact
 from derive.model import NORMALISATIONS, PENALTIES, Objective
+from derive.numerics import mpf_exact as _mp
 
 x, p, beta = S.x, S.p, S.beta
 #: epsilon added to the std, and the G -> infinity std sigma(pi).
@@ -563,10 +564,6 @@ AGGREGATION = {"none": "none: beta drops out and there is no interior stationary
                "D(pi;pi)": "L^2/2 + L = (P - E_pi P)/beta + const with L = log(pi/pi_ref): "
                            "neither pooling"}
 assert not any("," in w for w in AGGREGATION.values())     # they go into a CSV field
-
-
-def _mp(v):
-    return mpmath.mpf(v.p) / v.q
 
 
 def _fmt(v, digits=4):
