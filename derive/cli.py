@@ -21,7 +21,6 @@ them, so ``stationary`` starts quickly.
 import argparse
 import contextlib
 import errno
-import itertools
 import json
 import os
 import signal
@@ -31,11 +30,11 @@ import threading
 from derive import outputs
 from derive.options import (
     MAX_REWARD_EXPONENT,
-    MAX_TABLE,
     PRESET_NAMES,
     UsageError,
     _problem_record,
     _variant_options,
+    check_numbers,
 )
 
 EXIT_FAILURE = 1
@@ -513,7 +512,6 @@ def _summary(args):
 
 
 def _stationary(args):
-    from fractions import Fraction
 
     from derive.parsing import (
         ParseError,
@@ -540,53 +538,10 @@ def _stationary(args):
         raise UsageError(str(exc)) from None
     if max_cost <= 0:
         raise UsageError(f"--max-cost: {args.max_cost!r} must be a positive number of operations")
-    K = len(ref)
-    if K < 2:
-        raise UsageError("--ref needs at least 2 answers (K >= 2 probabilities)")
-    if any(r <= 0 or r > 1 for r in ref):
-        raise UsageError("--ref must be positive probabilities (from 1e-1000 to 1) that sum "
-                         "exactly to 1")
-    total = sum(ref)
-    if total != 1:
-        import mpmath
-
-        diff = total - 1
-        with mpmath.workdps(20):
-            shown = mpmath.nstr(mpmath.mpf(diff.numerator) / diff.denominator, 3)
-        raise UsageError("--ref must be positive probabilities that sum exactly to 1 "
-                         f"(the sum minus 1 is {shown})")
-    if dists is not None:
-        if len(dists) != K:
-            raise UsageError(f"--reward-dist given {len(dists)} times but --ref has {K} answers; "
-                             "give one distribution per answer, in order")
-        for d in dists:
-            if any(abs(v) > Fraction(10) ** MAX_REWARD_EXPONENT for v, _ in d):
-                raise UsageError(f"--reward-dist: values must lie within +-1e{MAX_REWARD_EXPONENT}")
-    given = rewards if rewards is not None else success if success is not None else dists
-    which = "--rewards" if rewards is not None else "--success"
-    if dists is None and len(given) != K:
-        raise UsageError(f"{which} has {len(given)} values but --ref has {K}; give one per answer")
-    if success is not None and any(not 0 <= x <= 1 for x in success):
-        raise UsageError("--success values must be probabilities in [0, 1]")
-    if rewards is not None and any(abs(r) > Fraction(10) ** MAX_REWARD_EXPONENT for r in rewards):
-        raise UsageError(f"--rewards: values must lie within +-1e{MAX_REWARD_EXPONENT} "
-                         "(rewards are shift and scale invariant under shift-scale normalisation: "
-                         "rescale them)")
-    if rewards is not None:
-        levels = sorted(set(rewards))
-        if len(levels) > 2:
-            gap = min(b - a for a, b in itertools.pairwise(levels))
-            if (levels[-1] - levels[0]) / gap > Fraction(10) ** MAX_REWARD_EXPONENT:
-                raise UsageError("--rewards: the smallest gap between distinct rewards must be at "
-                                 f"least 1e-{MAX_REWARD_EXPONENT} of their range")
-    if any(b < 0 for b in betas):
-        raise UsageError("--beta must be >= 0 (0, or from 1e-1000 to 1e1000)")
-    levels = (len(set(rewards)) if rewards is not None else 2 if success is not None
-              else len({v for d in dists for v, w in d if w}))
-    if K * levels > MAX_TABLE:   # the reward table rho has K x m entries
-        raise UsageError(f"refused: {K} answers with {levels} distinct rewards need a table of "
-                         f"{K * levels:.3g} entries, above {MAX_TABLE:.0e}; use fewer answers or "
-                         "fewer distinct rewards")
+    try:
+        check_numbers(ref, rewards, success, dists, betas, lambda key: f"--{key}")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
     from derive.solver import (
         FIXED_COST,

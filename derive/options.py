@@ -20,6 +20,67 @@ class UsageError(Exception):
     """Bad command-line input: reported as one ``error:`` line, exit status 2."""
 
 
+def check_numbers(ref, rewards, success, dists, betas, name):
+    """The checks of one problem's numbers, as ``stationary`` and the studies make them.
+
+    Exactly one of *rewards*, *success* and *dists* is not ``None``; *betas* is a
+    sequence.  *name* turns an option's key into the words of the message
+    (``--ref`` on the command line, ``'ref'`` in a study file).  A value that does
+    not fit raises ``ValueError`` with one line saying what is accepted.
+    """
+    import itertools
+    from fractions import Fraction
+
+    K = len(ref)
+    if K < 2:
+        raise ValueError(f"{name('ref')} needs at least 2 answers (K >= 2 probabilities)")
+    if any(r <= 0 or r > 1 for r in ref):
+        raise ValueError(f"{name('ref')} must be positive probabilities (from 1e-1000 to 1) that sum "
+                         "exactly to 1")
+    total = sum(ref)
+    if total != 1:
+        import mpmath
+
+        diff = total - 1
+        with mpmath.workdps(20):
+            shown = mpmath.nstr(mpmath.mpf(diff.numerator) / diff.denominator, 3)
+        raise ValueError(f"{name('ref')} must be positive probabilities that sum exactly to 1 "
+                         f"(the sum minus 1 is {shown})")
+    if dists is not None:
+        if len(dists) != K:
+            raise ValueError(f"{name('reward-dist')} given {len(dists)} times but {name('ref')} has {K} answers; "
+                             "give one distribution per answer, in order")
+        for d in dists:
+            if any(abs(v) > Fraction(10) ** MAX_REWARD_EXPONENT for v, _ in d):
+                raise ValueError(f"{name('reward-dist')}: values must lie within +-1e{MAX_REWARD_EXPONENT}")
+    given = rewards if rewards is not None else success if success is not None else dists
+    which = name("rewards") if rewards is not None else name("success")
+    if dists is None and len(given) != K:
+        raise ValueError(f"{which} has {len(given)} values but {name('ref')} has {K}; give one per answer")
+    if success is not None and any(not 0 <= x <= 1 for x in success):
+        raise ValueError(f"{name('success')} values must be probabilities in [0, 1]")
+    if rewards is not None and any(abs(r) > Fraction(10) ** MAX_REWARD_EXPONENT for r in rewards):
+        raise ValueError(f"{name('rewards')}: values must lie within +-1e{MAX_REWARD_EXPONENT} "
+                         "(rewards are shift and scale invariant under shift-scale normalisation: "
+                         "rescale them)")
+    if rewards is not None:
+        levels = sorted(set(rewards))
+        if len(levels) > 2:
+            gap = min(b - a for a, b in itertools.pairwise(levels))
+            if (levels[-1] - levels[0]) / gap > Fraction(10) ** MAX_REWARD_EXPONENT:
+                raise ValueError(f"{name('rewards')}: the smallest gap between distinct rewards must be at "
+                                 f"least 1e-{MAX_REWARD_EXPONENT} of their range")
+    if any(b < 0 for b in betas):
+        raise ValueError(f"{name('beta')} must be >= 0 (0, or from 1e-1000 to 1e1000)")
+    levels = (len(set(rewards)) if rewards is not None else 2 if success is not None
+              else len({v for d in dists for v, w in d if w}))
+    if K * levels > MAX_TABLE:   # the reward table rho has K x m entries
+        raise ValueError(f"refused: {K} answers with {levels} distinct rewards need a table of "
+                         f"{K * levels:.3g} entries, above {MAX_TABLE:.0e}; use fewer answers or "
+                         "fewer distinct rewards")
+
+
+
 def _variant_options(args):
     """``(variant keywords, beta)`` from the variant options, the preset and the defaults.
 

@@ -216,41 +216,7 @@ def problem_of(options):
         digits = parse_integer(o.get("digits", "50"), "'digits'", 5, 1000)
     except ParseError as exc:
         raise ValueError(str(exc)) from None
-    K = len(ref)
-    if K < 2:
-        raise ValueError("'ref' needs at least 2 answers (K >= 2 probabilities)")
-    if any(r <= 0 or r > 1 for r in ref) or sum(ref) != 1:
-        raise ValueError("'ref' must be positive probabilities (from 1e-1000 to 1) that sum "
-                         "exactly to 1")
-    bound = Fraction(10) ** cli.MAX_REWARD_EXPONENT
-    if dists is not None:
-        if len(dists) != K:
-            raise ValueError(f"'reward-dist' has {len(dists)} distributions but 'ref' has {K} "
-                             "answers; give one distribution per answer, in order")
-        if any(abs(v) > bound for d in dists for v, _ in d):
-            raise ValueError(f"'reward-dist': values must lie within +-1e{cli.MAX_REWARD_EXPONENT}")
-    values = rewards if rewards is not None else success
-    which = "rewards" if rewards is not None else "success"
-    if dists is None and len(values) != K:
-        raise ValueError(f"'{which}' has {len(values)} values but 'ref' has {K}; give one per answer")
-    if success is not None and any(not 0 <= s <= 1 for s in success):
-        raise ValueError("'success' values must be probabilities in [0, 1]")
-    if rewards is not None:
-        if any(abs(r) > bound for r in rewards):
-            raise ValueError(f"'rewards': values must lie within +-1e{cli.MAX_REWARD_EXPONENT}")
-        levels = sorted(set(rewards))
-        if len(levels) > 2:
-            gap = min(b - a for a, b in itertools.pairwise(levels))
-            if (levels[-1] - levels[0]) / gap > bound:
-                raise ValueError("'rewards': the smallest gap between distinct rewards must be at "
-                                 f"least 1e-{cli.MAX_REWARD_EXPONENT} of their range")
-    if beta < 0:
-        raise ValueError("'beta' must be >= 0 (0, or from 1e-1000 to 1e1000)")
-    levels = (len(set(rewards)) if rewards is not None else 2 if success is not None
-              else len({v for d in dists for v, w in d if w}))
-    if K * levels > cli.MAX_TABLE:
-        raise ValueError(f"refused: {K} answers with {levels} distinct rewards need a table of "
-                         f"{K * levels:.3g} entries, above {cli.MAX_TABLE:.0e}")
+    cli.check_numbers(ref, rewards, success, dists, (beta,), lambda key: f"'{key}'")
 
     from derive.solver import Problem, search_limits
 
