@@ -386,15 +386,21 @@ def checks():
 
 @cache
 def _direct_kl_two_binary():
-    from derive.closed_forms import direct_kl_policy_two
+    from derive.extensions import direct_kl_policy_two
 
     return direct_kl_policy_two()
 
 
 def _rlhf_binary_symbolic():
-    from derive.closed_forms import rlhf_policy_binary
-
     return rlhf_policy_binary()
+
+
+@cache
+def rlhf_policy_binary():
+    """RLHF's ``pi(a)`` (Eq. (4)) for ``r(a) = 1``, ``r(b) = 0``, ``pi_ref(a) = p``, derived once."""
+    rlhf = RLHF().derive()
+    subs = {rlhf.r[0]: 1, rlhf.r[1]: 0, rlhf.ref[0]: S.p, rlhf.ref[1]: 1 - S.p}
+    return rlhf.pooling[0].subs(subs)
 
 
 def numeric_checks(digits=CHECK_DIGITS):

@@ -14,7 +14,7 @@ the stationarity condition (11) derived in :mod:`derive.stationarity`:
   shows the other one violates it.  The result is (15).
 """
 
-from functools import cached_property
+from functools import cache, cached_property
 
 import mpmath
 from sympy import (
@@ -47,8 +47,8 @@ from derive.checks import (
     symbolic_check,
 )
 from derive.display import U, condition, frac, matching, signed, value
-from derive.large_group import preference_limit
 from derive.latex import equation, latex
+from derive.limit import preference_limit
 from derive.numerics import mpf_exact as to_mp
 from derive.stationarity import Stationarity
 
@@ -456,3 +456,15 @@ def section():
                        "quadratic and Eq. (15) are consistent only with it; the engine uses the "
                        "derived, unsquared form.")
     return sec
+
+
+@cache
+def binary_two():
+    """The :class:`BinaryTwo` derivation, once per process (:mod:`derive.closed_forms` reads it)."""
+    return BinaryTwo().derive()
+
+
+@cache
+def binary_limit():
+    """The :class:`BinaryLimit` derivation, once per process."""
+    return BinaryLimit().derive()

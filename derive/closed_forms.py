@@ -3,36 +3,32 @@
 Every expression here comes out of a derivation class working on the encoded
 objective (:mod:`derive.binary`, :mod:`derive.extensions`,
 :mod:`derive.baselines`), never from :mod:`derive.claims`; the checks of those
-modules compare the two.  Each derivation runs once per process (cached).
+modules compare the two.  Each derivation runs once per process, cached in the module
+that derives it; this module only reads them (it imports downward, nothing below imports it).
 """
 
-from functools import lru_cache
 
-from derive import symbols as S
 
 __all__ = ["direct_kl_h", "direct_kl_minimiser", "direct_kl_policy_two", "policy_correction_limit",
            "policy_limit", "policy_two", "quadratic_two", "rlhf_policy_binary", "unsquared_limit"]
 
 
-@lru_cache(maxsize=None)
 def _two():
-    from derive.binary import BinaryTwo
+    from derive.binary import binary_two
 
-    return BinaryTwo().derive()
+    return binary_two()
 
 
-@lru_cache(maxsize=None)
 def _limit():
-    from derive.binary import BinaryLimit
+    from derive.binary import binary_limit
 
-    return BinaryLimit().derive()
+    return binary_limit()
 
 
-@lru_cache(maxsize=None)
 def _direct_kl_limit():
-    from derive.extensions import DirectKLLimit
+    from derive.extensions import direct_kl_limit
 
-    return DirectKLLimit().derive()
+    return direct_kl_limit()
 
 
 def policy_two():
@@ -55,21 +51,18 @@ def unsquared_limit():
     return _limit().unsquared
 
 
-@lru_cache(maxsize=None)
 def direct_kl_policy_two():
     """``pi(a)`` at G = 2 with the direct KL penalty, in ``(p, beta, gamma)`` (Section 3)."""
-    from derive.extensions import DirectKL
+    from derive.extensions import direct_kl_policy_two as derived
 
-    (two,) = DirectKL().derive().binary_two()
-    return two
+    return derived()
 
 
-@lru_cache(maxsize=None)
 def binary_correction():
     """The derivation of the first finite-group correction (:mod:`derive.large_group`)."""
-    from derive.large_group import BinaryCorrection
+    from derive.large_group import binary_correction as derived
 
-    return BinaryCorrection().derive()
+    return derived()
 
 
 def policy_correction_limit():
@@ -87,11 +80,8 @@ def direct_kl_minimiser():
     return _direct_kl_limit().minimiser
 
 
-@lru_cache(maxsize=None)
 def rlhf_policy_binary():
     """RLHF's ``pi(a)`` (Eq. (4)) for ``r(a) = 1``, ``r(b) = 0``, ``pi_ref(a) = p``, as derived."""
-    from derive.baselines import RLHF
+    from derive.baselines import rlhf_policy_binary as derived
 
-    rlhf = RLHF().derive()
-    subs = {rlhf.r[0]: 1, rlhf.r[1]: 0, rlhf.ref[0]: S.p, rlhf.ref[1]: 1 - S.p}
-    return rlhf.pooling[0].subs(subs)
+    return derived()

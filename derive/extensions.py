@@ -11,6 +11,8 @@
   penalty this is RLHF's logarithmic pooling (4) with ``beta G/(G-1)``.
 """
 
+from functools import cache
+
 import mpmath
 from sympy import (
     Add,
@@ -38,8 +40,8 @@ from derive import claims
 from derive import symbols as S
 from derive.checks import CHECK_DIGITS, Section, inequality_check, numeric_check, symbolic_check
 from derive.display import U, condition, frac, value
-from derive.large_group import preference_limit
 from derive.latex import equation
+from derive.limit import preference_limit
 from derive.penalty import Penalty
 from derive.roots import bisect
 
@@ -416,3 +418,16 @@ def section():
                        "$G \\to \\infty$ taken first (at every finite $G$ it does not).  Which "
                        "attractor the iteration reaches depends on where it starts.")
     return sec
+
+
+@cache
+def direct_kl_limit():
+    """The :class:`DirectKLLimit` derivation, once per process."""
+    return DirectKLLimit().derive()
+
+
+@cache
+def direct_kl_policy_two():
+    """``pi(a)`` at G = 2 with the direct KL penalty, in ``(p, beta, gamma)`` (Section 3), derived once."""
+    (two,) = DirectKL().derive().binary_two()
+    return two

@@ -298,7 +298,7 @@ def checks(digits=CHECK_DIGITS):
 
 def _derived_limit(r_o):
     """The G -> infinity preference derived in :mod:`derive.large_group` (Eq. (13))."""
-    from derive.large_group import preference_limit
+    from derive.limit import preference_limit
 
     return preference_limit(r_o, S.mu, S.sigma)
 

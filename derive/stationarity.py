@@ -128,7 +128,7 @@ def limit_residue():
     r = [Symbol(f"r_{o}", real=True) for o in st.outputs]
     pi = st.pi[:-1] + (1 - sum(st.pi[:-1]),)
     mu = sum(p * ro for p, ro in zip(pi, r))
-    from derive.large_group import preference_limit
+    from derive.limit import preference_limit
 
     P = [preference_limit(ro, mu, S.sigma) for ro in r]
     E = expand(sum(p * Po for p, Po in zip(pi, P)))
