@@ -272,6 +272,11 @@ class VariantSystem:
         self.equal_rewards = (self.kl_in == "reward"
                               and all(sum(1 for w in row if w) == 1 for row in self.rho))
         self.types = [(i, j) for i, row in enumerate(self.rho) for j, w in enumerate(row) if w]
+        # the double-precision scan needs every constant well inside the float range
+        consts = list(self.ref) + [w for row in self.rho for w in row if w] + [self.beta]
+        consts += [b - a for a, b in zip(self.values, self.values[1:])]
+        consts += [v for v in self.values if v] + ([self.eps] if self.eps else [])
+        self.float_ok = all(Fraction(1, 10**250) <= abs(c) <= 10**250 for c in consts if c)
         #: for each type, the type whose modified value it takes exactly (coincidence points)
         self.ties = None
         #: the reward values the support can produce
@@ -503,6 +508,23 @@ class VariantSystem:
         F = [go - g[-1] for go in g[:-1]]
         return F, g, pi
 
+    def term_scale(self, x):
+        """The largest term that makes up ``g`` at the logits *x* (mpmath): the preferences
+        and ``beta`` times the penalty gradient, or the rewards and ``beta`` times the
+        estimate for the system of equal modified rewards."""
+        pi, L = self.policy_of_logits(x, MP)
+        beta = MP.num(self.beta)
+        if self.equal_rewards:
+            est = REWARD_ESTIMATES[self.penalty]
+            terms = [abs(MP.num(self.values[row.index(1)])) for row in self.rho]
+            terms += [abs(beta * est(Lo, MP)) for Lo in L]
+        else:
+            terms = [abs(p) for p in self.preferences(pi, L, MP)]
+            if self.kl_in == "loss" and self.penalty != "k1" and self.beta:
+                h = PENALTY_GRADIENTS[self.penalty]
+                terms += [abs(beta * h(Lo, MP)) for Lo in L]
+        return max(terms + [beta if self.beta else mp.mpf(1)])
+
     def residual_nd(self, x, ctx, derivatives=False, policy_derivative=False):
         """For :func:`derive.certify.certify_root_nd`: ``(F, J, pi, dpi)``."""
         n = self.dim
@@ -559,7 +581,10 @@ def logit_range(system):
         est = REWARD_ESTIMATES[system.penalty]
         if system.penalty == "k1":
             return gap, True
-        top = est(U, FLOAT) + gap
+        try:
+            top = est(U, FLOAT) + gap
+        except OverflowError:
+            top = math.inf
         lo = _negative_solution(lambda L: est(L, FLOAT), top)
         return U - lo, system.equal_rewards
     bound = system.advantage_bound()
@@ -576,7 +601,18 @@ def logit_range(system):
 
 
 def _negative_solution(f, top):
-    """The negative ``L`` with ``f(L) = top`` for ``f`` decreasing on ``L < 0`` (bisection)."""
+    """The negative ``L`` with ``f(L) = top`` for ``f`` decreasing on ``L < 0`` (bisection);
+    ``-inf`` when *top* is not finite."""
+    if not math.isfinite(top):
+        return -math.inf
+    raw = f
+
+    def f(L):
+        try:
+            return raw(L)
+        except OverflowError:
+            return math.inf
+
     a = -1.0
     while f(a) < top and a > -1e6:
         a *= 2
@@ -607,7 +643,14 @@ def _grid(X, n_points):
 
 
 def _float_residual(system, x):
+    """``F`` for the scan: in double precision, or in mpmath at 30 digits when a constant of
+    the problem (an epsilon of 1e1000, say) does not fit a double."""
     try:
+        if not system.float_ok:
+            with mp.workdps(30):
+                F, _, _ = system.residual([mp.mpf(a) for a in x], MP)
+                out = [mp.mpf(value(f)) for f in F]
+                return out if all(mp.isfinite(f) for f in out) else None
         F, _, _ = system.residual([float(a) for a in x], FLOAT)
         out = [float(f) for f in F]
         if all(math.isfinite(f) for f in out):
@@ -618,9 +661,13 @@ def _float_residual(system, x):
 
 
 def _relative_residual(system, x):
-    """``max |F| / max |terms|`` at ``x`` in mpmath."""
-    F, g, pi = system.residual([mp.mpf(a) for a in x], MP)
-    scale = max([abs(value(t)) for t in g] + [mp.mpf(1) * (system.beta if system.beta else 1)])
+    """``max |F|`` at ``x`` in mpmath, relative to the largest term that makes up ``g``
+    (:meth:`VariantSystem.term_scale`; ``g`` itself can be tiny where its terms cancel)."""
+    xs = [mp.mpf(a) for a in x]
+    F, g, pi = system.residual(xs, MP)
+    scale = system.term_scale(xs) if hasattr(system, "term_scale") else None
+    if not scale:
+        scale = max([abs(value(t)) for t in g] + [mp.mpf(1) * (system.beta if system.beta else 1)])
     return max((abs(f) for f in F), default=mp.mpf(0)) / scale
 
 
@@ -816,15 +863,22 @@ def _newton_float(system, x, maxit=60):
     """Damped Newton in double precision; a rough root (for mpmath to polish) or ``None``.
 
     Gives up when ``max |F|`` has not halved in eight steps (a start outside every basin)."""
-    x = [float(a) for a in x]
+    if not system.float_ok:
+        with mp.workdps(30):
+            return _newton_rough(system, [mp.mpf(a) for a in x], maxit, MP)
+    return _newton_rough(system, [float(a) for a in x], maxit, FLOAT)
+
+
+def _newton_rough(system, x, maxit, ctx):
     history = []
     for _ in range(maxit):
-        out = system.residual_nd(x, FLOAT, True)
+        out = system.residual_nd(x, ctx, True)
         if out is None:
             return None
         F, J = out[0], out[1]
         try:
-            step = _solve_float(J, [-f for f in F])
+            step = (_solve_float(J, [-f for f in F]) if ctx is FLOAT
+                    else solve_linear(J, [-f for f in F]))
         except ZeroDivisionError:
             return None
         if step is None:
@@ -871,6 +925,7 @@ class _CoincidenceGap:
         self.system, self.va, self.vb = system, va, vb
         self.dim = 1
         self.beta = system.beta
+        self.float_ok = system.float_ok
 
     def residual(self, x, ctx):
         out = self.residual_nd([value(a) for a in x], ctx)
