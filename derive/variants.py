@@ -23,7 +23,6 @@ group and reward outcome of a small group with mpmath and differentiates the
 objective numerically; it shares no formula with the derivations.
 """
 
-import itertools
 from functools import cache
 
 import mpmath
@@ -42,6 +41,7 @@ from sympy import (
     sqrt,
 )
 
+from derive import enumeration
 from derive import symbols as S
 from derive.checks import (
     CHECK_DIGITS,
@@ -161,7 +161,7 @@ def penalty_gradient_check(eff, points, digits):
     errors = []
     est, iw = eff.estimator, eff.importance_weighted
     def k(rho):
-        return _mp_k(est.name, rho)
+        return enumeration.estimate(est.name, rho)
 
     with mpmath.workdps(digits + 20):
         for pt in points:
@@ -192,12 +192,6 @@ def penalty_gradient_check(eff, points, digits):
                 errors.append(abs(mpmath.diff(lambda t, o=o: D(t, o), 0)
                                   - mpmath.diff(lambda t, o=o: C(t, o), 0)))
     return errors
-
-
-def _mp_k(name, rho):
-    """The estimator at a number, written apart from the SymPy registry."""
-    lr = mpmath.log(rho)
-    return {"k1": -lr, "k2": lr**2 / 2, "k3": rho - 1 - lr}[name]
 
 
 @cache
@@ -418,52 +412,15 @@ def bracketed_roots(f, n=400):
 # -- the independent path: enumeration of every ordered group and reward outcome ------------------
 
 def mp_advantages(obj, rewards):
-    """Advantages by definition at numbers (mpmath), written apart from the registry."""
-    G = len(rewards)
-    if obj.normalisation == "none":
-        return list(rewards)
-    if all(r == rewards[0] for r in rewards):
-        # 0/0 -> 0 decided exactly: a rounded mean of equal values would leave a
-        # residue of the size of the rounding, and residue/residue is not 0
-        return [mpmath.mpf(0)] * G
-    mean = mpmath.fsum(rewards) / G
-    centred = [r - mean for r in rewards]
-    if obj.normalisation == "shift-only":
-        return centred
-    ss = mpmath.fsum(c * c for c in centred)
-    std = mpmath.sqrt(ss / (G if obj.std == "population" else G - 1))
-    den = std + mpmath.mpf(obj.std_eps.p) / obj.std_eps.q
-    return [mpmath.mpf(0)] * G if den == 0 else [c / den for c in centred]
+    """Advantages by definition at numbers (:func:`derive.enumeration.group_advantages`)."""
+    return enumeration.group_advantages(rewards, obj.normalisation, obj.std, obj.std_eps)
 
 
 def enumerated_objective(obj, trial, old, ref, outcomes, G, beta_):
-    """``J(trial; old)`` of Eq. (1) for the variant *obj*, without clipping, by enumeration.
-
-    *outcomes[o]*: ``(value, probability)`` pairs of the reward of output *o*.  With
-    ``kl_in = "reward"`` each sampled reward is lowered by ``beta k1`` at ``old``
-    (detached: no gradient), and there is no penalty term.
-    """
-    K = len(old)
-    total = mpmath.mpf(0)
-    for group in itertools.product(range(K), repeat=G):
-        w_out = mpmath.fprod(old[o] for o in group)
-        if w_out == 0:
-            continue
-        for draw in itertools.product(*(outcomes[o] for o in group)):
-            w = w_out * mpmath.fprod(pr for _, pr in draw)
-            rewards = [v for v, _ in draw]
-            if obj.kl_in == "reward":
-                rewards = [r - beta_ * mpmath.log(old[o] / ref[o]) for r, o in zip(rewards, group)]
-            adv = mp_advantages(obj, rewards)
-            s = mpmath.mpf(0)
-            for i, o in enumerate(group):
-                ratio = trial[o] / old[o]
-                s += ratio * adv[i]
-                if obj.kl_in == "loss":
-                    k = _mp_k(obj.penalty, ref[o] / trial[o])
-                    s -= beta_ * (ratio if obj.importance_weighted else 1) * k
-            total += w * s / G
-    return total
+    """``J(trial; old)`` of Eq. (1) for the variant *obj*, by enumeration
+    (:func:`derive.enumeration.objective_of`)."""
+    return enumeration.objective_of(trial, old, ref, outcomes, G, beta_, obj.penalty_name,
+                                    obj.normalisation, obj.std, obj.std_eps, obj.kl_in)
 
 
 def enumerated_field(obj, xv, pv, outcomes, G, beta_):
@@ -476,14 +433,7 @@ def enumerated_field(obj, xv, pv, outcomes, G, beta_):
 
 def enumerated_preference(obj, o, pi, outcomes, G):
     """``P_G(o|pi) = E[A_1 | o_1 = o]`` for the normalisation of *obj*, by enumeration."""
-    K = len(pi)
-    total = mpmath.mpf(0)
-    for others in itertools.product(range(K), repeat=G - 1):
-        w_out = mpmath.fprod(pi[j] for j in others)
-        for draw in itertools.product(*(outcomes[j] for j in (o,) + others)):
-            w = w_out * mpmath.fprod(pr for _, pr in draw)
-            total += w * mp_advantages(obj, [v for v, _ in draw])[0]
-    return total
+    return enumeration.preference_of(o, pi, outcomes, G, obj.normalisation, obj.std, obj.std_eps)
 
 
 # -- 5. the KL in the reward --------------------------------------------------------------------
