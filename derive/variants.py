@@ -54,7 +54,6 @@ from derive.checks import (
 )
 from derive.enumeration import exact
 from derive.model import NORMALISATIONS, PENALTIES, Objective
-from derive.numerics import mpf_exact as _mp
 
 x, p, beta = S.x, S.p, S.beta
 #: epsilon added to the std, and the G -> infinity std sigma(pi).
@@ -623,8 +622,8 @@ def normalisation_checks(digits):
     values = (0, 1, 2)
     errs = []
     with mpmath.workdps(digits + 10):
-        mpi = [_mp(t) for t in pi]
-        outs = [[(mpmath.mpf(v), _mp(w)) for v, w in zip(values, d) if w != 0] for d in dists]
+        mpi = [exact(t) for t in pi]
+        outs = [[(mpmath.mpf(v), exact(w)) for v, w in zip(values, d) if w != 0] for d in dists]
         means = [mpmath.fsum(v * w for v, w in o) for o in outs]
         mu_pi = mpmath.fsum(a * m for a, m in zip(mpi, means))
         for G in (2, 3, 4):
@@ -680,7 +679,7 @@ def binary_gap_numeric(obj, G, xv):
     ``m (G - m)/G^2``), summed over the binomial law of the others: ``O(G)``, for large G."""
     G = int(G)
     total = mpmath.mpf(0)
-    eps_ = _mp(obj.std_eps)
+    eps_ = exact(obj.std_eps)
     for k in range(G):
         w = mpmath.binomial(G - 1, k) * xv**k * (1 - xv) ** (G - 1 - k)
         for own, m, sign in ((1, k + 1, 1), (0, k, -1)):
@@ -751,15 +750,15 @@ def cell_checks(cells, digits):
                 continue
             if not c["roots"]:
                 if x not in c["condition"].free_symbols:
-                    f1 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, _mp(P_REF),
+                    f1 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, exact(P_REF),
                                           _det_outcomes(), G, mpmath.mpf(1) / 2)
-                    f2 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, _mp(P_REF),
+                    f2 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, exact(P_REF),
                                           _det_outcomes(), G, mpmath.mpf(2))
                     drops.append((abs(f1 - f2), f1))
                 continue
             for root in c["roots"]:
-                enum_errs.append(enumerated_field(c["obj"], root, _mp(P_REF), _det_outcomes(), G,
-                                                  _mp(BETA)))
+                enum_errs.append(enumerated_field(c["obj"], root, exact(P_REF), _det_outcomes(), G,
+                                                  exact(BETA)))
     # the same closed forms at seeded (beta, p) away from the stated point
     import random
     rng = random.Random(CHECK_SEED + 81)
@@ -819,12 +818,12 @@ def reward_checks(digits):
         for col, *_ in COLUMNS:
             obj = column_objective(col, "k1", False, "reward")
             for G in (2, 3):
-                below = enumerated_field(obj, xs * (1 - h), _mp(P_REF), _det_outcomes(), G, _mp(BETA))
-                above = enumerated_field(obj, xs * (1 + h), _mp(P_REF), _det_outcomes(), G, _mp(BETA))
+                below = enumerated_field(obj, xs * (1 - h), exact(P_REF), _det_outcomes(), G, exact(BETA))
+                above = enumerated_field(obj, xs * (1 + h), exact(P_REF), _det_outcomes(), G, exact(BETA))
                 margins += [below, -above]
                 if col in ("shift", "none"):
-                    zeros.append(enumerated_field(obj, xs, _mp(P_REF), _det_outcomes(), G,
-                                                  _mp(BETA)))
+                    zeros.append(enumerated_field(obj, xs, exact(P_REF), _det_outcomes(), G,
+                                                  exact(BETA)))
     out.append(inequality_check(
         "variants-kl-reward-enumeration", "(1)",
         "KL in the reward, rewards 1, 0: the enumerated gradient of J along e_a - e_b is positive "
@@ -839,14 +838,14 @@ def reward_checks(digits):
         method=ENUMERATION))
     # Bernoulli rewards
     pa, pb = SUCCESS
-    outs = [[(mpmath.mpf(1), _mp(pa)), (mpmath.mpf(0), 1 - _mp(pa))],
-            [(mpmath.mpf(1), _mp(pb)), (mpmath.mpf(0), 1 - _mp(pb))]]
+    outs = [[(mpmath.mpf(1), exact(pa)), (mpmath.mpf(0), 1 - exact(pa))],
+            [(mpmath.mpf(1), exact(pb)), (mpmath.mpf(0), 1 - exact(pb))]]
     bern = {}
     with mpmath.workdps(25):
         for norm in ("shift-scale", "shift-only"):
             obj = Objective(normalisation=norm)
             for G in (2, 3):
-                f = lambda xv, obj=obj, G=G: reward_field(obj, xv, _mp(P_REF), _mp(BETA), outs, G)
+                f = lambda xv, obj=obj, G=G: reward_field(obj, xv, exact(P_REF), exact(BETA), outs, G)
                 roots = bracketed_roots(f, 60)
                 kinds = []
                 for z in roots:
@@ -869,7 +868,7 @@ def reward_checks(digits):
         "KL in the reward, Bernoulli rewards, population std, G = 2: the field is piecewise "
         "constant in d = beta (logit x - logit p) (A = sign); it changes sign only by a jump at "
         "d = 0, i.e. at pi = pi_ref, because P(r_a = r_b) > p_a - p_b: no zero, the iteration "
-        "chatters about pi_ref", [two[0][0] - _mp(P_REF)] if ok2 else [1], 20,
+        "chatters about pi_ref", [two[0][0] - exact(P_REF)] if ok2 else [1], 20,
         method=ENUMERATION))
     return out, kr, bern
 

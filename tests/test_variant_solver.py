@@ -153,6 +153,20 @@ def test_kl_in_reward_deterministic_is_rlhf_for_k1(penalty, norm):
                    - b * est(mpmath.log(p / (mpmath.mpf(r.numerator) / r.denominator)), MP)
                    for v, p, r in zip(rewards, s.policy, ref)]
             assert max(mod) - min(mod) < mpmath.mpf(10) ** -(DIGITS - 3)
+            if norm == "shift-only":
+                # the independent path: the field itself, enumerated over every ordered group
+                # with the estimate taken from the model's estimator (the field is linear in
+                # the rewards here, so it vanishes at the point rather than jumping)
+                from sympy import Float
+
+                from derive.enumeration import preference_of
+
+                k = PENALTIES[penalty].k
+                shifted = [[(mpmath.mpf(F(v).numerator) / F(v).denominator - b * mpmath.mpf(
+                    k(Float(str(mpmath.mpf(r.numerator) / r.denominator / p), DIGITS + 10))
+                    .evalf(DIGITS + 10)), 1)] for v, p, r in zip(rewards, s.policy, ref)]
+                field = [preference_of(o, s.policy, shifted, 3, "shift-only") for o in range(3)]
+                assert max(abs(f) for f in field) < mpmath.mpf(10) ** -(DIGITS - 5)
 
 
 def test_sample_std_is_population_with_beta_scaled():
