@@ -532,6 +532,20 @@ def _rational(ctx, p, q):
     return mp.mpf(p) / q
 
 
+def _shifted_positions(m, dcomps, index):
+    """For each level ``i``, the table positions of the compositions *dcomps* with one more
+    count at ``i`` (the terms of ``d Phi / d q_i``)."""
+    out = []
+    for i in range(m):
+        pos = []
+        for n in dcomps:
+            ni = list(n)
+            ni[i] += 1
+            pos.append(index[tuple(ni)])
+        out.append(pos)
+    return out
+
+
 class GroupPreference:
     """``Phi_j(q) = E[A_1 | r_1 = v_j]`` for fixed values, ``G`` and normalisation.
 
@@ -661,14 +675,7 @@ class GroupPreference:
         coef = [[num(w) * a for w, a in zip(weights, adv[j])] for j in range(m)]
         dcoef = []
         if dcomps:
-            shifted = []
-            for i in range(m):
-                pos = []
-                for n in dcomps:
-                    ni = list(n)
-                    ni[i] += 1
-                    pos.append(index[tuple(ni)])
-                shifted.append(pos)
+            shifted = _shifted_positions(m, dcomps, index)
             dw = [num(w) for w in dweights]
             for i in range(1, m):
                 per_j = []
@@ -1710,14 +1717,7 @@ class _HornerTable:
                     row.append(x)
                 adv.append(row)
             sets = [[[arb(fmpz(w)) * a for w, a in zip(weights, adv[j])] for j in range(m)]]
-            shifted = []
-            for i in range(m):
-                pos = []
-                for n in dcomps:
-                    ni = list(n)
-                    ni[i] += 1
-                    pos.append(index[tuple(ni)])
-                shifted.append(pos)
+            shifted = _shifted_positions(m, dcomps, index)
             dw = [arb(fmpz(w)) for w in dweights]
             for i in range(1, m):
                 sets.append([[w * (adv[j][k] - adv[j][k0]) for w, k, k0 in zip(dw, shifted[i], shifted[0])]
