@@ -1,7 +1,7 @@
 # grpo-derive: `make` sets up .venv and regenerates results/; `make test` runs the tests.
 # Real file dependencies: a second `make` with nothing changed does no work.
 #
-# Each part of the results (one module of derive.parts.RESULT_MODULES) is computed
+# Each part of the results (one module of derive.output.parts.RESULT_MODULES) is computed
 # by its own process into its own cache, .cache/parts/NAME.json, beside NAME.d: the
 # rules that make it depend on exactly the sources it imported (written by the part
 # itself, as a compiler writes a .d file).  A change to one module recomputes only the
@@ -27,28 +27,28 @@ JOBS := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || ec
 endif
 MAKEFLAGS += -j$(JOBS) --output-sync=target
 
-# The parts, read from RESULT_MODULES in derive/parts.py (the last name of each
+# The parts, read from RESULT_MODULES in derive/output/parts.py (the last name of each
 # module), started slowest first so that the parallel jobs end together.
 PARTS := $(shell sed -n '/^RESULT_MODULES = (/,/^)/s/^ *"[a-z_.]*\.\([a-z_]*\)",.*/\1/p' \
-                 derive/parts.py)
+                 derive/output/parts.py)
 ifeq ($(PARTS),)
-$(error no RESULT_MODULES found in derive/parts.py)
+$(error no RESULT_MODULES found in derive/output/parts.py)
 endif
 SLOW_PARTS := stability variants maximiser_table large_group finite_groups figures baselines tables
 PART_CACHES := $(addprefix $(PART_DIR)/,$(addsuffix .json,\
                  $(filter $(PARTS),$(SLOW_PARTS)) $(filter-out $(SLOW_PARTS),$(PARTS))))
 
 # What the render imports and reads: a change of layout re-renders without recomputing.
-RENDER_SRC  := $(wildcard derive/__init__.py derive/__main__.py derive/cli.py derive/pipeline.py \
-                 derive/checks.py derive/render.py derive/outputs.py derive/cache.py \
-                 derive/options.py derive/presets.py templates/*.jinja)
+RENDER_SRC  := $(wildcard derive/*.py derive/*/__init__.py derive/output/*.py \
+                 derive/verify/checks.py derive/numerics/precision.py derive/model/presets.py \
+                 templates/*.jinja)
 
 # The studies: studies/NAME.toml -> $(OUT)/studies/NAME/ (grpo-derive study).  The render
 # swaps $(OUT)/ in whole, so a study is written after it (from its per-point cache in
 # .cache/studies/NAME/, without solving again when only the render changed).
 STUDIES      := $(wildcard studies/*.toml)
 STUDY_STAMPS := $(STUDIES:studies/%.toml=.cache/studies/%.stamp)
-STUDY_SRC    := $(wildcard derive/*.py derive/model/*.py templates/study_*.tex.jinja)
+STUDY_SRC    := $(wildcard derive/*.py derive/*/*.py templates/study_*.tex.jinja)
 
 .DELETE_ON_ERROR:
 .PHONY: all test pdf clean bench lint FORCE
@@ -63,12 +63,12 @@ $(STAMP): pyproject.toml
 
 # A part's own dependencies come from its .d file (none before its first run).
 $(PART_DIR)/%.json: $(STAMP)
-	$(PY) -m derive.parts part $* --cache $@ --deps $(PART_DIR)/$*.d
+	$(PY) -m derive.output.parts part $* --cache $@ --deps $(PART_DIR)/$*.d
 
 -include $(wildcard $(PART_DIR)/*.d)
 
 $(CACHE): $(PART_CACHES)
-	$(PY) -m derive.parts merge --cache $@ $(PART_CACHES)
+	$(PY) -m derive.output.parts merge --cache $@ $(PART_CACHES)
 
 $(RESULTS): $(CACHE) $(RENDER_SRC)
 	$(PY) -m derive render --cache $(CACHE) --out $(OUT)

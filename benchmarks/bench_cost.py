@@ -4,7 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_cost.py
 
-For each problem: :func:`derive.solver.estimate_cost` (operations, and seconds at
+For each problem: :func:`derive.solve.solver.estimate_cost` (operations, and seconds at
 ``OPERATIONS_PER_SECOND``) beside the wall time of ``stationary_policies`` at 50
 digits with certificates.  The estimate is meant to be within a factor of about
 3, on the safe side, so that ``--max-cost`` (default 6e7, about 20 s) keeps
@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from fractions import Fraction as F
 
-from derive.solver import Problem, estimate_cost, stationary_policies
+from derive.solve.solver import Problem, estimate_cost, stationary_policies
 
 
 def _uniform(K):

@@ -5,10 +5,10 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_huge_groups.py
 
 The binomial sums of ``G > WINDOW_GROUP`` are summed on a window of about
-``sqrt(G)`` terms around the mode (:func:`derive.numerics._window_sums`).  For
-each group size this prints the wall time of :func:`derive.solver.stationary_policies`
+``sqrt(G)`` terms around the mode (:func:`derive.numerics.group_preference._window_sums`).  For
+each group size this prints the wall time of :func:`derive.solve.solver.stationary_policies`
 (50 digits, one cold call), the number of window terms of one Arb evaluation,
-the estimate of :func:`derive.solver.estimate_cost`, and the distance of the
+the estimate of :func:`derive.solve.solver.estimate_cost`, and the distance of the
 interior root to the large-group expansion ``pi_inf + c/G``.
 
 Problem: ``pi_ref = (3/10, 7/10)``, 0/1 deterministic rewards, ``beta = 1/2``,
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mpmath import mp
 
-from derive.solver import Problem, estimate_cost, stationary_policies
+from derive.solve.solver import Problem, estimate_cost, stationary_policies
 
 REF, REWARDS, BETA = (F(3, 10), F(7, 10)), (1, 0), F(1, 2)
 CASES = [(10**4, True), (10**5, True), (10**6, True), (10**9, True), (10**12, False)]

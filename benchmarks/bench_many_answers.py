@@ -1,4 +1,4 @@
-"""Timings of :func:`derive.solver.stationary_policies` for many answers (prints figures, asserts nothing).
+"""Timings of :func:`derive.solve.solver.stationary_policies` for many answers (prints figures, asserts nothing).
 
 Run from the repository root::
 
@@ -9,8 +9,8 @@ sample of integers) and 0/1 rewards, at ``G = 2`` and ``G = infinity``, k3 and
 k3-is, ``beta = 1/10`` (``beta = 3`` for k3-is at ``G = infinity``, where the
 interior points need a large ``beta``), a seeded random ``pi_ref``, 50 digits,
 certificates on.  Each line gives the estimate of
-:func:`derive.solver.estimate_cost`, and the time of one call if the estimate
-is under :data:`derive.solver.DEFAULT_MAX_COST` ("refused" otherwise, as the
+:func:`derive.solve.solver.estimate_cost`, and the time of one call if the estimate
+is under :data:`derive.solve.solver.DEFAULT_MAX_COST` ("refused" otherwise, as the
 command line would).  Also printed: the number of policies, how many are
 certified, and which path solved the interior.
 """
@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from derive import reduced, solver
-from derive.solver import Problem, estimate_cost, stationary_policies
+from derive.solve import reduced, solver
+from derive.solve.solver import Problem, estimate_cost, stationary_policies
 
 DIGITS = 50
 

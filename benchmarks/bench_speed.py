@@ -27,7 +27,7 @@ simplex, or fails, on these problems); no search for other roots, no
 certificate, no stability.  The baseline's root is compared with the
 CLI's first policy.
 
-For (d): :func:`derive.solver.stationary_policies` inside the process (the
+For (d): :func:`derive.solve.solver.stationary_policies` inside the process (the
 module imported, the caches of the problem emptied first: "cold"; and the call
 repeated: "warm", median of 5).
 """
@@ -150,7 +150,8 @@ def baseline_root(ref, rewards, beta, group):
 
 def in_process_binary():
     """(d): binary 0/1 rewards at ``G = 1024`` inside the process, cold and warm (seconds)."""
-    from derive import numerics, solver
+    from derive.numerics import group_preference as numerics
+    from derive.solve import solver
 
     problem = solver.Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 1024)
     solver.stationary_policies(solver.Problem.deterministic((F(1, 2), F(1, 2)), (1, 0), F(1, 3), 3), DIGITS)

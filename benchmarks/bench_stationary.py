@@ -1,11 +1,11 @@
-"""Timings of :func:`derive.solver.stationary_policies` (prints figures, asserts nothing).
+"""Timings of :func:`derive.solve.solver.stationary_policies` (prints figures, asserts nothing).
 
 Run from the repository root::
 
     .venv/bin/python benchmarks/bench_stationary.py
 
 * "cold": the first call at a new group size, with every coefficient cache of
-  :mod:`derive.numerics` and :mod:`derive.solver` emptied first (module imports
+  :mod:`derive.numerics.context` and :mod:`derive.solve.solver` emptied first (module imports
   and mpmath's own constants are warmed once, by an unrelated problem).
 * "warm": the same call repeated (median of several).
 
@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from mpmath import mp  # noqa: E402
 
-from derive import numerics, solver  # noqa: E402
+from derive.numerics import group_preference as numerics
+from derive.solve import solver
 
 DIGITS = 50
 

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from derive import study  # noqa: E402
+from derive import study
 
 
 def grid_file(folder, points):

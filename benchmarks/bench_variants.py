@@ -1,7 +1,7 @@
 """Whole-process time of `stationary` for one problem per kind of GRPO variant.
 
 Prints, for each case, the wall time of `python -m derive stationary ... --json` (best of 2)
-and the estimate of the cost model (derive.solver.estimate_cost), so that the model can be
+and the estimate of the cost model (derive.solve.solver.estimate_cost), so that the model can be
 re-fitted when the solver changes.  Run: `.venv/bin/python benchmarks/bench_variants.py`.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from derive.solver import Problem, estimate_cost  # noqa: E402
+from derive.solve.solver import Problem, estimate_cost
 
 REF3 = (F(1, 5), F(3, 10), F(1, 2))
 FINITE = [[(0, F(1, 5)), (1, F(1, 2)), (2, F(3, 10))], [(0, F(3, 10)), (1, F(3, 10)), (2, F(2, 5))],

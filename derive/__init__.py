@@ -7,7 +7,7 @@ the derivation, evaluates the results with mpmath, and renders LaTeX.
 
 This top-level module imports nothing heavy, so that the numeric command line
 path (``grpo-derive stationary``) starts quickly.  Import the submodules you
-need, for example ``from derive.solver import Problem, stationary_policies``.
+need, for example ``from derive.solve.solver import Problem, stationary_policies``.
 """
 
 __version__ = "0.1.0"

@@ -27,7 +27,6 @@ import signal
 import sys
 import threading
 
-from derive import outputs
 from derive.options import (
     MAX_REWARD_EXPONENT,
     PRESET_NAMES,
@@ -36,6 +35,7 @@ from derive.options import (
     _variant_options,
     check_numbers,
 )
+from derive.output import outputs
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -43,7 +43,7 @@ EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_PIPE = 128 + 13  # SIGPIPE (not in the signal module on every system)
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
-# Mirrors of derive.solver.DEFAULT_MAX_COST and OPERATIONS_PER_SECOND (the solver is
+# Mirrors of derive.solve.solver.DEFAULT_MAX_COST and OPERATIONS_PER_SECOND (the solver is
 # imported lazily; tests check that the two agree).
 DEFAULT_MAX_COST = 6e7
 OPERATIONS_PER_SECOND = 3e6
@@ -434,20 +434,20 @@ def _refusal(option, value, action):
 
 
 def _build(args):
-    from derive import pipeline
+    from derive.output import cache, pipeline
 
     _refusal("--out", args.out, lambda: outputs.prepare_folder(args.out))
     if args.cache:
-        _refusal("--cache", args.cache, lambda: pipeline.prepare_cache(args.cache))
+        _refusal("--cache", args.cache, lambda: cache.prepare_cache(args.cache))
     progress = None if args.quiet else pipeline.progress_printer()
     computed = pipeline.compute(progress)
     if args.cache:
-        pipeline.save_cache(computed, args.cache)
+        cache.save_cache(computed, args.cache)
     return _write(computed, args.out)
 
 
 def _write(computed, out, files=None):
-    from derive import pipeline
+    from derive.output import pipeline
 
     try:
         ver = _refusal("--out", out, lambda: pipeline.write_results(computed, out, files))
@@ -462,27 +462,27 @@ def _write(computed, out, files=None):
 
 
 def _compute(args):
-    from derive import pipeline
+    from derive.output import cache, pipeline
 
-    _refusal("--cache", args.cache, lambda: pipeline.prepare_cache(args.cache))
+    _refusal("--cache", args.cache, lambda: cache.prepare_cache(args.cache))
     computed = pipeline.compute(None if args.quiet else pipeline.progress_printer())
     ver = pipeline.verification(computed)
     if ver["summary"]["failed"]:
         for line in pipeline.summary_lines(ver):
             print(line, file=sys.stderr)
         return 1
-    pipeline.save_cache(computed, args.cache)
+    cache.save_cache(computed, args.cache)
     return 0
 
 
 def _render(args):
     import jinja2
 
-    from derive import pipeline
+    from derive.output import cache, pipeline
 
     try:
-        computed = pipeline.load_cache(args.cache)
-    except pipeline.Malformed as exc:
+        computed = cache.load_cache(args.cache)
+    except cache.Malformed as exc:
         raise UsageError(f"--cache {args.cache}: {exc}; run `grpo-derive compute` to make "
                          "one") from None
     _refusal("--out", args.out, lambda: outputs.prepare_folder(args.out))
@@ -497,14 +497,14 @@ def _render(args):
 
 
 def _summary(args):
-    from derive import pipeline
+    from derive.output import cache, pipeline
 
     path = os.path.join(args.results, "verification.json")
     if not os.path.isfile(path):
         raise UsageError(f"no readable {path}; run `grpo-derive build` first")
     try:
-        ver = pipeline.load_verification(path)
-    except pipeline.Malformed as exc:
+        ver = cache.load_verification(path)
+    except cache.Malformed as exc:
         raise UsageError(f"{path}: {exc}; run `grpo-derive build` to rewrite it") from None
     for line in pipeline.summary_lines(ver):
         print(line)
@@ -543,7 +543,7 @@ def _stationary(args):
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
-    from derive.solver import (
+    from derive.solve.solver import (
         FIXED_COST,
         MAX_MEMORY,
         WINDOW_GROUP,
@@ -841,7 +841,7 @@ def _study(args):
         raise UsageError(str(exc)) from None
     out = args.out if args.out is not None else os.path.join("results", "studies", st.name)
 
-    from derive.solver import MAX_MEMORY
+    from derive.solve.solver import MAX_MEMORY
 
     cache_dir = os.path.join(".cache", "studies", st.name)
     todo = study.uncached_points(st, cache_dir)

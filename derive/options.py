@@ -1,12 +1,12 @@
 """The options of one stationary problem: from the command line's options to a
-:class:`derive.solver.Problem`, and from its stationary policies to the JSON record.
+:class:`derive.solve.solver.Problem`, and from its stationary policies to the JSON record.
 
 Shared by ``grpo-derive stationary`` (:mod:`derive.cli`) and the studies
 (:mod:`derive.study`), which build their problems exactly as the command line does.
 """
 
 
-from derive.presets import PRESET_SETTINGS
+from derive.model.presets import PRESET_SETTINGS
 
 PRESET_NAMES = tuple(PRESET_SETTINGS)
 
@@ -136,7 +136,7 @@ def _fmt(x, digits):
 
 
 #: Above this many outputs the maximiser verdict of an interior point is not computed: the
-#: branch and bound of derive.maximiser took 15 s at K = 12 and over 60 s at K = 60 (G = 2).
+#: branch and bound of derive.solve.maximiser took 15 s at K = 12 and over 60 s at K = 60 (G = 2).
 MAXIMISER_MAX_K = 12
 
 
@@ -161,8 +161,8 @@ def problem_fields(prob, preset=None):
 def _problem_record(prob, sols, digits, preset=None):
     import mpmath
 
-    from derive.certify import printed_enclosure
-    from derive.solver import search_description
+    from derive.numerics.certify import printed_enclosure
+    from derive.solve.solver import search_description
 
     search, exists = search_description(prob)
 
@@ -172,7 +172,7 @@ def _problem_record(prob, sols, digits, preset=None):
         "search": search,
         "stationary": [],
     }
-    from derive.maximiser import MaximiserVerdict, maximiser
+    from derive.solve.maximiser import MaximiserVerdict, maximiser
 
     if not sols:
         rec["none_found"] = ("a stationary policy exists but the search did not locate it"

@@ -14,9 +14,9 @@ A study file ``studies/<name>.toml`` holds
   default the first of beta, group, std-eps that is swept; ``answer``: the
   plotted coordinate ``pi(answer)``, 1-based, default 1).
 
-Every grid point is built into a :class:`derive.solver.Problem` exactly as
+Every grid point is built into a :class:`derive.solve.solver.Problem` exactly as
 ``stationary`` builds its problem (:func:`problem_of`), solved by
-:func:`derive.solver.stationary_policies` with certificates, and recorded as
+:func:`derive.solve.solver.stationary_policies` with certificates, and recorded as
 ``stationary --json`` records it (:func:`derive.options._problem_record`): the
 stationarity condition is arXiv:2502.18548v3, Eq. (11) for the paper's GRPO
 and its variant otherwise.  Numbers are parsed exactly (:mod:`derive.parsing`);
@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from derive.presets import PRESET_SETTINGS
+from derive.model.presets import PRESET_SETTINGS
 
 #: The keys of ``[problem]`` and ``[sweep]``: the long options of ``stationary``.
 OPTIONS = ("ref", "rewards", "success", "reward-dist", "beta", "group", "penalty", "kl-in",
@@ -82,7 +82,7 @@ class Point:
     index: int
     swept: tuple          # ((key, value as written), ...) in file order
     options: dict         # every option of the point (problem merged with the sweep)
-    problem: object       # derive.solver.Problem
+    problem: object       # derive.solve.solver.Problem
     digits: int
     preset: str | None
 
@@ -218,7 +218,7 @@ def problem_of(options):
         raise ValueError(str(exc)) from None
     cli.check_numbers(ref, rewards, success, dists, (beta,), lambda key: f"'{key}'")
 
-    from derive.solver import Problem, search_limits
+    from derive.solve.solver import Problem, search_limits
 
     if rewards is not None:
         prob = Problem.deterministic(ref, rewards, beta, group, **variant)
@@ -381,7 +381,7 @@ def solve_point(problem, digits, preset):
     Runs in a worker process (local or Dask); a top-level function so that it pickles.
     """
     from derive.options import _problem_record
-    from derive.solver import stationary_policies
+    from derive.solve.solver import stationary_policies
 
     sols = stationary_policies(problem, digits=digits, certify=True)
     return json.loads(json.dumps(_problem_record(problem, sols, digits, preset)))
@@ -397,9 +397,9 @@ STUDY_MAX_COST = 2e9
 
 
 def total_cost(points):
-    """``(operations, memory)`` of solving *points*, from :func:`derive.solver.estimate_cost`
+    """``(operations, memory)`` of solving *points*, from :func:`derive.solve.solver.estimate_cost`
     (its per-process set-up replaced by :data:`POINT_FIXED_COST` per point)."""
-    from derive.solver import FIXED_COST, estimate_cost
+    from derive.solve.solver import FIXED_COST, estimate_cost
 
     costs = [estimate_cost(p.problem, p.digits, True) for p in points]
     return (sum(max(c.operations - FIXED_COST, 0) + POINT_FIXED_COST for c in costs),
@@ -480,7 +480,7 @@ def run_study(study, jobs=None, scheduler=None, cache_dir=None, progress=None):
     solved, so an interrupted study resumes.  The result does not depend on
     the executor: records are JSON data, put in grid order.
     """
-    from derive import outputs
+    from derive.output import outputs
 
     engine = engine_version()
     cache = Path(cache_dir) if cache_dir is not None else None
@@ -550,10 +550,10 @@ def _ulp(text):
 
 def table_number(text, digits):
     """``(tex, decimal text)``: a policy coordinate as ``table.tex`` prints it
-    (:func:`derive.latex.number_tex`), and the decimal that the TeX shows."""
+    (:func:`derive.paper.latex.number_tex`), and the decimal that the TeX shows."""
     import mpmath
 
-    from derive.latex import number_tex
+    from derive.paper.latex import number_tex
 
     with mpmath.workdps(len(text) + 10):
         tex = number_tex(mpmath.mpf(text), digits)
@@ -604,13 +604,14 @@ def policy_checks(rec, table_digits):
 
 def section_checks(variants):
     """Symbolic checks of the displayed conditions: the KKT residual of the Lagrangian
-    (:class:`derive.variants.KKT`) equals ``P_o - E P - beta (g_o - E g)`` with ``g`` the
+    (:class:`derive.model.variants.KKT`) equals ``P_o - E P - beta (g_o - E g)`` with ``g`` the
     derived gradient of the expected penalty, for every output (``cancel`` to 0)."""
     from sympy import cancel
 
-    from derive import symbols as S
-    from derive.display import _reduced
-    from derive.variants import KKT, EffectiveDivergence, gradient_form
+    from derive.model.variants import KKT, EffectiveDivergence
+    from derive.paper import symbols as S
+    from derive.results.variants import gradient_form
+    from derive.verify.display import _reduced
 
     out = []
     for v in variants:
@@ -638,7 +639,7 @@ def section_checks(variants):
 
 
 def _binary_setting(prob):
-    """``(a, key)`` when *prob* is a binary question that :class:`derive.variants.BinaryVariant`
+    """``(a, key)`` when *prob* is a binary question that :class:`derive.model.variants.BinaryVariant`
     covers (rewards 1 > 0, up to what the normalisation ignores; KL in the loss; G = 2 or
     G -> inf): ``a`` the index of the better answer; ``None`` otherwise."""
     if prob.K != 2 or prob.kl_in != "loss" or prob.group not in (2, None):
@@ -657,15 +658,15 @@ def _binary_setting(prob):
 
 
 def closed_forms(study, records):
-    """Closed forms of the binary points (:class:`derive.variants.BinaryVariant`: SymPy's
+    """Closed forms of the binary points (:class:`derive.model.variants.BinaryVariant`: SymPy's
     admissible root of the derived condition; Eq. (14) for k3 at G = 2, Eq. (15) as
     G -> inf) and their checks: the closed form, evaluated at the point, must lie in the
     certified enclosure of the solver's policy (an independent path: no shared formula)."""
     import mpmath
 
-    from derive import symbols as S
-    from derive.model import Objective
-    from derive.variants import BinaryVariant, eps
+    from derive.model.objective import Objective
+    from derive.model.variants import BinaryVariant, eps
+    from derive.paper import symbols as S
 
     derived, checks, used = {}, [], {}
     for point, rec in zip(study.points, records):
@@ -787,7 +788,7 @@ MAX_TABLE_ROWS = 48
 
 
 def table_tex(env, study, records):
-    from derive.render import render, tex_escape
+    from derive.output.render import render, tex_escape
 
     K = max(p.problem.K for p in study.points)
     rows = []
@@ -825,7 +826,7 @@ def _x_value(point, key):
 def figure_tex(env, study, records):
     from mpmath import mpf, nstr
 
-    from derive.render import render, tex_escape
+    from derive.output.render import render, tex_escape
 
     key, answer = study.figure_x, study.figure_answer
     others = [k for k in study.sweep_keys if k != key]
@@ -887,12 +888,13 @@ def _norm_words(v):
 def section_tex(env, study, variants, closed=None):
     """``section.tex``: the derived gradient of the expected penalty and the stationarity
     condition (arXiv:2502.18548v3, Eqs. (10)-(11) and their variants) of each variant."""
-    from derive import symbols as S
-    from derive.display import form_tex
-    from derive.latex import latex
-    from derive.model import PENALTIES
-    from derive.render import render
-    from derive.variants import EffectiveDivergence, gradient_form
+    from derive.model.objective import PENALTIES
+    from derive.model.variants import EffectiveDivergence
+    from derive.output.render import render
+    from derive.paper import symbols as S
+    from derive.paper.latex import latex
+    from derive.results.variants import gradient_form
+    from derive.verify.display import form_tex
 
     (pi_o,), (ref_o,) = (S.policy_symbols(n, "o") for n in ("pi", "pi_ref"))
     condition = (r"P_G(o \mid \pi) - \mathbb{E}_{o' \sim \pi} P_G(o' \mid \pi) &= "
@@ -960,14 +962,14 @@ def author_closed_form(cf, c):
 
     *c* is the derived preference gap ``P_G(a) - P_G(b)`` when it does not depend on
     ``pi`` (``G = 2``), else ``None``.  Two families, each proven equal to *cf*
-    (:func:`derive.display._reduced`) before it is used: the root of
+    (:func:`derive.verify.display._reduced`) before it is used: the root of
     ``beta (x - p) = c x (1 - x)`` (Eq. (14) with ``gamma = c``), and logarithmic pooling
     ``p e^{c/beta} / (1 - p + p e^{c/beta})`` (Eqs. (3)-(4)).
     """
     from sympy import Add, Mul, Pow, exp, sqrt
 
-    from derive import symbols as S
-    from derive.display import U, _reduced, frac
+    from derive.paper import symbols as S
+    from derive.verify.display import U, _reduced, frac
 
     if c is None:
         return None
@@ -988,13 +990,13 @@ def author_closed_form(cf, c):
 def closed_form_tex(cf, key):
     """LaTeX of a binary closed form: the author's form where :func:`author_closed_form`
     finds one (proven equal), SymPy's otherwise.  *key*: ``(penalty, norm, std, std_eps, G)``."""
-    from derive.display import form_tex
-    from derive.latex import latex
-    from derive.variants import binary_preference_gap, eps
+    from derive.model.variants import binary_preference_gap, eps
+    from derive.paper.latex import latex
+    from derive.verify.display import form_tex
 
     _, norm, std, std_eps, G = key
     gap = binary_preference_gap(norm, std, eps if std_eps else 0, G) if G == 2 else None
-    from derive.symbols import x as x_symbol
+    from derive.paper.symbols import x as x_symbol
 
     c = gap if gap is not None and x_symbol not in gap.free_symbols else None
     form = author_closed_form(cf, c)
@@ -1003,7 +1005,7 @@ def closed_form_tex(cf, key):
 
 def study_files(study, records):
     """``{file: text}`` of the study's output folder; :class:`ChecksFailed` if a check fails."""
-    from derive.render import make_env
+    from derive.output.render import make_env
 
     variants = study_variants(study)
     closed, closed_checks = closed_forms(study, records)

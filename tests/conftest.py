@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Where `make` saves each part's data (derive/parts.py, the Makefile).
+#: Where `make` saves each part's data (derive/output/parts.py, the Makefile).
 PART_CACHE = ROOT / ".cache" / "parts"
 
 # Seeded, reproducible property tests everywhere.
@@ -110,15 +110,15 @@ _PARTS = {}
 
 
 def computed_part(name):
-    """The plain data of the part *name* (:func:`derive.parts.compute_part`: its
+    """The plain data of the part *name* (:func:`derive.output.parts.compute_part`: its
     sections, check records and artefacts), as the pipeline makes it.
 
     Read from the cache that ``make`` saved (``.cache/parts/NAME.json``) when it is
     fresh, that is, computed from exactly the sources now in the tree and with these
-    package versions (:func:`derive.parts.is_fresh`); otherwise computed here, at
+    package versions (:func:`derive.output.parts.is_fresh`); otherwise computed here, at
     the default precisions, as the pipeline does.  Either way once per session.
     """
-    from derive import parts
+    from derive.output import parts
 
     if name not in _PARTS:
         data = parts.fresh_part(PART_CACHE / f"{name}.json", name)

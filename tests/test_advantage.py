@@ -4,9 +4,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sympy import Rational, sqrt
 
-from derive import claims
-from derive.advantage import Advantage, sign_form_residue, tie_residue
-from derive.enumeration import group_advantages
+from derive.paper import claims
+from derive.paper.advantage import Advantage, sign_form_residue, tie_residue
+from derive.verify.enumeration import group_advantages
 
 rewards = st.lists(st.fractions(min_value=-5, max_value=5, max_denominator=50),
                    min_size=2, max_size=6)

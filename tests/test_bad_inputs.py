@@ -182,7 +182,7 @@ CASES = [
     (_args(**{"--ref": _uniform(3), "--rewards": "0,1,2", "--group": str(10**6)}), "memory"),
     (_args(**{"--ref": _uniform(3), "--rewards": "0,1,2", "--group": "1024"}), "refused: the preference tables need"),
     (_args(**{"--ref": _uniform(4), "--rewards": "0,1,2,3", "--group": "100"}), "--max-cost"),
-    # (50 distinct rewards at G = 2 and 1000 0/1 rewards are answered: derive.reduced; not these)
+    # (50 distinct rewards at G = 2 and 1000 0/1 rewards are answered: derive.solve.reduced; not these)
     (_args(**{"--ref": _uniform(50), "--rewards": ",".join(map(str, range(50))), "--group": "3"}), "--max-cost"),
     (_args(**{"--ref": _uniform(50), "--rewards": ",".join(map(str, range(50))), "--penalty": "k3-is"}),
      "--max-cost"),

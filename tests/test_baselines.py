@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sympy import Rational, exp, expand
 
-from derive import symbols as S
-from derive.baselines import (
+from derive.paper import symbols as S
+from derive.paper.baselines import (
     NLHF,
     RLHF,
     antisymmetric_preference,

@@ -4,9 +4,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sympy import Rational, lambdify
 
-from derive import claims
-from derive import symbols as S
-from derive.binary import (
+from derive.paper import claims
+from derive.paper import symbols as S
+from derive.paper.binary import (
     BinaryLimit,
     BinaryTwo,
     condition_limit,

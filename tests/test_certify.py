@@ -1,4 +1,4 @@
-"""Tests of derive.certify: interval Newton / Krawczyk certificates and enclosures."""
+"""Tests of derive.numerics.certify: interval Newton / Krawczyk certificates and enclosures."""
 
 import doctest
 from fractions import Fraction as F
@@ -6,11 +6,11 @@ from fractions import Fraction as F
 import pytest
 from mpmath import mp
 
-from derive import certify
-from derive.certify import certify_root_1d, certify_root_nd, exact_enclosure
-from derive.certify import exact_value as _exact
-from derive.numerics import ARB
-from derive.solver import Problem, _roots_1d, _roots_nd, stationary_policies, system_of
+from derive.numerics import certify
+from derive.numerics.certify import certify_root_1d, certify_root_nd, exact_enclosure
+from derive.numerics.certify import exact_value as _exact
+from derive.numerics.context import ARB
+from derive.solve.solver import Problem, _roots_1d, _roots_nd, stationary_policies, system_of
 
 
 def test_exact_enclosure_contains_the_rational():
@@ -45,7 +45,7 @@ def _one_root(problem, digits=50):
 
 def test_interval_newton_certifies_a_simple_root():
     system, root = _one_root(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 8))
-    policy = system.residual_1d(root.u, root.v, __import__("derive.numerics", fromlist=["MP"]).MP)[2]
+    policy = system.residual_1d(root.u, root.v, __import__("derive.numerics.context", fromlist=["MP"]).MP)[2]
     enclosure, certified, why = certify_root_1d(system, root.u, root.v, 50, policy)
     assert certified and why == ""
     assert all(lo <= p <= hi for (lo, hi), p in zip(enclosure, policy))
@@ -74,7 +74,7 @@ def test_krawczyk_certifies_a_three_output_root_and_rejects_a_perturbed_one():
     system = system_of(problem)
     mp.dps = 62
     (x,) = _roots_nd(system, 50)
-    from derive.numerics import MP
+    from derive.numerics.context import MP
 
     policy = system.residual_nd(x, MP)[2]
     enclosure, certified, why = certify_root_nd(system, x, 50, policy)

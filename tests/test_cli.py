@@ -56,8 +56,8 @@ from fractions import Fraction as F
 
 import mpmath
 
-from derive import claims
-from derive import symbols as S
+from derive.paper import claims
+from derive.paper import symbols as S
 
 
 def _stationary_json(*args):

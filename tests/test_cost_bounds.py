@@ -41,7 +41,7 @@ EDGE = [
     (["--ref", "0.3,0.7", "--success", "0.9,0.2", "--beta", "0.5", "--group", "1000000000000"], 0),
     (["--ref", "0.5,0.5", "--rewards", "1,0", "--beta", "0.5", "--group", str(10**18)], 0),
     (["--ref", _uniform(3), "--rewards", "0,1,2", "--beta", "0.5", "--group", "1024"], 2),
-    # many answers at G = 2 and G = infinity: answered through derive.reduced (issue 12, part 5)
+    # many answers at G = 2 and G = infinity: answered through derive.solve.reduced (issue 12, part 5)
     (["--ref", _uniform(50), "--rewards", ",".join(map(str, range(50))), "--beta", "0.5"], 0),
     (["--ref", _uniform(60), "--rewards", ",".join(map(str, range(60))), "--beta", "0.5", "--group", "inf"], 0),
     (["--ref", _uniform(1000), "--rewards", ",".join(str(i % 2) for i in range(1000)),

@@ -2,9 +2,9 @@
 
 from sympy import Add, Integer, Mul, sqrt
 
-from derive.checks import Section
-from derive.display import U, condition, form_tex, frac, matching, signed, value
-from derive.symbols import beta, gamma, p, x
+from derive.paper.symbols import beta, gamma, p, x
+from derive.verify.checks import Section
+from derive.verify.display import U, condition, form_tex, frac, matching, signed, value
 
 
 def _section():

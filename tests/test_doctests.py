@@ -8,11 +8,18 @@ import pytest
 
 import derive
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(derive.__path__) if m.name != "__main__")
+#: Every module of the package, in every layer (not ``__main__``, which runs the command line).
+MODULES = sorted(m.name for m in pkgutil.walk_packages(derive.__path__, "derive.")
+                 if not m.name.endswith("__main__"))
+
+
+def test_every_layer_is_walked():
+    assert {"derive.cli", "derive.paper.binary", "derive.solve.solver",
+            "derive.output.render"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_doctests_of(name):
-    module = importlib.import_module(f"derive.{name}")
+    module = importlib.import_module(name)
     failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert failures == 0

@@ -1,4 +1,4 @@
-"""Tests of derive.dynamics: stability from the logit Jacobian, expected-gradient and Monte Carlo GRPO."""
+"""Tests of derive.dynamics.iteration: stability from the logit Jacobian, expected-gradient and Monte Carlo GRPO."""
 
 import doctest
 from fractions import Fraction as F
@@ -6,8 +6,8 @@ from fractions import Fraction as F
 import pytest
 from mpmath import mp
 
-from derive import dynamics
-from derive.dynamics import (
+from derive.dynamics import iteration as dynamics
+from derive.dynamics.iteration import (
     logit_flow,
     logit_jacobian,
     logit_jacobian_eigenvalues,
@@ -16,14 +16,14 @@ from derive.dynamics import (
     stability,
     trajectory_dataset,
 )
-from derive.numerics import deterministic_rewards, objective_gradient
-from derive.solver import Problem, stationary_policies
+from derive.numerics.group_preference import deterministic_rewards, objective_gradient
+from derive.solve.solver import Problem, stationary_policies
 
 THREE = Problem.deterministic((F(1, 2), F(3, 10), F(1, 5)), (1, F(1, 2), 0), F(1, 2), 4)
 
 
 def _binary_field(problem, x):
-    """g(x) = g_a - g_b from derive.numerics.objective_gradient."""
+    """g(x) = g_a - g_b from derive.numerics.group_preference.objective_gradient."""
     values, rho = deterministic_rewards([1, 0])
     g = objective_gradient(values, rho, problem.ref, (x, 1 - x), problem.beta, problem.group, problem.penalty)
     return g[0] - g[1]
@@ -168,7 +168,7 @@ def test_stability_at_a_double_eigenvalue_is_decided_not_a_crash():
 
 
 def test_characteristic_roots_agree_with_the_qr_eigenvalues():
-    from derive.dynamics import _characteristic_roots
+    from derive.dynamics.iteration import _characteristic_roots
 
     mp.dps = 40
     M = [[mp.mpf(3) / 7, 1, -2], [mp.mpf(1) / 3, -1, mp.mpf(5) / 11], [2, mp.mpf(1) / 9, mp.mpf(-7) / 5]]

@@ -1,4 +1,4 @@
-"""Tests of derive.enclosures and of every enclosure the pipeline prints.
+"""Tests of derive.numerics.enclosures and of every enclosure the pipeline prints.
 
 Each data file with an ``enclosure_lo, enclosure_hi`` pair is produced by the
 same stage function the pipeline calls, and each of its rows is recomputed
@@ -25,9 +25,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpmath import iv, mp
 
-from derive import enclosures
-from derive.certify import exact_value
-from derive.numerics import ARB, arb_ends, arb_precision
+from derive.numerics import enclosures
+from derive.numerics.certify import exact_value
+from derive.numerics.context import ARB, arb_ends, arb_precision
 
 #: Digits of the independent recomputation (30 more than the printed enclosures).
 REF_DIGITS = 80
@@ -258,7 +258,7 @@ def test_finite_group_enclosures_hold_the_bracketed_roots():
 
 def _enumerated_preferences(problem, pi):
     """``P_G(o | pi)`` for every output: exact enumeration (finite G), or the limit (13)."""
-    from derive.enumeration import preference
+    from derive.verify.enumeration import preference
 
     values = [_mp(str(v)) for v in problem.values]
     rho = [[_mp(str(w)) for w in row] for row in problem.rho]
@@ -287,7 +287,7 @@ def _stationary_residual(problem, beta, ref):
 
 
 def test_stability_enclosures_hold_the_enumerated_stationary_policies():
-    from derive import stability
+    from derive.results import stability
 
     rows = _csv(computed_part("stability")["artefacts"], "stability.csv")
     specs = {key: spec for key, _, spec in stability.EXAMPLES}
@@ -316,8 +316,8 @@ def test_stability_enclosures_hold_the_enumerated_stationary_policies():
 
 
 def test_a_command_line_enclosure_holds_the_bracketed_root():
-    from derive.certify import printed_enclosure
-    from derive.solver import Problem, stationary_policies
+    from derive.numerics.certify import printed_enclosure
+    from derive.solve.solver import Problem, stationary_policies
 
     for G, kind in ((2, "g2"), (None, "ginf"), (64, "finite")):
         (s,) = stationary_policies(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 3), G), digits=40)
@@ -329,7 +329,7 @@ def test_a_command_line_enclosure_holds_the_bracketed_root():
 
 
 # ---------------------------------------------------------------------------
-# derive.enclosures itself
+# derive.numerics.enclosures itself
 # ---------------------------------------------------------------------------
 
 
@@ -444,7 +444,7 @@ def test_precision_is_reset_between_tests():
     assert flint.ctx.prec == 53
 
 
-@pytest.mark.parametrize("module", ["derive.enclosures", "derive.finite_groups"])
+@pytest.mark.parametrize("module", ["derive.numerics.enclosures", "derive.paper.finite_groups"])
 def test_docstring_examples(module):
     import importlib
 

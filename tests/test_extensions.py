@@ -2,9 +2,9 @@ import mpmath
 import pytest
 from sympy import Rational, oo
 
-from derive import claims
-from derive import symbols as S
-from derive.extensions import (
+from derive.paper import claims
+from derive.paper import symbols as S
+from derive.paper.extensions import (
     DirectKL,
     DirectKLLimit,
     critical_beta,

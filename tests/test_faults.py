@@ -3,7 +3,7 @@ always exactly old or exactly new, and every failure is one line and an exit sta
 
 Outputs are rendered from two small caches (no computation), so each run is a
 fraction of a second.  Interrupts at named moments come from the fault hook
-``GRPO_DERIVE_FAULT`` of :mod:`derive.outputs`; interrupts at arbitrary moments
+``GRPO_DERIVE_FAULT`` of :mod:`derive.output.outputs`; interrupts at arbitrary moments
 from signals sent after seeded random delays.
 """
 
@@ -21,11 +21,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, require_tex
 
-from derive import cli, outputs, pipeline
+from derive import cli
+from derive.output import cache, outputs, pipeline
 
-OLD = {"paper": pipeline.PAPER, "digits": 50, "seed": 1, "sections": [], "checks": [],
+OLD = {"paper": cache.PAPER, "digits": 50, "seed": 1, "sections": [], "checks": [],
        "artefacts": []}
-NEW = {"paper": pipeline.PAPER, "digits": 50, "seed": 2,
+NEW = {"paper": cache.PAPER, "digits": 50, "seed": 2,
        "sections": [{"key": "demo", "title": "A demonstration", "paper_ref": "(2)",
                      "summary": "One step.", "remarks": ["A remark."],
                      "steps": [{"text": "The value is", "math": "x &= 1", "label": "demo"}]}],
@@ -324,11 +325,11 @@ def test_full_disk_during_write_leaves_old(earlier, caches):
 
 def test_full_disk_saving_the_cache_keeps_the_old_cache(tmp_path, monkeypatch):
     dest = tmp_path / "computed.json"
-    pipeline.save_cache(OLD, dest)
+    cache.save_cache(OLD, dest)
     before = dest.read_bytes()
     monkeypatch.setenv(outputs.FAULT_ENV, "file:enospc")
     with pytest.raises(outputs.WriteFailed, match="No space left"):
-        pipeline.save_cache(NEW, dest)
+        cache.save_cache(NEW, dest)
     assert dest.read_bytes() == before and os.listdir(tmp_path) == ["computed.json"]
 
 
@@ -475,10 +476,10 @@ def test_read_only_folder_is_a_one_line_write_failure(tmp_path, caches):
 
 def test_an_earlier_cache_may_be_replaced(tmp_path):
     dest = tmp_path / "computed.json"
-    pipeline.save_cache(OLD, dest)
-    assert pipeline.prepare_cache(dest) == dest.resolve()
-    pipeline.save_cache(NEW, dest)
-    assert pipeline.load_cache(dest) == NEW and os.listdir(tmp_path) == ["computed.json"]
+    cache.save_cache(OLD, dest)
+    assert cache.prepare_cache(dest) == dest.resolve()
+    cache.save_cache(NEW, dest)
+    assert cache.load_cache(dest) == NEW and os.listdir(tmp_path) == ["computed.json"]
 
 
 # -- make ---------------------------------------------------------------------

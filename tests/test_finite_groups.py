@@ -1,19 +1,20 @@
-"""The finite-groups table's asymptotic column pi_inf + c/G (derive.finite_groups)."""
+"""The finite-groups table's asymptotic column pi_inf + c/G (derive.paper.finite_groups)."""
 
 from fractions import Fraction as F
 
 import mpmath
 from conftest import computed_part
 
-from derive import claims
-from derive import finite_groups as FG
-from derive import symbols as S
-from derive.correction import finite_group_correction
-from derive.solver import Problem, stationary_policies
+from derive.paper import claims
+from derive.paper import finite_groups as FGD
+from derive.paper import symbols as S
+from derive.results import finite_groups as FG
+from derive.solve.correction import finite_group_correction
+from derive.solve.solver import Problem, stationary_policies
 
 
 def test_asymptotic_correction_is_the_numeric_ift_value():
-    corr = FG.asymptotic_correction()
+    corr = FGD.asymptotic_correction()
     with mpmath.workdps(30):
         for bt in ("1/2", "2"):
             prob = Problem.deterministic((F(3, 10), F(7, 10)), (1, 0), F(bt), None)
@@ -34,7 +35,7 @@ def test_asymptotic_error_against_independent_values():
         prob = Problem.deterministic((F(3, 10), F(7, 10)), (1, 0), F(1), None)
         (s,) = [s for s in stationary_policies(prob, 30, certify=False) if s.kind == "interior"]
         c = finite_group_correction(prob, s.policy)[0]
-        err = FG.stationary_x_b(G, P, B) - (f15(P, B) + c / G)
+        err = FGD.stationary_x_b(G, P, B) - (f15(P, B) + c / G)
         assert abs(err) < 1e-5                       # O(1/G^2): about 0.23/G^2
         assert abs(err * G**2 + mpmath.mpf("0.227")) < 1e-2
         assert FG.error_tex(err).startswith("$-3.5 \\times 10^{-6}")

@@ -1,6 +1,6 @@
 """Huge groups: the binomial sums on a window around the mode (issue 12, part 4).
 
-The windowed sums (:func:`derive.numerics._window_sums`, ``G > WINDOW_GROUP``)
+The windowed sums (:func:`derive.numerics.group_preference._window_sums`, ``G > WINDOW_GROUP``)
 are checked against the exact coefficient tables (the path for small ``G``,
 an independent computation) at moderate ``G``; their Arb balls must contain
 the exact value computed at twice the precision, even when the window is cut
@@ -21,9 +21,9 @@ import pytest
 from conftest import ROOT
 from mpmath import mp
 
-from derive import numerics as nm
-from derive.numerics import ARB, MP, arb_ends, arb_precision, interval
-from derive.solver import Problem, stationary_policies
+from derive.numerics import group_preference as nm
+from derive.numerics.context import ARB, MP, arb_ends, arb_precision, interval
+from derive.solve.solver import Problem, stationary_policies
 
 # exact dyadic q1 (so that every precision sees the same point): interior, both faces, q1 > 1/2
 POINTS = [F(3, 8), F(61, 64), F(1, 2**20), 1 - F(1, 2**22), F(1, 2**100)]

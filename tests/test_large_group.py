@@ -1,4 +1,4 @@
-"""The large-group limit and its first 1/G correction (derive.large_group, derive.correction).
+"""The large-group limit and its first 1/G correction (derive.paper.large_group, derive.solve.correction).
 
 Independent paths: exact binomial sums and exact finite-G roots extrapolated by
 Richardson's method, exhaustive enumeration of every group, and SymPy closed forms.
@@ -13,16 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sympy import cancel, lambdify, sqrt
 
-from derive import claims
-from derive import large_group as L
-from derive import symbols as S
-from derive.correction import (
-    central_moments,
-    finite_group_correction,
-    preference_correction,
-)
-from derive.numerics import value_preference
-from derive.solver import Problem, stationary_policies
+from derive.numerics.group_preference import value_preference
+from derive.paper import claims
+from derive.paper import large_group as LD
+from derive.paper import limit as LIM
+from derive.paper import symbols as S
+from derive.results import large_group as L
+from derive.solve.correction import central_moments, finite_group_correction, preference_correction
+from derive.solve.solver import Problem, stationary_policies
 
 
 def _interior(prob, digits=40):
@@ -30,34 +28,34 @@ def _interior(prob, digits=40):
 
 
 def test_leading_term_is_eq_13():
-    lg = L.LargeGroup().derive()
-    assert cancel(lg.limit - claims.preference_limit(L.v, L.mu, L.sigma)) == 0
+    lg = LIM.LargeGroup().derive()
+    assert cancel(lg.limit - claims.preference_limit(LIM.v, LIM.mu, LIM.sigma)) == 0
 
 
 def test_correction_is_the_displayed_form_and_has_mean_zero():
-    assert L.correction_display_residue() == 0
-    assert L.LargeGroup().derive().mean_zero_residue() == 0
+    assert LD.correction_display_residue() == 0
+    assert LIM.LargeGroup().derive().mean_zero_residue() == 0
 
 
 def test_higher_taylor_orders_do_not_reach_order_one_over_G():
-    assert L.LargeGroup().derive().higher_order_residue() == 0
+    assert LIM.LargeGroup().derive().higher_order_residue() == 0
 
 
 def test_encoded_advantage_is_a_function_of_the_group_moments():
-    lg = L.LargeGroup()
+    lg = LIM.LargeGroup()
     assert all(lg.advantage_residue(G) == 0 for G in (2, 3, 4))
 
 
 @pytest.mark.parametrize("t", ["1/10", "1/2"])
 def test_correction_against_richardson_of_binomial_sums(t):
-    ext, der = L.extrapolated_correction(t, 30)
+    ext, der = LD.extrapolated_correction(t, 30)
     with mpmath.workdps(40):
         assert all(abs(a - b) < mpmath.mpf(10) ** -30 for a, b in zip(ext, der))
 
 
 def test_a_wrong_correction_would_be_caught():
     """The Richardson path sees a change of d in the fifth digit (it can say no)."""
-    ext, der = L.extrapolated_correction("3/10", 20)
+    ext, der = LD.extrapolated_correction("3/10", 20)
     assert abs(ext[1] - der[1] * (1 + mpmath.mpf(10) ** -5)) > mpmath.mpf(10) ** -7
 
 
@@ -71,13 +69,13 @@ def test_three_value_correction_against_exact_multinomial_sums():
         inf = value_preference(values, q, None)
         rows = [[G * (a - b) for a, b in zip(value_preference(values, q, G), inf)] for G in groups]
         hs = [mpmath.mpf(1) / G for G in groups]
-        ext = [L.richardson(hs, [r[j] for r in rows]) for j in range(3)]
+        ext = [LD.richardson(hs, [r[j] for r in rows]) for j in range(3)]
         d = preference_correction(values, q)
         assert all(abs(a - b) < 1e-5 for a, b in zip(ext, d))
 
 
 def test_binary_closed_form_matches_the_numeric_ift():
-    bc = L.BinaryCorrection().derive()
+    bc = LD.BinaryCorrection().derive()
     assert bc.closed_form_residue() == 0
     f = lambdify((S.p, S.beta), bc.correction, "mpmath")
     with mpmath.workdps(30):
@@ -174,7 +172,7 @@ def test_identity_by_enumeration_at_stationary_points(G):
         lhs = mpmath.mpf(1) / 3 * mpmath.fsum(
             (a - mpmath.mpf(r.numerator) / r.denominator) * int(w)
             for a, r, w in zip(s.policy, ref, rewards))
-        assert abs(lhs - L.expected_group_std(s.policy, rewards, G)) < mpmath.mpf(10) ** -25
+        assert abs(lhs - LD.expected_group_std(s.policy, rewards, G)) < mpmath.mpf(10) ** -25
 
 
 def test_identity_fails_for_importance_weighted_penalty():
@@ -182,7 +180,7 @@ def test_identity_fails_for_importance_weighted_penalty():
     with mpmath.workdps(30):
         (s,) = _interior(Problem.deterministic(ref, rewards, b, 3, penalty="k3-is"), 30)
         lhs = mpmath.mpf(1) / 2 * (s.policy[0] - mpmath.mpf(1) / 2)
-        assert abs(lhs - L.expected_group_std(s.policy, rewards, 3)) > 1e-3
+        assert abs(lhs - LD.expected_group_std(s.policy, rewards, 3)) > 1e-3
 
 
 def test_all_large_group_checks_pass():
@@ -193,10 +191,10 @@ def test_all_large_group_checks_pass():
 def test_limits_start_from_the_derived_preference_not_the_claim(monkeypatch):
     """Regression: BinaryLimit, DirectKLLimit, the noisy limit and finite_groups.closed_form
     once started from the typed claims.preference_limit; they must not need it."""
-    from derive import claims as claims_module
-    from derive import finite_groups, noisy
-    from derive.binary import BinaryLimit
-    from derive.extensions import DirectKLLimit
+    from derive.paper import claims as claims_module
+    from derive.paper import finite_groups, noisy
+    from derive.paper.binary import BinaryLimit
+    from derive.paper.extensions import DirectKLLimit
 
     def refuse(*args, **kwargs):
         raise AssertionError("the typed claim was used")
@@ -251,7 +249,7 @@ def test_cli_correction_for_k3_is_interior_points_and_not_for_finite_groups(caps
 def test_no_correction_where_the_jacobian_is_singular():
     """At beta = 0 the penalty vanishes and J = d/dx (P_inf(a) - P_inf(b)) = d/dx 1/sqrt(x(1-x))
     is 0 at x = 1/2: no correction is claimed there."""
-    from derive.correction import condition_number
+    from derive.solve.correction import condition_number
 
     assert condition_number([[1, 1], [1, 1]]) == mpmath.inf
     assert condition_number([[2, 0], [0, 10**20]]) == 1           # row scaling does not count

@@ -1,7 +1,7 @@
 from sympy import Rational, Symbol, exp, log, sqrt
 
-from derive import symbols as S
-from derive.latex import equation, latex
+from derive.paper import symbols as S
+from derive.paper.latex import equation, latex
 
 
 def test_policy_symbols():

@@ -1,4 +1,9 @@
-"""The house's layout: no module of ``derive`` imports one that imports it back.
+"""The house's layout: layers as subpackages, imports flowing one way, and no circle.
+
+The layers of ``derive``, lowest first, are :data:`LAYERS`; a module may import a
+module of its own layer or of a lower one, never of a higher one.  The modules at
+the top of the package (``cli``, ``parsing``, ``options``, ``study``) are above every
+layer.  Within a layer no module imports one that imports it back.
 
 Every ``import`` of a ``derive`` module counts, at any depth of the file (a lazy import
 inside a function is still a dependency).  A cycle is a strongly connected component of
@@ -76,5 +81,40 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_module_of_derive_imports_one_that_imports_it_back():
     graph = import_graph()
-    assert "derive.solver" in graph and "derive.dynamics" in graph["derive.variant_solver"]
+    assert "derive.dynamics.iteration" in graph["derive.solve.variant_solver"]
     assert cycles(graph) == []
+
+
+#: The layers, lowest first (the README's "Layout" section says what each holds).
+LAYERS = ("numerics", "paper", "model", "dynamics", "solve", "verify", "results", "output")
+TOP = len(LAYERS)
+
+
+def layer_of(module):
+    """The rank of *module*'s layer in :data:`LAYERS` (``TOP`` for the package's top)."""
+    parts = module.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else TOP
+
+
+def upward_imports(graph):
+    """``[(module, imported)]`` where a module imports one of a higher layer."""
+    return sorted((a, b) for a, targets in graph.items() for b in targets
+                  if layer_of(b) > layer_of(a))
+
+
+def test_the_layer_check_finds_an_upward_import():
+    assert upward_imports({"derive.paper.binary": {"derive.solve.solver"},
+                           "derive.solve.solver": {"derive.paper.binary"}}) == [
+        ("derive.paper.binary", "derive.solve.solver")]
+    assert layer_of("derive.cli") == TOP and layer_of("derive.numerics.context") == 0
+
+
+def test_every_module_is_in_a_layer_or_at_the_top():
+    top = {"derive", "derive.__main__", "derive.cli", "derive.options", "derive.parsing",
+           "derive.study"}
+    assert {m for m in import_graph() if layer_of(m) == TOP} == top
+    assert {m.split(".")[1] for m in import_graph() if layer_of(m) < TOP} == set(LAYERS)
+
+
+def test_imports_flow_one_way_through_the_layers():
+    assert upward_imports(import_graph()) == []

@@ -1,4 +1,4 @@
-"""Tests of derive.reduced and the many-answers paths of derive.solver (issue 12, part 5).
+"""Tests of derive.solve.reduced and the many-answers paths of derive.solve.solver (issue 12, part 5).
 
 Every policy is checked against arXiv:2502.18548v3, Eq. (11) (k3) or its
 Section 3 analogue (k3-is) with ``P_G`` recomputed here from its definition:
@@ -14,8 +14,9 @@ from fractions import Fraction as F
 import pytest
 from mpmath import mp
 
-from derive import dynamics, reduced, solver
-from derive.solver import Problem, estimate_cost, stationary_policies, system_of
+from derive.dynamics import iteration as dynamics
+from derive.solve import reduced, solver
+from derive.solve.solver import Problem, estimate_cost, stationary_policies, system_of
 
 #: The held-out bound of the issue: Eq. (11) to 1e-25 at 50 digits.
 BOUND = mp.mpf(10) ** -25
@@ -77,7 +78,7 @@ def test_many_distinct_rewards_k3(K, group):
     ref, rewards, pb = _random_problem(K, K, group)
     sols = stationary_policies(pb, digits=50)
     mp.dps = 50
-    # G = 2: exactly one policy (module docstring of derive.reduced); G = inf: h(t) changes sign
+    # G = 2: exactly one policy (module docstring of derive.solve.reduced); G = inf: h(t) changes sign
     assert len(sols) == 1 if group == 2 else len(sols) >= 1
     _check(ref, rewards, pb.beta, group, "k3", sols)
     if group == 2:

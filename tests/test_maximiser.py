@@ -1,7 +1,7 @@
-"""Tests of derive.maximiser: does a stationary policy maximise J(.; pi_old = pi)?
+"""Tests of derive.solve.maximiser: does a stationary policy maximise J(.; pi_old = pi)?
 
 The reference is an independent brute-force search of J(x, 1 - x; pi) computed
-from the preferences P_G(o|pi) (derive.numerics.reward_preference, or full
+from the preferences P_G(o|pi) (derive.numerics.group_preference.reward_preference, or full
 enumeration of groups at small G) and the k3 penalty written out here, never
 from the KKT elimination the module uses.
 """
@@ -14,16 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mpmath import mp
 
-from derive import maximiser as M
-from derive.enumeration import objective as enumerated_objective
-from derive.maximiser import (
-    ReducedObjective,
-    maximiser,
-    objective_value,
-    reduced_objective,
-)
-from derive.numerics import reward_preference
-from derive.solver import Problem, stationary_policies
+from derive.numerics.group_preference import reward_preference
+from derive.solve import maximiser as M
+from derive.solve.maximiser import ReducedObjective, maximiser, objective_value, reduced_objective
+from derive.solve.solver import Problem, stationary_policies
+from derive.verify.enumeration import objective as enumerated_objective
 
 DIGITS = 30
 

@@ -1,4 +1,4 @@
-"""Tests of derive.maximiser_table: where GRPO's k3 fixed points stop being maximisers."""
+"""Tests of derive.results.maximiser_table: where GRPO's k3 fixed points stop being maximisers."""
 
 from fractions import Fraction as F
 
@@ -6,9 +6,9 @@ import mpmath
 import pytest
 from conftest import artefact, computed_part, failed_checks
 
-from derive import maximiser_table as T
-from derive.render import make_env, render
-from derive.solver import Problem, stationary_policies
+from derive.output.render import make_env, render
+from derive.results import maximiser_table as T
+from derive.solve.solver import Problem, stationary_policies
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_section_quotes_only_computed_facts(res):
 
 
 def test_simplex_search_detects_a_wrong_verdict():
-    from derive.maximiser import maximiser
+    from derive.solve.maximiser import maximiser
 
     pb = Problem.deterministic((F(1, 100), F(1, 10), F(89, 100)), (1, F(1, 2), 0), F(1, 4), 2)
     (s,) = stationary_policies(pb, digits=30)
@@ -81,9 +81,9 @@ def test_simplex_search_detects_a_wrong_verdict():
 
 def test_every_printed_enclosure_holds_a_recomputed_root(res):
     """Each (pi_a, [lo, hi]) of the data holds the printed value and a root of g_a - g_b
-    (derive.numerics, not the solver): the field changes sign across it, at 70 digits."""
-    from derive.certify import exact_value
-    from derive.numerics import objective_gradient
+    (derive.numerics.context, not the solver): the field changes sign across it, at 70 digits."""
+    from derive.numerics.certify import exact_value
+    from derive.numerics.group_preference import objective_gradient
 
     csv = res["artefacts"][1]["text"].strip().splitlines()[1:]
     with mpmath.workdps(70):

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sympy import Rational, Symbol, cancel, log, sqrt
 
-from derive.model import NORMALISATIONS, PENALTIES, PRESETS, Objective, advantages
 from derive.model import objective as objective_module
+from derive.model.objective import NORMALISATIONS, PENALTIES, PRESETS, Objective, advantages
 
 rewards_st = st.lists(st.fractions(min_value=-5, max_value=5, max_denominator=20),
                       min_size=2, max_size=6)

@@ -1,16 +1,15 @@
 import mpmath
 import pytest
 
-from derive.noisy import (
-    checks,
+from derive.paper.noisy import (
     condition_value,
-    deviation_rows,
     margin_two,
     s_a,
     s_b,
     stationary_limit_noisy,
     stationary_limit_noisy_b,
 )
+from derive.results.noisy import checks, deviation_rows
 
 
 def test_margin_is_difference_of_success_probabilities():

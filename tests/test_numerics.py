@@ -1,4 +1,4 @@
-"""Tests of derive.numerics: Phi(q), its derivatives, enclosures, and P_G by brute force."""
+"""Tests of derive.numerics.context: Phi(q), its derivatives, enclosures, and P_G by brute force."""
 
 import doctest
 import itertools
@@ -10,18 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpmath import mp
 
-from derive import numerics
-from derive.numerics import (
-    ARB,
-    FLOAT,
-    MP,
+from derive.numerics import group_preference as numerics
+from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, interval
+from derive.numerics.group_preference import (
     PreferenceTable,
-    arb_ends,
-    arb_precision,
     bernoulli_rewards,
     deterministic_rewards,
     group_preference,
-    interval,
     objective_gradient,
     reward_preference,
     value_preference,
@@ -41,7 +36,7 @@ def brute_force_preference(values, rho, pi, G, normalisation="shift-scale"):
     """P_G(o|pi) = E[A_1 | o_1 = o] by enumerating all G-1 other outputs and all rewards.
 
     Written from the definition of the advantage (population std, A = 0 when
-    all rewards are equal; or A = r - mean), independently of derive.numerics.
+    all rewards are equal; or A = r - mean), independently of derive.numerics.context.
     """
     K, m = len(pi), len(values)
     sqrt_cache = {}
@@ -344,7 +339,7 @@ def test_import_is_light():
     import subprocess
     import sys
 
-    code = "import sys, derive.solver; print(sorted(m for m in ('sympy', 'numpy', 'jinja2') if m in sys.modules))"
+    code = "import sys, derive.solve.solver; print(sorted(m for m in ('sympy', 'numpy', 'jinja2') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -5,9 +5,10 @@ import mpmath
 import pytest
 from sympy import Rational, expand
 
-from derive import baselines, claims, paper_notes
-from derive import symbols as S
-from derive.paper_notes import (
+from derive.paper import claims
+from derive.paper import symbols as S
+from derive.results import baselines, paper_notes
+from derive.results.paper_notes import (
     BoundaryBranch,
     binary_reward_preference_limit,
     binary_reward_preference_two,
@@ -95,7 +96,7 @@ def test_every_note_check_passes(notes_checks):
 
 
 def test_section_renders_and_names_its_records(notes_checks):
-    from derive.render import make_env, render
+    from derive.output.render import make_env, render
 
     sec = paper_notes.section()
     text = render(make_env(), "section.tex.jinja", section=asdict(sec))
@@ -110,8 +111,8 @@ def test_section_renders_and_names_its_records(notes_checks):
 
 
 def test_pipeline_registers_the_notes():
-    from derive.pipeline import RESULT_MODULES
-    assert "derive.paper_notes" in RESULT_MODULES
+    from derive.output.parts import RESULT_MODULES
+    assert "derive.results.paper_notes" in RESULT_MODULES
 
 
 @pytest.mark.parametrize("module", [baselines, paper_notes])

@@ -1,5 +1,5 @@
 """The parts of the results: each computed alone into its own cache, with its own
-dependencies, merged in the paper's order (derive/parts.py and the Makefile)."""
+dependencies, merged in the paper's order (derive/output/parts.py and the Makefile)."""
 
 import os
 import shutil
@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-from derive import parts, pipeline
+from derive.output import cache, parts
 
 
 def _part_record(name, ids):
@@ -39,7 +39,7 @@ def test_merge_orders_the_parts_as_the_paper_and_refuses_a_gap_or_a_repeat():
 
 
 def _run_parts(*args):
-    return subprocess.run([sys.executable, "-m", "derive.parts", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "derive.output.parts", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, check=False)
 
 
@@ -52,10 +52,12 @@ def test_a_part_saves_its_data_and_exactly_the_sources_it_imported(tmp_path):
         == parts.compute_part("penalty")
     assert part["environment"] == parts.environment()
     sources = part["sources"]
-    assert {"derive/penalty.py", "derive/parts.py", "derive/checks.py"} <= set(sources)
+    assert {"derive/results/penalty.py", "derive/paper/penalty.py", "derive/output/parts.py",
+            "derive/verify/checks.py"} <= set(sources)
     # only what it imported to compute: the solver is no dependency of the penalty's
     # derivation, and the writers of files (imported afterwards) are none of any part's
-    assert not {"derive/solver.py", "derive/pipeline.py", "derive/outputs.py"} & set(sources)
+    assert not {"derive/solve/solver.py", "derive/output/pipeline.py",
+                "derive/output/outputs.py"} & set(sources)
     assert parts.is_fresh(part)
     # the makefile rules: the part depends on each source, each of which may vanish
     lines = deps.read_text().splitlines()
@@ -70,17 +72,17 @@ def test_a_part_is_stale_when_a_source_or_a_version_differs(tmp_path):
     part = parts.compute_part("penalty")
     fresh = dict(part, environment=parts.environment(), sources=parts.imported_sources())
     assert parts.is_fresh(fresh)
-    edited = dict(fresh["sources"], **{"derive/penalty.py": "0" * 64})
+    edited = dict(fresh["sources"], **{"derive/results/penalty.py": "0" * 64})
     assert not parts.is_fresh(dict(fresh, sources=edited))
     gone = dict(fresh["sources"], **{"derive/no_such_module.py": None})
     assert not parts.is_fresh(dict(fresh, sources=gone))
     assert not parts.is_fresh(dict(fresh, environment={**fresh["environment"], "sympy": "0"}))
     assert not parts.is_fresh(part)                   # no record of its sources
     path = tmp_path / "penalty.json"
-    pipeline.save_cache(fresh, path)
+    cache.save_cache(fresh, path)
     assert parts.fresh_part(path, "penalty") == fresh
     assert parts.fresh_part(path, "advantage") is None  # another part's file
-    pipeline.save_cache(dict(fresh, sources=edited), path)
+    cache.save_cache(dict(fresh, sources=edited), path)
     assert parts.fresh_part(path, "penalty") is None
 
 
@@ -115,7 +117,7 @@ def test_merge_refuses_parts_of_different_sources(tmp_path):
                    sources={"derive/x.py": "a" if name == "penalty" else "b"})
         rec["sections"] = []
         files.append(tmp_path / f"{name}.json")
-        pipeline.save_cache(rec, files[-1])
+        cache.save_cache(rec, files[-1])
     res = _run_parts("merge", "--cache", tmp_path / "all.json", *files)
     assert res.returncode == 2, res.stderr
     assert res.stderr == "error: the parts were computed from different versions of derive/x.py\n"
@@ -141,8 +143,9 @@ def test_make_recomputes_only_the_parts_that_import_a_changed_module(tmp_path):
     if shutil.which("make") is None:
         pytest.skip("make not installed")
     shutil.copy(ROOT / "Makefile", tmp_path)
-    (tmp_path / "derive").mkdir()
-    shutil.copy(ROOT / "derive" / "parts.py", tmp_path / "derive")
+    for layer in ("output", "results", "solve"):
+        (tmp_path / "derive" / layer).mkdir(parents=True)
+    shutil.copy(ROOT / "derive" / "output" / "parts.py", tmp_path / "derive" / "output")
     (tmp_path / ".cache" / "parts").mkdir(parents=True)
     (tmp_path / "results").mkdir()
     moments = {}
@@ -156,13 +159,13 @@ def test_make_recomputes_only_the_parts_that_import_a_changed_module(tmp_path):
     (tmp_path / ".venv").mkdir()
     write(".venv/.installed", "", 1001)
     (tmp_path / "templates").mkdir()
-    for rel in ("derive/common.py", "derive/solver.py", "templates/section.tex.jinja"):
+    for rel in ("derive/common.py", "derive/solve/solver.py", "templates/section.tex.jinja"):
         write(rel, "", 1001)
-    os.utime(tmp_path / "derive/parts.py", (1001, 1001))    # the real one: it names the parts
+    os.utime(tmp_path / "derive/output/parts.py", (1001, 1001))    # the real one: it names the parts
     uses_solver = {"stability", "variants"}
     for name in parts.PARTS:
-        write(f"derive/{name}.py", "", 1001)
-        deps = [f"derive/{name}.py", "derive/common.py"] + ["derive/solver.py"] * (
+        write(f"derive/results/{name}.py", "", 1001)
+        deps = [f"derive/results/{name}.py", "derive/common.py"] + ["derive/solve/solver.py"] * (
             name in uses_solver)
         rules = parts.dependency_rules(f".cache/parts/{name}.json", deps, start=ROOT)
         write(f".cache/parts/{name}.d", rules, 1002)
@@ -177,23 +180,23 @@ def test_make_recomputes_only_the_parts_that_import_a_changed_module(tmp_path):
                              capture_output=True, text=True, timeout=60, check=False)
         assert res.returncode == 0, res.stderr
         return sorted(line.split()[4] for line in res.stdout.splitlines()
-                      if " derive.parts part " in line), res.stdout
+                      if " derive.output.parts part " in line), res.stdout
 
     changed, out = planned()
     assert changed == [] and "derive" not in out         # up to date: nothing to do
-    os.utime(tmp_path / "derive/solver.py", (2000, 2000))
+    os.utime(tmp_path / "derive/solve/solver.py", (2000, 2000))
     changed, out = planned()
     assert changed == sorted(uses_solver)
-    assert "derive.parts merge" in out and "derive render" in out
-    os.utime(tmp_path / "derive/solver.py", (1001, 1001))
-    os.utime(tmp_path / "derive/penalty.py", (2000, 2000))
+    assert "derive.output.parts merge" in out and "derive render" in out
+    os.utime(tmp_path / "derive/solve/solver.py", (1001, 1001))
+    os.utime(tmp_path / "derive/results/penalty.py", (2000, 2000))
     assert planned()[0] == ["penalty"]
-    os.utime(tmp_path / "derive/penalty.py", (1001, 1001))
+    os.utime(tmp_path / "derive/results/penalty.py", (1001, 1001))
     os.utime(tmp_path / "templates/section.tex.jinja", (2000, 2000))  # a change of layout:
     changed, out = planned()                                          # render, no recompute
-    assert changed == [] and "derive.parts merge" not in out and "derive render" in out
+    assert changed == [] and "derive.output.parts merge" not in out and "derive render" in out
     os.utime(tmp_path / "templates/section.tex.jinja", (1001, 1001))
-    (tmp_path / "derive/solver.py").unlink()           # a module removed: no "No rule to make"
+    (tmp_path / "derive/solve/solver.py").unlink()           # a module removed: no "No rule to make"
     assert planned()[0] == sorted(uses_solver)
 
 

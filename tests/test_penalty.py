@@ -2,8 +2,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sympy import Rational, cancel, diff, expand, expand_log
 
-from derive import claims
-from derive.penalty import Penalty, checks, kl
+from derive.paper import claims
+from derive.paper.penalty import Penalty, kl
+from derive.results.penalty import checks
 
 
 def test_all_penalty_checks_pass():

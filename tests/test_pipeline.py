@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, require_tex
 
-from derive import outputs, parts, pipeline
+from derive.output import cache, outputs, parts, pipeline
 
 #: The cache of every part that `make` saves (the Makefile's CACHE).
 CACHE = ROOT / ".cache" / "computed.json"
@@ -31,8 +31,8 @@ def fresh(tmp_path_factory):
     rendered from scratch (``build``)."""
     out = tmp_path_factory.mktemp("fresh") / "results"
     try:
-        fresh_cache = parts.is_fresh(pipeline.load_cache(CACHE))
-    except pipeline.Malformed:
+        fresh_cache = parts.is_fresh(cache.load_cache(CACHE))
+    except cache.Malformed:
         fresh_cache = False
     command = (["render", "--cache", str(CACHE)] if fresh_cache
                else ["build", "--quiet"])

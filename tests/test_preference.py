@@ -4,9 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sympy import Rational, expand, sqrt
 
-from derive import enumeration
-from derive import symbols as S
-from derive.preference import (
+from derive.paper import symbols as S
+from derive.paper.preference import (
     PreferenceModel,
     binomial_sums,
     claimed_binomial,
@@ -14,6 +13,7 @@ from derive.preference import (
     expectation_identity_general,
     mixture,
 )
+from derive.verify import enumeration
 
 
 def test_compositions_count_and_order():

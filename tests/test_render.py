@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from derive.render import display_math, make_env, paper_refs, paper_tag, prose, tex_escape
+from derive.output.render import display_math, make_env, paper_refs, paper_tag, prose, tex_escape
 
 
 def test_escape_all_ten_specials():

@@ -1,4 +1,4 @@
-"""Tests of derive.solver: closed forms, independent stationarity checks, boundary points."""
+"""Tests of derive.solve.solver: closed forms, independent stationarity checks, boundary points."""
 
 import doctest
 import itertools
@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpmath import mp
 
-from derive import solver
-from derive.certify import exact_value as _exact  # exact: mp.mpf(x) would round
-from derive.solver import Problem, stationarity_residual, stationary_policies
+from derive.numerics.certify import exact_value as _exact
+from derive.solve import solver
+from derive.solve.solver import Problem, stationarity_residual, stationary_policies
 
 
 def _mp(x):
@@ -471,7 +471,7 @@ def test_cost_estimate_grows_with_the_group_and_the_levels():
     assert cost(3, 16).operations < cost(3, 64).operations < cost(3, 1024).operations
     assert cost(3, 1024).terms == 525825 - 1025   # C(1025, 2)
     assert cost(5, 3).operations < cost(6, 3).operations < cost(50, 3).operations
-    # G = 2 and G = infinity with many answers go through derive.reduced: a scan in one
+    # G = 2 and G = infinity with many answers go through derive.solve.reduced: a scan in one
     # unknown, so K = 50 costs less than the K^3 stability Jacobian of K = 6
     assert cost(50, 2).seconds < 1 and cost(50, None).seconds < 1
     assert cost(2, 10**12).memory > solver.MAX_MEMORY
@@ -482,7 +482,7 @@ def test_cli_cost_constants_mirror_the_solver():
     from derive import cli
 
     assert cli.DEFAULT_MAX_COST == solver.DEFAULT_MAX_COST
-    from derive.records import OPERATIONS_PER_SECOND
+    from derive.solve.records import OPERATIONS_PER_SECOND
 
     assert cli.OPERATIONS_PER_SECOND == OPERATIONS_PER_SECOND
 

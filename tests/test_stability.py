@@ -4,8 +4,8 @@ import mpmath
 import pytest
 from conftest import artefact, computed_part, failed_checks
 
-from derive import stability
-from derive.solver import Problem, stationary_policies
+from derive.results import stability
+from derive.solve.solver import Problem, stationary_policies
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,9 @@ import mpmath
 import pytest
 from sympy import Rational
 
-from derive import enumeration
-from derive.preference import PreferenceModel, mixture
-from derive.stationarity import Stationarity, limit_residue, pairwise_residue, solve_fixed_point
+from derive.paper.preference import PreferenceModel, mixture
+from derive.paper.stationarity import Stationarity, limit_residue, pairwise_residue, solve_fixed_point
+from derive.verify import enumeration
 
 
 def test_kkt_gives_eq_11():

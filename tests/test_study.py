@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from derive import study as st
-from derive.solver import Problem
+from derive.solve.solver import Problem
 
 TINY = """\
 title = "Tiny"

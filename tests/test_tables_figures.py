@@ -1,7 +1,7 @@
 import mpmath
 from conftest import computed_part, failed_checks
 
-from derive import figures
+from derive.results import figures
 
 
 def test_binary_table_cells_verified():

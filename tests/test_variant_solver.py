@@ -1,8 +1,8 @@
-"""The generic solver of every GRPO variant (:mod:`derive.variant_solver`).
+"""The generic solver of every GRPO variant (:mod:`derive.solve.variant_solver`).
 
 Independent paths: the SymPy derivation of each penalty's expected gradient
-(:class:`derive.variants.EffectiveDivergence`), the exact enumeration of every
-ordered group and reward outcome (:func:`derive.variants.enumerated_preference`),
+(:class:`derive.model.variants.EffectiveDivergence`), the exact enumeration of every
+ordered group and reward outcome (:func:`derive.results.variants.enumerated_preference`),
 the derived binary conditions of the variant matrix, and RLHF's closed form.
 """
 
@@ -15,17 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derive.model import PENALTIES, Objective
-from derive.numerics import ARB, FLOAT, MP, arb_ends, arb_precision
-from derive.solver import Problem, stationary_policies
-from derive.variant_solver import (
-    PENALTY_GRADIENTS,
-    REWARD_ESTIMATES,
-    Dual,
-    VariantSystem,
-    logit_range,
-)
-from derive.variants import EffectiveDivergence, enumerated_preference
+from derive.model.objective import PENALTIES, Objective
+from derive.model.variants import EffectiveDivergence
+from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision
+from derive.results.variants import enumerated_preference
+from derive.solve.solver import Problem, stationary_policies
+from derive.solve.variant_solver import PENALTY_GRADIENTS, REWARD_ESTIMATES, Dual, VariantSystem, logit_range
 
 DIGITS = 30
 
@@ -159,7 +154,7 @@ def test_kl_in_reward_deterministic_is_rlhf_for_k1(penalty, norm):
                 # the rewards here, so it vanishes at the point rather than jumping)
                 from sympy import Float
 
-                from derive.enumeration import preference_of
+                from derive.verify.enumeration import preference_of
 
                 k = PENALTIES[penalty].k
                 shifted = [[(mpmath.mpf(F(v).numerator) / F(v).denominator - b * mpmath.mpf(
@@ -235,7 +230,7 @@ def test_no_spurious_roots_with_tiny_reference_mass():
 def test_variant_matrix_roots_are_the_solvers():
     """The binary cells of the variant matrix (bracketed roots of the SymPy-derived condition,
     arXiv:2502.18548v3, Eqs. (11)-(15) generalised) against the generic solver."""
-    from derive.variants import BETA, EPS, P_REF, column_objective, matrix_cells
+    from derive.model.variants import BETA, EPS, P_REF, column_objective, matrix_cells
 
     cells = matrix_cells(30)
     P, B, E = (F(str(v)) for v in (P_REF, BETA, EPS))
@@ -270,8 +265,8 @@ def test_logit_range_bounds_every_root():
 
 
 def test_preset_settings_build_the_model_presets():
-    from derive.model import PRESETS
-    from derive.presets import PRESET_SETTINGS
+    from derive.model.objective import PRESETS
+    from derive.model.presets import PRESET_SETTINGS
 
     for name, s in PRESET_SETTINGS.items():
         obj = PRESETS[name].objective
@@ -311,7 +306,7 @@ def test_dynamics_and_monte_carlo_reach_the_attractor(penalty, kl_in):
     """For every penalty (and the KL in the reward): the exact expected-gradient flow and a
     sampled GRPO run (groups drawn, rewards sampled, clipped surrogate) from pi_ref both end at
     the attractor the solver reports (a vertex for k1, where beta drops out)."""
-    from derive.dynamics import monte_carlo_grpo, simulate_expected_gradient
+    from derive.dynamics.iteration import monte_carlo_grpo, simulate_expected_gradient
 
     pb = Problem.bernoulli((F(2, 5), F(3, 5)), (F(4, 5), F(3, 10)), F(1, 2), 4, penalty,
                            std="sample", std_eps=F(1, 10**4), kl_in=kl_in)

@@ -1,12 +1,4 @@
-"""The objective specification of a GRPO variant and its registries (:mod:`derive.model.objective`)."""
-
-from derive.model.objective import (
-    NORMALISATIONS,
-    PENALTIES,
-    PRESETS,
-    Objective,
-    Preset,
-    advantages,
-)
-
-__all__ = ["NORMALISATIONS", "PENALTIES", "PRESETS", "Objective", "Preset", "advantages"]
+"""The objective specification of a GRPO variant (:mod:`derive.model.objective`), its
+registries of penalty estimators and normalisations, the trainer presets
+(:mod:`derive.model.presets`), and what each variant regularises towards
+(:mod:`derive.model.variants`)."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from sympy import Rational, log, sqrt, sympify
 
-from derive.presets import PRESET_SETTINGS
+from derive.model.presets import PRESET_SETTINGS
 
 # -- penalty estimators ------------------------------------------------------
 
@@ -257,7 +257,7 @@ class Preset:
 
 
 def _preset(name, doc):
-    """A :class:`Preset` from the plain table :data:`derive.presets.PRESET_SETTINGS`."""
+    """A :class:`Preset` from the plain table :data:`derive.model.presets.PRESET_SETTINGS`."""
     s = PRESET_SETTINGS[name]
     penalty, iw = s["penalty"].removesuffix("-is"), s["penalty"].endswith("-is")
     objective = Objective(penalty, iw, s["kl_in"], s["normalisation"], s["std"],

@@ -1,0 +1,333 @@
+"""Fast numerics for the group-relative preference of GRPO (mpmath and Arb).
+
+This module is the numeric path of the engine.  It imports only the standard
+library, mpmath and python-flint (never SymPy, NumPy or Jinja), so that the
+command line and the solver start quickly.
+
+Setting
+-------
+``K`` outputs, each with a reward distribution on a finite set of values
+``v_0 < v_1 < ... < v_{m-1}``: ``rho[o][j] = P(r(o) = v_j)``.  A group is ``G``
+outputs drawn i.i.d. from a policy ``pi``; the advantage of member ``i`` is
+
+* shift-scale (arXiv:2502.18548v3, Eq. (2)): ``A_i = (r_i - mean r) / std r``
+  with the population standard deviation and ``A_i := 0`` when all ``G``
+  rewards are equal;
+* shift-only (arXiv:2502.18548v3, Section 3): ``A_i = r_i - mean r``.
+
+The reward preference of an output against a policy (arXiv:2502.18548v3,
+Eq. (6)) is ``P_G(o | pi) = E[A_1 | o_1 = o]``, the other ``G - 1`` members
+drawn from ``pi``.  Conditioning on the first reward shows that it depends on
+``pi`` only through the distribution ``q`` of the reward of one draw,
+``q_j = sum_o pi(o) rho[o][j]``:
+
+    P_G(o | pi) = sum_j rho[o][j] Phi_j(q),   Phi_j(q) = E[A_1 | r_1 = v_j],
+
+the other ``G - 1`` rewards i.i.d. from ``q``.  Exchangeability of the group
+gives ``sum_j q_j Phi_j(q) = 0`` (the advantages of a group sum to zero).
+
+How ``Phi`` is evaluated
+------------------------
+* Finite ``G``, shift-scale, ``m`` values: ``Phi_j`` is a homogeneous
+  polynomial of degree ``N = G - 1`` in ``q``,
+  ``Phi_j(q) = sum_n multinomial(N; n) prod_k q_k^{n_k} A(v_j; n)``, where
+  ``A(v_j; n)`` is the advantage of ``v_j`` in the group made of ``v_j`` and
+  ``n_k`` copies of ``v_k``.  The advantages are computed exactly once per
+  ``(values, G)`` (integers ``X``, ``Y`` with ``A = X/sqrt(Y)``) and converted
+  once per number type and precision.  There are ``C(G + m - 2, m - 1)``
+  coefficients.  ``FLOAT`` and ``ARB`` sum the terms with power tables
+  (:func:`_power_sums`); ``MP`` uses nested Horner's rule in the ratios
+  ``q_k/max q`` with Arb's polynomial evaluation (:class:`_HornerTable`); the
+  root scan evaluates a whole grid of logits at once by stick-breaking
+  (:meth:`GroupPreference.phi_on_logit_grid`).  Three values at ``G = 256``
+  (33 thousand terms) take about two seconds for a whole certified solve.
+* Two values (0/1, Bernoulli, or any two deterministic levels, by shift and
+  scale invariance): ``Phi_1 = U``, ``Phi_0 = -L`` with the binomial sums
+
+      U(q) = sum_k C(N,k) q^k (1-q)^(N-k) sqrt((N-k)/(k+1)),
+      L(q) = sum_k C(N,k) q^k (1-q)^(N-k) sqrt(k/(G-k)).
+
+  In mpmath (and in ball arithmetic) they are evaluated by Horner's rule in
+  ``t = q/(1-q)`` (or ``(1-q)/q`` when ``q > 1/2``).  All coefficients of ``U``,
+  ``L`` and of their derivatives have one sign, so Horner's rule has no
+  cancellation and is stable for ``G`` in the thousands.  In double precision
+  (used only to scan for roots) the Bernstein weights are generated outwards
+  from the mode of the binomial and truncated once they fall below ``1e-18``
+  of the mode; because the weights sum to one, the sum is normalised by the sum
+  of the computed weights, so no binomial coefficient or overflowing power is
+  ever formed.
+* Two values and ``G > WINDOW_GROUP`` (huge groups): the binomial weights
+  concentrate within a few standard deviations ``sqrt(N q0 q1)`` of the mean,
+  so only a window of ``k`` is summed (:func:`_window_sums`): weights from the
+  log-gamma weight of the mode and ratios outwards, in fixed point; the
+  neglected mass is bounded by Chernoff's inequality and, in ``ARB``, added to
+  the ball.  Memory and time ``O(sqrt(G))`` per evaluation.  In ``MP`` a long
+  window is sampled every ``h`` terms (Poisson summation, :func:`_sampled_sums`),
+  and in ``FLOAT`` likewise with Stirling log-weights (:func:`_window_float`).
+* ``G = infinity`` (``group=None``), shift-scale: ``Phi_j = (v_j - mu)/sigma``
+  with ``mu`` and ``sigma^2`` the mean and variance of ``q`` (``sigma``
+  includes the reward noise, arXiv:2502.18548v3, Eq. (13)).
+* Shift-only: ``Phi_j = (1 - 1/G)(v_j - mu)`` (``v_j - mu`` at ``G = inf``).
+
+Derivatives are taken in reduced coordinates ``q_1, ..., q_{m-1}`` with
+``q_0 = 1 - q_1 - ... - q_{m-1}``: ``phi_jacobian(q)[j][i-1] = dPhi_j/dq_i``.
+
+Number contexts
+---------------
+Every evaluator takes a number type ``ctx``: :data:`MP` (``mpmath.mp`` at the
+current precision, no claim of rigour), :data:`ARB` (Arb balls through
+python-flint at ``flint.ctx.prec``, used by :mod:`derive.numerics.certify` and
+:mod:`derive.numerics.enclosures`), or :data:`FLOAT` (Python floats, used for
+scanning).  Coefficient tables are cached per ``(context, precision)``.
+
+Why Arb and not ``mpmath.iv``: Arb's elementary functions return balls that
+are guaranteed to contain the exact value (its error bounds are proved), so
+an enclosure computed with it is a proof.  ``mpmath.iv.exp`` does not round
+its endpoints outward correctly for every argument (mpmath issue 1181), so an
+``iv`` interval can miss ``exp(x)``.  ``mpmath.mp`` stays the engine's
+arithmetic wherever no enclosure is claimed.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from fractions import Fraction
+
+import flint
+from flint import arb, fmpq, fmpz
+from mpmath import mp
+from mpmath.libmp import from_man_exp
+
+
+class NumberType:
+    """One number type behind a small common interface: ``num``, ``key``, ``sqrt``, ``exp``, ``log``.
+
+    :data:`FLOAT` is Python floats (the fast root scan), :data:`MP` is
+    ``mpmath.mp`` at its current precision, :data:`ARB` is Arb balls through
+    python-flint at ``flint.ctx.prec`` (correctly rounded ball arithmetic, for
+    certificates and enclosures).
+    """
+
+    def __init__(self, name):
+        self.name = name
+
+    def num(self, x):
+        """Convert ``x`` (``Fraction``, ``int``, float, mpmath or Arb number) into this type.
+
+        Rationals become the correctly rounded double (FLOAT), a rounded mpf
+        (MP) or a ball containing them (ARB); an mpf or a float becomes the
+        exact ball of radius 0 (ARB).
+
+        >>> from fractions import Fraction as F
+        >>> mp.dps = 50
+        >>> with arb_precision(100):
+        ...     third = ARB.num(F(1, 3))
+        >>> lo, hi = arb_ends(third)
+        >>> lo < mp.mpf(1) / 3 < hi and hi - lo < mp.mpf(2) ** -98
+        True
+        """
+        if isinstance(x, (Fraction, int)) and not isinstance(x, bool):
+            x = Fraction(x)
+            if self.name == "float":
+                return x.numerator / x.denominator
+            if self.name == "arb":
+                if x.denominator == 1:
+                    return arb(fmpz(x.numerator))
+                return arb(fmpq(x.numerator, x.denominator))
+            if x.denominator == 1:
+                return mp.mpf(x.numerator)
+            return mp.mpf(x.numerator) / x.denominator
+        if self.name == "float":
+            return float(x)
+        if self.name == "mp":
+            return mp.mpf(x)
+        if isinstance(x, arb):
+            return x
+        if isinstance(x, float):
+            return arb(x)
+        if not isinstance(x, mp.mpf):
+            x = mp.mpf(x)                   # a string or another number: rounded at mp.prec
+        return _arb_of_mpf(x)               # an mpf exactly, whatever mp.prec is now
+
+    def mpf(self, x):
+        return self.num(x)
+
+    def key(self):
+        """Cache key: the kind and the current precision."""
+        if self.name == "float":
+            return ("float", 53)
+        if self.name == "mp":
+            return ("mp", mp.prec)
+        return ("arb", flint.ctx.prec)
+
+    def precision(self):
+        """The working precision in bits."""
+        return self.key()[1]
+
+    def sqrt(self, x):
+        if self.name == "float":
+            return math.sqrt(x)
+        if self.name == "mp":
+            return mp.sqrt(x)
+        return self.num(x).sqrt()
+
+    def exp(self, x):
+        if self.name == "float":
+            return math.exp(x)
+        if self.name == "mp":
+            return mp.exp(x)
+        return self.num(x).exp()
+
+    def log(self, x):
+        if self.name == "float":
+            return math.log(x)
+        if self.name == "mp":
+            return mp.log(x)
+        return self.num(x).log()
+
+    def __repr__(self) -> str:
+        return self.name.upper()
+
+
+#: Double precision: used for the fast root scan only.
+FLOAT = NumberType("float")
+
+
+#: ``mpmath.mp`` at its current precision.
+MP = NumberType("mp")
+
+
+#: Arb balls (python-flint) at ``flint.ctx.prec``: every result contains the exact value.
+ARB = NumberType("arb")
+
+
+@contextmanager
+def arb_precision(bits):
+    """Temporarily set ``flint.ctx.prec`` (bits); the previous precision is restored.
+
+    >>> import flint
+    >>> before = flint.ctx.prec
+    >>> with arb_precision(200):
+    ...     flint.ctx.prec
+    200
+    >>> flint.ctx.prec == before
+    True
+    """
+    old = flint.ctx.prec
+    flint.ctx.prec = int(bits)
+    try:
+        yield
+    finally:
+        flint.ctx.prec = old
+
+
+def _dyadic(x):
+    """``(man, exp)`` of an exact finite Arb number, as Python integers."""
+    man, exp = x.man_exp()
+    return int(man), int(exp)
+
+
+def _man_exp(raw):
+    """``(man, exp)`` with the sign in ``man`` of a finite raw mpf (``x = man 2^exp``).
+
+    (``mpmath.libmp.to_man_exp`` returns the magnitude of the mantissa only.)
+    """
+    sign, man, exp, _ = raw
+    return (-man if sign else man), exp
+
+
+def _arb_of_mpf(x):
+    """The exact Arb ball (radius 0) of a finite mpf; an infinite one gives ``[+/- inf]``."""
+    if not mp.isfinite(x):
+        return arb("nan") if mp.isnan(x) else arb(0, "inf")
+    man, exp = _man_exp(x._mpf_)
+    return arb((fmpz(man), fmpz(exp)))
+
+
+def _exact_mpf(man, exp):
+    return mp.make_mpf(from_man_exp(man, exp))
+
+
+def arb_ends(x):
+    """``(lo, hi)``: the ends ``mid -+ rad`` of an Arb ball as exact mpf (no rounding).
+
+    A ball that is not finite (an infinite radius, or ``nan``) gives
+    ``(-inf, +inf)``: it encloses nothing useful and no comparison passes.
+
+    >>> mp.dps = 40
+    >>> with arb_precision(60):
+    ...     lo, hi = arb_ends(ARB.num(Fraction(1, 10)))
+    >>> lo < mp.mpf("0.1") < hi and 0 < hi - lo < mp.mpf(2) ** -60
+    True
+    >>> arb_ends(ARB.num(1) / 0)
+    (mpf('-inf'), mpf('+inf'))
+    """
+    if not x.is_finite():
+        return mp.mpf("-inf"), mp.mpf("inf")
+    mm, me = _dyadic(x.mid())
+    rm, re_ = _dyadic(x.rad())
+    e = min(me, re_) if rm else me
+    M = mm << (me - e)
+    R = rm << (re_ - e) if rm else 0
+    return _exact_mpf(M - R, e), _exact_mpf(M + R, e)
+
+
+def interval(lo, hi):
+    """An Arb ball containing ``[lo, hi]`` (ends: int, ``Fraction``, float, mpf or Arb).
+
+    The ends are enclosed exactly (a rational end by its ball at the working
+    precision), and the ball is ``[mid -+ rad]`` with the midpoint exact and
+    the radius rounded up, so it contains the whole interval.
+
+    >>> mp.dps = 40
+    >>> with arb_precision(80):
+    ...     X = interval(Fraction(1, 3), mp.mpf("0.5"))
+    >>> a, b = arb_ends(X)
+    >>> a <= mp.mpf(1) / 3 and b >= mp.mpf("0.5") and b - a < mp.mpf("0.17")
+    True
+    """
+    a = arb_ends(ARB.num(lo))[0]
+    b = arb_ends(ARB.num(hi))[1]
+    if not (mp.isfinite(a) and mp.isfinite(b)):
+        return arb(0, "inf")
+    if a > b:
+        raise ValueError("interval: lo > hi")
+    am, ae = _man_exp(a._mpf_)
+    bm, be = _man_exp(b._mpf_)
+    if not am:
+        ae = be
+    if not bm:
+        be = ae
+    e = min(ae, be)
+    A, B = am << (ae - e), bm << (be - e)
+    # mid = (A + B) 2^(e-1), rad = (B - A) 2^(e-1), both exact dyadics
+    return arb((fmpz(A + B), fmpz(e - 1)), (fmpz(B - A), fmpz(e - 1)))
+
+
+def mpf_exact(x):
+    """An exact rational (or an mpf) as an mpf at mpmath's current precision (the one converter).
+
+    *x*: a ``Fraction``, an ``int``, a SymPy ``Rational`` (``.p``/``.q``) or a
+    fraction string such as ``"3/7"``.
+
+    >>> mp.dps = 30
+    >>> mpf_exact("1/3") == mp.mpf(1) / 3, mpf_exact(Fraction(2, 5)) == mp.mpf(2) / 5
+    (True, True)
+    """
+    if isinstance(x, mp.mpf):
+        return mp.mpf(x)                     # already a number: rounded to the precision
+    if hasattr(x, "p") and hasattr(x, "q"):
+        return mp.mpf(int(x.p)) / int(x.q)
+    x = Fraction(x)
+    return mp.mpf(x.numerator) / x.denominator
+
+
+def context_key(ctx) -> tuple:
+    """Cache key of a number type: its kind and current precision."""
+    return ctx.key()
+
+
+def to_context(ctx, x):
+    """Convert an exact rational (``Fraction`` or ``int``) into the number type ``ctx``."""
+    return ctx.num(Fraction(x))
