@@ -1,4 +1,4 @@
-"""Numbers, knowing nothing of SymPy: the number types (float, mpmath, Arb), exact
-converters, the group preference tables, bracketing root finders and interval
-certificates.  The bottom layer: it imports no other layer.
+"""Numbers: the number types (float, mpmath, Arb) and the one exact converter, the
+group preference tables, bracketing root finders, interval certificates, and the
+precision and seed of the checks.  The bottom layer: it imports no other layer.
 """
