@@ -104,3 +104,75 @@ def test_presets_say_what_they_describe(name):
 def test_paper_preset_is_eq_1():
     assert PRESETS["paper"].objective == Objective("k3", False, "loss", "shift-scale",
                                                    "population", 0)
+
+
+# -- the numeric forms of the estimator registry ---------------------------------
+
+
+def _derived_gradient_minus(form, penalty, iw, seed):
+    """``dD/dpi(a)`` at ``pi_old = pi`` from SymPy (EffectiveDivergence) minus *form* at seeded points."""
+    import random
+
+    import mpmath
+
+    from derive.model.variants import EffectiveDivergence
+
+    e = EffectiveDivergence(penalty, iw, "ab").derive()
+    rng = random.Random(seed)
+    out = []
+    with mpmath.workdps(40):
+        for _ in range(6):
+            pa, ra = (Fraction(rng.randint(1, 999), 1000) for _ in range(2))
+            sub = {e.pi[0]: pa, e.pi[1]: 1 - pa, e.ref[0]: ra, e.ref[1]: 1 - ra}
+            derived = mpmath.mpf(e.gradient[0].evalf(50, subs=sub))
+            pm, rm = (mpmath.mpf(x.numerator) / x.denominator for x in (pa, ra))
+            out.append(derived - form(pm, rm))
+    return out
+
+
+@pytest.mark.parametrize("iw", (False, True))
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+def test_gradient_in_log_ratio_is_the_derived_gradient_up_to_a_constant(name, iw):
+    """The registry's h(L) against Eq. (7) differentiated by SymPy, at seeded points."""
+    import mpmath
+
+    est = PENALTIES[name]
+    diffs = _derived_gradient_minus(
+        lambda p, r: est.gradient_in_log_ratio(mpmath.log(p / r), mpmath.exp, iw), name, iw, seed=8)
+    assert max(diffs) - min(diffs) < mpmath.mpf(10) ** -35, diffs
+
+
+@pytest.mark.parametrize("penalty", ("k3", "k3-is"))
+def test_paper_field_gradient_is_the_derived_gradient_up_to_a_constant(penalty):
+    """derive.numerics.field's k3 / k3-is forms (the paper's solver) against the same derivation."""
+    import mpmath
+
+    from derive.numerics.context import MP
+    from derive.numerics.field import penalty_gradient
+
+    diffs = _derived_gradient_minus(lambda p, r: penalty_gradient(p, r, penalty, MP),
+                                    "k3", penalty == "k3-is", seed=9)
+    assert max(diffs) - min(diffs) < mpmath.mpf(10) ** -35, diffs
+
+
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+def test_numeric_estimates_are_the_symbolic_estimator(name):
+    """estimate, estimate_in_log_ratio and derivative_in_log_pi against k(rho) and -rho k'(rho)."""
+    import math
+    import random
+
+    from sympy import diff, exp
+
+    est = PENALTIES[name]
+    rho = Symbol("rho", positive=True)
+    k = est.k(rho)
+    slope = -rho * diff(k, rho)
+    rng = random.Random(10)
+    for _ in range(8):
+        r = rng.uniform(0.01, 20.0)
+        assert est.estimate(r, math.log) == pytest.approx(float(k.subs(rho, r)), rel=1e-12, abs=1e-12)
+        assert est.derivative_in_log_pi(r, math.log) == pytest.approx(float(slope.subs(rho, r)),
+                                                                      rel=1e-12, abs=1e-12)
+        L = -math.log(r)
+        assert est.estimate_in_log_ratio(L, math.exp) == pytest.approx(float(k.subs(rho, exp(-L))),
+                                                                       rel=1e-12, abs=1e-12)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from mpmath import mp
 
+from derive.model.estimators import PENALTIES
 from derive.numerics.context import MP
 
 __all__ = [
@@ -284,14 +285,6 @@ def _advantages(rewards, normalisation="shift-scale", std="population", eps=0.0)
     return [(r - mean) / sd for r in rewards]
 
 
-#: Per-sample estimator ``k(rho)`` and ``-rho k'(rho)`` (its derivative in ``log pi``), ``rho = pi_ref/pi``.
-_ESTIMATORS = {
-    "k1": (lambda rho: -math.log(rho), lambda rho: 1.0),
-    "k2": (lambda rho: math.log(rho) ** 2 / 2, lambda rho: -math.log(rho)),
-    "k3": (lambda rho: rho - 1.0 - math.log(rho), lambda rho: 1.0 - rho),
-}
-
-
 def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, clip_eps=0.2, lr=0.1,
                      seed=0, infinite_group=16) -> MonteCarloRun:
     """GRPO with sampled groups (arXiv:2502.18548v3, Eq. (1)), in floats, for every variant.
@@ -315,7 +308,14 @@ def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, cli
     ref = [float(r) for r in problem.ref]
     beta = float(problem.beta)
     weighted = problem.penalty.endswith("-is")
-    k_of, dk_of = _ESTIMATORS[problem.penalty.removesuffix("-is")]
+    estimator = PENALTIES[problem.penalty.removesuffix("-is")]
+
+    def k_of(rho):          # the per-sample estimate k(rho), rho = pi_ref/pi
+        return estimator.estimate(rho, math.log)
+
+    def dk_of(rho):         # its derivative in log pi, -rho k'(rho)
+        return estimator.derivative_in_log_pi(rho, math.log)
+
     in_reward = problem.kl_in == "reward"
     norm = (problem.normalisation, problem.std, float(problem.std_eps))
     values = [float(v) for v in problem.values]

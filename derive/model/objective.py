@@ -16,7 +16,8 @@ the population standard deviation.  Trainers differ in three places, and an
   (Bessel) one, and ``std_eps`` is added to it.
 
 The registries follow ``sympy.stats``: a class defines a few methods
-(:meth:`Estimator.k` for a penalty; ``centred`` and :meth:`Normalisation.scale`
+(:meth:`Estimator.k` and its numeric forms for a penalty, in
+:mod:`derive.model.estimators`; ``centred`` and :meth:`Normalisation.scale`
 for a normalisation) and everything else is generic.  Adding an estimator is
 one class here plus its tests.
 
@@ -30,65 +31,17 @@ rho - log(rho) - 1
 
 from dataclasses import dataclass
 
-from sympy import Rational, log, sqrt, sympify
+from sympy import Rational, sqrt, sympify
 
+from derive.model.estimators import K1, K2, K3, PENALTIES, Estimator
 from derive.model.presets import PRESET_SETTINGS
 
+__all__ = ["Estimator", "K1", "K2", "K3", "KL_PLACES", "NORMALISATIONS", "NoNormalisation", "Normalisation",
+           "Objective", "PENALTIES", "PRESETS", "Preset", "STD_KINDS", "ShiftOnly", "ShiftScale", "advantages"]
+
 # -- penalty estimators ------------------------------------------------------
-
-
-class Estimator:
-    """A per-sample estimator ``k(rho)`` of ``KL(pi || pi_ref)``, ``rho = pi_ref/pi``.
-
-    Subclasses define :meth:`k`; :meth:`sample` and :meth:`expected` are generic.
-    """
-
-    name = ""
-    #: LaTeX of the estimator in ``rho`` (for tables and sections).
-    tex = ""
-
-    def k(self, rho):
-        raise NotImplementedError
-
-    def sample(self, pi_o, ref_o):
-        """The estimate at one sampled output: ``k(pi_ref(o)/pi(o))``."""
-        return self.k(ref_o / pi_o)
-
-    def expected(self, pi, ref, old, importance_weighted):
-        """``D(pi; pi_old) = sum_o pi_old(o) w(o) k(o)``, ``w = pi/pi_old`` or 1 (Eq. (7))."""
-        return sum(o_ * ((p_ / o_) if importance_weighted else 1) * self.sample(p_, r_)
-                   for p_, r_, o_ in zip(pi, ref, old))
-
-
-class K1(Estimator):
-    """``k1 = -log rho``: unbiased for ``KL(pi || pi_ref)`` on samples of ``pi``."""
-
-    name, tex = "k1", r"-\log\rho"
-
-    def k(self, rho):
-        return -log(rho)
-
-
-class K2(Estimator):
-    """``k2 = (log rho)^2/2``."""
-
-    name, tex = "k2", r"\tfrac12(\log\rho)^2"
-
-    def k(self, rho):
-        return log(rho) ** 2 / 2
-
-
-class K3(Estimator):
-    """``k3 = rho - 1 - log rho`` (GRPO's, Eq. (1)), non-negative."""
-
-    name, tex = "k3", r"\rho - 1 - \log\rho"
-
-    def k(self, rho):
-        return rho - 1 - log(rho)
-
-
-#: Penalty estimators by name.
-PENALTIES = {cls.name: cls() for cls in (K1, K2, K3)}
+# The registry lives in derive.model.estimators (importable without SymPy, so that
+# the solvers and the Monte Carlo read the same classes); re-exported here.
 
 # -- advantage normalisations -------------------------------------------------
 

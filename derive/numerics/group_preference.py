@@ -113,6 +113,7 @@ from derive.numerics.context import (
     interval,
     to_context,
 )
+from derive.numerics.field import PAPER_PENALTIES, field
 
 __all__ = [
     "ARB",
@@ -143,7 +144,7 @@ __all__ = [
 NORMALISATIONS = ("shift-scale", "shift-only")  # (SHIFT_SCALE, SHIFT_ONLY)
 
 
-PENALTIES = ("k3", "k3-is")
+PENALTIES = PAPER_PENALTIES
 
 
 SHIFT_SCALE = "shift-scale"
@@ -1735,14 +1736,7 @@ def objective_gradient(values, rho, ref, pi, beta, group, penalty="k3", normalis
     pi = _mp_vector(pi)
     preference = reward_preference(values, rho, pi, group, normalisation)
     beta = to_context(MP, beta)
-    out = []
-    for o, (p, r) in enumerate(zip(pi, ref)):
-        r = to_context(MP, r)
-        if penalty == "k3":
-            out.append(preference[o] - beta * (1 - r / p))
-        else:
-            out.append(preference[o] - beta * (mp.log(p / r) + 1))
-    return tuple(out)
+    return tuple(field(preference, pi, [to_context(MP, r) for r in ref], beta, penalty, MP))
 
 
 def solve_linear(A, b):

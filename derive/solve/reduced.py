@@ -73,8 +73,9 @@ from itertools import pairwise
 
 from mpmath import mp
 
-from derive.numerics.context import ARB, arb_ends, arb_precision, interval
+from derive.numerics.context import ARB, MP, arb_ends, arb_precision, interval
 from derive.numerics.context import mpf_exact as _mpq
+from derive.numerics.field import field, field_term_scale
 
 __all__ = ["SMALL_K", "applies", "g2_stability_note", "infinite_stability", "infinite_stability_note",
            "reduced_policies", "reduced_residual"]
@@ -652,14 +653,10 @@ def reduced_residual(problem, policy, kind):
             acc += mass[x]
         total = acc
         P = [below[x] - (total - below[x] - mass[x]) for x in reward]
-    if problem.penalty == "k3-is":
-        g = [P[o] - beta * (mp.log(pi[o] / ref[o]) + 1) for o in range(K)]
-        terms = [beta] + [abs(x) for x in P] + [beta * abs(mp.log(pi[o] / ref[o])) for o in range(K)]
-    else:
-        g = [P[o] - beta * (1 - ref[o] / pi[o]) for o in range(K)]
-        terms = [beta] + [abs(x) for x in P] + [beta * ref[o] / pi[o] for o in range(K)]
+    g = field(P, pi, ref, beta, problem.penalty, MP)
     gbar = mp.fsum(p * x for p, x in zip(pi, g))
-    return max(abs(x - gbar) for x in g) / max(terms)
+    scale = field_term_scale([abs(x) for x in P], pi, ref, beta, problem.penalty, range(K))
+    return max(abs(x - gbar) for x in g) / scale
 
 
 def g2_stability_note() -> str:

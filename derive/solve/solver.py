@@ -167,6 +167,7 @@ from mpmath import mp
 from derive.numerics import certify as _certify
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, interval
 from derive.numerics.context import mpf_exact as _mpq
+from derive.numerics.field import field, field_term_scale, penalty_curvature, penalty_term_sizes
 from derive.numerics.group_preference import (
     NORMALISATIONS,
     PENALTIES,
@@ -746,12 +747,10 @@ class _System:
     def field(self, pi, ctx=MP):
         """``g_o`` at ``pi_old = pi`` (arXiv:2502.18548v3, Eqs. (10), (11); Section 3)."""
         c = self.consts(ctx)
-        ref, rho, beta = c["ref"], c["rho"], c["beta"]
+        ref, rho = c["ref"], c["rho"]
         q = [sum((pi[o] * rho[o][j] for o in range(self.K) if self.rho[o][j]), c["zero"]) for j in range(self.m)]
         P, _ = self.preferences(q, ctx)
-        if self.kl:
-            return [P[o] - beta * (ctx.log(pi[o] / ref[o]) + 1) for o in range(self.K)]
-        return [P[o] - beta * (1 - ref[o] / pi[o]) for o in range(self.K)]
+        return field(P, pi, ref, c["beta"], self.problem.penalty, ctx)
 
     def field_jacobian(self, pi, ctx=MP):
         """``(g, dg_o/dpi_k)`` with ``P_G`` extended off the simplex through ``q_i = sum_k pi_k rho[k][i]``, ``i >= 1``."""
@@ -760,12 +759,9 @@ class _System:
         K, m = self.K, self.m
         q = [sum((pi[o] * rho[o][j] for o in range(K) if self.rho[o][j]), c["zero"]) for j in range(m)]
         P, dP = self.preferences(q, ctx, True)
-        g, dg = [], []
+        g = field(P, pi, ref, beta, self.problem.penalty, ctx)
+        dg = []
         for o in range(K):
-            if self.kl:
-                g.append(P[o] - beta * (ctx.log(pi[o] / ref[o]) + 1))
-            else:
-                g.append(P[o] - beta * (1 - ref[o] / pi[o]))
             row = []
             for k in range(K):
                 acc = c["zero"]
@@ -773,7 +769,7 @@ class _System:
                     if self.rho[k][i]:
                         acc = acc + dP[o][i - 1] * rho[k][i]
                 if k == o:
-                    acc = acc - (beta / pi[o] if self.kl else beta * ref[o] / (pi[o] * pi[o]))
+                    acc = acc - penalty_curvature(pi[o], ref[o], beta, self.problem.penalty)
                 row.append(acc)
             dg.append(row)
         return g, dg
@@ -829,16 +825,9 @@ def _field_scale(system, pi, idx, split=False):
     q = [mp.fsum(pi[o] * rho[o][j] for o in range(system.K) if system.rho[o][j]) for j in range(system.m)]
     phi = system.model.phi_values(q, MP)
     preference = max(mp.fsum(w * abs(f) for w, f in zip(rho[o], phi)) for o in idx)
-    penalty = [beta]
-    for o in idx:
-        if system.kl:
-            penalty.append(beta * abs(mp.log(pi[o] / ref[o])))
-        else:
-            penalty.append(beta * ref[o] / pi[o])
     if split:
-        return preference, max(penalty)
-    scale = max(preference, max(penalty))
-    return scale if scale > 0 else mp.mpf(1)
+        return preference, max(penalty_term_sizes(pi, ref, beta, system.problem.penalty, idx))
+    return field_term_scale([preference], pi, ref, beta, system.problem.penalty, idx)
 
 
 def _amplification_digits(system, pi):
@@ -1786,19 +1775,12 @@ def _restricted_residual(problem, system, policy, support):
         degenerate = False
     P = [mp.mpf(0)] * K if degenerate else system.preferences(q, MP)[0]
     beta = c["beta"]
-    g = {}
-    terms = [beta]
-    for o in support:
-        if system.kl:
-            log_ratio = mp.log(policy[o] / c["ref"][o])
-            g[o] = P[o] - beta * (log_ratio + 1)
-            terms += [abs(P[o]), beta * abs(log_ratio)]
-        else:
-            g[o] = P[o] - beta * (1 - c["ref"][o] / policy[o])
-            terms += [abs(P[o]), beta * c["ref"][o] / policy[o]]
+    pen = problem.penalty
+    g = dict(zip(support, field([P[o] for o in support], [policy[o] for o in support],
+                                [c["ref"][o] for o in support], beta, pen, MP)))
     gbar = mp.fsum(policy[o] * g[o] for o in support)
-    scale = max(terms)
-    return max(abs(g[o] - gbar) for o in support) / (scale if scale > 0 else 1)
+    scale = field_term_scale([abs(P[o]) for o in support], policy, c["ref"], beta, pen, support)
+    return max(abs(g[o] - gbar) for o in support) / scale
 
 
 # ---------------------------------------------------------------------------

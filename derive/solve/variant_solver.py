@@ -100,27 +100,31 @@ from fractions import Fraction
 
 from mpmath import mp
 
+from derive.model.estimators import PENALTIES
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision
 from derive.numerics.group_preference import _multinomial, compositions, solve_linear
 
 __all__ = ["Dual", "PENALTY_GRADIENTS", "REWARD_ESTIMATES", "VariantSystem", "logit_range",
            "variant_policies"]
 
-#: The expected penalty gradient ``h(L)`` at ``pi_old = pi`` (up to a constant), ``L = log(pi/pi_ref)``.
-PENALTY_GRADIENTS = {
-    "k1": lambda L, ctx: 0,
-    "k1-is": lambda L, ctx: L,
-    "k2": lambda L, ctx: L,
-    "k3-is": lambda L, ctx: L,
-    "k2-is": lambda L, ctx: L * L / 2 + L,
-    "k3": lambda L, ctx: -exp(-L, ctx),
-}
-#: The per-sample estimate ``k(rho)`` as a function of ``L = -log rho`` (the KL in the reward).
-REWARD_ESTIMATES = {
-    "k1": lambda L, ctx: L,
-    "k2": lambda L, ctx: L * L / 2,
-    "k3": lambda L, ctx: exp(-L, ctx) - 1 + L,
-}
+def _penalty_gradient(name):
+    estimator = PENALTIES[name.removesuffix("-is")]
+    weighted = name.endswith("-is")
+    return lambda L, ctx: estimator.gradient_in_log_ratio(L, lambda x: exp(x, ctx), weighted)
+
+
+def _reward_estimate(name):
+    estimator = PENALTIES[name]
+    return lambda L, ctx: estimator.estimate_in_log_ratio(L, lambda x: exp(x, ctx))
+
+
+#: The expected penalty gradient ``h(L)`` at ``pi_old = pi`` (up to a constant), ``L = log(pi/pi_ref)``,
+#: from the estimator registry (:meth:`derive.model.estimators.Estimator.gradient_in_log_ratio`).
+PENALTY_GRADIENTS = {name + suffix: _penalty_gradient(name + suffix)
+                     for name in PENALTIES for suffix in ("", "-is")}
+#: The per-sample estimate ``k(rho)`` as a function of ``L = -log rho`` (the KL in the reward),
+#: from the registry (:meth:`derive.model.estimators.Estimator.estimate_in_log_ratio`).
+REWARD_ESTIMATES = {name: _reward_estimate(name) for name in PENALTIES}
 
 
 # ---------------------------------------------------------------------------
