@@ -565,3 +565,88 @@ def test_cost_estimate_of_many_levels_follows_the_fast_path():
     assert cost((1, F(2, 3), F(1, 3), 0), 16).seconds < 2
     assert cost((1, F(1, 2), 0), 1024).operations > solver.DEFAULT_MAX_COST
     assert "Newton" in cost((1, F(2, 3), F(1, 3), 0), 32).dominant   # the starting points of the search
+
+
+# -- the pieces of the stationarity system ---------------------------------------
+
+_SPACES = {
+    # (problem, expected unknowns): one unknown in pi, one in q, several in pi, several in q
+    "pi-1d": (Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 4), ("pi", 1)),
+    "q-1d": (Problem.bernoulli((F(1, 3), F(1, 3), F(1, 3)), (F(9, 10), F(1, 2), F(1, 5)), F(2), 4),
+             ("q", 1)),
+    "pi-nd": (Problem.deterministic((F(1, 4), F(1, 4), F(1, 2)), (1, F(1, 2), 0), F(1, 3), 4), ("pi", 2)),
+    "q-nd": (Problem.deterministic((F(1, 5),) * 5, (1, 1, F(1, 2), 0, 0), F(2), 3), ("q", 2)),
+}
+
+
+@pytest.mark.parametrize("penalty", ("k3", "k3-is"))
+@pytest.mark.parametrize("name", sorted(_SPACES))
+def test_system_value_and_jacobian_agree_with_finite_differences(name, penalty):
+    """value, value_and_jacobian and with_policy_derivative of residual_1d / residual_nd: the same F and
+    pi, J = dF/d(unknowns) and dpi = dpi/d(unknowns) by central differences (mpmath.diff)."""
+    from dataclasses import replace
+
+    from mpmath import diff
+
+    from derive.numerics.context import MP
+
+    pb, (space, dim) = _SPACES[name]
+    system = solver._System(replace(pb, penalty=penalty))
+    assert (system.space, system.dim) == (space, dim)
+    with mp.workdps(40):
+        if dim == 1:
+            u = mp.mpf("0.37")
+            evaluate = system.residual_1d
+
+            def at(t):
+                return (u + t, 1 - u - t)
+
+            point = at(0)
+        else:
+            x = [mp.mpf("0.2"), mp.mpf("-0.4")]
+            evaluate = system.residual_nd
+
+            def at(t, j=None):
+                return ([a + (t if k == j else 0) for k, a in enumerate(x)],)
+
+            point = at(0)
+        plain = evaluate.value(*point, MP)
+        full = evaluate.with_policy_derivative(*point, MP)
+        assert plain.J is None and plain.dpi is None
+        assert evaluate(*point, MP) == plain
+        assert evaluate.value_and_jacobian(*point, MP)[:3] == full[:3]
+        assert plain.F == full.F and plain.pi == full.pi
+        tol = mp.mpf(10) ** -25
+        if dim == 1:
+            assert abs(diff(lambda t: evaluate.value(*at(t), MP).F, 0) - full.J) < tol
+            for o, d in enumerate(full.dpi):
+                assert abs(diff(lambda t: evaluate.value(*at(t), MP).pi[o], 0) - d) < tol
+        else:
+            for j in range(dim):
+                for i in range(dim):
+                    num = diff(lambda t: evaluate.value(*at(t, j), MP).F[i], 0)
+                    assert abs(num - full.J[i][j]) < tol
+                for o in range(system.K):
+                    num = diff(lambda t: evaluate.value(*at(t, j), MP).pi[o], 0)
+                    assert abs(num - full.dpi[o][j]) < tol
+
+
+@pytest.mark.parametrize("penalty", ("k3", "k3-is"))
+def test_field_jacobian_is_the_derivative_of_the_field(penalty):
+    """dg/dpi of _System.field_jacobian along the simplex (directions e_k - e_0) against central
+    differences of _System.field, and g the same in both."""
+    from mpmath import diff
+
+    from derive.numerics.context import MP
+
+    pb = Problem.bernoulli((F(1, 3), F(1, 3), F(1, 3)), (F(9, 10), F(1, 2), F(1, 5)), F(1, 3), 4, penalty)
+    system = solver._System(pb)
+    with mp.workdps(40):
+        pi = [mp.mpf("0.5"), mp.mpf("0.3"), mp.mpf("0.2")]
+        g, dg = system.field_jacobian(pi, MP)
+        assert g == system.field(pi, MP)
+        for k in (1, 2):
+            step = [-1 if j == 0 else 1 if j == k else 0 for j in range(3)]
+            for o in range(3):
+                num = diff(lambda t: system.field([p + t * s for p, s in zip(pi, step)], MP)[o], 0)
+                assert abs(num - (dg[o][k] - dg[o][0])) < mp.mpf(10) ** -25

@@ -126,7 +126,7 @@ def certify_root_1d(system, u, v, digits, policy):
     flip = v < u
     w = v if flip else u
     point = tuple((p, p) for p in policy)
-    out = system.residual_1d(u, v, MP, True)
+    out = system.residual_1d.value_and_jacobian(u, v, MP)
     if out is None or out[1] == 0:
         return point, False, "the derivative is undefined or zero at the root"
     newton = abs(out[0] / out[1])
@@ -156,7 +156,7 @@ def _interval_newton(system, w, flip, radius):
                 return (1 - x, x) if flip else (x, 1 - x)
 
             at_point = system.residual_1d(*uv(Wm), ARB)
-            on_box = system.residual_1d(*uv(W), ARB, True, True)
+            on_box = system.residual_1d.with_policy_derivative(*uv(W), ARB)
             if at_point is None or on_box is None:
                 return "the interval evaluation is undefined"
             if not (_finite(at_point) and _finite(on_box)):
@@ -189,7 +189,7 @@ def certify_root_nd(system, x, digits, policy):
     n = len(x)
     x = [mp.mpf(a) for a in x]
     point = tuple((p, p) for p in policy)
-    out = system.residual_nd(x, MP, True)
+    out = system.residual_nd.value_and_jacobian(x, MP)
     if out is None:
         return point, False, "the Jacobian is undefined at the root"
     F, J = out[0], out[1]
@@ -224,7 +224,7 @@ def _krawczyk(system, x, Y, radius):
             X = [interval(a - radius, a + radius) for a in x]
             Xm = [ARB.num(a) for a in x]
             at_point = system.residual_nd(Xm, ARB)
-            on_box = system.residual_nd(X, ARB, True, True)
+            on_box = system.residual_nd.with_policy_derivative(X, ARB)
             if at_point is None or on_box is None:
                 return "the interval evaluation is undefined"
             if not (_finite(at_point) and _finite(on_box)):

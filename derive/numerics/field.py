@@ -17,7 +17,9 @@ registry of :mod:`derive.model.objective` (up to a constant, which the simplex
 absorbs).  The SymPy derivation of the same gradients is
 :class:`derive.model.variants.EffectiveDivergence` (the tests compare them).
 
->>> from mpmath import mp
+>>> from typing import NamedTuple
+
+from mpmath import mp
 >>> from derive.numerics.context import MP
 >>> mp.dps = 20
 >>> half = mp.mpf(1) / 2
@@ -27,9 +29,11 @@ absorbs).  The SymPy derivation of the same gradients is
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from mpmath import mp
 
-__all__ = ["PAPER_PENALTIES", "field", "field_term_scale", "penalty_curvature", "penalty_gradient",
+__all__ = ["Evaluation", "PAPER_PENALTIES", "field", "field_term_scale", "penalty_curvature", "penalty_gradient",
            "penalty_term_sizes"]
 
 #: The penalties whose field is written here (the paper's, Eq. (1) and Section 3).
@@ -88,3 +92,20 @@ def field_term_scale(preference_sizes, pi, ref, beta, penalty, support):
     """
     scale = max(max(preference_sizes), max(penalty_term_sizes(pi, ref, beta, penalty, support)))
     return scale if scale > 0 else mp.mpf(1)
+
+
+class Evaluation(NamedTuple):
+    """The stationarity residual of a system at one point, with what was computed.
+
+    ``F`` the residual (a number for one unknown, else a list), ``J`` its
+    derivative in the unknowns, ``pi`` the policy at the point, ``dpi`` its
+    derivative in the unknowns (for the centred interval forms of
+    :mod:`derive.numerics.certify`); ``J`` and ``dpi`` are ``None`` when the
+    method that built it does not compute them (``value``, or
+    ``value_and_jacobian`` for ``dpi``).
+    """
+
+    F: object
+    J: object
+    pi: list
+    dpi: object

@@ -167,7 +167,7 @@ from mpmath import mp
 from derive.numerics import certify as _certify
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, interval
 from derive.numerics.context import mpf_exact as _mpq
-from derive.numerics.field import field, field_term_scale, penalty_curvature, penalty_term_sizes
+from derive.numerics.field import Evaluation, field, field_term_scale, penalty_curvature, penalty_term_sizes
 from derive.numerics.group_preference import (
     NORMALISATIONS,
     PENALTIES,
@@ -359,8 +359,510 @@ _FLOAT_LOW = Fraction(1, 10**250)
 _FLOAT_HIGH = Fraction(10**250)
 
 
+class _PreferenceTable:
+    """``P_G(o|pi) = sum_j rho[o][j] Phi_j(q)`` of one problem, and its constants in each number type.
+
+    ``q_j = sum_o pi(o) rho[o][j]`` is the reward distribution of one draw
+    (arXiv:2502.18548v3, Eq. (6), conditioned on the first reward); ``Phi``
+    comes from :func:`derive.numerics.group_preference.group_preference`.
+    """
+
+    def __init__(self, problem, values, rho, model):
+        self.problem = problem
+        self.rho = rho
+        self.K = problem.K
+        self.m = len(values)
+        self.model = model
+        self._consts: dict = {}
+        #: ``Phi`` at the current point of a float grid (set by :func:`_search_nd`, see :func:`_grid_phi`)
+        self.phi_given = None
+
+    def consts(self, ctx):
+        """``pi_ref``, ``rho``, ``beta`` and 0 in the number type *ctx* (cached per precision)."""
+        key = ctx.key()
+        c = self._consts.get(key)
+        if c is None:
+            num = ctx.num
+            c = {
+                "ref": [num(r) for r in self.problem.ref],
+                "rho": [[num(w) for w in row] for row in self.rho],
+                "beta": num(self.problem.beta),
+                "zero": num(0),
+            }
+            self._consts[key] = c
+        return c
+
+    def distribution(self, pi, ctx):
+        """``q_j = sum_o pi(o) rho[o][j]`` for every reward value."""
+        c = self.consts(ctx)
+        rho = c["rho"]
+        return [sum((pi[o] * rho[o][j] for o in range(self.K) if self.rho[o][j]), c["zero"])
+                for j in range(self.m)]
+
+    @staticmethod
+    def _outputs(phi, c):
+        P = []
+        for row in c["rho"]:
+            acc = c["zero"]
+            for w, f in zip(row, phi):
+                acc = acc + w * f
+            P.append(acc)
+        return P
+
+    def values(self, q, ctx):
+        """``P_G(o|pi)`` for every output, from the reward distribution *q*."""
+        if self.phi_given is not None and ctx is FLOAT:
+            phi = self.phi_given         # computed with the rest of a grid (see _grid_phi)
+        else:
+            phi = self.model.phi_values(q, ctx)
+        return self._outputs(phi, self.consts(ctx))
+
+    def values_and_jacobian(self, q, ctx):
+        """``(P, dP)``, ``dP[o][i] = dP_G(o)/dq_{i+1}`` in the reduced coordinates ``q_1..q_{m-1}``."""
+        c = self.consts(ctx)
+        P = self._outputs(self.model.phi_values(q, ctx), c)
+        dphi = self.model.phi_jacobian(q, ctx)
+        dP = []
+        for row in c["rho"]:
+            out = []
+            for i in range(self.m - 1):
+                acc = c["zero"]
+                for j, w in enumerate(row):
+                    acc = acc + w * dphi[j][i]
+                out.append(acc)
+            dP.append(out)
+        return P, dP
+
+
+class _PolicyMap:
+    """The policy as an explicit function of the reward distribution ``q`` (arXiv:2502.18548v3, Eq. (11)).
+
+    k3: ``pi(o) = pi_ref(o)/(1 - P_o/beta)`` (undefined where a denominator is
+    not positive); k3-is (Section 3): ``pi(o) ∝ pi_ref(o) exp(P_o/beta)``.
+    """
+
+    def __init__(self, table, kl):
+        self.table = table
+        self.kl = kl
+
+    @staticmethod
+    def _shift(P, ctx):
+        if ctx is ARB:
+            return max((p.mid() for p in P), key=arb_ends)   # an exact point: the shift is free
+        return max(P)
+
+    def _policy(self, P, ctx):
+        """``(pi, D)`` with ``D_o = 1 - P_o/beta`` (k3; ``None`` for k3-is), or ``(None, None)``."""
+        c = self.table.consts(ctx)
+        ref, beta = c["ref"], c["beta"]
+        if self.kl:
+            top = self._shift(P, ctx)
+            w = [r * ctx.exp((p - top) / beta) for r, p in zip(ref, P)]
+            Z = c["zero"]
+            for x in w:
+                Z = Z + x
+            return [x / Z for x in w], None
+        D = [1 - p / beta for p in P]
+        if ctx is not ARB and any(d <= 0 for d in D):
+            return None, None
+        return [r / d for r, d in zip(ref, D)], D
+
+    def value(self, q, ctx):
+        """``pi(q)``, or ``None`` where k3's map is undefined."""
+        return self._policy(self.table.values(q, ctx), ctx)[0]
+
+    def value_and_derivative(self, q, ctx):
+        """``(pi, dpi)`` with ``dpi[o][i] = dpi_o/dq_{i+1}``, or ``None`` where k3's map is undefined."""
+        c = self.table.consts(ctx)
+        ref, beta = c["ref"], c["beta"]
+        P, dP = self.table.values_and_jacobian(q, ctx)
+        pi, D = self._policy(P, ctx)
+        if pi is None:
+            return None
+        n, K = self.table.m - 1, self.table.K
+        if self.kl:
+            mean = []
+            for i in range(n):
+                acc = c["zero"]
+                for o in range(K):
+                    acc = acc + pi[o] * dP[o][i]
+                mean.append(acc)
+            return pi, [[pi[o] * (dP[o][i] - mean[i]) / beta for i in range(n)] for o in range(K)]
+        return pi, [[r / (d * d) * dP[o][i] / beta for i in range(n)] for o, (r, d) in enumerate(zip(ref, D))]
+
+
+class _ResidualInQ:
+    """The system in the reward distribution ``q`` (``m - 1`` unknowns), through :class:`_PolicyMap`.
+
+    k3: ``F_j = q_j - sum_o pi_o rho[o][j]``; k3-is:
+    ``F_j = sum_o pi_o (q_j - rho[o][j])`` (equal, as ``sum pi = 1``, and free of
+    cancellation near the ends).  ``diffs[o] = q_1 - rho[o][1]`` may be given
+    accurately for one unknown.  Both methods return an :class:`Evaluation`
+    (``J = dF/dq``, ``dpi = dpi/dq``), or ``None`` where the policy map is undefined.
+    """
+
+    def __init__(self, table, policy_map):
+        self.table = table
+        self.policy_map = policy_map
+        self.kl = policy_map.kl
+
+    @staticmethod
+    def _difference(q, o, j, diffs, rho):
+        return diffs[o] if (diffs is not None and j == 1) else q[j] - rho[o][j]
+
+    def _equations(self, q, pi, c, diffs):
+        rho, K = c["rho"], self.table.K
+        F = []
+        for j in range(1, self.table.m):
+            if self.kl:
+                acc = c["zero"]
+                for o in range(K):
+                    acc = acc + pi[o] * self._difference(q, o, j, diffs, rho)
+            else:
+                acc = q[j]
+                for o in range(K):
+                    if self.table.rho[o][j]:
+                        acc = acc - pi[o] * rho[o][j]
+            F.append(acc)
+        return F
+
+    def value(self, q, ctx, diffs=None):
+        pi = self.policy_map.value(q, ctx)
+        if pi is None:
+            return None
+        return Evaluation(self._equations(q, pi, self.table.consts(ctx), diffs), None, pi, None)
+
+    def value_and_jacobian(self, q, ctx, diffs=None):
+        out = self.policy_map.value_and_derivative(q, ctx)
+        if out is None:
+            return None
+        pi, dpi = out
+        c = self.table.consts(ctx)
+        rho, K, m = c["rho"], self.table.K, self.table.m
+        F = self._equations(q, pi, c, diffs)
+        J = []
+        for j in range(1, m):
+            row = []
+            for i in range(m - 1):
+                acc = ctx.num(1) if i == j - 1 else c["zero"]
+                for o in range(K):
+                    if self.kl:
+                        acc = acc + dpi[o][i] * self._difference(q, o, j, diffs, rho)
+                    elif self.table.rho[o][j]:
+                        acc = acc - rho[o][j] * dpi[o][i]
+                row.append(acc)
+            J.append(row)
+        return Evaluation(F, J, pi, dpi)
+
+
+class _ResidualInPi:
+    """The system in the policy itself (``K - 1`` unknowns ``pi_1..pi_{K-1}``, ``pi_0 = 1 - sum``).
+
+    k3: ``F_o = pi_o (1 - P_o/beta)/pi_ref(o) - 1`` (arXiv:2502.18548v3,
+    Eq. (11)) for every ``o`` but the one with the largest ``pi`` (see
+    :meth:`_k3_rows`); k3-is: ``F_o = log(pi_o/pi_ref(o)) - P_o/beta -
+    (log(pi_0/pi_ref(0)) - P_0/beta)``.
+
+    For k3 with two outputs ``F_0 + F_1 = 0`` identically (``sum pi = 1``
+    and ``E_pi P_G = 0``), and ``F_1 = -F_0`` is evaluated from the smaller
+    coordinate: ``pi_1 (1 - P_1/beta) - pi_ref(1)`` cancels catastrophically
+    when ``pi_0`` is tiny, ``pi_0 (1 - P_0/beta) - pi_ref(0)`` does not.  Both
+    methods return an :class:`Evaluation` (``J = dF/dpi_k``, ``dpi`` the
+    constant ``dpi/dpi_k``), or ``None`` off the open simplex.
+    """
+
+    def __init__(self, table, kl):
+        self.table = table
+        self.kl = kl
+
+    @staticmethod
+    def _k3_rows(pi, ctx):
+        """The k3 equations used: every output but the one with the largest ``pi``.
+
+        ``sum_o F_o = 0`` identically, so any ``K - 1`` of them are equivalent; the
+        equation of a coordinate near 1 is insensitive to the tiny ones (it would
+        leave them undetermined in floats), so it is the one left out.
+        """
+        if ctx is ARB:
+            mids = [sum(arb_ends(p)) for p in pi]
+        else:
+            mids = list(pi)
+        big = max(range(len(pi)), key=lambda o: mids[o])
+        return [o for o in range(len(pi)) if o != big]
+
+    @staticmethod
+    def _first_smaller(pi, ctx):
+        if ctx is ARB:
+            return sum(arb_ends(pi[0])) < sum(arb_ends(pi[1]))
+        return pi[0] < pi[1]
+
+    def _distribution(self, pi, ctx):
+        """``q``, or ``None`` off the open simplex (not decided for balls)."""
+        if ctx is not ARB and any(p <= 0 for p in pi):
+            return None
+        q = self.table.distribution(pi, ctx)
+        if ctx is not ARB and any(x <= 0 for x in q):
+            return None
+        return q
+
+    def _equations(self, pi, P, ctx):
+        c = self.table.consts(ctx)
+        ref, beta = c["ref"], c["beta"]
+        if self.kl:
+            base = ctx.log(pi[0] / ref[0]) - P[0] / beta
+            return [ctx.log(pi[o] / ref[o]) - P[o] / beta - base for o in range(1, self.table.K)]
+        if self.table.K == 2 and self._first_smaller(pi, ctx):
+            return [ref[0] - pi[0] * (1 - P[0] / beta)]
+        # each equation relative to its pi_ref(o): a tiny pi_ref must not make its
+        # equation look solved to the float search
+        return [pi[o] * (1 - P[o] / beta) / ref[o] - 1 for o in self._k3_rows(pi, ctx)]
+
+    def value(self, pi, ctx):
+        q = self._distribution(pi, ctx)
+        if q is None:
+            return None
+        return Evaluation(self._equations(pi, self.table.values(q, ctx), ctx), None, pi, None)
+
+    def value_and_jacobian(self, pi, ctx):
+        q = self._distribution(pi, ctx)
+        if q is None:
+            return None
+        c = self.table.consts(ctx)
+        ref, rho, beta = c["ref"], c["rho"], c["beta"]
+        K, m = self.table.K, self.table.m
+        P, dP = self.table.values_and_jacobian(q, ctx)
+        F = self._equations(pi, P, ctx)
+        # dP_o/dpi_k (k >= 1, pi_0 = 1 - sum): sum_i dP[o][i] (rho[k][i] - rho[0][i])
+        dPk = [
+            [sum((dP[o][i - 1] * (rho[k][i] - rho[0][i]) for i in range(1, m)), c["zero"]) for k in range(1, K)]
+            for o in range(K)
+        ]
+        J = []
+        if not self.kl and K == 2 and self._first_smaller(pi, ctx):
+            # d/dpi_1 of pi_ref(0) - pi_0 (1 - P_0/beta), with pi_0 = 1 - pi_1
+            J.append([(1 - P[0] / beta) + pi[0] / beta * dPk[0][0]])
+        rows = [] if J else (range(1, K) if self.kl else self._k3_rows(pi, ctx))
+        for o in rows:
+            row = []
+            for k in range(1, K):
+                if self.kl:
+                    val = 1 / pi[0] - (dPk[o][k - 1] - dPk[0][k - 1]) / beta
+                    if k == o:
+                        val = val + 1 / pi[o]
+                else:
+                    # d/dpi_k of pi_o (1 - P_o/beta), with pi_0 = 1 - pi_1 - ... - pi_{K-1}
+                    val = -pi[o] / beta * dPk[o][k - 1]
+                    if k == o:
+                        val = val + (1 - P[o] / beta)
+                    elif o == 0:
+                        val = val - (1 - P[o] / beta)
+                    val = val / ref[o]
+                row.append(val)
+            J.append(row)
+        one, zero = ctx.num(1), c["zero"]
+        dpi = [[-one] * (K - 1)] + [[one if k == o else zero for k in range(1, K)] for o in range(1, K)]
+        return Evaluation(F, J, pi, dpi)
+
+
+class _OneUnknown:
+    """One unknown ``u`` in ``(0, 1)``, with ``v = 1 - u`` carried separately (so that both ends keep
+    full relative precision): ``pi(a) = u`` (K = 2), or ``q_1 = s_min + delta u``.
+
+    :meth:`value` (also the call), :meth:`value_and_jacobian` and :meth:`with_policy_derivative`
+    return an :class:`Evaluation` with the scalar ``F``, ``J = dF/du`` and
+    ``dpi = dpi/du``, or ``None`` where the system is undefined.
+    """
+
+    def __init__(self, system):
+        self.space = system.space
+        self.residual = system.residual_pi if system.space == "pi" else system.residual_q
+        self._consts: dict = {}
+        if self.space == "q" and system.dim == 1:
+            self.rho = system.rho
+            self.s_min, self.s_max = system.s_min, system.s_max
+
+    def consts(self, ctx):
+        """``delta = s_max - s_min``, ``s_min``, ``1 - s_max`` and, per output, the nearer end of ``s_o``."""
+        key = ctx.key()
+        c = self._consts.get(key)
+        if c is None:
+            num = ctx.num
+            c = {
+                "delta": num(self.s_max - self.s_min),
+                "smin": num(self.s_min),
+                "one_minus_smax": num(1 - self.s_max),
+                # q_1 - s_o = (s_min - s_o) + delta u  or  (s_max - s_o) - delta v
+                "near": [
+                    (True, num(self.s_min - row[1])) if row[1] - self.s_min <= self.s_max - row[1]
+                    else (False, num(self.s_max - row[1]))
+                    for row in self.rho
+                ],
+            }
+            self._consts[key] = c
+        return c
+
+    def point(self, u, v, ctx):
+        """Full coordinates (``q`` or ``pi``) and accurate ``q_1 - rho[o][1]`` (``None`` for ``pi``)."""
+        if self.space == "pi":
+            return [v, u], None
+        c = self.consts(ctx)
+        delta = c["delta"]
+        q1 = c["smin"] + delta * u
+        q0 = c["one_minus_smax"] + delta * v
+        diffs = [d + delta * u if low else d - delta * v for low, d in c["near"]]
+        return [q0, q1], diffs
+
+    def _evaluate(self, u, v, ctx, method):
+        coords, diffs = self.point(u, v, ctx)
+        if self.space == "pi":
+            return getattr(self.residual, method)(coords, ctx)
+        return getattr(self.residual, method)(coords, ctx, diffs)
+
+    def value(self, u, v, ctx):
+        out = self._evaluate(u, v, ctx, "value")
+        if out is None:
+            return None
+        return Evaluation(out.F[0], None, out.pi, None)
+
+    __call__ = value
+
+    def value_and_jacobian(self, u, v, ctx):
+        out = self._evaluate(u, v, ctx, "value_and_jacobian")
+        if out is None:
+            return None
+        if self.space == "pi":
+            return Evaluation(out.F[0], out.J[0][0], out.pi, None)
+        return Evaluation(out.F[0], out.J[0][0] * self.consts(ctx)["delta"], out.pi, None)
+
+    def with_policy_derivative(self, u, v, ctx):
+        """:meth:`value_and_jacobian` and ``dpi/du`` (for centred interval forms)."""
+        out = self._evaluate(u, v, ctx, "value_and_jacobian")
+        if out is None:
+            return None
+        if self.space == "pi":
+            return Evaluation(out.F[0], out.J[0][0], out.pi, [row[0] for row in out.dpi])
+        delta = self.consts(ctx)["delta"]
+        return Evaluation(out.F[0], out.J[0][0] * delta, out.pi, [row[0] * delta for row in out.dpi])
+
+
+class _Logits:
+    """Several unknowns: the logits ``x`` of the chosen coordinates (``softmax(0, x)``).
+
+    :meth:`value` (also the call), :meth:`value_and_jacobian` and :meth:`with_policy_derivative`
+    return an :class:`Evaluation` with ``J = dF/dx`` and ``dpi = dpi/dx``, or
+    ``None`` where the system is undefined.
+    """
+
+    def __init__(self, system):
+        self.residual = system.residual_pi if system.space == "pi" else system.residual_q
+        self.table = system.table
+        self.K = system.K
+
+    @staticmethod
+    def coordinates(x, ctx):
+        """``softmax(0, x)``: the full coordinates of the chosen space."""
+        if ctx is ARB:
+            top = ARB.num(max([0.0] + [float(t.mid()) for t in x]))
+        else:
+            top = max([0] + list(x))
+        w = [ctx.exp(-top)] + [ctx.exp(t - top) for t in x]
+        Z = w[0]
+        for t in w[1:]:
+            Z = Z + t
+        return [t / Z for t in w]
+
+    def value(self, x, ctx):
+        return self.residual.value(self.coordinates(x, ctx), ctx)
+
+    __call__ = value
+
+    def _chain(self, x, ctx):
+        """The inner evaluation with its Jacobian, and ``S = d coords/dx`` (reduced coordinates)."""
+        coords = self.coordinates(x, ctx)
+        out = self.residual.value_and_jacobian(coords, ctx)
+        if out is None:
+            return None, None
+        n = len(x)
+        zero = self.table.consts(ctx)["zero"]
+        # d coords_i / d x_l = c_i (delta_il - c_l), i, l >= 1 (reduced coordinates)
+        # 1 - c_i is formed as the sum of the other coordinates: near a vertex
+        # (c_i = 1 - 1e-300) the difference would cancel to zero
+        rest = [sum((coords[j] for j in range(n + 1) if j != i + 1), zero) for i in range(n)]
+        S = [[coords[i + 1] * (rest[i] if i == l else -coords[l + 1]) for l in range(n)] for i in range(n)]
+        return out, S
+
+    def value_and_jacobian(self, x, ctx):
+        out, S = self._chain(x, ctx)
+        if out is None:
+            return None
+        n, J = len(x), out.J
+        zero = self.table.consts(ctx)["zero"]
+        Jx = [[sum((J[r][i] * S[i][l] for i in range(n)), zero) for l in range(n)] for r in range(n)]
+        return Evaluation(out.F, Jx, out.pi, None)
+
+    def with_policy_derivative(self, x, ctx):
+        """:meth:`value_and_jacobian` and ``dpi/dx`` (for centred interval forms)."""
+        out, S = self._chain(x, ctx)
+        if out is None:
+            return None
+        n, J, dpi = len(x), out.J, out.dpi
+        zero = self.table.consts(ctx)["zero"]
+        Jx = [[sum((J[r][i] * S[i][l] for i in range(n)), zero) for l in range(n)] for r in range(n)]
+        dpix = [[sum((dpi[o][i] * S[i][l] for i in range(n)), zero) for l in range(n)] for o in range(self.K)]
+        return Evaluation(out.F, Jx, out.pi, dpix)
+
+
+class _PaperField:
+    """The field ``g_o`` of k3 / k3-is at ``pi_old = pi`` (:func:`derive.numerics.field.field`) and its
+    Jacobian in ``pi``, with ``P_G`` extended off the simplex through ``q_i = sum_k pi_k rho[k][i]``."""
+
+    def __init__(self, table, penalty):
+        self.table = table
+        self.penalty = penalty
+
+    def value(self, pi, ctx):
+        c = self.table.consts(ctx)
+        P = self.table.values(self.table.distribution(pi, ctx), ctx)
+        return field(P, pi, c["ref"], c["beta"], self.penalty, ctx)
+
+    def value_and_jacobian(self, pi, ctx):
+        """``(g, dg)`` with ``dg[o][k] = dg_o/dpi_k``."""
+        c = self.table.consts(ctx)
+        ref, rho, beta = c["ref"], c["rho"], c["beta"]
+        K, m = self.table.K, self.table.m
+        P, dP = self.table.values_and_jacobian(self.table.distribution(pi, ctx), ctx)
+        g = field(P, pi, ref, beta, self.penalty, ctx)
+        dg = []
+        for o in range(K):
+            row = []
+            for k in range(K):
+                acc = c["zero"]
+                for i in range(1, m):
+                    if self.table.rho[k][i]:
+                        acc = acc + dP[o][i - 1] * rho[k][i]
+                if k == o:
+                    acc = acc - penalty_curvature(pi[o], ref[o], beta, self.penalty)
+                row.append(acc)
+            dg.append(row)
+        return g, dg
+
+
 class _System:
-    """The stationarity system of one problem, evaluable in FLOAT, MP and ARB."""
+    """The stationarity system of one problem of the paper's objective, evaluable in FLOAT, MP and ARB.
+
+    It decides the unknowns (none, ``pi`` or the reward distribution ``q``; one
+    or several) and whether the scan may run in double precision, and holds
+    the pieces, each with one job:
+
+    * :attr:`table`: ``P_G(o|pi)`` and the constants (:class:`_PreferenceTable`);
+    * :attr:`policy_map`: ``pi(q)`` (:class:`_PolicyMap`);
+    * :attr:`residual_q`, :attr:`residual_pi`: the equations in ``q`` or in ``pi``;
+    * :attr:`residual_1d`, :attr:`residual_nd`: the same in the search
+      coordinates (one unknown ``u``; logits), each with ``value``,
+      ``value_and_jacobian`` and ``with_policy_derivative``;
+    * :meth:`field`, :meth:`field_jacobian`: ``g`` and ``dg/dpi``
+      (:mod:`derive.dynamics.iteration`).
+    """
 
     def __init__(self, problem: Problem):
         self.problem = problem
@@ -399,222 +901,19 @@ class _System:
         if self.space == "q" and self.dim == 1:
             s = [row[1] for row in self.rho]
             self.s_min, self.s_max = min(s), max(s)
-        self._consts: dict = {}
-        self._phi_given = None
+        #: results computed once per system (e.g. the search range of one unknown)
+        self.cache: dict = {}
+        self.table = _PreferenceTable(problem, self.values, self.rho, self.model)
+        self.policy_map = _PolicyMap(self.table, self.kl)
+        self.residual_q = _ResidualInQ(self.table, self.policy_map)
+        self.residual_pi = _ResidualInPi(self.table, self.kl)
+        self.residual_1d = _OneUnknown(self)
+        self.residual_nd = _Logits(self)
+        self._field = _PaperField(self.table, problem.penalty)
 
-    # -- constants in a number type ---------------------------------------
     def consts(self, ctx):
-        key = ctx.key()
-        c = self._consts.get(key)
-        if c is None:
-            num = ctx.num
-            c = {
-                "ref": [num(r) for r in self.problem.ref],
-                "rho": [[num(w) for w in row] for row in self.rho],
-                "beta": num(self.problem.beta),
-                "zero": num(0),
-            }
-            if self.space == "q" and self.dim == 1:
-                c["delta"] = num(self.s_max - self.s_min)
-                c["smin"] = num(self.s_min)
-                c["one_minus_smax"] = num(1 - self.s_max)
-                # q_1 - s_o = (s_min - s_o) + delta u  or  (s_max - s_o) - delta v
-                c["near"] = [
-                    (True, num(self.s_min - row[1])) if row[1] - self.s_min <= self.s_max - row[1]
-                    else (False, num(self.s_max - row[1]))
-                    for row in self.rho
-                ]
-            self._consts[key] = c
-        return c
-
-    # -- preferences -----------------------------------------------------
-    def preferences(self, q, ctx, derivatives=False):
-        """``P_o = sum_j rho[o][j] Phi_j(q)`` and (reduced) ``dP_o/dq_i``."""
-        c = self.consts(ctx)
-        rho = c["rho"]
-        if self._phi_given is not None and ctx is FLOAT and not derivatives:
-            phi = self._phi_given         # computed with the rest of a grid (see _grid_phi)
-        else:
-            phi = self.model.phi_values(q, ctx)
-        P = []
-        for row in rho:
-            acc = c["zero"]
-            for w, f in zip(row, phi):
-                acc = acc + w * f
-            P.append(acc)
-        if not derivatives:
-            return P, None
-        dphi = self.model.phi_jacobian(q, ctx)
-        dP = []
-        for row in rho:
-            out = []
-            for i in range(self.m - 1):
-                acc = c["zero"]
-                for j, w in enumerate(row):
-                    acc = acc + w * dphi[j][i]
-                out.append(acc)
-            dP.append(out)
-        return P, dP
-
-    def _shift(self, P, ctx):
-        if ctx is ARB:
-            return max((p.mid() for p in P), key=arb_ends)   # an exact point: the shift is free
-        return max(P)
-
-    # -- the policy as a function of q -----------------------------------
-    def policy_of_q(self, q, ctx, derivatives=False):
-        """``pi(q)`` (and ``dpi_o/dq_i``), or ``None`` where k3's map is undefined."""
-        c = self.consts(ctx)
-        ref, beta = c["ref"], c["beta"]
-        P, dP = self.preferences(q, ctx, derivatives)
-        n = self.m - 1
-        if self.kl:
-            top = self._shift(P, ctx)
-            w = [r * ctx.exp((p - top) / beta) for r, p in zip(ref, P)]
-            Z = c["zero"]
-            for x in w:
-                Z = Z + x
-            pi = [x / Z for x in w]
-            if not derivatives:
-                return pi, None
-            mean = []
-            for i in range(n):
-                acc = c["zero"]
-                for o in range(self.K):
-                    acc = acc + pi[o] * dP[o][i]
-                mean.append(acc)
-            dpi = [[pi[o] * (dP[o][i] - mean[i]) / beta for i in range(n)] for o in range(self.K)]
-            return pi, dpi
-        D = [1 - p / beta for p in P]
-        if ctx is not ARB and any(d <= 0 for d in D):
-            return None, None
-        pi = [r / d for r, d in zip(ref, D)]
-        if not derivatives:
-            return pi, None
-        dpi = [[r / (d * d) * dP[o][i] / beta for i in range(n)] for o, (r, d) in enumerate(zip(ref, D))]
-        return pi, dpi
-
-    # -- residual in the reduced coordinates ------------------------------
-    def residual_q(self, q, ctx, derivatives=False, diffs=None, policy_derivative=False):
-        """``F_j(q)`` for ``j = 1..m-1`` (and ``dF_j/dq_i``) plus ``pi(q)``.
-
-        k3: ``F_j = q_j - sum_o pi_o rho[o][j]``; k3-is:
-        ``F_j = sum_o pi_o (q_j - rho[o][j])`` (equal, as ``sum pi = 1``, and free of
-        cancellation near the ends).  ``diffs[o] = q_1 - rho[o][1]`` may be given
-        accurately for one unknown.
-        """
-        c = self.consts(ctx)
-        rho = c["rho"]
-        pi, dpi = self.policy_of_q(q, ctx, derivatives)
-        if pi is None:
-            return None
-        n, K = self.m - 1, self.K
-        F = []
-        for j in range(1, self.m):
-            if self.kl:
-                acc = c["zero"]
-                for o in range(K):
-                    d = diffs[o] if (diffs is not None and j == 1) else q[j] - rho[o][j]
-                    acc = acc + pi[o] * d
-            else:
-                acc = q[j]
-                for o in range(K):
-                    if self.rho[o][j]:
-                        acc = acc - pi[o] * rho[o][j]
-            F.append(acc)
-        if not derivatives:
-            return F, None, pi
-        J = []
-        for j in range(1, self.m):
-            row = []
-            for i in range(n):
-                if self.kl:
-                    acc = ctx.num(1) if i == j - 1 else c["zero"]
-                    for o in range(K):
-                        d = diffs[o] if (diffs is not None and j == 1) else q[j] - rho[o][j]
-                        acc = acc + dpi[o][i] * d
-                else:
-                    acc = ctx.num(1) if i == j - 1 else c["zero"]
-                    for o in range(K):
-                        if self.rho[o][j]:
-                            acc = acc - rho[o][j] * dpi[o][i]
-                row.append(acc)
-            J.append(row)
-        if policy_derivative:
-            return F, J, pi, dpi
-        return F, J, pi
-
-    def residual_pi(self, pi, ctx, derivatives=False, policy_derivative=False):
-        """``K - 1`` equations ``F(pi)`` (and ``dF/dpi_k``, ``pi_0 = 1 - sum``) plus ``pi``.
-
-        k3: ``F_o = pi_o (1 - P_o/beta)/pi_ref(o) - 1`` for every ``o`` but the one
-        with the largest ``pi`` (see :meth:`_k3_rows`); k3-is:
-        ``F_o = log(pi_o/pi_ref(o)) - P_o/beta - (log(pi_0/pi_ref(0)) - P_0/beta)``.
-
-        For k3 with two outputs ``F_0 + F_1 = 0`` identically (``sum pi = 1``
-        and ``E_pi P_G = 0``), and ``F_1 = -F_0`` is evaluated from the smaller
-        coordinate: ``pi_1 (1 - P_1/beta) - pi_ref(1)`` cancels catastrophically
-        when ``pi_0`` is tiny, ``pi_0 (1 - P_0/beta) - pi_ref(0)`` does not.
-        """
-        c = self.consts(ctx)
-        ref, rho, beta = c["ref"], c["rho"], c["beta"]
-        if ctx is not ARB and any(p <= 0 for p in pi):
-            return None
-        K, m = self.K, self.m
-        q = []
-        for j in range(m):
-            acc = c["zero"]
-            for o in range(K):
-                if self.rho[o][j]:
-                    acc = acc + pi[o] * rho[o][j]
-            q.append(acc)
-        if ctx is not ARB and any(x <= 0 for x in q):
-            return None
-        P, dP = self.preferences(q, ctx, derivatives)
-        if self.kl:
-            base = ctx.log(pi[0] / ref[0]) - P[0] / beta
-            F = [ctx.log(pi[o] / ref[o]) - P[o] / beta - base for o in range(1, K)]
-        elif K == 2 and self._first_smaller(pi, ctx):
-            F = [ref[0] - pi[0] * (1 - P[0] / beta)]
-        else:
-            # each equation relative to its pi_ref(o): a tiny pi_ref must not make its
-            # equation look solved to the float search
-            rows = self._k3_rows(pi, ctx)
-            F = [pi[o] * (1 - P[o] / beta) / ref[o] - 1 for o in rows]
-        if not derivatives:
-            return F, None, pi
-        # dP_o/dpi_k (k >= 1, pi_0 = 1 - sum): sum_i dP[o][i] (rho[k][i] - rho[0][i])
-        dPk = [
-            [sum((dP[o][i - 1] * (rho[k][i] - rho[0][i]) for i in range(1, m)), c["zero"]) for k in range(1, K)]
-            for o in range(K)
-        ]
-        J = []
-        if not self.kl and K == 2 and self._first_smaller(pi, ctx):
-            # d/dpi_1 of pi_ref(0) - pi_0 (1 - P_0/beta), with pi_0 = 1 - pi_1
-            J.append([(1 - P[0] / beta) + pi[0] / beta * dPk[0][0]])
-        rows = [] if J else (range(1, K) if self.kl else self._k3_rows(pi, ctx))
-        for o in rows:
-            row = []
-            for k in range(1, K):
-                if self.kl:
-                    val = 1 / pi[0] - (dPk[o][k - 1] - dPk[0][k - 1]) / beta
-                    if k == o:
-                        val = val + 1 / pi[o]
-                else:
-                    # d/dpi_k of pi_o (1 - P_o/beta), with pi_0 = 1 - pi_1 - ... - pi_{K-1}
-                    val = -pi[o] / beta * dPk[o][k - 1]
-                    if k == o:
-                        val = val + (1 - P[o] / beta)
-                    elif o == 0:
-                        val = val - (1 - P[o] / beta)
-                    val = val / ref[o]
-                row.append(val)
-            J.append(row)
-        if policy_derivative:
-            one, zero = ctx.num(1), c["zero"]
-            dpi = [[-one] * (K - 1)] + [[one if k == o else zero for k in range(1, K)] for o in range(1, K)]
-            return F, J, pi, dpi
-        return F, J, pi
+        """The constants of :attr:`table` in the number type *ctx*."""
+        return self.table.consts(ctx)
 
     @property
     def scan_extra(self) -> int:
@@ -637,142 +936,14 @@ class _System:
             self._scan_extra = extra
         return self._scan_extra
 
-    @staticmethod
-    def _k3_rows(pi, ctx):
-        """The k3 equations used: every output but the one with the largest ``pi``.
-
-        ``sum_o F_o = 0`` identically, so any ``K - 1`` of them are equivalent; the
-        equation of a coordinate near 1 is insensitive to the tiny ones (it would
-        leave them undetermined in floats), so it is the one left out.
-        """
-        if ctx is ARB:
-            mids = [sum(arb_ends(p)) for p in pi]
-        else:
-            mids = list(pi)
-        big = max(range(len(pi)), key=lambda o: mids[o])
-        return [o for o in range(len(pi)) if o != big]
-
-    @staticmethod
-    def _first_smaller(pi, ctx):
-        if ctx is ARB:
-            return sum(arb_ends(pi[0])) < sum(arb_ends(pi[1]))
-        return pi[0] < pi[1]
-
-    # -- one unknown: u in (0, 1), with v = 1 - u carried separately ------
-    def point_1d(self, u, v, ctx):
-        """Full coordinates (``q`` or ``pi``) and accurate ``q_1 - rho[o][1]``."""
-        if self.space == "pi":
-            return [v, u], None
-        c = self.consts(ctx)
-        delta = c["delta"]
-        q1 = c["smin"] + delta * u
-        q0 = c["one_minus_smax"] + delta * v
-        diffs = [d + delta * u if low else d - delta * v for low, d in c["near"]]
-        return [q0, q1], diffs
-
-    def residual_1d(self, u, v, ctx, derivatives=False, policy_derivative=False):
-        """``(F, dF/du, pi)`` for one unknown, or ``None`` where undefined.
-
-        With ``policy_derivative=True`` (and ``derivatives=True``) a fourth
-        entry ``dpi/du`` is appended (for centred interval forms).
-        """
-        coords, diffs = self.point_1d(u, v, ctx)
-        want = derivatives and policy_derivative
-        if self.space == "pi":
-            out = self.residual_pi(coords, ctx, derivatives, want)
-            if out is None:
-                return None
-            if want:
-                F, J, pi, dpi = out
-                return F[0], J[0][0], pi, [row[0] for row in dpi]
-            F, J, pi = out
-            return F[0], (J[0][0] if derivatives else None), pi
-        out = self.residual_q(coords, ctx, derivatives, diffs, want)
-        if out is None:
-            return None
-        delta = self.consts(ctx)["delta"]
-        if want:
-            F, J, pi, dpi = out
-            return F[0], J[0][0] * delta, pi, [row[0] * delta for row in dpi]
-        F, J, pi = out
-        return F[0], (J[0][0] * delta if derivatives else None), pi
-
-    # -- several unknowns: logits x of pi (or of q) -------------------------
-    def coords_of_logits(self, x, ctx):
-        """``softmax(0, x)``: the full coordinates of the chosen space."""
-        if ctx is ARB:
-            top = ARB.num(max([0.0] + [float(t.mid()) for t in x]))
-        else:
-            top = max([0] + list(x))
-        w = [ctx.exp(-top)] + [ctx.exp(t - top) for t in x]
-        Z = w[0]
-        for t in w[1:]:
-            Z = Z + t
-        return [t / Z for t in w]
-
-    def residual_nd(self, x, ctx, derivatives=False, policy_derivative=False):
-        """``(F, dF/dx, pi)`` with ``x`` the logits of the chosen space, or ``None``.
-
-        With ``policy_derivative=True`` (and ``derivatives=True``) a fourth
-        entry ``dpi/dx`` is appended (for centred interval forms).
-        """
-        coords = self.coords_of_logits(x, ctx)
-        want = derivatives and policy_derivative
-        if self.space == "pi":
-            out = self.residual_pi(coords, ctx, derivatives, want)
-        else:
-            out = self.residual_q(coords, ctx, derivatives, None, want)
-        if out is None:
-            return None
-        if want:
-            F, J, pi, dpi = out
-        else:
-            F, J, pi = out
-        if not derivatives:
-            return F, None, pi
-        n = len(x)
-        zero = self.consts(ctx)["zero"]
-        # d coords_i / d x_l = c_i (delta_il - c_l), i, l >= 1 (reduced coordinates)
-        # 1 - c_i is formed as the sum of the other coordinates: near a vertex
-        # (c_i = 1 - 1e-300) the difference would cancel to zero
-        rest = [sum((coords[j] for j in range(n + 1) if j != i + 1), zero) for i in range(n)]
-        S = [[coords[i + 1] * (rest[i] if i == l else -coords[l + 1]) for l in range(n)] for i in range(n)]
-        Jx = [[sum((J[r][i] * S[i][l] for i in range(n)), zero) for l in range(n)] for r in range(n)]
-        if not want:
-            return F, Jx, pi
-        dpix = [[sum((dpi[o][i] * S[i][l] for i in range(n)), zero) for l in range(n)] for o in range(self.K)]
-        return F, Jx, pi, dpix
-
-    # -- the field g and its residual ------------------------------------
+    # -- the field g (arXiv:2502.18548v3, Eqs. (10), (11); Section 3) ------
     def field(self, pi, ctx=MP):
         """``g_o`` at ``pi_old = pi`` (arXiv:2502.18548v3, Eqs. (10), (11); Section 3)."""
-        c = self.consts(ctx)
-        ref, rho = c["ref"], c["rho"]
-        q = [sum((pi[o] * rho[o][j] for o in range(self.K) if self.rho[o][j]), c["zero"]) for j in range(self.m)]
-        P, _ = self.preferences(q, ctx)
-        return field(P, pi, ref, c["beta"], self.problem.penalty, ctx)
+        return self._field.value(pi, ctx)
 
     def field_jacobian(self, pi, ctx=MP):
         """``(g, dg_o/dpi_k)`` with ``P_G`` extended off the simplex through ``q_i = sum_k pi_k rho[k][i]``, ``i >= 1``."""
-        c = self.consts(ctx)
-        ref, rho, beta = c["ref"], c["rho"], c["beta"]
-        K, m = self.K, self.m
-        q = [sum((pi[o] * rho[o][j] for o in range(K) if self.rho[o][j]), c["zero"]) for j in range(m)]
-        P, dP = self.preferences(q, ctx, True)
-        g = field(P, pi, ref, beta, self.problem.penalty, ctx)
-        dg = []
-        for o in range(K):
-            row = []
-            for k in range(K):
-                acc = c["zero"]
-                for i in range(1, m):
-                    if self.rho[k][i]:
-                        acc = acc + dP[o][i - 1] * rho[k][i]
-                if k == o:
-                    acc = acc - penalty_curvature(pi[o], ref[o], beta, self.problem.penalty)
-                row.append(acc)
-            dg.append(row)
-        return g, dg
+        return self._field.value_and_jacobian(pi, ctx)
 
 
 @lru_cache(maxsize=256)
@@ -918,7 +1089,7 @@ def _search_range_1d(system):
     ``P_G`` is unbounded and the penalty is k3-is no bound is known, and a
     nominal range is searched (``rigorous=False``).
     """
-    cached = system._consts.get("search-range")
+    cached = system.cache.get("search-range")
     if cached is not None:
         return cached
     pb = system.problem
@@ -951,7 +1122,7 @@ def _search_range_1d(system):
                 L += mp.sqrt(2 / _mpq(min(noise))) / beta
             rigorous = False
         out = (float(L + 1) if L < 1e300 else math.inf, rigorous)
-    system._consts["search-range"] = out
+    system.cache["search-range"] = out
     return out
 
 
@@ -1150,10 +1321,10 @@ def _newton_1d(system, u, v, lo_w, hi_w, flip, tol):
     previous = None
     for _ in range(60):
         uu, vv = (1 - w, w) if flip else (w, 1 - w)
-        out = system.residual_1d(uu, vv, MP, True)
+        out = system.residual_1d.value_and_jacobian(uu, vv, MP)
         if out is None:
             return None
-        F, dF, _ = out
+        F, dF = out.F, out.J
         if flip:
             dF = -dF
         if F == 0:
@@ -1268,8 +1439,8 @@ def _tangency(system, z_left, z_mid, z_right, f_left, f_right, tol_rel, digits):
 
     def dF(z):
         u, v = _mp_uv_from_z(z)
-        out = system.residual_1d(u, v, MP, True)
-        return None if out is None else out[1]
+        out = system.residual_1d.value_and_jacobian(u, v, MP)
+        return None if out is None else out.J
 
     def F(z):
         u, v = _mp_uv_from_z(z)
@@ -1405,13 +1576,15 @@ _LOGIT_STEPS = (0.0, 0.3, 0.7, 1.2, 1.8, 2.6, 3.6, 5.0, 7.0, 10.0, 14.0, 20.0, 2
 
 
 def _nd_eval(system, x, derivatives=False, dps=None):
-    """The residual in floats, or in mpmath at ``dps`` digits (``x`` then floats or mpf)."""
+    """The residual (an :class:`Evaluation`, with ``J`` when *derivatives*) in floats, or in mpmath at
+    ``dps`` digits (``x`` then floats or mpf)."""
+    evaluate = system.residual_nd.value_and_jacobian if derivatives else system.residual_nd.value
     try:
         if dps is None:
-            out = system.residual_nd(x, FLOAT, derivatives)
+            out = evaluate(x, FLOAT)
         else:
             with mp.workdps(dps):
-                out = system.residual_nd([mp.mpf(t) for t in x], MP, derivatives)
+                out = evaluate([mp.mpf(t) for t in x], MP)
     except (ValueError, ZeroDivisionError, OverflowError):
         return None
     if out is None:
@@ -1436,7 +1609,7 @@ def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None, found=()):
     out = _nd_eval(system, x, True, dps)
     if out is None:
         return None
-    F, J, _ = out
+    F, J = out.F, out.J
     norm = max(abs(f) for f in F)
     for _ in range(maxit):
         if norm < 1e-13:
@@ -1461,7 +1634,7 @@ def _newton_float_nd(system, x, maxit=60, limit=60.0, dps=None, found=()):
             if t < 1e-8:
                 return x if norm < 1e-9 else None
         x = new
-        F, J, _ = out
+        F, J = out.F, out.J
         norm = newnorm
         if norm < 1e-6 and any(max(abs(a - b) for a, b in zip(x, r)) < 1e-7 for r in found):
             return None
@@ -1473,10 +1646,10 @@ def _newton_mp_nd(system, x, tol):
     x = [mp.mpf(a) for a in x]
     previous = None
     for _ in range(40):
-        out = system.residual_nd(x, MP, True)
+        out = system.residual_nd.value_and_jacobian(x, MP)
         if out is None:
             return None
-        F, J, _ = out
+        F, J = out.F, out.J
         step = solve_linear(J, F)
         if step is None:
             return None
@@ -1626,11 +1799,11 @@ def _search_nd(system, bound, dps):
         for idx in itertools.product(*(range(len(a)) for a in axes)):
             x = [axes[d][i] for d, i in enumerate(idx)]
             if phis is not None:
-                system._phi_given = phis[idx]
+                system.table.phi_given = phis[idx]
             out = _nd_eval(system, x, False, dps)
             merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
     finally:
-        system._phi_given = None
+        system.table.phi_given = None
     starts = []
     shape = [len(a) for a in axes]
     for idx, val in merit.items():
@@ -1773,7 +1946,7 @@ def _restricted_residual(problem, system, policy, support):
         degenerate = spread <= mp.mpf(2) ** (-mp.prec + 8)
     else:
         degenerate = False
-    P = [mp.mpf(0)] * K if degenerate else system.preferences(q, MP)[0]
+    P = [mp.mpf(0)] * K if degenerate else system.table.values(q, MP)
     beta = c["beta"]
     pen = problem.penalty
     g = dict(zip(support, field([P[o] for o in support], [policy[o] for o in support],
@@ -2310,10 +2483,10 @@ def _refine_1d(system, root, tol):
     w = mp.mpf(root.v if flip else root.u)
     for _ in range(30):
         uu, vv = (1 - w, w) if flip else (w, 1 - w)
-        out = system.residual_1d(uu, vv, MP, True)
-        if out is None or out[1] == 0:
+        out = system.residual_1d.value_and_jacobian(uu, vv, MP)
+        if out is None or out.J == 0:
             return None
-        F, dF, _ = out
+        F, dF = out.F, out.J
         step = F / (-dF if flip else dF)
         w = w - step
         if w <= 0 or w >= 1:

@@ -102,6 +102,7 @@ from mpmath import mp
 
 from derive.model.estimators import PENALTIES
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision
+from derive.numerics.field import Evaluation
 from derive.numerics.group_preference import _multinomial, compositions, solve_linear
 
 __all__ = ["Dual", "PENALTY_GRADIENTS", "REWARD_ESTIMATES", "VariantSystem", "logit_range",
@@ -205,6 +206,63 @@ def log(x, ctx):
     if isinstance(x, Dual):
         return Dual(ctx.log(x.v), [a / x.v for a in x.d])
     return ctx.log(x)
+
+
+class ForwardMode:
+    """A residual in the logits ``x`` with its derivatives by forward mode (:class:`Dual`).
+
+    *residual* ``(xs, ctx) -> (F, pi)`` is evaluated at numbers or at :class:`Dual`
+    logits; *dim* is the number of unknowns.  :meth:`value` (also the call),
+    :meth:`value_and_jacobian` and :meth:`with_policy_derivative` return a
+    :class:`derive.numerics.field.Evaluation` (``J = dF/dx``, ``dpi = dpi/dx``), or
+    ``None`` where the residual is undefined (as
+    :func:`derive.numerics.certify.certify_root_nd` expects).
+    """
+
+    def __init__(self, residual, dim):
+        self.residual = residual
+        self.dim = dim
+
+    def _evaluate(self, xs, ctx):
+        try:
+            return self.residual(xs, ctx)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return None
+
+    def value(self, x, ctx):
+        out = self._evaluate([ctx.num(a) for a in x], ctx)
+        if out is None:
+            return None
+        F, pi = out
+        return Evaluation([value(f) for f in F], None, [value(p) for p in pi], None)
+
+    __call__ = value
+
+    def _dual(self, x, ctx):
+        n = self.dim
+        zero, one = ctx.num(0), ctx.num(1)
+        xs = [Dual(ctx.num(a), [one if k == i else zero for k in range(n)]) for i, a in enumerate(x)]
+        return self._evaluate(xs, ctx)
+
+    def _derivative(self, z, ctx):
+        return z.d if isinstance(z, Dual) else [ctx.num(0)] * self.dim
+
+    def value_and_jacobian(self, x, ctx):
+        out = self._dual(x, ctx)
+        if out is None:
+            return None
+        F, pi = out
+        return Evaluation([value(f) for f in F], [self._derivative(f, ctx) for f in F],
+                          [value(p) for p in pi], None)
+
+    def with_policy_derivative(self, x, ctx):
+        """:meth:`value_and_jacobian` and ``dpi/dx`` (for centred interval forms)."""
+        out = self._dual(x, ctx)
+        if out is None:
+            return None
+        F, pi = out
+        return Evaluation([value(f) for f in F], [self._derivative(f, ctx) for f in F],
+                          [value(p) for p in pi], [self._derivative(p, ctx) for p in pi])
 
 
 def _not_positive(x):
@@ -521,24 +579,16 @@ class VariantSystem:
                 terms += [abs(beta * h(Lo, MP)) for Lo in L]
         return max(terms + [beta if self.beta else mp.mpf(1)])
 
-    def residual_nd(self, x, ctx, derivatives=False, policy_derivative=False):
-        """For :func:`derive.numerics.certify.certify_root_nd`: ``(F, J, pi, dpi)``."""
-        n = self.dim
-        if derivatives:
-            zero, one = ctx.num(0), ctx.num(1)
-            xs = [Dual(ctx.num(a), [one if k == i else zero for k in range(n)]) for i, a in enumerate(x)]
-        else:
-            xs = [ctx.num(a) for a in x]
-        try:
-            F, _, pi = self.residual(xs, ctx)
-        except (ZeroDivisionError, ValueError, OverflowError):
-            return None
-        if not derivatives:
-            return [value(f) for f in F], None, [value(p) for p in pi], None
-        zeros = [ctx.num(0)] * n
-        J = [f.d if isinstance(f, Dual) else zeros for f in F]
-        dpi = [p.d if isinstance(p, Dual) else zeros for p in pi]
-        return [value(f) for f in F], J, [value(p) for p in pi], dpi
+    def _residual_and_policy(self, x, ctx):
+        F, _, pi = self.residual(x, ctx)
+        return F, pi
+
+    @property
+    def residual_nd(self):
+        """The residual in the logits, with ``value``, ``value_and_jacobian`` and
+        ``with_policy_derivative`` (:class:`ForwardMode`; for
+        :func:`derive.numerics.certify.certify_root_nd`)."""
+        return ForwardMode(self._residual_and_policy, self.dim)
 
     # -- sizes --------------------------------------------------------------
 
@@ -672,10 +722,10 @@ def _newton_mp(system, x, digits, maxit=80):
     x = [mp.mpf(a) for a in x]
     tol = mp.mpf(10) ** (-(digits + 5))
     for _ in range(maxit):
-        out = system.residual_nd(x, MP, True)
+        out = system.residual_nd.value_and_jacobian(x, MP)
         if out is None:
             return None
-        F, J = out[0], out[1]
+        F, J = out.F, out.J
         step = solve_linear(J, [-f for f in F])
         if step is None:
             return None
@@ -868,10 +918,10 @@ def _newton_float(system, x, maxit=60):
 def _newton_rough(system, x, maxit, ctx):
     history = []
     for _ in range(maxit):
-        out = system.residual_nd(x, ctx, True)
+        out = system.residual_nd.value_and_jacobian(x, ctx)
         if out is None:
             return None
-        F, J = out[0], out[1]
+        F, J = out.F, out.J
         try:
             step = (_solve_float(J, [-f for f in F]) if ctx is FLOAT
                     else solve_linear(J, [-f for f in F]))
@@ -929,20 +979,18 @@ class _CoincidenceGap:
             raise ValueError("the coincidence equation is undefined here")
         return out[0], [ctx.num(self.va - self.vb), ctx.num(self.beta)], out[2]
 
-    def residual_nd(self, x, ctx, derivatives=False, policy_derivative=False):
+    @property
+    def residual_nd(self):
+        """The coincidence equation in the logit (:class:`ForwardMode`)."""
+        return ForwardMode(self._gap_and_policy, 1)
+
+    def _gap_and_policy(self, xs, ctx):
         sy = self.system
-        xs = [Dual(ctx.num(x[0]), [ctx.num(1)])] if derivatives else [ctx.num(x[0])]
-        try:
-            pi, L = sy.policy_of_logits(xs, ctx)
-            est = REWARD_ESTIMATES[sy.penalty]
-            gap = (ctx.num(sy.beta) * (est(L[0], ctx) - est(L[1], ctx))
-                   - ctx.num(self.va - self.vb))
-        except (ZeroDivisionError, ValueError, OverflowError):
-            return None
-        if not derivatives:
-            return [value(gap)], None, [value(p) for p in pi], None
-        d = lambda z: z.d if isinstance(z, Dual) else [ctx.num(0)]
-        return [gap.v], [gap.d], [value(p) for p in pi], [d(p) for p in pi]
+        pi, L = sy.policy_of_logits(xs, ctx)
+        est = REWARD_ESTIMATES[sy.penalty]
+        gap = (ctx.num(sy.beta) * (est(L[0], ctx) - est(L[1], ctx))
+               - ctx.num(self.va - self.vb))
+        return [gap], pi
 
 
 def coincidence_roots(system, digits):
