@@ -22,7 +22,7 @@ from conftest import ROOT
 from mpmath import mp
 
 from derive.numerics import group_preference as nm
-from derive.numerics.context import ARB, MP, arb_ends, arb_precision, interval
+from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, interval
 from derive.solve.solver import Problem, stationary_policies
 
 # exact dyadic q1 (so that every precision sees the same point): interior, both faces, q1 > 1/2
@@ -155,7 +155,11 @@ def test_huge_groups_never_build_the_exact_tables():
     model = nm.group_preference((F(0), F(1)), 10**6, "shift-scale")
     mp.dps = 30
     model.phi_jacobian([mp.mpf("0.7"), mp.mpf("0.3")], MP)
-    assert "integers" not in model._tables and ("float-binomial",) not in model._tables
+    model.phi_values([0.7, 0.3], FLOAT)
+    # the windowed evaluator holds no table over the whole group (neither the fixed-point
+    # integers nor the float Bernstein coefficients): only the last window
+    assert isinstance(model.evaluator, nm._WindowPhi)
+    assert set(model.evaluator._tables) == {"window"}
 
 
 def _interior(problem, certify):

@@ -364,7 +364,7 @@ MANY_LEVELS = [
 @pytest.mark.parametrize(("values", "G"), MANY_LEVELS)
 def test_integer_advantage_parts_are_the_exact_advantages(values, G):
     model = group_preference(values, G)
-    comps, _, weights, _, parts, _, dens = model._multinomial_exact()
+    comps, _, weights, _, parts, _, dens = model.evaluator._multinomial_exact()
     for j in range(len(values)):
         for n, w, (X, Y) in zip(comps, weights, parts[j]):
             diff, variance = numerics._advantage_parts(values, j, n, G)
@@ -441,7 +441,7 @@ def test_grid_evaluation_declines_where_it_does_not_apply():
 def test_float_power_sums_round_as_the_plain_loop(values, G):
     # the C-loop version performs the same products and left-to-right sums
     model = group_preference(values, G)
-    comps, coef, _, _ = model._multinomial_table(FLOAT)
+    comps, coef, _, _ = model.evaluator._multinomial_table(FLOAT)
     q = [0.1 * (k + 1) for k in range(len(values))]
     q = [x / sum(q) for x in q]
     powers = [[x ** 0] for x in q]

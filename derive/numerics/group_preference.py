@@ -331,8 +331,13 @@ class GroupPreference:
 
     ``Phi`` is the building block of the reward preference of
     arXiv:2502.18548v3, Eq. (6): ``P_G(o | pi) = sum_j rho[o][j] Phi_j(q)``.
-    Instances are cached by :func:`group_preference`; their coefficient tables
-    are built lazily, once per number context and precision.
+    Instances are cached by :func:`group_preference`.  The case decides the
+    :attr:`evaluator`, one small class per way of evaluating ``Phi`` (each with
+    ``phi(q, ctx)`` and ``jacobian(q, ctx)``, and its own tables, built
+    lazily once per number context and precision): :class:`_ConstantPhi`,
+    :class:`_ShiftOnlyPhi`, :class:`_InfinitePhi` (``G = infinity``),
+    :class:`_BinomialPhi` (two values), :class:`_WindowPhi` (two values, huge
+    ``G``) and :class:`_MultinomialPhi` (many values).
 
     >>> from fractions import Fraction as F
     >>> from mpmath import mp
@@ -348,18 +353,116 @@ class GroupPreference:
         self.normalisation = normalisation
         self.m = len(self.values)
         if self.normalisation == "shift-only":
-            self.kind = "shift-only"
+            self.kind, self.evaluator = "shift-only", _ShiftOnlyPhi(self.values, group)
         elif self.m == 1:
-            self.kind = "constant"
+            self.kind, self.evaluator = "constant", _ConstantPhi()
         elif group is None:
-            self.kind = "infinite"
+            self.kind, self.evaluator = "infinite", _InfinitePhi(self.values)
         elif self.m == 2:
             self.kind = "binomial"
+            self.evaluator = _WindowPhi(group) if group > WINDOW_GROUP else _BinomialPhi(group)
         else:
-            self.kind = "multinomial"
+            self.kind, self.evaluator = "multinomial", _MultinomialPhi(self.values, group)
+
+    def phi_values(self, q, ctx=None) -> list:
+        """``[Phi_0(q), ..., Phi_{m-1}(q)]`` for a full reward distribution ``q``.
+
+        ``q`` has ``m`` entries in ``ctx`` numbers summing to one (the caller
+        supplies ``q_0`` explicitly so that it keeps full relative accuracy
+        near the faces of the simplex).
+        """
+        return self.evaluator.phi(q, MP if ctx is None else ctx)
+
+    def phi_jacobian(self, q, ctx=None) -> list:
+        """``J[j][i-1] = dPhi_j/dq_i`` in reduced coordinates (``q_0 = 1 - sum``)."""
+        return self.evaluator.jacobian(q, MP if ctx is None else ctx)
+
+    def phi_on_logit_grid(self, axes, perm):
+        """Double-precision ``Phi`` on a product grid of logits (:meth:`_MultinomialPhi.phi_on_logit_grid`),
+        or ``None`` where that path does not apply (fewer than three levels, ``G - 1 > 1000``)."""
+        if self.kind != "multinomial":
+            return None
+        return self.evaluator.phi_on_logit_grid(axes, perm)
+
+
+def _centred(values, q, ctx):
+    """``v_j - mu(q)`` written as ``sum_k q_k (v_j - v_k)`` (no cancellation near faces)."""
+    m = len(values)
+    out = []
+    for j in range(m):
+        acc = 0
+        for k in range(m):
+            if k != j:
+                acc = acc + q[k] * to_context(ctx, values[j] - values[k])
+        out.append(acc)
+    return out
+
+
+class _ConstantPhi:
+    """One reward value: every advantage is 0 (``0/0 -> 0``, Eq. (2))."""
+
+    def phi(self, q, ctx):
+        return [to_context(ctx, 0)]
+
+    def jacobian(self, q, ctx):
+        return [[]]
+
+
+class _ShiftOnlyPhi:
+    """Shift-only (Section 3): ``Phi_j = (1 - 1/G)(v_j - mu(q))`` (``G = infinity``: ``v_j - mu``)."""
+
+    def __init__(self, values, group):
+        self.values, self.group, self.m = values, group, len(values)
+
+    def phi(self, q, ctx):
+        scale = to_context(ctx, 1 - Fraction(1, self.group)) if self.group else 1
+        return [scale * d for d in _centred(self.values, q, ctx)]
+
+    def jacobian(self, q, ctx):
+        m = self.m
+        values = [to_context(ctx, v) for v in self.values]
+        scale = to_context(ctx, 1 - Fraction(1, self.group)) if self.group else 1
+        return [[-scale * (values[i] - values[0]) for i in range(1, m)] for _ in range(m)]
+
+
+class _InfinitePhi:
+    """``G = infinity``, shift-scale: ``Phi_j = (v_j - mu(q))/sigma(q)`` (the law of large numbers)."""
+
+    def __init__(self, values):
+        self.values, self.m = values, len(values)
+
+    def phi(self, q, ctx):
+        centred = _centred(self.values, q, ctx)
+        variance = sum(qk * d * d for qk, d in zip(q, centred))
+        sigma = ctx.sqrt(variance)
+        return [d / sigma for d in centred]
+
+    def jacobian(self, q, ctx):
+        m = self.m
+        values = [to_context(ctx, v) for v in self.values]
+        centred = _centred(self.values, q, ctx)
+        variance = sum(qk * d * d for qk, d in zip(q, centred))
+        sigma = ctx.sqrt(variance)
+        # d mu/dq_i = v_i - v_0 ; d var/dq_i = (v_i - mu)^2 - (v_0 - mu)^2
+        dmu = [values[i] - values[0] for i in range(1, m)]
+        dvar = [centred[i] ** 2 - centred[0] ** 2 for i in range(1, m)]
+        out = []
+        for j in range(m):
+            row = []
+            for i in range(m - 1):
+                row.append(-dmu[i] / sigma - centred[j] * dvar[i] / (2 * sigma * variance))
+            out.append(row)
+        return out
+
+
+class _BinomialPhi:
+    """Two values: ``Phi_1 = U``, ``Phi_0 = -L``, binomial sums (module docstring); Bernstein
+    weights in floats, fixed-point integer Horner sums (:class:`_BinomialIntegers`) otherwise."""
+
+    def __init__(self, group):
+        self.group = group
         self._tables: dict = {}
 
-    # -- tables ---------------------------------------------------------
     def _binomial_float_table(self):
         key = ("float-binomial",)
         if key not in self._tables:
@@ -385,6 +488,83 @@ class GroupPreference:
             table = _BinomialIntegers(self.group, bits + 40)
             self._tables["integers"] = table
         return table
+
+    def phi(self, q, ctx):
+        if ctx is FLOAT:
+            c0, c1, _, _ = self._binomial_float_table()
+            return _bernstein_float(self.group - 1, q[0], q[1], (c0, c1))
+        table = self._binomial_integers(ctx)
+        N = self.group - 1
+        return [
+            -_fixed_bernstein(table.a0, table.bits, N, q[0], q[1], ctx),
+            _fixed_bernstein(table.a1, table.bits, N, q[0], q[1], ctx),
+        ]
+
+    def jacobian(self, q, ctx):
+        N = self.group - 1
+        if ctx is FLOAT:
+            _, _, d0, d1 = self._binomial_float_table()
+            if N == 0:
+                return [[0.0], [0.0]]
+            r0, r1 = _bernstein_float(N - 1, q[0], q[1], (d0, d1))
+            return [[r0], [r1]]
+        if N == 0:
+            return [[to_context(ctx, 0)], [to_context(ctx, 0)]]
+        table = self._binomial_integers(ctx)
+        return [
+            [-_fixed_bernstein(table.b0, table.bits, N - 1, q[0], q[1], ctx)],
+            [-_fixed_bernstein(table.b1, table.bits, N - 1, q[0], q[1], ctx)],
+        ]
+
+
+class _WindowPhi:
+    """Two values and ``G > WINDOW_GROUP``: the binomial sums on a window around the mode
+    (:func:`_window_sums`, :func:`_window_float`); no table over the whole group is ever built."""
+
+    def __init__(self, group):
+        self.group = group
+        self._tables: dict = {}
+
+    def _window(self, q, ctx):
+        """``(U, L, dU/dq_1, dL/dq_1)`` on a window around the mode (huge ``G``), last point cached."""
+        N = self.group - 1
+        if ctx is FLOAT:
+            key = ("float", float(q[0]), float(q[1]))
+        elif ctx is ARB:
+            key = ctx.key() + tuple(x._mpf_ for x in arb_ends(q[0]) + arb_ends(q[1]))
+        else:
+            key = ctx.key() + (q[0]._mpf_, q[1]._mpf_)
+        last = self._tables.get("window")
+        if last is not None and last[0] == key:
+            return last[1]
+        if ctx is FLOAT:
+            out = _window_float(N, float(q[0]), float(q[1]))
+        else:
+            out = _window_sums(N, q[0], q[1], ctx)
+        self._tables["window"] = (key, out)
+        return out
+
+    def phi(self, q, ctx):
+        U, L, _, _ = self._window(q, ctx)
+        return [-L, U]
+
+    def jacobian(self, q, ctx):
+        _, _, dU, dL = self._window(q, ctx)
+        return [[-dL], [dU]]
+
+
+class _MultinomialPhi:
+    """Many values, shift-scale: the multinomial sums of the module docstring.
+
+    The exact data (:meth:`_multinomial_exact`) are built once per ``(values, G)``;
+    the coefficients once per number type and precision (:meth:`_multinomial_table`,
+    :meth:`_advantages`); ``MP`` evaluates by nested Horner's rule
+    (:class:`_HornerTable`), ``FLOAT`` and ``ARB`` by power sums.
+    """
+
+    def __init__(self, values, group):
+        self.values, self.group, self.m = values, group, len(values)
+        self._tables: dict = {}
 
     def _multinomial_exact(self):
         """The exact data of the multinomial sums, built once per ``(values, G)``.
@@ -518,14 +698,14 @@ class GroupPreference:
 
         >>> from fractions import Fraction as F
         >>> model = group_preference((F(0), F(1, 2), F(1)), 4)
-        >>> grid = model.phi_on_logit_grid([[0.0, 1.0], [0.0]], [0, 1, 2])
+        >>> grid = model.evaluator.phi_on_logit_grid([[0.0, 1.0], [0.0]], [0, 1, 2])
         >>> sorted(grid)
         [(0, 0), (1, 0)]
         >>> direct = model.phi_values([1 / 3, 1 / 3, 1 / 3], FLOAT)
         >>> max(abs(a - b) for a, b in zip(grid[(0, 0)], direct)) < 1e-15
         True
         """
-        if self.kind != "multinomial" or self.group - 1 > 1000:
+        if self.group - 1 > 1000:
             return None
         from operator import mul
 
@@ -597,39 +777,7 @@ class GroupPreference:
             table = self._tables["horner"] = _HornerTable(self)
         return table
 
-    # -- evaluation -------------------------------------------------------
-    def phi_values(self, q, ctx=None) -> list:
-        """``[Phi_0(q), ..., Phi_{m-1}(q)]`` for a full reward distribution ``q``.
-
-        ``q`` has ``m`` entries in ``ctx`` numbers summing to one (the caller
-        supplies ``q_0`` explicitly so that it keeps full relative accuracy
-        near the faces of the simplex).
-        """
-        ctx = MP if ctx is None else ctx
-        kind = self.kind
-        if kind == "constant":
-            return [to_context(ctx, 0)]
-        if kind == "shift-only":
-            scale = to_context(ctx, 1 - Fraction(1, self.group)) if self.group else 1
-            return [scale * d for d in self._centred(q, ctx)]
-        if kind == "infinite":
-            centred = self._centred(q, ctx)
-            variance = sum(qk * d * d for qk, d in zip(q, centred))
-            sigma = ctx.sqrt(variance)
-            return [d / sigma for d in centred]
-        if kind == "binomial" and self.group > WINDOW_GROUP:
-            U, L, _, _ = self._window(q, ctx)
-            return [-L, U]
-        if kind == "binomial":
-            if ctx is FLOAT:
-                c0, c1, _, _ = self._binomial_float_table()
-                return _bernstein_float(self.group - 1, q[0], q[1], (c0, c1))
-            table = self._binomial_integers(ctx)
-            N = self.group - 1
-            return [
-                -_fixed_bernstein(table.a0, table.bits, N, q[0], q[1], ctx),
-                _fixed_bernstein(table.a1, table.bits, N, q[0], q[1], ctx),
-            ]
+    def phi(self, q, ctx):
         if ctx is MP:
             return self._horner().values(q, 0)
         comps, coef, _, _ = self._multinomial_table(ctx)
@@ -637,49 +785,8 @@ class GroupPreference:
             return _power_sums_float(comps, coef, q, self.group - 1, self._tables["columns"][0])
         return _power_sums(comps, coef, q, self.group - 1, ctx)
 
-    def phi_jacobian(self, q, ctx=None) -> list:
-        """``J[j][i-1] = dPhi_j/dq_i`` in reduced coordinates (``q_0 = 1 - sum``)."""
-        ctx = MP if ctx is None else ctx
-        kind, m = self.kind, self.m
-        if kind == "constant":
-            return [[]]
-        values = [to_context(ctx, v) for v in self.values]
-        if kind == "shift-only":
-            scale = to_context(ctx, 1 - Fraction(1, self.group)) if self.group else 1
-            return [[-scale * (values[i] - values[0]) for i in range(1, m)] for _ in range(m)]
-        if kind == "infinite":
-            centred = self._centred(q, ctx)
-            variance = sum(qk * d * d for qk, d in zip(q, centred))
-            sigma = ctx.sqrt(variance)
-            # d mu/dq_i = v_i - v_0 ; d var/dq_i = (v_i - mu)^2 - (v_0 - mu)^2
-            dmu = [values[i] - values[0] for i in range(1, m)]
-            dvar = [centred[i] ** 2 - centred[0] ** 2 for i in range(1, m)]
-            out = []
-            for j in range(m):
-                row = []
-                for i in range(m - 1):
-                    row.append(-dmu[i] / sigma - centred[j] * dvar[i] / (2 * sigma * variance))
-                out.append(row)
-            return out
-        if kind == "binomial" and self.group > WINDOW_GROUP:
-            _, _, dU, dL = self._window(q, ctx)
-            return [[-dL], [dU]]
-        if kind == "binomial":
-            N = self.group - 1
-            if ctx is FLOAT:
-                _, _, d0, d1 = self._binomial_float_table()
-                if N == 0:
-                    return [[0.0], [0.0]]
-                r0, r1 = _bernstein_float(N - 1, q[0], q[1], (d0, d1))
-                return [[r0], [r1]]
-            if N == 0:
-                return [[to_context(ctx, 0)], [to_context(ctx, 0)]]
-            table = self._binomial_integers(ctx)
-            return [
-                [-_fixed_bernstein(table.b0, table.bits, N - 1, q[0], q[1], ctx)],
-                [-_fixed_bernstein(table.b1, table.bits, N - 1, q[0], q[1], ctx)],
-            ]
-        N = self.group - 1
+    def jacobian(self, q, ctx):
+        m, N = self.m, self.group - 1
         if ctx is MP:
             table = self._horner()
             cols = [table.values(q, i) for i in range(1, m)]
@@ -690,38 +797,6 @@ class GroupPreference:
             _, _, dcomps, dcoef = self._multinomial_table(ctx)
             cols = [_power_sums(dcomps, dcoef[i], q, N - 1, ctx) for i in range(m - 1)]
         return [[cols[i][j] for i in range(m - 1)] for j in range(m)]
-
-    def _window(self, q, ctx):
-        """``(U, L, dU/dq_1, dL/dq_1)`` on a window around the mode (huge ``G``), last point cached."""
-        N = self.group - 1
-        if ctx is FLOAT:
-            key = ("float", float(q[0]), float(q[1]))
-        elif ctx is ARB:
-            key = ctx.key() + tuple(x._mpf_ for x in arb_ends(q[0]) + arb_ends(q[1]))
-        else:
-            key = ctx.key() + (q[0]._mpf_, q[1]._mpf_)
-        last = self._tables.get("window")
-        if last is not None and last[0] == key:
-            return last[1]
-        if ctx is FLOAT:
-            out = _window_float(N, float(q[0]), float(q[1]))
-        else:
-            out = _window_sums(N, q[0], q[1], ctx)
-        self._tables["window"] = (key, out)
-        return out
-
-    def _centred(self, q, ctx):
-        """``v_j - mu(q)`` written as ``sum_k q_k (v_j - v_k)`` (no cancellation near faces)."""
-        values = self.values
-        m = self.m
-        out = []
-        for j in range(m):
-            acc = 0
-            for k in range(m):
-                if k != j:
-                    acc = acc + q[k] * to_context(ctx, values[j] - values[k])
-            out.append(acc)
-        return out
 
 
 class _BinomialIntegers:
