@@ -73,8 +73,7 @@ from itertools import pairwise
 
 from mpmath import mp
 
-from derive.numerics.context import ARB, MP, arb_ends, arb_precision, interval
-from derive.numerics.context import mpf_exact as _mpq
+from derive.numerics.context import ARB, MP, arb_ends, arb_precision, interval, mpf_exact
 from derive.numerics.field import field, field_term_scale
 
 __all__ = ["SMALL_K", "applies", "g2_stability_note", "infinite_stability", "infinite_stability_note",
@@ -222,9 +221,9 @@ class _Infinite:
         dps = 40
         while dps <= 2000:
             with mp.workdps(dps):
-                R = [_mpq(x) for x in self.R]
-                g = [_mpq(x) for x in self.g]
-                v = [_mpq(x) for x in self.v]
+                R = [mpf_exact(x) for x in self.R]
+                g = [mpf_exact(x) for x in self.g]
+                v = [mpf_exact(x) for x in self.v]
                 tt = mp.mpf(t)
                 y = _y_mp(R, g, tt, mp.mpf(10) ** (5 - dps))
                 acc = err = mp.zero
@@ -235,7 +234,7 @@ class _Infinite:
                     d = eps * max(1, te)
                     acc += Ri * ((1 - te) ** 2 / te + tt * vi / e)
                     err += Ri * (2 * abs(1 - te) * d + d * d) / te
-                value = acc - _mpq(1 / self.beta**2)
+                value = acc - mpf_exact(1 / self.beta**2)
                 if abs(value) > 10 * err:
                     return float(value) if value else 0.0
             dps *= 2
@@ -257,9 +256,9 @@ class _Infinite:
         self.inv_beta2f = float(1 / self.beta**2)
 
     def setup_mp(self):
-        self.Rm = [mp.mpf(x.numerator) / x.denominator for x in self.R]
-        self.gm = [mp.mpf(x.numerator) / x.denominator for x in self.g]
-        self.vm = [mp.mpf(x.numerator) / x.denominator for x in self.v]
+        self.Rm = [mpf_exact(x) for x in self.R]
+        self.gm = [mpf_exact(x) for x in self.g]
+        self.vm = [mpf_exact(x) for x in self.v]
         b = self.beta
         self.inv_beta2m = mp.mpf(b.denominator) ** 2 / mp.mpf(b.numerator) ** 2
 
@@ -448,7 +447,7 @@ def _spread(inf, per_class, ctx):
     out = [None] * problem.K
     for (members, _, _, _), ratio in zip(inf.classes, per_class):
         for o in members:
-            ref = ARB.num(problem.ref[o]) if ctx == "arb" else mp.mpf(problem.ref[o].numerator) / problem.ref[o].denominator
+            ref = ARB.num(problem.ref[o]) if ctx == "arb" else mpf_exact(problem.ref[o])
             out[o] = ref * ratio
     return out
 
@@ -564,7 +563,7 @@ def _pairwise_masses(levels, beta, ctx):
             return arb_ends(x)[0] > 0
     else:
         def num(x):
-            return mp.mpf(x.numerator) / x.denominator
+            return mpf_exact(x)
 
         def positive(x):
             return x > 0
@@ -614,7 +613,7 @@ def _pairwise_roots(problem, digits):
     pi = [None] * problem.K
     for (members, R, _, _), ql in zip(classes, q):
         for o in members:
-            pi[o] = mp.mpf(problem.ref[o].numerator) / problem.ref[o].denominator * ql / (mp.mpf(R.numerator) / R.denominator)
+            pi[o] = mpf_exact(problem.ref[o]) * ql / mpf_exact(R)
     return [(pi, enclosure, ok, why, None)], note
 
 
@@ -631,9 +630,9 @@ def reduced_residual(problem, policy, kind):
     """
     pi = [mp.mpf(p) for p in policy]
     K = len(pi)
-    beta = mp.mpf(problem.beta.numerator) / problem.beta.denominator
-    ref = [mp.mpf(r.numerator) / r.denominator for r in problem.ref]
-    vals = [mp.mpf(v.numerator) / v.denominator for v in problem.values]
+    beta = mpf_exact(problem.beta)
+    ref = [mpf_exact(r) for r in problem.ref]
+    vals = [mpf_exact(v) for v in problem.values]
     rho = problem.rho
     if kind == "infinite":
         r = [mp.fsum(w * x for w, x in zip(row, vals) if w) for row in rho]
@@ -759,11 +758,11 @@ def infinite_stability(problem, policy, digits=50):
     """
     with mp.workdps(int(digits) + 10):
         pi = [mp.mpf(p) for p in policy]
-        beta = _mpq(problem.beta)
-        ref = [_mpq(r) for r in problem.ref]
-        vals = [_mpq(v) for v in problem.values]
-        r = [mp.fsum(_mpq(w) * x for w, x in zip(row, vals) if w) for row in problem.rho]
-        s = [mp.fsum(_mpq(w) * x * x for w, x in zip(row, vals) if w) for row in problem.rho]
+        beta = mpf_exact(problem.beta)
+        ref = [mpf_exact(r) for r in problem.ref]
+        vals = [mpf_exact(v) for v in problem.values]
+        r = [mp.fsum(mpf_exact(w) * x for w, x in zip(row, vals) if w) for row in problem.rho]
+        s = [mp.fsum(mpf_exact(w) * x * x for w, x in zip(row, vals) if w) for row in problem.rho]
         mu = mp.fsum(p * x for p, x in zip(pi, r))
         var = mp.fsum(p * (si - 2 * mu * ri + mu * mu) for p, ri, si in zip(pi, r, s))
         sigma = mp.sqrt(var)

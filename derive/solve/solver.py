@@ -165,8 +165,7 @@ from functools import lru_cache
 from mpmath import mp
 
 from derive.numerics import certify as _certify
-from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, interval
-from derive.numerics.context import mpf_exact as _mpq
+from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, interval, mpf_exact
 from derive.numerics.field import Evaluation, field, field_term_scale, penalty_curvature, penalty_term_sizes
 from derive.numerics.group_preference import (
     NORMALISATIONS,
@@ -931,7 +930,7 @@ class _System:
                 bound = _preference_bound(self)
                 if bound is not None:
                     with mp.workdps(20):
-                        ratio = bound / _mpq(self.problem.beta)
+                        ratio = bound / mpf_exact(self.problem.beta)
                         extra = min(1100, max(0, int(mp.ceil(mp.log10(ratio))))) if ratio > 1 else 0
             self._scan_extra = extra
         return self._scan_extra
@@ -1065,13 +1064,13 @@ def _preference_bound(system):
     pb = system.problem
     spread = system.values[-1] - system.values[0]
     if pb.normalisation == "shift-only":
-        return _mpq(spread if pb.group is None else spread * (1 - Fraction(1, pb.group)))
+        return mpf_exact(spread if pb.group is None else spread * (1 - Fraction(1, pb.group)))
     if pb.group is not None:
         return mp.sqrt(pb.group - 1)
     if system.m == 2:
         floor = min(min(row[j] for row in system.rho) for j in range(2))
         if floor > 0:
-            return 1 / mp.sqrt(_mpq(floor))
+            return 1 / mp.sqrt(mpf_exact(floor))
     return None
 
 
@@ -1094,16 +1093,16 @@ def _search_range_1d(system):
         return cached
     pb = system.problem
     with mp.workdps(30):
-        beta = _mpq(pb.beta)
+        beta = mpf_exact(pb.beta)
         if system.space == "pi":
-            R = min(_mpq(r) for r in pb.ref)
+            R = min(mpf_exact(r) for r in pb.ref)
             s = [row[1] for row in system.rho] if system.m == 2 else None
-            c = _mpq(min(max(s), max(1 - x for x in s))) if s else None
+            c = mpf_exact(min(max(s), max(1 - x for x in s))) if s else None
         else:
             lo, hi, delta = system.s_min, system.s_max, system.s_max - system.s_min
-            R = _mpq(min(max(r * (row[1] - lo) for r, row in zip(pb.ref, system.rho)),
+            R = mpf_exact(min(max(r * (row[1] - lo) for r, row in zip(pb.ref, system.rho)),
                          max(r * (hi - row[1]) for r, row in zip(pb.ref, system.rho))) / delta)
-            c = _mpq(delta)
+            c = mpf_exact(delta)
         bound = _preference_bound(system)
         base = -mp.log(R)
         rigorous = True
@@ -1119,7 +1118,7 @@ def _search_range_1d(system):
             L = base + 2 * abs(mp.log(beta)) + (2 * -mp.log(c) if c else 0) + 60
             noise = [row[1] * (1 - row[1]) for row in system.rho if 0 < row[1] < 1] if system.m == 2 else []
             if noise:
-                L += mp.sqrt(2 / _mpq(min(noise))) / beta
+                L += mp.sqrt(2 / mpf_exact(min(noise))) / beta
             rigorous = False
         out = (float(L + 1) if L < 1e300 else math.inf, rigorous)
     system.cache["search-range"] = out
@@ -1146,7 +1145,7 @@ def _paper_search_limits(problem: Problem) -> str:
         if bound <= _Z_CAP:
             return ""
         with mp.workdps(15):
-            beta = mp.nstr(_mpq(problem.beta), 3)
+            beta = mp.nstr(mpf_exact(problem.beta), 3)
         return (f"refused: with {problem.penalty} and beta = {beta} a stationary policy can have "
                 f"logits up to {bound:.3g}, beyond the searched {_Z_CAP:.0e}; use a larger --beta")
     if system.dim != 1:
@@ -1155,7 +1154,7 @@ def _paper_search_limits(problem: Problem) -> str:
     if Z <= _Z_CAP:
         return ""
     with mp.workdps(15):
-        beta = mp.nstr(_mpq(problem.beta), 3)
+        beta = mp.nstr(mpf_exact(problem.beta), 3)
         need = ""
         bound = _preference_bound(system)
         if system.kl and bound is not None:
@@ -1686,14 +1685,14 @@ def _logit_bound(system):
     pb = system.problem
     with mp.workdps(20):  # mpmath: beta and pi_ref may lie outside the float range
         if pb.normalisation == "shift-only":
-            spread = _mpq(system.values[-1] - system.values[0])
+            spread = mpf_exact(system.values[-1] - system.values[0])
         elif pb.group is None:
             spread = mp.sqrt(1000)
         else:
             spread = mp.sqrt(pb.group - 1)
-        logs = [mp.log(_mpq(r)) for r in pb.ref]
+        logs = [mp.log(mpf_exact(r)) for r in pb.ref]
         base = max(logs) - min(logs)
-        beta = _mpq(pb.beta)
+        beta = mpf_exact(pb.beta)
         if beta == 0:
             return math.inf
         if system.kl:
@@ -2245,7 +2244,7 @@ def _paper_policies(problem: Problem, digits: int = 50, certify: bool = True) ->
     base = digits + 12
     for pi, kind, cls, certified, note in _boundary_points(problem, system, digits):
         with mp.workdps(base):
-            policy = tuple(mp.mpf(p.numerator) / p.denominator for p in pi)
+            policy = tuple(mpf_exact(p) for p in pi)
             support = [o for o in range(problem.K) if pi[o] > 0]
             residual = _restricted_residual(problem, system, policy, support)
             enclosure = _certify.exact_enclosure(pi, mp.prec)
@@ -2319,8 +2318,7 @@ def _interior_by_classes(problem, digits, certify, dynamics):
                     box = interval(lo_c, hi_c)
                     for o in members:
                         ratio = ARB.num(problem.ref[o]) / R
-                        policy[o] = s.policy[c] * (mp.mpf(problem.ref[o].numerator) / problem.ref[o].denominator) / (
-                            mp.mpf(aggregated.ref[c].numerator) / aggregated.ref[c].denominator)
+                        policy[o] = s.policy[c] * mpf_exact(problem.ref[o]) / mpf_exact(aggregated.ref[c])
                         enclosure[o] = arb_ends(box * ratio) if s.certified else (policy[o], policy[o])
             enclosure = [(min(lo, p), max(hi, p)) for (lo, hi), p in zip(enclosure, policy)]
             residual = stationarity_residual(problem, policy, relative=True)
@@ -2388,7 +2386,7 @@ def _interior(problem, system, digits, certify, dynamics):
     base = digits + 12
     if system.dim == 0:
         with mp.workdps(base):
-            policy = tuple(mp.mpf(r.numerator) / r.denominator for r in problem.ref)
+            policy = tuple(mpf_exact(r) for r in problem.ref)
         candidates = [("exact", policy, None)]
     elif system.dim == 1:
         with mp.workdps(base):

@@ -101,7 +101,7 @@ from fractions import Fraction
 from mpmath import mp
 
 from derive.model.estimators import PENALTIES
-from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision
+from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, mpf_exact
 from derive.numerics.field import Evaluation
 from derive.numerics.group_preference import _multinomial, compositions, solve_linear
 
@@ -1319,7 +1319,7 @@ def _degenerate_points(problem, digits):
         mass = sum(problem.ref[o] for o in members)
         pi = [problem.ref[o] / mass if o in members else Fraction(0) for o in range(K)]
         with mp.workdps(base):
-            policy = tuple(mp.mpf(p.numerator) / p.denominator for p in pi)
+            policy = tuple(mpf_exact(p) for p in pi)
             enclosure = exact_enclosure(pi, mp.prec)
         if len(members) == K:
             out.append(StationaryPolicy(policy, "interior", "undecided", mp.mpf(0), enclosure, False,
@@ -1380,7 +1380,7 @@ def variant_search_limits(problem):
     X, _ = logit_range(VariantSystem(problem))
     if X > 1e5:
         with mp.workdps(15):
-            beta = mp.nstr(mp.mpf(problem.beta.numerator) / problem.beta.denominator, 3)
+            beta = mp.nstr(mpf_exact(problem.beta), 3)
         return (f"refused: with {problem.penalty} and beta = {beta} a stationary policy can have "
                 f"logits up to {X:.3g}, beyond the searched 1e+05; use a larger --beta")
     return ""
