@@ -458,3 +458,21 @@ def test_float_power_sums_round_as_the_plain_loop(values, G):
             acc += c[idx] * mono
         expected.append(acc)
     assert model.phi_values(q, FLOAT) == expected
+
+
+@given(st.lists(st.fractions(min_value=-3, max_value=3, max_denominator=7), min_size=2, max_size=4, unique=True),
+       st.data())
+@settings(max_examples=60, derandomize=True)
+def test_advantage_parts_are_the_definition_for_both_variances(values, data):
+    """(r - mean, sum of squared deviations / divisor) of the group v_j + counts, from the group written out."""
+    values = tuple(sorted(values))
+    m = len(values)
+    counts = tuple(data.draw(st.lists(st.integers(0, 3), min_size=m, max_size=m)))
+    j = data.draw(st.integers(0, m - 1))
+    group = [values[j]] + [v for c, v in zip(counts, values) for _ in range(c)]
+    G = len(group)
+    mean = sum(group) / F(G)
+    ss = sum((r - mean) ** 2 for r in group)
+    assert numerics._advantage_parts(values, j, counts, G) == (values[j] - mean, ss / G)
+    if G > 1:
+        assert numerics._advantage_parts(values, j, counts, G, G - 1) == (values[j] - mean, ss / (G - 1))

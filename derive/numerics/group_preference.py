@@ -251,17 +251,25 @@ def _multinomial(counts) -> int:
     return out
 
 
-def _advantage_parts(values, j: int, counts, group: int) -> tuple[Fraction, Fraction]:
+def _advantage_parts(values, j: int, counts, group: int, divisor=None) -> tuple[Fraction, Fraction]:
     """Exact ``(r - mean, variance)`` of value ``v_j`` in the group ``v_j + counts``.
 
     The shift-scale advantage is ``(r - mean)/sqrt(variance)`` (population
     variance, arXiv:2502.18548v3, Eq. (2)), and ``0`` when the variance is ``0``.
+    *divisor* divides the sum of squares about the mean: ``G`` (the population
+    variance, the default) or ``G - 1`` (the sample variance).
+
+    >>> _advantage_parts((Fraction(0), Fraction(1)), 1, (2, 1), 4)     # the group (1, 0, 0, 1)
+    (Fraction(1, 2), Fraction(1, 4))
+    >>> _advantage_parts((Fraction(0), Fraction(1)), 1, (2, 1), 4, divisor=3)
+    (Fraction(1, 2), Fraction(1, 3))
     """
     total = values[j] + sum(c * v for c, v in zip(counts, values))
     square = values[j] ** 2 + sum(c * v * v for c, v in zip(counts, values))
     mean = total / group
-    variance = square / group - mean * mean
-    return values[j] - mean, variance
+    if divisor is None:
+        return values[j] - mean, square / group - mean * mean
+    return values[j] - mean, (square - group * mean * mean) / divisor
 
 
 def _advantage(ctx, values, j, counts, group):

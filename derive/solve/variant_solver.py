@@ -103,7 +103,7 @@ from mpmath import mp
 from derive.model.estimators import PENALTIES
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, mpf_exact
 from derive.numerics.field import Evaluation
-from derive.numerics.group_preference import _multinomial, compositions, solve_linear
+from derive.numerics.group_preference import _advantage_parts, _multinomial, compositions, solve_linear
 
 __all__ = ["Dual", "PENALTY_GRADIENTS", "REWARD_ESTIMATES", "VariantSystem", "logit_range",
            "variant_policies"]
@@ -343,18 +343,14 @@ class VariantSystem:
         return n_members if (self.std == "population" or self.group is None) else n_members - 1
 
     def _exact_advantage(self, first, counts):
-        """``A`` of a member with value ``values[first]`` among others with *counts* (exact parts)."""
-        G = self.group
+        """``A`` of a member with value ``values[first]`` among others with *counts*: exact
+        ``(r - mean, variance)`` (:func:`derive.numerics.group_preference._advantage_parts`),
+        the variance ``None`` without a scale."""
         v = self.values
-        total = v[first] + sum(c * x for c, x in zip(counts, v))
-        mean = Fraction(total, G)
         if self.normalisation == "none":
             return Fraction(v[first]), None
-        num = v[first] - mean
-        if self.normalisation == "shift-only":
-            return num, None
-        ss = (v[first] - mean) ** 2 + sum(c * (x - mean) ** 2 for c, x in zip(counts, v))
-        return num, ss / self._scale_divisor(G)
+        num, var = _advantage_parts(v, first, counts, self.group, self._scale_divisor(self.group))
+        return (num, None) if self.normalisation == "shift-only" else (num, var)
 
     def _table(self, ctx):
         """``[(monomial counts, [coef A_j for every j])]`` for the KL in the loss at finite ``G``."""
