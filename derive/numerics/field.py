@@ -13,8 +13,10 @@ A policy with full support is stationary when ``g_o`` is the same for every
 :func:`derive.numerics.group_preference.objective_gradient` evaluate, in any
 number type of :mod:`derive.numerics.context` (``ctx.log``); the other
 variants write the gradient in ``L = log(pi/pi_ref)`` from the estimator
-registry of :mod:`derive.model.objective` (up to a constant, which the simplex
-absorbs).  The SymPy derivation of the same gradients is
+registry of :mod:`derive.model.estimators` (up to a constant, which the simplex
+absorbs; for k3 that form, ``-pi_ref/pi``, differs from the one here by the
+constant ``1``, and is not used for the paper's objective, so that its numbers
+stay as they were).  The SymPy derivation of the same gradients is
 :class:`derive.model.variants.EffectiveDivergence` (the tests compare them).
 
 >>> from typing import NamedTuple

@@ -17,7 +17,8 @@ At ``pi_old = pi`` the derivative of the objective in ``pi(o)`` is
 
 * KL in the loss: ``g_o = P(o|pi) - beta h(L_o)`` with
   ``L_o = log(pi(o)/pi_ref(o))`` and ``h`` the expected penalty gradient
-  (:data:`PENALTY_GRADIENTS`, up to an additive constant, which the simplex
+  (:data:`PENALTY_GRADIENTS`, read from the estimator registry
+  :mod:`derive.model.estimators`; up to an additive constant, which the simplex
   constraint absorbs; checked against the SymPy derivation of
   :class:`derive.model.variants.EffectiveDivergence` in the tests):
   k1: ``0`` (beta drops out), k1-is, k2, k3-is: ``L``, k2-is: ``L^2/2 + L``,
