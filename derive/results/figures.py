@@ -18,7 +18,7 @@ from derive.paper import symbols as S
 from derive.paper.binary import condition_limit, condition_two
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import numeric_check
-from derive.numerics.roots import bisect
+from derive.numerics.roots import root_below_one
 
 #: Reference probabilities of the plotted points: denser near 0, where the curves are steep.
 POINTS = tuple(Fraction(k * k, 48 * 48) for k in range(1, 49))
@@ -94,9 +94,7 @@ def curve(kind, beta_text, digits=CHECK_DIGITS):
             if P == 1:
                 root = mpmath.mpf(1)
             else:
-                hi = 1 - mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
-                root = mpmath.mpf(1) if cond(hi, P, Bm) <= 0 else \
-                    bisect(lambda t: cond(t, P, Bm), P, hi)
+                root = root_below_one(lambda t: cond(t, P, Bm), P)
             worst = max(worst, abs(value - root))
             coords.append(f"({_fmt(P)},{_fmt(value)})")
         limit_value = mpmath.mpf(at_zero.evalf(digits + 10))

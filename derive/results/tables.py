@@ -32,7 +32,7 @@ def Check_interval(id, ref, statement, violations):
     """An interval check: passes when no cell violates its enclosure or certificate."""
     return numeric_check(id, ref, statement, violations, CHECK_DIGITS, tolerance=0,
                          method=INTERVAL)
-from derive.numerics.roots import bisect
+from derive.numerics.roots import root_below_one
 
 BETA_TEXT = ("0", "0.01", "0.04", "0.1", "0.5", "1", "2")
 REF_TEXT = ("0.01", "0.1", "0.3", "0.5", "0.9")
@@ -70,10 +70,7 @@ def _symbolic_conditions():
 
 
 def _root(cond, P, B):
-    hi = 1 - mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
-    if cond(hi, P, B) <= 0:                 # the root is x = 1 to working precision
-        return mpmath.mpf(1)
-    return bisect(lambda t: cond(t, P, B), P, hi)
+    return root_below_one(lambda t: cond(t, P, B), P)
 
 
 def _fmt(v, digits):
