@@ -42,6 +42,7 @@ from sympy import (
 )
 
 from derive.model.objective import NORMALISATIONS, PENALTIES, Objective
+from derive.numerics.roots import bisect, sign_changes
 from derive.paper import symbols as S
 
 x, p, beta = S.x, S.p, S.beta
@@ -309,20 +310,13 @@ def condition_function(F, pv, bv, ev):
 
 
 def bracketed_roots(f, n=400):
-    """Every sign change of *f* on a grid uniform in ``logit x`` on ``[-30, 30]``,
+    """Every sign change of *f* on a grid uniform in ``logit x`` on ``[-30, 30]``
+    (:func:`derive.numerics.roots.sign_changes`, a zero at a grid point included),
     refined by bisection (:func:`derive.numerics.roots.bisect`) at the working precision."""
-    from derive.numerics.roots import bisect
-
     with mpmath.workdps(20):        # the scan only locates sign changes
         grid = [1 / (1 + mpmath.exp(-(-30 + 60 * mpmath.mpf(i) / n))) for i in range(n + 1)]
         vals = [f(t) for t in grid]
-    roots = []
-    for (a, fa), (b, fb) in zip(zip(grid, vals), zip(grid[1:], vals[1:])):
-        if fa == 0:
-            roots.append(a)
-        elif (fa > 0) != (fb > 0) and fb != 0:
-            roots.append(bisect(f, a, b))
-    return roots
+    return [grid[i] if i == j else bisect(f, grid[i], grid[j]) for i, j in sign_changes(vals)]
 
 
 #: Bernoulli success probabilities of the KL-in-reward example (a, b).

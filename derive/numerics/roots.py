@@ -47,25 +47,28 @@ def sign_changes(values):
     """Where a sampled function changes sign: ``(i, i)`` for an exact zero at ``i``,
     ``(i, i + 1)`` for nonzero values of opposite signs at ``i`` and ``i + 1``.
 
-    *values* are the samples in grid order; ``None`` (undefined) neither is a zero
-    nor brackets one.  A zero is reported at every point, the last one included,
+    *values* are the samples in grid order; ``None`` or ``nan`` (undefined) neither
+    is a zero nor brackets one.  A zero is reported at every point, the last one included,
     and a bracket never ends on a zero (the zero is reported itself).  The test
     compares signs, never the product ``f_i f_{i+1}``, which can underflow to 0.
 
-    >>> sign_changes([2.0, 0.0, -1.0, None, -1.0, 3.0, 0.0])
-    [(1, 1), (4, 5), (6, 6)]
+    >>> sign_changes([2.0, 0.0, -1.0, None, -1.0, 3.0, float("nan"), -2.0, 0.0])
+    [(1, 1), (4, 5), (8, 8)]
     >>> sign_changes([1e-200, -1e-200])          # the product underflows; the signs differ
     [(0, 1)]
     """
+    def defined(v):
+        return v is not None and v == v
+
     out = []
     for i, fa in enumerate(values):
-        if fa is None:
+        if not defined(fa):
             continue
         if fa == 0:
             out.append((i, i))
             continue
         fb = values[i + 1] if i + 1 < len(values) else None
-        if fb is not None and fb != 0 and (fa > 0) != (fb > 0):
+        if defined(fb) and fb != 0 and (fa > 0) != (fb > 0):
             out.append((i, i + 1))
     return out
 

@@ -75,6 +75,7 @@ from mpmath import mp
 
 from derive.numerics.context import ARB, arb_ends, arb_precision, interval
 from derive.numerics.context import mpf_exact as _mpq
+from derive.numerics.roots import bisect_geometric, sign_changes
 
 __all__ = ["SMALL_K", "applies", "g2_stability_note", "infinite_stability", "infinite_stability_note",
            "reduced_policies", "reduced_residual"]
@@ -312,37 +313,11 @@ def _y_mp(R, g, t, tol):
 
 
 def _scan(f, t_lo, t_hi, n=SCAN_POINTS):
-    """Sign changes of ``f`` on a log grid of ``[t_lo, t_hi]``: brackets ``(a, b)``."""
+    """Sign changes of ``f`` on a log grid of ``[t_lo, t_hi]``: brackets ``(a, b)``, ``(t, t)`` at a zero
+    (:func:`derive.numerics.roots.sign_changes`)."""
     a, b = math.log(t_lo), math.log(t_hi)
     ts = [math.exp(a + (b - a) * i / (n - 1)) for i in range(n)]
-    fs = [f(t) for t in ts]
-    out = []
-    for i in range(n - 1):
-        if fs[i] == 0:
-            out.append((ts[i], ts[i]))
-        elif fs[i] * fs[i + 1] < 0:
-            out.append((ts[i], ts[i + 1]))
-    if fs[-1] == 0:
-        out.append((ts[-1], ts[-1]))
-    return out
-
-
-def _bisect(f, a, b, iters=80):
-    fa = f(a)
-    if a == b:
-        return a
-    for _ in range(iters):
-        m = math.sqrt(a * b)
-        fm = f(m)
-        if fm == 0:
-            return m
-        if (fm < 0) == (fa < 0):
-            a, fa = m, fm
-        else:
-            b = m
-        if b - a <= 1e-15 * b:
-            break
-    return math.sqrt(a * b)
+    return [(ts[i], ts[j]) for i, j in sign_changes([f(t) for t in ts])]
 
 
 def _k3_system(sysm, y, t, ctx):
@@ -525,7 +500,7 @@ def _infinite_roots(problem, digits):
     out = []
     tol = mp.mpf(10) ** (-(digits + 6))
     for a, b in brackets:
-        t0 = _bisect(inf.h_float, a, b)
+        t0 = bisect_geometric(inf.h_float, a, b)
         if inf.kl:
             t = _newton_kl(inf, t0, tol)
             if t is None:

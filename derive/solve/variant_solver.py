@@ -102,6 +102,7 @@ from mpmath import mp
 
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision
 from derive.numerics.group_preference import _multinomial, compositions, solve_linear
+from derive.numerics.roots import bisection
 
 __all__ = ["Dual", "PENALTY_GRADIENTS", "REWARD_ESTIMATES", "VariantSystem", "logit_range",
            "variant_policies"]
@@ -686,20 +687,14 @@ def _newton_mp(system, x, digits, maxit=80):
 
 
 def _bisect_mp(system, a, fa, b, steps):
-    """``steps`` bisections in mpmath of a sign change on ``[a, b]``: ``(a, fa, b)``, or ``None``."""
-    for _ in range(steps):
-        c = (a + b) / 2
+    """``steps`` bisections in mpmath of a sign change on ``[a, b]``
+    (:func:`derive.numerics.roots.bisection`): ``(a, fa, b)``, or ``None`` where ``F`` is undefined."""
+    def f(c):
         out = system.residual_nd([c], MP)
-        if out is None:
-            return None
-        fc = out[0][0]
-        if fc == 0:
-            return c, fc, c
-        if (fc > 0) == (fa > 0):
-            a, fa = c, fc
-        else:
-            b = c
-    return a, fa, b
+        return None if out is None else out[0][0]
+
+    br = bisection(f, a, b, fa, None, steps)
+    return (br.a, br.fa, br.b) if br.defined else None
 
 
 def _bracket_1d(system, a, fa, b, digits):
@@ -781,20 +776,14 @@ def _float_bisection(system, a, b):
         return a, b
     fa, fb = fa[0], fb[0]
     size = max(abs(fa), abs(fb))
-    for _ in range(200):
-        c = (a + b) / 2
-        if not a < c < b:
-            break
-        fc = _float_residual(system, [c])
-        if fc is None:
-            return a, b
-        fc = fc[0]
-        if fc == 0:
-            return c, c
-        if (fc > 0) == (fa > 0):
-            a, fa = c, fc
-        else:
-            b, fb = c, fc
+
+    def f(c):
+        out = _float_residual(system, [c])
+        return None if out is None else out[0]
+
+    a, fa, b, fb, defined = bisection(f, a, b, fa, fb, 200)
+    if not defined:
+        return a, b
     if min(abs(fa), abs(fb)) > 1e-6 * size and abs(b - a) <= 1e-12 * (1 + abs(a)):
         return None
     return a, b
