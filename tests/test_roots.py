@@ -2,6 +2,7 @@
 each tested directly, including the cases where it must say no."""
 
 import math
+
 import mpmath
 import pytest
 from hypothesis import given
