@@ -13,7 +13,7 @@ from derive.paper.preference import binomial_sums
 import mpmath
 from derive.numerics.roots import bisect
 from fractions import Fraction
-from derive.numerics.certify import value_and_enclosure
+from derive.numerics.certify import newton_enclosure, value_and_enclosure
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import INTERVAL, Section, numeric_check, symbolic_check, tolerance_for
 from derive.verify.display import U, frac, value
@@ -42,7 +42,7 @@ def certified_x(G, pv, bv, xv, dps):
 
     from flint import arb, fmpq
 
-    from derive.numerics.context import ARB, arb_ends, arb_precision, interval
+    from derive.numerics.context import ARB, arb_precision, interval
 
     with arb_precision(mpmath.libmp.dps_to_prec(dps)):
         P, B = ARB.num(pv), ARB.num(bv)
@@ -70,12 +70,7 @@ def certified_x(G, pv, bv, xv, dps):
             xv = mpmath.mpf(xv)
         X = interval(mpmath.fsub(xv, w, exact=True), mpmath.fadd(xv, w, exact=True))
         m = X.mid()
-        N = m - (B * (m - P) - m * U(m)) / (B - U(X) - X * dU(X))
-        x_lo, x_hi = arb_ends(X)
-        n_lo, n_hi = arb_ends(N)
-        if x_lo < n_lo and n_hi < x_hi:
-            return max(n_lo, x_lo), min(n_hi, x_hi), True
-        return x_lo, x_hi, False
+        return newton_enclosure(X, m, B * (m - P) - m * U(m), B - U(X) - X * dU(X))
 
 
 def table_rows(digits=CHECK_DIGITS):

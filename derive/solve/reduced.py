@@ -73,6 +73,13 @@ from itertools import pairwise
 
 from mpmath import mp
 
+from derive.numerics.certify import (
+    KRAWCZYK_NOT_INSIDE,
+    NEWTON_NOT_INSIDE,
+    krawczyk_image,
+    newton_image,
+    widen_until,
+)
 from derive.numerics.context import ARB, arb_ends, arb_precision, interval
 from derive.numerics.context import mpf_exact as _mpq
 from derive.numerics.roots import bisect_geometric, sign_changes
@@ -438,29 +445,24 @@ def _certify_k3(inf, y, t, digits):
     step = max(abs(Y[0][0] * F[0] + Y[0][1] * F[1]) / y, abs(Y[1][0] * F[0] + Y[1][1] * F[1]) / t)
     rel = max(mp.mpf(10) ** (-(digits - 1)), 1000 * step)
     limit = mp.mpf(10) ** (-(digits - 4))
-    while rel <= limit:
+
+    def krawczyk(rel):
+        """The policy enclosure on the box ``(y, t) (1 +- rel)``, or why the test failed."""
         with arb_precision(mp.prec + 10):
             X = [interval(y * (1 - rel), y * (1 + rel)), interval(t * (1 - rel), t * (1 + rel))]
             xm = [ARB.num(y), ARB.num(t)]
             ca = _consts(inf, "arb")
             Fm, _ = _k3_system(ca, xm[0], xm[1], "arb")
             _, JX = _k3_system(ca, X[0], X[1], "arb")
-            ok = True
-            for i in range(2):
-                acc = xm[i] - ARB.num(Y[i][0]) * Fm[0] - ARB.num(Y[i][1]) * Fm[1]
-                for j in range(2):
-                    mij = ARB.num(int(i == j)) - ARB.num(Y[i][0]) * JX[0][j] - ARB.num(Y[i][1]) * JX[1][j]
-                    acc = acc + mij * (X[j] - xm[j])
-                klo, khi = arb_ends(acc)
-                xlo, xhi = arb_ends(X[i])
-                if not (xlo < klo and khi < xhi):
-                    ok = False
-                    break
-            if ok:
-                pi = _policy_k3(inf, X[0], X[1], "arb")
-                return [arb_ends(p) for p in pi], True, ""
-        rel *= 1000
-    return None, False, "the Krawczyk image is not inside the box"
+            why = krawczyk_image(X, xm, Fm, JX, Y)
+            if why:
+                return why
+            return [arb_ends(p) for p in _policy_k3(inf, X[0], X[1], "arb")]
+
+    enclosure, why = widen_until(krawczyk, rel, limit)
+    if why == "":
+        return enclosure, True, ""
+    return None, False, KRAWCZYK_NOT_INSIDE
 
 
 def _certify_kl(inf, t, digits):
@@ -471,23 +473,22 @@ def _certify_kl(inf, t, digits):
         return None, False, "h'(t) = 0 at the root (a double root)"
     rel = max(mp.mpf(10) ** (-(digits - 1)), 1000 * abs(h / dh) / t)
     limit = mp.mpf(10) ** (-(digits - 4))
-    while rel <= limit:
+
+    def newton(rel):
+        """The policy enclosure on the box ``t (1 +- rel)``, or why the test failed."""
         with arb_precision(mp.prec + 10):
             ca = _consts(inf, "arb")
             T = interval(t * (1 - rel), t * (1 + rel))
             tm = ARB.num(t)
-            hm = _kl_h(ca, tm)[0]
-            dT = _kl_h(ca, T)[1]
-            dlo, dhi = arb_ends(dT)
-            if dlo > 0 or dhi < 0:
-                N = tm - hm / dT
-                nlo, nhi = arb_ends(N)
-                tlo, thi = arb_ends(T)
-                if tlo < nlo and nhi < thi:
-                    pi = _policy_kl(inf, T, "arb")
-                    return [arb_ends(p) for p in pi], True, ""
-        rel *= 1000
-    return None, False, "the interval Newton image is not inside the box"
+            _, why = newton_image(T, tm, _kl_h(ca, tm)[0], _kl_h(ca, T)[1])
+            if why:
+                return why
+            return [arb_ends(p) for p in _policy_kl(inf, T, "arb")]
+
+    enclosure, why = widen_until(newton, rel, limit)
+    if why == "":
+        return enclosure, True, ""
+    return None, False, NEWTON_NOT_INSIDE
 
 
 def _infinite_roots(problem, digits):
