@@ -21,14 +21,6 @@ from derive.numerics.roots import (
 )
 from derive.solve import reduced
 
-
-@pytest.fixture(autouse=True)
-def _reset_precision():
-    old = mpmath.mp.dps
-    yield
-    mpmath.mp.dps = old
-
-
 # -- sign_changes -------------------------------------------------------------------
 
 
