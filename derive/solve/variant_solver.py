@@ -102,7 +102,7 @@ from mpmath import mp
 
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision
 from derive.numerics.group_preference import _multinomial, compositions, solve_linear
-from derive.numerics.roots import bisection
+from derive.numerics.roots import bisection, sign_changes
 
 __all__ = ["Dual", "PENALTY_GRADIENTS", "REWARD_ESTIMATES", "VariantSystem", "logit_range",
            "variant_policies"]
@@ -718,15 +718,8 @@ def _bracket_1d(system, a, fa, b, digits):
 def _candidates_1d(system, X, digits):
     grid = _grid(X, 400)
     vals = [_float_residual(system, [z]) for z in grid]
-    found = []
-    for k in range(len(grid) - 1):
-        fa, fb = vals[k], vals[k + 1]
-        if fa is None or fb is None:
-            continue
-        if fa[0] == 0:
-            found.append(("point", grid[k]))
-        elif (fa[0] > 0) != (fb[0] > 0) and fb[0] != 0:
-            found.append(("bracket", grid[k], grid[k + 1]))
+    found = [("point", grid[i]) if i == j else ("bracket", grid[i], grid[j])
+             for i, j in sign_changes([None if v is None else v[0] for v in vals])]
     for k in range(1, len(grid) - 1):
         trio = vals[k - 1:k + 2]
         if any(v is None for v in trio):
@@ -734,8 +727,6 @@ def _candidates_1d(system, X, digits):
         l, c, r = (abs(v[0]) for v in trio)
         if c < l and c < r and (trio[0][0] > 0) == (trio[2][0] > 0):
             found.append(("point", grid[k]))
-    if vals[-1] is not None and vals[-1][0] == 0:
-        found.append(("point", grid[-1]))
     roots = []
     for cand in found:
         if cand[0] == "bracket":
