@@ -36,6 +36,13 @@ A test can fail without the root being wrong: at a double root (tangency)
 Boundary points (closed forms) get :func:`exact_enclosure`, the exact rational
 point enclosed in an Arb ball.
 
+The two tests themselves, :func:`newton_image` (with :func:`newton_enclosure`,
+its ``X ∩ N`` form) and :func:`krawczyk_image` for a given ``Y``, and the widening
+of the box (:func:`widen_until`), are written here once; every certificate of the
+project uses them, each with its own box, ``Y`` and enclosure rule
+(:mod:`derive.solve.reduced` in its reduced unknowns,
+:func:`derive.numerics.enclosures.certified_root` for the tabulated closed forms).
+
 ``mpmath.iv`` is not used: its ``exp`` does not round outward correctly for
 every argument (mpmath issue 1181), so its intervals are not proofs.
 """
@@ -51,9 +58,10 @@ from mpmath import mp
 from derive.numerics.context import ARB, MP, arb_ends, arb_precision, interval
 from derive.numerics.group_preference import solve_linear
 
-__all__ = ["certify_root_1d", "certify_root_nd", "directed_decimal", "exact_enclosure",
-           "exact_value", "interval_ends", "krawczyk_image", "newton_enclosure", "newton_image",
-           "printed_enclosure", "value_and_enclosure", "widen_until"]
+__all__ = ["DERIVATIVE_HOLDS_ZERO", "KRAWCZYK_NOT_INSIDE", "NEWTON_NOT_INSIDE", "certify_root_1d",
+           "certify_root_nd", "directed_decimal", "exact_enclosure", "exact_value", "interval_ends",
+           "krawczyk_image", "newton_enclosure", "newton_image", "printed_enclosure", "value_and_enclosure",
+           "widen_until"]
 
 
 def interval_ends(x):
@@ -113,6 +121,7 @@ def _hull(enclosure, policy):
     return tuple((min(lo, p), max(hi, p)) for (lo, hi), p in zip(enclosure, policy))
 
 
+#: Why a test proved nothing (printed in the ``stationary`` notes).
 NEWTON_NOT_INSIDE = "the interval Newton image is not inside the box"
 DERIVATIVE_HOLDS_ZERO = "the interval derivative contains 0 (tangency or a box too wide)"
 KRAWCZYK_NOT_INSIDE = "the Krawczyk image is not inside the box"
@@ -137,6 +146,7 @@ def newton_image(X, m, f_m, df_X):
     not formed) or :data:`NEWTON_NOT_INSIDE`.
 
     >>> from derive.numerics.context import ARB, interval
+    >>> mp.dps = 30
     >>> with arb_precision(100):                     # f(x) = x^2 - 2 on [1.41, 1.42]
     ...     X, m = interval(Fraction(141, 100), Fraction(142, 100)), ARB.num(Fraction(283, 200))
     ...     N, why = newton_image(X, m, m * m - 2, 2 * X)
@@ -161,6 +171,7 @@ def newton_enclosure(X, m, f_m, df_X):
     ends of ``X ∩ N`` when it proves a unique root in *X*, else those of *X* and ``False``.
 
     >>> from derive.numerics.context import ARB, interval
+    >>> mp.dps = 30
     >>> with arb_precision(100):
     ...     X, m = interval(Fraction(141, 100), Fraction(142, 100)), ARB.num(Fraction(283, 200))
     ...     lo, hi, certified = newton_enclosure(X, m, m * m - 2, 2 * X)
@@ -190,6 +201,7 @@ def krawczyk_image(X, Xm, F_m, J_X, Y):
     and the test stops at the first that fails.
 
     >>> from derive.numerics.context import ARB, interval
+    >>> mp.dps = 30
     >>> with arb_precision(100):                     # F = (x^2 + y^2 - 1, x - y), root (1, 1)/sqrt(2)
     ...     X = [interval(Fraction(70, 100), Fraction(72, 100))] * 2
     ...     Xm = [ARB.num(Fraction(707, 1000))] * 2
