@@ -128,11 +128,10 @@ def _variant_options(args):
 
 
 def _fmt(x, digits):
-    import mpmath
+    """A coordinate of the JSON ``policy``: *digits* significant digits, zero as ``0.000...``."""
+    from derive.numerics.format import decimal
 
-    if x == 0:
-        return "0." + "0" * (digits - 1)
-    return mpmath.nstr(x, digits, strip_zeros=False, min_fixed=-6, max_fixed=digits + 2)
+    return decimal(x, digits, min_fixed=-6, max_fixed=digits + 2, zero="0." + "0" * (digits - 1))
 
 
 #: Above this many outputs the maximiser verdict of an interior point is not computed: the

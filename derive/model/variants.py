@@ -42,6 +42,7 @@ from sympy import (
 )
 
 from derive.model.objective import NORMALISATIONS, PENALTIES, Objective
+from derive.numerics.format import decimal
 from derive.paper import symbols as S
 
 x, p, beta = S.x, S.p, S.beta
@@ -398,7 +399,8 @@ assert not any("," in w for w in AGGREGATION.values())     # they go into a CSV 
 
 
 def _fmt(v, digits=4):
-    return mpmath.nstr(v, digits, strip_zeros=False)
+    """A root of the variant matrix: mpmath's own fixed/exponent switch, zeros kept."""
+    return decimal(v, digits, min_fixed=None, max_fixed=None)
 
 
 def _det_outcomes():

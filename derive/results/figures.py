@@ -16,6 +16,7 @@ from sympy import Integer, lambdify, limit
 from derive.paper import closed_forms
 from derive.paper import symbols as S
 from derive.paper.binary import condition_limit, condition_two
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import numeric_check
 from derive.numerics.roots import bisect
@@ -75,7 +76,8 @@ FIGURES = (
 
 
 def _fmt(v):
-    return mpmath.nstr(v, COORD_DIGITS, strip_zeros=True, min_fixed=-8, max_fixed=8)
+    """A figure coordinate: :data:`COORD_DIGITS` digits, trailing zeros stripped."""
+    return decimal(v, COORD_DIGITS, strip=True)
 
 
 def curve(kind, beta_text, digits=CHECK_DIGITS):

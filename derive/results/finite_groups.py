@@ -14,11 +14,12 @@ import mpmath
 from derive.numerics.roots import bisect
 from fractions import Fraction
 from derive.numerics.certify import value_and_enclosure
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import INTERVAL, Section, numeric_check, symbolic_check, tolerance_for
 from derive.verify.display import U, frac, value
 from derive.verify.display import condition as shown_condition
-from derive.paper.latex import equation, latex, number_tex
+from derive.paper.latex import equation, latex, number_tex, scientific_tex
 from derive.paper.finite_groups import (ASYMPTOTIC_FROM, FIGURE_GROUPS, GROUPS, GROUP_BETAS, GROUP_P, SYMBOLIC_GROUPS, asymptotic_correction, beta, closed_form, condition, correction_display, display_three, p, stationary_x, stationary_x_b, x)
 
 
@@ -115,9 +116,16 @@ def add_asymptotic(rows, digits=CHECK_DIGITS):
 
 
 def error_tex(err):
-    """A signed error with 2 significant digits as TeX, e.g. ``$-7.5 \\times 10^{-7}$``."""
-    mantissa, exponent = mpmath.nstr(err, 2, min_fixed=1, max_fixed=0).split("e")
-    return f"${mantissa} \\times 10^{{{int(exponent)}}}$"
+    r"""A signed error with 2 significant digits as TeX, always with a power of ten.
+
+    >>> from mpmath import mpf
+    >>> error_tex(mpf("-7.5e-7")), error_tex(mpf(0)), error_tex(mpf(1)), error_tex(mpf(-12))
+    ('$-7.5 \\times 10^{-7}$', '$0$', '$1.0 \\times 10^{0}$', '$-1.2 \\times 10^{1}$')
+    """
+    if err == 0:
+        return "$0$"
+    text = decimal(err, 2, strip=True, min_fixed=1, max_fixed=0)   # exponent form, but not e+0
+    return scientific_tex(text if "e" in text else text + "e0")
 
 
 def figure_curves(digits=30):
@@ -187,23 +195,22 @@ def results():
                                 f"finite G table, G >= {ASYMPTOTIC_FROM}: pi_inf + c/G (c the derived "
                                 "first correction) is closer to the exact pi(a) than pi_inf is, "
                                 "every beta", margins))
-    fmt = lambda v, d: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
     table = [{"G": r["G"], "cells": [number_tex(c["value"]) for c in r["cells"]],
               "errors": [error_tex(c["error"]) if r["G"] != "inf" else "" for c in r["cells"]]}
              for r in rows]
     csv = ("G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified,"
            "asymptotic_pi_inf_plus_c_over_G,asymptotic_error\n") + "".join(
         f"{r['G']},{bt},{GROUP_P},"
-        f"{value_and_enclosure(fmt(c['value'], CHECK_DIGITS), c['lo'], c['hi'], CHECK_DIGITS + 5)},"
+        f"{value_and_enclosure(decimal(c['value'], CHECK_DIGITS), c['lo'], c['hi'], CHECK_DIGITS + 5)},"
         f"{'true' if c['certified'] else 'false'},"
-        f"{fmt(c['asymptotic'], CHECK_DIGITS)},"
-        f"{mpmath.nstr(c['error'], 10, min_fixed=1, max_fixed=0) if r['G'] != 'inf' else 0}\n"
+        f"{decimal(c['asymptotic'], CHECK_DIGITS)},"
+        f"{decimal(c['error'], 10, strip=True, min_fixed=1, max_fixed=0) if r['G'] != 'inf' else 0}\n"
         for r in rows for bt, c in zip(GROUP_BETAS, r["cells"]))
     curves = figure_curves()
     colours = ("blue", "red", "green!50!black", "orange")
     fig = [{"legend": f"$\\beta = {c['beta']}$", "colour": col,
-            "coords": [f"({G},{fmt(v, 6)})" for G, v in c["points"]],
-            "limit": fmt(c["limit"], 6)} for c, col in zip(curves, colours)]
+            "coords": [f"({G},{decimal(v, 6)})" for G, v in c["points"]],
+            "limit": decimal(c["limit"], 6)} for c, col in zip(curves, colours)]
     # Every figure point is also a bisected root of the condition for a: check against b.
     with mpmath.workdps(40):
         P = _mp(GROUP_P)

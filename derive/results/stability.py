@@ -33,6 +33,7 @@ from fractions import Fraction as F
 import mpmath
 
 from derive.numerics.certify import printed_enclosure
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import INTERVAL, Section, inequality_check, numeric_check
 from derive.verify.enumeration import exact, objective_gradient
@@ -154,9 +155,8 @@ def _fd_eigenvalues(problem, policy, h):
 
 
 def _fmt(v, d):
-    if v == 0 or v == 1:
-        return str(int(v))
-    return mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
+    """A number of the stability tables: 0 and 1 (a vertex) as the integers they are."""
+    return decimal(v, d, zero="0", one="1")
 
 
 def _eig_tex(e):

@@ -23,6 +23,7 @@ from derive.paper import symbols as S
 from derive.paper.binary import condition_limit, condition_two
 from derive.numerics.context import mpf_exact as to_mp
 from derive.numerics.certify import value_and_enclosure
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import INTERVAL, numeric_check, tolerance_for
 from derive.paper.latex import TABLE_DIGITS, number_tex
@@ -74,10 +75,6 @@ def _root(cond, P, B):
     if cond(hi, P, B) <= 0:                 # the root is x = 1 to working precision
         return mpmath.mpf(1)
     return bisect(lambda t: cond(t, P, B), P, hi)
-
-
-def _fmt(v, digits):
-    return mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-8, max_fixed=8)
 
 
 def compute_panel(closed, cond, digits=CHECK_DIGITS, cell_digits=CELL_DIGITS, condition=None):
@@ -138,7 +135,7 @@ def results():
             + [0 if c["certified"] or r["beta"] == "0" else 1 for r in rows for c in r["cells"]]))
         for r in rows:
             for pv, c in zip(REF_TEXT, r["cells"]):
-                shown = value_and_enclosure(_fmt(c['value'], CHECK_DIGITS), c['lo'], c['hi'],
+                shown = value_and_enclosure(decimal(c['value'], CHECK_DIGITS), c['lo'], c['hi'],
                                             CHECK_DIGITS + 5)
                 data_rows.append(f"{key},{r['beta']},{pv},{shown},"
                                  f"{'true' if c['certified'] else 'false'}\n")
@@ -248,7 +245,7 @@ def critical_rows(digits=CHECK_DIGITS):
                      "inside": inside})
         encl.append({"p": str(pv), "what": "x_star", "value": xs, "lo": xlo, "hi": xhi,
                      "cert": cert, "inside": inside})
-        crit.append({"p": _fmt(to_mp(pv), 3).rstrip("0").rstrip("."), "beta_c": number_tex(bc),
+        crit.append({"p": decimal(to_mp(pv), 3).rstrip("0").rstrip("."), "beta_c": number_tex(bc),
                      "x": number_tex(xs)})
     points, residuals = [], []
     with mpmath.workdps(digits + 15):
@@ -297,7 +294,7 @@ def results_extra():
         [0 if (c and inside) else 1 for r in rows for _, _, c, inside in r["enclosures"]]))
     base_csv = "beta,pi_ref_a,method,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(
         f"{r['beta']},{r['p']},{name},"
-        f"{value_and_enclosure(_fmt(v, CHECK_DIGITS), lo, hi, CHECK_DIGITS + 5)},"
+        f"{value_and_enclosure(decimal(v, CHECK_DIGITS), lo, hi, CHECK_DIGITS + 5)},"
         f"{'true' if c else 'false'}\n"
         for r in rows for name, v, (lo, hi, c, _) in zip(
             ("grpo-g2", "grpo-ginf", "grpo-direct-kl-g2", "rlhf", "nlhf"), r["values"],
@@ -311,7 +308,7 @@ def results_extra():
         [0 if e["cert"] and e["inside"] else 1 for e in encl]))
     crit_csv = "p,quantity,value,enclosure_lo,enclosure_hi,certified\n" + "".join(
         f"{e['p']},{e['what']},"
-        f"{value_and_enclosure(_fmt(e['value'], CHECK_DIGITS), e['lo'], e['hi'], CHECK_DIGITS + 5)},"
+        f"{value_and_enclosure(decimal(e['value'], CHECK_DIGITS), e['lo'], e['hi'], CHECK_DIGITS + 5)},"
         f"{'true' if e['cert'] else 'false'}\n" for e in encl)
     checks.append(numeric_check("direct-kl-stationary-points", "App. B.2",
                                 "direct KL, G -> inf, p = 1/2, beta = 1, 2, 4: every tabulated "
