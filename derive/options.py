@@ -41,9 +41,11 @@ def check_numbers(ref, rewards, success, dists, betas, name):
     if total != 1:
         import mpmath
 
+        from derive.numerics.context import mpf_exact
+
         diff = total - 1
         with mpmath.workdps(20):
-            shown = mpmath.nstr(mpmath.mpf(diff.numerator) / diff.denominator, 3)
+            shown = mpmath.nstr(mpf_exact(diff), 3)
         raise ValueError(f"{name('ref')} must be positive probabilities that sum exactly to 1 "
                          f"(the sum minus 1 is {shown})")
     if dists is not None:

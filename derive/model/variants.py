@@ -42,6 +42,7 @@ from sympy import (
 )
 
 from derive.model.objective import NORMALISATIONS, PENALTIES, Objective
+from derive.numerics.context import mpf_exact
 from derive.numerics.format import decimal
 from derive.paper import symbols as S
 
@@ -305,8 +306,7 @@ def condition_function(F, pv, bv, ev):
     from sympy import lambdify
 
     f = lambdify((x, p, beta, eps), F, "mpmath")
-    return lambda xv: f(xv, mpmath.mpf(pv.p) / pv.q, mpmath.mpf(bv.p) / bv.q,
-                        mpmath.mpf(ev.p) / ev.q)
+    return lambda xv: f(xv, mpf_exact(pv), mpf_exact(bv), mpf_exact(ev))
 
 
 def bracketed_roots(f, n=400):

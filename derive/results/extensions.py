@@ -41,7 +41,7 @@ from derive.paper.extensions import (CRITICAL_P, DirectKL, DirectKLLimit, beta, 
 
 
 def checks():
-    from derive.numerics.context import mpf_exact as to_mp
+    from derive.numerics.context import mpf_exact
     from derive.paper.binary import PRECISIONS
 
     dk = DirectKL().derive()
@@ -117,7 +117,7 @@ def checks():
         errs = []
         with mpmath.workdps(digits + 10):
             for pv, bv, gv in _grid():
-                P, B, Gm = to_mp(pv), to_mp(bv), to_mp(gv)
+                P, B, Gm = mpf_exact(pv), mpf_exact(bv), mpf_exact(gv)
                 cond = lambda t: B * (mpmath.log(t / (1 - t)) - mpmath.log(P / (1 - P))) - Gm
                 root = bisect(cond, P, 1 - mpmath.mpf(10) ** (-digits - 5))
                 errs.append(f_two(P, B, Gm) - root)
@@ -129,7 +129,7 @@ def checks():
     errs, margins = [], []
     with mpmath.workdps(CHECK_DIGITS + 10):
         for pv in CRITICAL_P:
-            P = to_mp(pv)
+            P = mpf_exact(pv)
             bc = critical_beta(P)
             bj, _ = critical_beta_joint(P, bc * (1 + mpmath.mpf(10) ** -3))
             errs.append(bc - bj)
@@ -155,12 +155,12 @@ def checks():
 
 def critical_beta_table(digits=CHECK_DIGITS):
     """``[(p, beta_c(p), x*(beta_c))]`` at *digits*, for :data:`CRITICAL_P`."""
-    from derive.numerics.context import mpf_exact as to_mp
+    from derive.numerics.context import mpf_exact
 
     rows = []
     with mpmath.workdps(digits + 10):
         for pv in CRITICAL_P:
-            bc = critical_beta(to_mp(pv))
+            bc = critical_beta(mpf_exact(pv))
             rows.append((pv, +bc, +h_minimiser(bc)))
     return rows
 

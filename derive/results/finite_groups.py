@@ -8,7 +8,7 @@ the section that ``results/`` prints.
 from sympy import Add, Mul, Poly, Pow, cancel, expand, sqrt
 from derive.paper import claims
 from derive.paper import symbols as S
-from derive.numerics.context import mpf_exact as _mp
+from derive.numerics.context import mpf_exact
 from derive.paper.preference import binomial_sums
 import mpmath
 from derive.numerics.roots import bisect
@@ -84,11 +84,11 @@ def table_rows(digits=CHECK_DIGITS):
     a certified enclosure, and the worst disagreement."""
     rows, worst, encl_ok = [], mpmath.mpf(0), []
     with mpmath.workdps(digits + 15):
-        P = _mp(GROUP_P)
+        P = mpf_exact(GROUP_P)
         for G in GROUPS:
             cells = []
             for bt in GROUP_BETAS:
-                B = _mp(bt)
+                B = mpf_exact(bt)
                 xa, xb = stationary_x(G, P, B), stationary_x_b(G, P, B)
                 worst = max(worst, abs(xa - xb))
                 lo, hi, cert = certified_x(G, Fraction(GROUP_P), Fraction(bt), xa, digits + 15)
@@ -105,9 +105,9 @@ def add_asymptotic(rows, digits=CHECK_DIGITS):
     asymptotic value ``pi_inf + c/G`` (c derived) and its error ``pi(a) - (pi_inf + c/G)``."""
     corr = asymptotic_correction()
     with mpmath.workdps(digits + 15):
-        P = _mp(GROUP_P)
+        P = mpf_exact(GROUP_P)
         for bt, col in zip(GROUP_BETAS, zip(*(r["cells"] for r in rows))):
-            B = _mp(bt)
+            B = mpf_exact(bt)
             limit, c = stationary_x(None, P, B), corr(P, B)
             for r, cell in zip(rows, col):
                 asym = limit if r["G"] == "inf" else limit + c / int(r["G"])
@@ -132,9 +132,9 @@ def figure_curves(digits=30):
     """``(G, pi(a))`` for each beta, and the G -> infinity value (dashed line)."""
     curves = []
     with mpmath.workdps(digits):
-        P = _mp(GROUP_P)
+        P = mpf_exact(GROUP_P)
         for bt in GROUP_BETAS:
-            B = _mp(bt)
+            B = mpf_exact(bt)
             pts = [(G, stationary_x(G, P, B)) for G in FIGURE_GROUPS]
             curves.append({"beta": bt, "points": pts, "limit": stationary_x(None, P, B)})
     return curves
@@ -166,7 +166,7 @@ def checks():
         errs = []
         with mpmath.workdps(digits + 10):
             for pt, bt in (("0.01", "0.04"), ("0.3", "0.5"), ("0.9", "2"), ("0.5", "1")):
-                P, B = _mp(pt), _mp(bt)
+                P, B = mpf_exact(pt), mpf_exact(bt)
                 errs.append(f3(P, B) - stationary_x(3, P, B))
         out.append(numeric_check(f"finite-closed-form-G3-root-{digits}", "(14)",
                                  f"G=3: the closed form equals the root of beta (x-p) = x U_3(x) at "
@@ -213,8 +213,8 @@ def results():
             "limit": decimal(c["limit"], 6)} for c, col in zip(curves, colours)]
     # Every figure point is also a bisected root of the condition for a: check against b.
     with mpmath.workdps(40):
-        P = _mp(GROUP_P)
-        errs = [stationary_x_b(G, P, _mp(c["beta"])) - v for c in curves for G, v in c["points"]]
+        P = mpf_exact(GROUP_P)
+        errs = [stationary_x_b(G, P, mpf_exact(c["beta"])) - v for c in curves for G, v in c["points"]]
     out.append(numeric_check("finite-figure-two-paths", "(11)",
                              "finite-G figure: every point from the equation for a agrees with the "
                              "equation for b at 30 digits", errs, 30))

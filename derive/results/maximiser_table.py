@@ -27,6 +27,7 @@ from fractions import Fraction as F
 import mpmath
 
 from derive.numerics.format import decimal
+from derive.numerics.context import mpf_exact
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import ENUMERATION, INTERVAL, Section, inequality_check, numeric_check, symbolic_check
 
@@ -48,8 +49,8 @@ def objective_along(problem, policy):
 
     pi = tuple(policy)
     P = reward_preference(problem.values, problem.rho, pi, problem.group, problem.normalisation)
-    beta = mpmath.mpf(problem.beta.numerator) / problem.beta.denominator
-    ref = [mpmath.mpf(r.numerator) / r.denominator for r in problem.ref]
+    beta = mpf_exact(problem.beta)
+    ref = [mpf_exact(r) for r in problem.ref]
     weighted = problem.penalty == "k3-is"
 
     def J(x):
@@ -221,8 +222,7 @@ def grid_points(digits=CHECK_DIGITS):
 
 
 def _label(value):
-    return str(value) if value.denominator == 1 else mpmath.nstr(
-        mpmath.mpf(value.numerator) / value.denominator, 6)
+    return str(value) if value.denominator == 1 else mpmath.nstr(mpf_exact(value), 6)
 
 
 def results(digits=CHECK_DIGITS):

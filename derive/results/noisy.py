@@ -11,6 +11,7 @@ from derive.paper import claims
 from derive.paper import closed_forms
 from derive.paper import symbols as S
 from derive.numerics.certify import value_and_enclosure
+from derive.numerics.context import mpf_exact
 from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import Section, numeric_check, symbolic_check
@@ -33,12 +34,11 @@ def deviation_rows(digits=CHECK_DIGITS, p_text=DEV_P):
     f15 = lambdify((p, beta), closed_forms.policy_limit(), "mpmath")
     rows, worst = [], mpmath.mpf(0)
     with mpmath.workdps(digits + 15):
-        P = mpmath.mpf(Fraction(p_text).numerator) / Fraction(p_text).denominator
+        P = mpf_exact(p_text)
         for sa_t, sb_t in NOISE:
-            sa, sb = (mpmath.mpf(Fraction(v).numerator) / Fraction(v).denominator
-                      for v in (sa_t, sb_t))
+            sa, sb = mpf_exact(sa_t), mpf_exact(sb_t)
             for bt in DEV_BETAS:
-                B = mpmath.mpf(Fraction(bt).numerator) / Fraction(bt).denominator
+                B = mpf_exact(bt)
                 xn = stationary_limit_noisy(P, B, sa, sb)
                 xb = stationary_limit_noisy_b(P, B, sa, sb)
                 worst = max(worst, abs(xn - xb))

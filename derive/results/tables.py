@@ -21,7 +21,7 @@ from sympy import lambdify, limit
 from derive.paper import closed_forms
 from derive.paper import symbols as S
 from derive.paper.binary import condition_limit, condition_two
-from derive.numerics.context import mpf_exact as to_mp
+from derive.numerics.context import mpf_exact
 from derive.numerics.certify import value_and_enclosure
 from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
@@ -93,11 +93,11 @@ def compute_panel(closed, cond, digits=CHECK_DIGITS, cell_digits=CELL_DIGITS, co
         for bv in BETAS:
             cells = []
             for pv in REFS:
-                P = to_mp(pv)
+                P = mpf_exact(pv)
                 if bv == 0:
                     value, root = mpmath.mpf(at_zero(P)), _root(cond, P, TINY_BETA)
                 else:
-                    B = to_mp(bv)
+                    B = mpf_exact(bv)
                     value, root = f(P, B), _root(cond, P, B)
                 err = abs(value - root)
                 if condition is None:
@@ -177,7 +177,7 @@ def baseline_rows(digits=CHECK_DIGITS):
     with mpmath.workdps(digits + 15):
         for bt in BASELINE_BETAS:
             for pt in BASELINE_REFS:
-                B, P = to_mp(Fraction(bt)), to_mp(Fraction(pt))
+                B, P = mpf_exact(Fraction(bt)), mpf_exact(Fraction(pt))
                 vals = []
                 for i, key in enumerate(("g2", "ginf", "dkl2")):
                     f, cond = panels[key]
@@ -245,14 +245,14 @@ def critical_rows(digits=CHECK_DIGITS):
                      "inside": inside})
         encl.append({"p": str(pv), "what": "x_star", "value": xs, "lo": xlo, "hi": xhi,
                      "cert": cert, "inside": inside})
-        crit.append({"p": decimal(to_mp(pv), 3).rstrip("0").rstrip("."), "beta_c": number_tex(bc),
+        crit.append({"p": decimal(mpf_exact(pv), 3).rstrip("0").rstrip("."), "beta_c": number_tex(bc),
                      "x": number_tex(xs)})
     points, residuals = [], []
     with mpmath.workdps(digits + 15):
         slack = mpmath.mpf(10) ** (-(digits + 6))
         P = mpmath.mpf(1) / 2
         for bt in ("1", "2", "4"):
-            B = to_mp(Fraction(bt))
+            B = mpf_exact(Fraction(bt))
             for xv, kind in stationary_points_limit(P, B):
                 if kind != "boundary-attractor":
                     residuals.append(h_value(xv, P, B))

@@ -156,6 +156,8 @@ def evaluator(expr):
     """A function of a point (name -> exact number) evaluating *expr* with mpmath."""
     from sympy import lambdify, sympify
 
+    from derive.numerics.context import mpf_exact
+
     expr = sympify(expr, strict=True)   # engine expressions and numbers only, never a string
     syms = sorted(expr.free_symbols, key=lambda s: s.name)
     f = lambdify(syms, expr, modules="mpmath")
@@ -164,8 +166,7 @@ def evaluator(expr):
         args = []
         for s in syms:
             v = pt[s.name]
-            args.append(mpmath.mpf(v.numerator) / v.denominator if hasattr(v, "numerator")
-                        else mpmath.mpmathify(v))
+            args.append(mpf_exact(v) if hasattr(v, "numerator") else mpmath.mpmathify(v))
         return mpmath.mpmathify(f(*args))
 
     return evaluate
