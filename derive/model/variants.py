@@ -45,21 +45,13 @@ from derive.model.objective import NORMALISATIONS, PENALTIES, Objective
 from derive.numerics.context import mpf_exact
 from derive.numerics.format import decimal
 from derive.paper import symbols as S
+from derive.paper.penalty import OUTPUTS, kl
 
 x, p, beta = S.x, S.p, S.beta
 
 
 #: epsilon added to the std, and the G -> infinity std sigma(pi).
 eps = Symbol("epsilon", nonnegative=True)
-
-
-#: Outputs of the symbolic policies of the penalty derivations.
-OUTPUTS = "abc"
-
-
-def kl(first, second):
-    """``KL(first || second) = sum_o first(o) log(first(o)/second(o))``."""
-    return sum(f * log(f / s) for f, s in zip(first, second))
 
 
 #: Candidate divergences, in the order they are tried: name, LaTeX, builder(pi, ref, D_on).
