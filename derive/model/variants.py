@@ -45,6 +45,8 @@ from derive.model.objective import NORMALISATIONS, PENALTIES, Objective
 from derive.numerics.context import mpf_exact
 from derive.numerics.format import decimal
 from derive.paper import symbols as S
+from derive.paper.baselines import rlhf_policy_binary
+from derive.paper.limit import preference_limit
 from derive.paper.penalty import OUTPUTS, kl
 
 x, p, beta = S.x, S.p, S.beta
@@ -148,8 +150,8 @@ def binary_preference_gap(norm, std, eps_, G, rewards=(1, 0)):
     mean = ra * x + rb * (1 - x)
     sigma = abs(ra - rb) * sqrt(x) * sqrt(1 - x)
     scale = n.scale_limit(sigma, std, eps_)
-    pa = (ra - (mean if n.centred else 0)) / scale
-    pb = (rb - (mean if n.centred else 0)) / scale
+    # the derived limit (13), (r - mean)/scale, with the normalisation's centre and scale
+    pa, pb = (preference_limit(r, mean if n.centred else 0, scale) for r in (ra, rb))
     return cancel(pa - pb)
 
 
@@ -349,8 +351,8 @@ class KLInReward:
         k1 = PENALTIES["k1"]
         self.delta = 1 - beta * _reduce(k1.sample(x, p) - k1.sample(1 - x, 1 - p))
         (self.policy,) = solve(self.delta, x)
-        from sympy import exp
-        self.rlhf = p * exp(1 / beta) / (p * exp(1 / beta) + (1 - p))
+        #: RLHF's pi(a) for r(a) - r(b) = 1, derived from (3) in derive.paper.baselines
+        self.rlhf = rlhf_policy_binary()
         pa, pb = SUCCESS
         # shift-only and none are linear in the rewards: only the mean rewards enter
         self.bernoulli_linear = solve(pa - pb - beta * _reduce(k1.sample(x, p) - k1.sample(1 - x, 1 - p)),

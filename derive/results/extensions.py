@@ -37,7 +37,7 @@ from derive.paper.latex import equation
 from derive.paper.limit import preference_limit
 from derive.paper.penalty import Penalty
 from derive.numerics.roots import bisect
-from derive.paper.extensions import (CRITICAL_P, DirectKL, DirectKLLimit, beta, critical_beta, critical_beta_joint, gamma, h_derivative, h_minimiser, h_value, p, shift_only_preference, stationary_points_limit, x)
+from derive.paper.extensions import (CRITICAL_P, DirectKL, DirectKLLimit, beta, critical_beta, critical_beta_joint, gamma, h_derivative, h_minimiser, h_value, p, pooling_residual, shift_only_preference, stationary_points_limit, x)
 
 
 def checks():
@@ -118,7 +118,7 @@ def checks():
         with mpmath.workdps(digits + 10):
             for pv, bv, gv in _grid():
                 P, B, Gm = mpf_exact(pv), mpf_exact(bv), mpf_exact(gv)
-                cond = lambda t: B * (mpmath.log(t / (1 - t)) - mpmath.log(P / (1 - P))) - Gm
+                cond = lambda t: pooling_residual(t, P, B, Gm)
                 root = bisect(cond, P, 1 - mpmath.mpf(10) ** (-digits - 5))
                 errs.append(f_two(P, B, Gm) - root)
         out.append(numeric_check(f"direct-kl-two-root-{digits}", "Sec. 3",

@@ -125,10 +125,12 @@ def tie_residues():
     st = Stationarity("ab").derive()
     zero = {P: 0 for P in st.P}
     policy = [cancel(pol.subs(zero) - r) for pol, r in zip(st.policy, st.ref)]
-    # the binary G -> infinity condition with sign(r(a) - r(b)) = 0: beta (x - p) = 0
-    s = Symbol("s", real=True)
-    cond = beta * (x - p) - s * sqrt(x * (1 - x))
-    limit = solve(cond.subs(s, 0), x)
+    # the binary G -> infinity condition with sign(r(a) - r(b)) = 0: P_G = 0 for every G, so
+    # P_inf = 0 too, and the kernel of (11) gives beta (x - p) = 0
+    from derive.paper.binary import _stationary_numerator
+
+    cond, _ = _stationary_numerator(0, 0)
+    limit = solve(cond, x)
     return adv, policy, limit
 
 

@@ -21,6 +21,7 @@ from sympy import lambdify, limit
 from derive.paper import closed_forms
 from derive.paper import symbols as S
 from derive.paper.binary import condition_limit, condition_two
+from derive.paper.extensions import direct_kl_condition_two, pooling_residual
 from derive.numerics.context import mpf_exact
 from derive.numerics.certify import value_and_enclosure
 from derive.numerics.format import decimal
@@ -56,18 +57,15 @@ def _panels():
         ("dkl2", "$G = 2$, direct KL penalty $\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$, "
          "$\\gamma = 1$", "Sec. 3",
          closed_forms.direct_kl_policy_two().subs(gamma, 1),
-         lambda t, P, B: B * (mpmath.log(t / (1 - t)) - mpmath.log(P / (1 - P))) - 1),
+         pooling_residual),
     )
 
 
 def _symbolic_conditions():
     """The unsquared conditions of the panels as SymPy expressions in x (for intervals)."""
-    from sympy import log
-
-    x, p, beta = S.x, S.p, S.beta
     return {"g2": closed_forms.quadratic_two().subs(S.gamma, 1),
             "ginf": closed_forms.unsquared_limit(),
-            "dkl2": beta * (log(x / (1 - x)) - log(p / (1 - p))) - 1}
+            "dkl2": direct_kl_condition_two().subs(S.gamma, 1)}
 
 
 def _root(cond, P, B):
@@ -185,8 +183,7 @@ def baseline_rows(digits=CHECK_DIGITS):
                     worst[i] = max(worst[i], abs(v - _root(cond, P, B)))
                     vals.append(v)
                 v = rlhf_binary(P, B)
-                root = _root(lambda t, P_, B_: B_ * (mpmath.log(t / (1 - t))
-                                                    - mpmath.log(P_ / (1 - P_))) - 1, P, B)
+                root = _root(pooling_residual, P, B)
                 worst[3] = max(worst[3], abs(v - root))
                 vals.append(v)
                 v = nlhf_binary(P, B)                 # derived closed form, antisymmetric P
@@ -202,18 +199,15 @@ def baseline_rows(digits=CHECK_DIGITS):
 
 def _baseline_enclosures(vals, pt, bt, digits):
     """Certified enclosures of the five baseline columns (interval Newton)."""
-    from sympy import log
-
-    from derive.paper.baselines import nlhf_condition_binary, nlhf_policy_binary
+    from derive.paper.baselines import nlhf_condition_binary, nlhf_policy_binary, rlhf_condition_binary
     from derive.numerics.enclosures import certified_root
 
     x, p, beta = S.x, S.p, S.beta
     conds = _symbolic_conditions()
-    logit = log(x / (1 - x)) - log(p / (1 - p))
     specs = [(conds["g2"], closed_forms.policy_two().subs(S.gamma, 1)),
              (conds["ginf"], closed_forms.policy_limit()),
              (conds["dkl2"], closed_forms.direct_kl_policy_two().subs(S.gamma, 1)),
-             (beta * logit - 1, closed_forms.rlhf_policy_binary()),
+             (rlhf_condition_binary(), closed_forms.rlhf_policy_binary()),
              (nlhf_condition_binary().subs(S.gamma, 1), nlhf_policy_binary().subs(S.gamma, 1))]
     out = []
     for (cond, closed), v in zip(specs, vals):
