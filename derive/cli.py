@@ -718,7 +718,9 @@ def _short(text):
     """A policy coordinate to 12 significant digits for the human summary."""
     import mpmath
 
-    return mpmath.nstr(mpmath.mpf(text), 12, min_fixed=-6, max_fixed=14)
+    from derive.numerics.format import decimal
+
+    return decimal(mpmath.mpf(text), 12, strip=True, min_fixed=-6, max_fixed=14)
 
 
 def _exact_short(text):

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import mpmath
 
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
 
 SYMBOLIC, NUMERIC, ENUMERATION, INTERVAL = "symbolic", "numeric", "enumeration", "interval"
@@ -59,7 +60,7 @@ class Check:
 
 def _rounded(value):
     """A float with 3 significant digits: deterministic in JSON on any machine."""
-    return float(mpmath.nstr(mpmath.mpf(value), 3, min_fixed=-1, max_fixed=-1))
+    return float(decimal(mpmath.mpf(value), 3, strip=True, min_fixed=-1, max_fixed=-1))
 
 
 def symbolic_check(id, paper_ref, statement, difference):
