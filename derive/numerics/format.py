@@ -1,5 +1,6 @@
-"""The one decimal formatter: every number the engine prints as a decimal goes through
-:func:`decimal` (tables, figures, CSV files, the JSON ``policy`` and the command line).
+"""The one decimal formatter: the numbers the engine prints as decimals with a chosen
+format go through :func:`decimal` (tables, figures, CSV files, the JSON ``policy``, the
+rounded errors of the check records and the command line's summary).
 
 It is ``mpmath.nstr`` with the house defaults written once: *digits* significant
 digits, trailing zeros kept (a table column shows its precision), and fixed point
@@ -21,7 +22,8 @@ def decimal(value, digits, *, strip=False, min_fixed=-8, max_fixed=8, zero=None,
     *max_fixed*, else with an exponent (``None`` for either: mpmath's default,
     ``min(-(digits // 3), -5)`` and *digits*).  *zero* and *one*, when given, are
     the texts printed for a value equal to 0 or to 1 (an exact number set as an
-    author sets it).  Anything that is not an mpmath number is printed by ``str``.
+    author sets it).  A Python ``int`` (no mpmath number) prints as ``str`` does, as in
+    ``mpmath.nstr``.
 
     >>> from mpmath import mp, mpf
     >>> mp.dps = 30
