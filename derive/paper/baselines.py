@@ -256,7 +256,8 @@ def _rlhf_binary_mp():
 
 
 def rlhf_binary(pv, bv):
-    """RLHF's ``x`` for ``r(a) - r(b) = 1``: the derived (4) (:func:`rlhf_policy_binary`) at numbers."""
+    """RLHF's ``x`` for ``r(a) - r(b) = 1``: the derived arXiv:2502.18548v3, Eq. (4)
+    (:func:`rlhf_policy_binary`) at numbers."""
     return _rlhf_binary_mp()(pv, bv)
 
 
@@ -328,17 +329,6 @@ NLHF_GRID = tuple((Rational(pn, 100), Rational(bn, 100)) for pn in (1, 10, 30, 5
 
 
 @cache
-def _direct_kl_two_binary():
-    from derive.paper.extensions import direct_kl_policy_two
-
-    return direct_kl_policy_two()
-
-
-def _rlhf_binary_symbolic():
-    return rlhf_policy_binary()
-
-
-@cache
 def _rlhf_pooled_binary():
     """RLHF's ``(pi(a), pi(b))`` (Eq. (4)) for ``r(a) = 1``, ``r(b) = 0``, ``pi_ref(a) = p``."""
     rlhf = RLHF().derive()
@@ -347,14 +337,23 @@ def _rlhf_pooled_binary():
 
 
 def rlhf_policy_binary():
-    """RLHF's ``pi(a)`` (Eq. (4)) for ``r(a) = 1``, ``r(b) = 0``, ``pi_ref(a) = p``, derived once."""
+    """RLHF's ``pi(a)`` (arXiv:2502.18548v3, Eq. (4)) for ``r(a) = 1``, ``r(b) = 0``,
+    ``pi_ref(a) = p``, derived once.
+
+    >>> rlhf_policy_binary()
+    p*exp(1/beta)/(p*exp(1/beta) - p + 1)
+    """
     return _rlhf_pooled_binary()[0]
 
 
 @cache
 def rlhf_condition_binary():
     """RLHF's binary condition ``beta (logit x - logit p) - 1`` (``r(a) - r(b) = 1``), derived
-    from the pooling (4) by :func:`derive.paper.extensions.pooling_condition`."""
+    from the pooling (arXiv:2502.18548v3, Eq. (4)) by :func:`derive.paper.extensions.pooling_condition`.
+
+    >>> rlhf_condition_binary()
+    beta*(-log(p/(1 - p)) + log(x/(1 - x))) - 1
+    """
     from derive.paper.extensions import pooling_condition
 
     return pooling_condition(*_rlhf_pooled_binary())

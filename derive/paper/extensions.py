@@ -145,7 +145,11 @@ def pooling_condition(pi_a, pi_b):
     *pi_a*, *pi_b* are derived pooled policies (in ``x``, ``p``, ``beta``); ``d`` is
     ``beta log((pi_a/pi_b) / (p/(1 - p)))`` simplified by ``expand_log``: the gap of the
     preferences (or rewards) that the pooling weighs.  The direct KL penalty at G = 2 gives
-    ``d = gamma`` (Section 3), RLHF (4) with ``r(a) - r(b) = 1`` gives ``d = 1``.
+    ``d = gamma`` (arXiv:2502.18548v3, Section 3), RLHF with ``r(a) - r(b) = 1``
+    (arXiv:2502.18548v3, Eq. (4)) gives ``d = 1``.
+
+    >>> pooling_condition(*DirectKL().derive().binary_policies_two())
+    beta*(-log(p/(1 - p)) + log(x/(1 - x))) - gamma
     """
     gap = expand(beta * expand_log(log(pi_a / pi_b * (1 - p) / p), force=True))
     return beta * (log(x / (1 - x)) - log(p / (1 - p))) - gap
@@ -154,21 +158,32 @@ def pooling_condition(pi_a, pi_b):
 def pooling_residual(xv, pv, bv, gap=1):
     """:func:`pooling_condition` at numbers: ``beta (logit x - logit p) - gap`` (mpmath).
 
-    The direct-KL G = 2 condition (gap gamma) and RLHF's (gap r(a) - r(b)); tests tie it to
-    the derived :func:`direct_kl_condition_two` and to the RLHF pooling.
+    The direct-KL G = 2 condition (gap gamma, arXiv:2502.18548v3, Section 3) and RLHF's
+    (gap ``r(a) - r(b)``, Eq. (4)); tests tie it to the derived :func:`direct_kl_condition_two`
+    and to the RLHF pooling.  At ``p = 1/2`` the root is the logistic ``1/(1 + e^{-gap/beta})``:
+
+    >>> from mpmath import mp, mpf, exp
+    >>> mp.dps = 30
+    >>> abs(pooling_residual(1 / (1 + exp(-mpf(1) / 2)), mpf(1) / 2, 2)) < mpf(10) ** -28
+    True
     """
     return bv * (mpmath.log(xv / (1 - xv)) - mpmath.log(pv / (1 - pv))) - gap
 
 
 def h_value(xv, pv, bv):
+    """``h(x)`` at numbers (arXiv:2502.18548v3, App. B.2): the direct-KL field over beta at
+    G -> infinity; tests tie it to the derived :attr:`DirectKLLimit.h`."""
     return 1 / (bv * mpmath.sqrt(xv * (1 - xv))) - mpmath.log(xv / (1 - xv)) + mpmath.log(pv / (1 - pv))
 
 
 def h_derivative(xv, bv):
+    """``h'(x)`` at numbers (App. B.2); tests tie it to the derived :attr:`DirectKLLimit.h_prime`."""
     return -(1 - 2 * xv) / (2 * bv * (xv * (1 - xv)) ** mpmath.mpf(1.5)) - 1 / (xv * (1 - xv))
 
 
 def h_minimiser(bv):
+    """``x* = (1 + sqrt(1 - 1/(1 + beta^2)))/2``, where ``h`` is least (App. B.2); tests tie it to
+    the derived :attr:`DirectKLLimit.minimiser`."""
     return (1 + mpmath.sqrt(1 - 1 / (1 + bv**2))) / 2
 
 
@@ -240,7 +255,7 @@ def direct_kl_limit():
 @cache
 def direct_kl_condition_two():
     """The G = 2 direct-KL condition ``beta (logit x - logit p) - gamma`` in ``(x, p, beta, gamma)``,
-    derived from the pooling (Section 3), once per process."""
+    derived from the pooling (arXiv:2502.18548v3, Section 3), once per process."""
     return pooling_condition(*DirectKL().derive().binary_policies_two())
 
 

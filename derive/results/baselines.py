@@ -15,7 +15,8 @@ from derive.verify.checks import Section, inequality_check, numeric_check, symbo
 from derive.verify.display import U, frac, value
 from derive.paper.latex import equation, latex
 from derive.numerics.roots import bisect
-from derive.paper.baselines import (NLHF, NLHF_GRID, RLHF, _direct_kl_two_binary, _nlhf_binary, _rlhf_binary_symbolic, beta, gamma, nlhf_best_response_binary, nlhf_binary, nlhf_payoff_gradient, p, rank_preference)
+from derive.paper.baselines import (NLHF, NLHF_GRID, RLHF, _nlhf_binary, beta, gamma, nlhf_best_response_binary, nlhf_binary, nlhf_payoff_gradient, p, rank_preference, rlhf_policy_binary)
+from derive.paper.extensions import direct_kl_policy_two
 
 
 def checks():
@@ -67,13 +68,13 @@ def checks():
         "three outputs, any antisymmetric P: NLHF at beta is GRPO with the direct KL penalty "
         "KL(pi || pi_ref) at G = 2 and 2 beta (P_2(o|pi) = 2 E_pi P(o > o') - 1; the constant "
         "cancels in Z): log-ratios agree (expand_log, expand)", sum(map(abs, residues))))
-    dk2 = _direct_kl_two_binary()
+    dk2 = direct_kl_policy_two()
     out.append(symbolic_check(
         "direct-kl-two-equals-rlhf-binary", "(4), Sec. 3",
         "binary, gamma = 1, r(a) - r(b) = 1: the direct-KL G = 2 policy equals RLHF's "
         "(the exponent gap P_2(a) - P_2(b) = gamma is the reward gap); the baselines table's "
         "two columns coincide (cancel)",
-        cancel(dk2.subs(gamma, 1) - _rlhf_binary_symbolic())))
+        cancel(dk2.subs(gamma, 1) - rlhf_policy_binary())))
     out.extend(numeric_checks())
     return out
 
