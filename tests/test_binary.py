@@ -91,13 +91,11 @@ def test_bounds_hold(p, beta):
 
 
 def _seeded_points(n, seed):
-    """*n* seeded exact points (x, p, beta, gamma) with x, p in (0, 1)."""
-    import random
+    """*n* seeded exact points ``(x, p, beta, gamma)``: x, p, gamma in (0, 1), beta in (0, 4)."""
+    from derive.verify.checks import random_points
 
-    rng = random.Random(seed)
-    return [(Rational(rng.randint(1, 999), 1000), Rational(rng.randint(1, 999), 1000),
-             Rational(rng.randint(1, 4000), 1000), Rational(rng.randint(1, 1000), 1000))
-            for _ in range(n)]
+    return [(pt["x"], pt["p"], 4 * pt["beta"], pt["gamma"])
+            for pt in random_points(n, ("x", "p", "beta", "gamma"), seed, low=0.001, high=0.999)]
 
 
 def test_typed_residuals_are_the_derived_conditions(two, lim):
