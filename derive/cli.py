@@ -718,20 +718,21 @@ def _short(text):
     """A policy coordinate to 12 significant digits for the human summary."""
     import mpmath
 
-    return mpmath.nstr(mpmath.mpf(text), 12, min_fixed=-6, max_fixed=14)
+    from derive.numerics.format import decimal
+
+    return decimal(mpmath.mpf(text), 12, strip=True, min_fixed=-6, max_fixed=14)
 
 
 def _exact_short(text):
     """An exact rational as printed, or its 15-digit value when the fraction is long."""
     if len(text) <= 40:
         return text
-    from fractions import Fraction
-
     import mpmath
 
-    x = Fraction(text)
+    from derive.numerics.context import mpf_exact
+
     with mpmath.workdps(20):
-        return "~" + mpmath.nstr(mpmath.mpf(x.numerator) / x.denominator, 15)
+        return "~" + mpmath.nstr(mpf_exact(text), 15)
 
 
 def _norm_text(pr):

@@ -41,9 +41,11 @@ def check_numbers(ref, rewards, success, dists, betas, name):
     if total != 1:
         import mpmath
 
+        from derive.numerics.context import mpf_exact
+
         diff = total - 1
         with mpmath.workdps(20):
-            shown = mpmath.nstr(mpmath.mpf(diff.numerator) / diff.denominator, 3)
+            shown = mpmath.nstr(mpf_exact(diff), 3)
         raise ValueError(f"{name('ref')} must be positive probabilities that sum exactly to 1 "
                          f"(the sum minus 1 is {shown})")
     if dists is not None:
@@ -128,11 +130,10 @@ def _variant_options(args):
 
 
 def _fmt(x, digits):
-    import mpmath
+    """A coordinate of the JSON ``policy``: *digits* significant digits, zero as ``0.000...``."""
+    from derive.numerics.format import decimal
 
-    if x == 0:
-        return "0." + "0" * (digits - 1)
-    return mpmath.nstr(x, digits, strip_zeros=False, min_fixed=-6, max_fixed=digits + 2)
+    return decimal(x, digits, min_fixed=-6, max_fixed=digits + 2, zero="0." + "0" * (digits - 1))
 
 
 #: Above this many outputs the maximiser verdict of an interior point is not computed: the

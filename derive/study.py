@@ -666,6 +666,7 @@ def closed_forms(study, records):
 
     from derive.model.objective import Objective
     from derive.model.variants import BinaryVariant, eps
+    from derive.numerics.context import mpf_exact
     from derive.paper import symbols as S
 
     derived, checks, used = {}, [], {}
@@ -693,8 +694,7 @@ def closed_forms(study, records):
                 value = cf.evalf(point.digits + 20, subs={k: _sympy_rational(v)
                                                         for k, v in sub.items()})
                 v = mpmath.mpf(str(value))
-                ok = mpmath.mpf(lo.numerator) / lo.denominator <= v <= (
-                    mpmath.mpf(hi.numerator) / hi.denominator)
+                ok = mpf_exact(lo) <= v <= mpf_exact(hi)
                 shown = mpmath.nstr(v, 12)
             checks.append((point.index, f"policy {n}: closed form", bool(ok),
                            f"the closed form gives pi({a + 1}) = {shown}, inside the certified "

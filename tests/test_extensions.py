@@ -55,3 +55,66 @@ def test_critical_beta_two_ways(p):
 def test_shift_only_preference():
     r_o = [s for s in shift_only_preference(3).free_symbols if s.name == "r_o"][0]
     assert (shift_only_preference(3) - Rational(2, 3) * (r_o - S.mu)).expand() == 0
+
+
+def _seeded_points(n, seed):
+    """*n* seeded exact points ``(x, p, beta, gamma)``: x, p, gamma in (0, 1), beta in (0, 4)."""
+    from derive.verify.checks import random_points
+
+    return [(pt["x"], pt["p"], 4 * pt["beta"], pt["gamma"])
+            for pt in random_points(n, ("x", "p", "beta", "gamma"), seed, low=0.001, high=0.999)]
+
+
+def _close(typed, derived):
+    return abs(typed - derived) <= mpmath.mpf(10) ** -40 * max(1, abs(derived))
+
+
+def test_typed_h_functions_are_the_derived_ones():
+    """h_value, h_derivative and h_minimiser (numeric, typed once) equal the lambdified derived
+    h, h' and x* of DirectKLLimit at 40 seeded points, to 1e-40 at 50 digits."""
+    from sympy import lambdify
+
+    from derive.numerics.context import mpf_exact
+    from derive.paper.extensions import h_derivative
+
+    lim = DirectKLLimit().derive()
+    x, p, beta = S.x, S.p, S.beta
+    h = lambdify((x, p, beta), lim.h, "mpmath")
+    dh = lambdify((x, p, beta), lim.h_prime, "mpmath")
+    xs = lambdify(beta, lim.minimiser, "mpmath")
+    with mpmath.workdps(50):
+        for point in _seeded_points(40, 9):
+            xv, pv, bv, _ = map(mpf_exact, point)
+            assert _close(h_value(xv, pv, bv), h(xv, pv, bv))
+            assert _close(h_derivative(xv, bv), dh(xv, pv, bv))
+            assert _close(h_minimiser(bv), xs(bv))
+
+
+def test_pooling_residual_is_the_derived_direct_kl_and_rlhf_condition():
+    """pooling_residual equals the derived G = 2 direct-KL condition (gap gamma) and the
+    derived RLHF condition (gap 1) at 40 seeded points, to 1e-40 at 50 digits; the derived
+    condition is beta (logit x - logit p) - gamma exactly."""
+    from sympy import expand, lambdify, log
+
+    from derive.numerics.context import mpf_exact
+    from derive.paper.baselines import rlhf_condition_binary
+    from derive.paper.extensions import direct_kl_condition_two, pooling_residual
+
+    x, p, beta, gamma = S.x, S.p, S.beta, S.gamma
+    dkl = direct_kl_condition_two()
+    assert expand(dkl - (beta * (log(x / (1 - x)) - log(p / (1 - p))) - gamma)) == 0
+    f_dkl = lambdify((x, p, beta, gamma), dkl, "mpmath")
+    f_rlhf = lambdify((x, p, beta), rlhf_condition_binary(), "mpmath")
+    with mpmath.workdps(50):
+        for point in _seeded_points(40, 10):
+            xv, pv, bv, gv = map(mpf_exact, point)
+            assert _close(pooling_residual(xv, pv, bv, gv), f_dkl(xv, pv, bv, gv))
+            assert _close(pooling_residual(xv, pv, bv), f_rlhf(xv, pv, bv))
+            assert not _close(pooling_residual(xv, pv, bv, gv + 1), f_dkl(xv, pv, bv, gv))
+
+
+def test_direct_kl_limit_gradient_is_the_importance_weighted_penalty():
+    """Regression (audit, issue 8): DirectKLLimit took a typed gradient log(x/p) + 1; it now takes
+    Penalty(importance_weighted=True).gradient, and its field is still the printed beta h."""
+    lim = DirectKLLimit().derive()
+    assert lim.h_residue() == 0

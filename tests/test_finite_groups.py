@@ -49,3 +49,19 @@ def test_table_has_the_asymptotic_columns_and_check():
     assert chk["status"] == "pass"
     rows = res["artefacts"][0]["context"]["rows"]
     assert all(len(r["errors"]) == len(r["cells"]) for r in rows)
+
+
+def test_condition_through_the_kernel_is_the_papers_form():
+    """condition(G) goes through the derived kernel of (11) (binary._stationary_numerator); it is
+    beta (x - p) - x U_G(x) with E_pi P_G = 0, term for term, for G = 2..6."""
+    from sympy import expand
+
+    from derive.paper.preference import binomial_sums
+
+    x, p, beta = S.x, S.p, S.beta
+    for G in (2, 3, 4, 5, 6):
+        cond, mean = FGD.condition(G)
+        U, _ = binomial_sums(G, x)
+        assert mean == 0
+        assert cond == expand(beta * (x - p) - x * U)
+        assert cond != expand(beta * (x - p) - x * U.subs(x, x / 2))    # the comparison can fail

@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sympy import Rational, expand, sqrt
 
+from derive.numerics.context import mpf_exact
 from derive.paper import symbols as S
 from derive.paper.preference import (
     PreferenceModel,
@@ -65,7 +66,7 @@ def test_composition_sum_matches_enumeration(a, b, G):
     with mpmath.workdps(40):
         pi = [mpmath.mpf(a.numerator) / a.denominator, mpmath.mpf(b.numerator) / b.denominator]
         pi.append(1 - pi[0] - pi[1])
-        rho_m = [[enumeration.exact(w) for w in row] for row in rho]
+        rho_m = [[mpf_exact(w) for w in row] for row in rho]
         q = mixture(pi, rho_m)
         phis = [model.phi_numeric(j, q) for j in range(3)]
         total = mpmath.mpf(0)

@@ -2,6 +2,7 @@ import mpmath
 import pytest
 from sympy import Rational
 
+from derive.numerics.context import mpf_exact
 from derive.paper.preference import PreferenceModel, mixture
 from derive.paper.stationarity import Stationarity, limit_residue, pairwise_residue, solve_fixed_point
 from derive.verify import enumeration
@@ -28,9 +29,9 @@ def test_binary_fixed_point_matches_enumerated_gradient(digits):
         beta, p = mpmath.mpf(1) / 2, mpmath.mpf(3) / 10
 
         def pref(pi):
-            q = mixture(pi, [[enumeration.exact(w) for w in row] for row in rho])
+            q = mixture(pi, [[mpf_exact(w) for w in row] for row in rho])
             phis = [model.phi_numeric(j, q) for j in range(2)]
-            return [sum(enumeration.exact(rho[o][j]) * phis[j] for j in range(2)) for o in range(2)]
+            return [sum(mpf_exact(rho[o][j]) * phis[j] for j in range(2)) for o in range(2)]
 
         pi = solve_fixed_point(pref, [p, 1 - p], beta)
         x = pi[0]

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from mpmath import mp
 
 from derive.model.estimators import PENALTIES
-from derive.numerics.context import MP
+from derive.numerics.context import MP, mpf_exact
 
 __all__ = [
     "MonteCarloRun",
@@ -244,7 +244,7 @@ def simulate_expected_gradient(problem, steps, lr, digits=30, start=None) -> lis
     start.  Deterministic.
     """
     with mp.workdps(int(digits)):
-        pi = [mp.mpf(r.numerator) / r.denominator for r in (start or problem.ref)]
+        pi = [mpf_exact(r) for r in (start or problem.ref)]
         theta = [mp.log(p) for p in pi]
         out = [tuple(pi)]
         for _ in range(int(steps)):

@@ -42,22 +42,19 @@ from sympy import (
 )
 
 from derive.model.objective import NORMALISATIONS, PENALTIES, Objective
+from derive.numerics.context import mpf_exact
+from derive.numerics.format import decimal
+from derive.numerics.roots import bisect, sign_changes
 from derive.paper import symbols as S
+from derive.paper.baselines import rlhf_policy_binary
+from derive.paper.limit import preference_limit
+from derive.paper.penalty import OUTPUTS, kl
 
 x, p, beta = S.x, S.p, S.beta
 
 
 #: epsilon added to the std, and the G -> infinity std sigma(pi).
 eps = Symbol("epsilon", nonnegative=True)
-
-
-#: Outputs of the symbolic policies of the penalty derivations.
-OUTPUTS = "abc"
-
-
-def kl(first, second):
-    """``KL(first || second) = sum_o first(o) log(first(o)/second(o))``."""
-    return sum(f * log(f / s) for f, s in zip(first, second))
 
 
 #: Candidate divergences, in the order they are tried: name, LaTeX, builder(pi, ref, D_on).
@@ -154,8 +151,8 @@ def binary_preference_gap(norm, std, eps_, G, rewards=(1, 0)):
     mean = ra * x + rb * (1 - x)
     sigma = abs(ra - rb) * sqrt(x) * sqrt(1 - x)
     scale = n.scale_limit(sigma, std, eps_)
-    pa = (ra - (mean if n.centred else 0)) / scale
-    pb = (rb - (mean if n.centred else 0)) / scale
+    # the derived limit (13), (r - mean)/scale, with the normalisation's centre and scale
+    pa, pb = (preference_limit(r, mean if n.centred else 0, scale) for r in (ra, rb))
     return cancel(pa - pb)
 
 
@@ -304,25 +301,17 @@ def condition_function(F, pv, bv, ev):
     from sympy import lambdify
 
     f = lambdify((x, p, beta, eps), F, "mpmath")
-    return lambda xv: f(xv, mpmath.mpf(pv.p) / pv.q, mpmath.mpf(bv.p) / bv.q,
-                        mpmath.mpf(ev.p) / ev.q)
+    return lambda xv: f(xv, mpf_exact(pv), mpf_exact(bv), mpf_exact(ev))
 
 
 def bracketed_roots(f, n=400):
-    """Every sign change of *f* on a grid uniform in ``logit x`` on ``[-30, 30]``,
+    """Every sign change of *f* on a grid uniform in ``logit x`` on ``[-30, 30]``
+    (:func:`derive.numerics.roots.sign_changes`, a zero at a grid point included),
     refined by bisection (:func:`derive.numerics.roots.bisect`) at the working precision."""
-    from derive.numerics.roots import bisect
-
     with mpmath.workdps(20):        # the scan only locates sign changes
         grid = [1 / (1 + mpmath.exp(-(-30 + 60 * mpmath.mpf(i) / n))) for i in range(n + 1)]
         vals = [f(t) for t in grid]
-    roots = []
-    for (a, fa), (b, fb) in zip(zip(grid, vals), zip(grid[1:], vals[1:])):
-        if fa == 0:
-            roots.append(a)
-        elif (fa > 0) != (fb > 0) and fb != 0:
-            roots.append(bisect(f, a, b))
-    return roots
+    return [grid[i] if i == j else bisect(f, grid[i], grid[j]) for i, j in sign_changes(vals)]
 
 
 #: Bernoulli success probabilities of the KL-in-reward example (a, b).
@@ -356,8 +345,8 @@ class KLInReward:
         k1 = PENALTIES["k1"]
         self.delta = 1 - beta * _reduce(k1.sample(x, p) - k1.sample(1 - x, 1 - p))
         (self.policy,) = solve(self.delta, x)
-        from sympy import exp
-        self.rlhf = p * exp(1 / beta) / (p * exp(1 / beta) + (1 - p))
+        #: RLHF's pi(a) for r(a) - r(b) = 1, derived from (3) in derive.paper.baselines
+        self.rlhf = rlhf_policy_binary()
         pa, pb = SUCCESS
         # shift-only and none are linear in the rewards: only the mean rewards enter
         self.bernoulli_linear = solve(pa - pb - beta * _reduce(k1.sample(x, p) - k1.sample(1 - x, 1 - p)),
@@ -398,7 +387,8 @@ assert not any("," in w for w in AGGREGATION.values())     # they go into a CSV 
 
 
 def _fmt(v, digits=4):
-    return mpmath.nstr(v, digits, strip_zeros=False)
+    """A root of the variant matrix: mpmath's own fixed/exponent switch, zeros kept."""
+    return decimal(v, digits, min_fixed=None, max_fixed=None)
 
 
 def _det_outcomes():

@@ -36,6 +36,13 @@ A test can fail without the root being wrong: at a double root (tangency)
 Boundary points (closed forms) get :func:`exact_enclosure`, the exact rational
 point enclosed in an Arb ball.
 
+The two tests themselves, :func:`newton_image` (with :func:`newton_enclosure`,
+its ``X ∩ N`` form) and :func:`krawczyk_image` for a given ``Y``, and the widening
+of the box (:func:`widen_until`), are written here once; every certificate of the
+project uses them, each with its own box, ``Y`` and enclosure rule
+(:mod:`derive.solve.reduced` in its reduced unknowns,
+:func:`derive.numerics.enclosures.certified_root` for the tabulated closed forms).
+
 ``mpmath.iv`` is not used: its ``exp`` does not round outward correctly for
 every argument (mpmath issue 1181), so its intervals are not proofs.
 """
@@ -51,8 +58,10 @@ from mpmath import mp
 from derive.numerics.context import ARB, MP, arb_ends, arb_precision, interval
 from derive.numerics.group_preference import solve_linear
 
-__all__ = ["certify_root_1d", "certify_root_nd", "directed_decimal", "exact_enclosure",
-           "exact_value", "interval_ends", "printed_enclosure", "value_and_enclosure"]
+__all__ = ["DERIVATIVE_HOLDS_ZERO", "KRAWCZYK_NOT_INSIDE", "NEWTON_NOT_INSIDE", "certify_root_1d",
+           "certify_root_nd", "directed_decimal", "exact_enclosure", "exact_value", "interval_ends",
+           "krawczyk_image", "newton_enclosure", "newton_image", "printed_enclosure", "value_and_enclosure",
+           "widen_until"]
 
 
 def interval_ends(x):
@@ -112,6 +121,141 @@ def _hull(enclosure, policy):
     return tuple((min(lo, p), max(hi, p)) for (lo, hi), p in zip(enclosure, policy))
 
 
+#: Why a test proved nothing (printed in the ``stationary`` notes).
+NEWTON_NOT_INSIDE = "the interval Newton image is not inside the box"
+DERIVATIVE_HOLDS_ZERO = "the interval derivative contains 0 (tangency or a box too wide)"
+KRAWCZYK_NOT_INSIDE = "the Krawczyk image is not inside the box"
+
+
+def _strictly_inside(inner, outer):
+    """Whether the ball *inner* lies in the interior of the ball *outer* (exact ends)."""
+    i_lo, i_hi = interval_ends(inner)
+    o_lo, o_hi = interval_ends(outer)
+    return o_lo < i_lo and i_hi < o_hi
+
+
+def newton_image(X, m, f_m, df_X):
+    """The interval Newton image ``N = m - f(m)/f'(X)`` of the box *X* (Arb balls), and why it
+    proves nothing (``""`` when it proves).
+
+    *f_m* encloses ``f`` at the point ``m`` of *X*, *df_X* encloses ``f'`` over *X*.  If
+    ``f'(X)`` does not contain 0 and ``N`` lies in the interior of *X* (compared on the
+    exact ends of the balls), then *X* holds exactly one root of ``f``, and it lies in
+    ``N`` (Moore, *Interval Analysis*, 1966).  Returns ``(N, "")`` then; otherwise
+    ``(N or None, why)``, the reason being :data:`DERIVATIVE_HOLDS_ZERO` (``N`` is then
+    not formed) or :data:`NEWTON_NOT_INSIDE`.
+
+    >>> from derive.numerics.context import ARB, interval
+    >>> mp.dps = 30
+    >>> with arb_precision(100):                     # f(x) = x^2 - 2 on [1.41, 1.42]
+    ...     X, m = interval(Fraction(141, 100), Fraction(142, 100)), ARB.num(Fraction(283, 200))
+    ...     N, why = newton_image(X, m, m * m - 2, 2 * X)
+    ...     lo, hi = interval_ends(N)
+    >>> why == "" and lo < mp.sqrt(2) < hi
+    True
+    >>> with arb_precision(100):                     # f(x) = x^2 - 3 has no root there
+    ...     newton_image(X, m, m * m - 3, 2 * X)[1]
+    'the interval Newton image is not inside the box'
+    >>> with arb_precision(100):                     # f(x) = x^2 - 2 on [-1, 2]: f' holds 0
+    ...     newton_image(interval(-1, 2), ARB.num(Fraction(1, 2)), ARB.num(Fraction(-7, 4)), 2 * interval(-1, 2))
+    (None, 'the interval derivative contains 0 (tangency or a box too wide)')
+    """
+    if not (df_X > 0 or df_X < 0):          # also a ball that is not finite
+        return None, DERIVATIVE_HOLDS_ZERO
+    N = m - f_m / df_X
+    return N, ("" if _strictly_inside(N, X) else NEWTON_NOT_INSIDE)
+
+
+def newton_enclosure(X, m, f_m, df_X):
+    """One interval Newton test (:func:`newton_image`) as ``(lo, hi, certified)``: the exact
+    ends of ``X ∩ N`` when it proves a unique root in *X*, else those of *X* and ``False``.
+
+    >>> from derive.numerics.context import ARB, interval
+    >>> mp.dps = 30
+    >>> with arb_precision(100):
+    ...     X, m = interval(Fraction(141, 100), Fraction(142, 100)), ARB.num(Fraction(283, 200))
+    ...     lo, hi, certified = newton_enclosure(X, m, m * m - 2, 2 * X)
+    >>> certified and lo < mp.sqrt(2) < hi and hi - lo < mp.mpf(10) ** -5
+    True
+    >>> with arb_precision(100):
+    ...     newton_enclosure(X, m, m * m - 3, 2 * X)[2]
+    False
+    """
+    N, why = newton_image(X, m, f_m, df_X)
+    x_lo, x_hi = interval_ends(X)
+    if why:
+        return x_lo, x_hi, False
+    n_lo, n_hi = interval_ends(N)
+    return max(n_lo, x_lo), min(n_hi, x_hi), True
+
+
+def krawczyk_image(X, Xm, F_m, J_X, Y):
+    """Whether the Krawczyk image ``K = Xm - Y F(Xm) + (I - Y F'(X)) (X - Xm)`` of the box *X*
+    lies in its interior: ``""`` if so, else :data:`KRAWCZYK_NOT_INSIDE`.
+
+    *X* and *Xm* (the point) are lists of Arb balls, *F_m* encloses ``F`` at *Xm*, *J_X*
+    (``J_X[k][j] = dF_k/dx_j``) the Jacobian over *X*, and *Y* (numbers, an approximate
+    inverse of the Jacobian at the point, rows first) is entered as balls.  If the
+    image is inside, *X* holds exactly one root of ``F`` (Krawczyk, Computing 4 (1969)
+    187; Moore, SIAM J. Numer. Anal. 14 (1977) 611).  Coordinates are tested in order,
+    and the test stops at the first that fails.
+
+    >>> from derive.numerics.context import ARB, interval
+    >>> mp.dps = 30
+    >>> with arb_precision(100):                     # F = (x^2 + y^2 - 1, x - y), root (1, 1)/sqrt(2)
+    ...     X = [interval(Fraction(70, 100), Fraction(72, 100))] * 2
+    ...     Xm = [ARB.num(Fraction(707, 1000))] * 2
+    ...     F_m = [Xm[0] * Xm[0] + Xm[1] * Xm[1] - 1, Xm[0] - Xm[1]]
+    ...     J_X = [[2 * X[0], 2 * X[1]], [ARB.num(1), ARB.num(-1)]]
+    ...     Y = [[1 / (4 * mp.mpf("0.707")), mp.mpf(1) / 2], [1 / (4 * mp.mpf("0.707")), -mp.mpf(1) / 2]]
+    ...     krawczyk_image(X, Xm, F_m, J_X, Y), krawczyk_image(X, Xm, [F_m[0] + 1, F_m[1]], J_X, Y)
+    ('', 'the Krawczyk image is not inside the box')
+    """
+    n = len(X)
+    Yi = [[ARB.num(c) for c in row] for row in Y]
+    for i in range(n):
+        acc = Xm[i]
+        for k in range(n):
+            acc = acc - Yi[i][k] * F_m[k]
+        for j in range(n):
+            m_ij = ARB.num(1 if i == j else 0)
+            for k in range(n):
+                m_ij = m_ij - Yi[i][k] * J_X[k][j]
+            acc = acc + m_ij * (X[j] - Xm[j])
+        if not _strictly_inside(acc, X[i]):
+            return KRAWCZYK_NOT_INSIDE
+    return ""
+
+
+def widen_until(test, radius, limit, retry=None, factor=1000):
+    """Apply *test* to the radii ``radius, factor radius, ...`` up to *limit*: ``(result, "")``
+    for the first that succeeds, else ``(None, why)``.
+
+    *test* returns its result, or a string saying why it failed; ``why`` is the last such
+    string (``None`` when *radius* already exceeds *limit*).  A failure is retried
+    with a wider box only while ``retry(why)`` holds (always, by default): a box too
+    narrow for the rounding of the root, or too wide for its curvature, fails in
+    different ways.
+
+    >>> widen_until(lambda r: "too narrow" if r < 50 else r, 1, 10**6)
+    (1000, '')
+    >>> widen_until(lambda r: "too narrow", 1, 10**6)
+    (None, 'too narrow')
+    >>> widen_until(lambda r: "undefined" if r < 50 else r, 1, 10**6, retry=lambda why: "narrow" in why)
+    (None, 'undefined')
+    """
+    why = None
+    while radius <= limit:
+        result = test(radius)
+        if not isinstance(result, str):
+            return result, ""
+        why = result
+        if retry is not None and not retry(why):
+            break
+        radius *= factor
+    return None, why
+
+
 def certify_root_1d(system, u, v, digits, policy):
     """Interval Newton test around the root ``(u, v = 1 - u)`` of a one-unknown system.
 
@@ -132,17 +276,11 @@ def certify_root_1d(system, u, v, digits, policy):
     newton = abs(out[0] / out[1])
     radius = max(abs(w) * mp.mpf(10) ** (-(digits - 1)), 1000 * newton)
     limit = abs(w) * mp.mpf(10) ** (-(digits - 4))
-    why = "the interval Newton image is not inside the box"
-    while radius <= limit:
-        result = _interval_newton(system, w, flip, radius)
-        if isinstance(result, str):
-            why = result
-            if "contains 0" not in result and "failed" not in result:
-                break
-        else:
-            return _hull(result, policy), True, ""
-        radius *= 1000
-    return point, False, why
+    result, why = widen_until(lambda r: _interval_newton(system, w, flip, r), radius, limit,
+                              retry=lambda why: "contains 0" in why or "failed" in why)
+    if why == "":
+        return _hull(result, policy), True, ""
+    return point, False, why or NEWTON_NOT_INSIDE
 
 
 def _interval_newton(system, w, flip, radius):
@@ -161,15 +299,10 @@ def _interval_newton(system, w, flip, radius):
                 return "the interval evaluation is undefined"
             if not (_finite(at_point) and _finite(on_box)):
                 return "interval evaluation failed (a ball is not finite)"
-            Fm = at_point[0]
             dF = -on_box[1] if flip else on_box[1]
-            if not (dF > 0 or dF < 0):          # also a ball that is not finite
-                return "the interval derivative contains 0 (tangency or a box too wide)"
-            N = Wm - Fm / dF
-            n_lo, n_hi = interval_ends(N)
-            w_lo, w_hi = interval_ends(W)
-            if not (w_lo < n_lo and n_hi < w_hi):
-                return "the interval Newton image is not inside the box"
+            _, why = newton_image(W, Wm, at_point[0], dF)
+            if why:
+                return why
             sign = -1 if flip else 1
             step = W - Wm
             centred = [p + sign * d * step for p, d in zip(at_point[2], on_box[3])]
@@ -203,22 +336,15 @@ def certify_root_nd(system, x, digits, policy):
     newton = max(abs(mp.fsum(Y[i][k] * F[k] for k in range(n))) for i in range(n))
     radius = max(mp.mpf(10) ** (-(digits - 1)), 1000 * newton)
     limit = mp.mpf(10) ** (-(digits - 4))
-    why = "the Krawczyk image is not inside the box"
-    while radius <= limit:
-        result = _krawczyk(system, x, Y, radius)
-        if isinstance(result, str):
-            why = result
-            if "not inside" not in result:
-                break
-        else:
-            return _hull(result, policy), True, ""
-        radius *= 1000
-    return point, False, why
+    result, why = widen_until(lambda r: _krawczyk(system, x, Y, r), radius, limit,
+                              retry=lambda why: "not inside" in why)
+    if why == "":
+        return _hull(result, policy), True, ""
+    return point, False, why or KRAWCZYK_NOT_INSIDE
 
 
 def _krawczyk(system, x, Y, radius):
     """One Krawczyk test on the box ``x +- radius``: the policy enclosure, or why it failed."""
-    n = len(x)
     try:
         with arb_precision(mp.prec + 10):
             X = [interval(a - radius, a + radius) for a in x]
@@ -229,22 +355,9 @@ def _krawczyk(system, x, Y, radius):
                 return "the interval evaluation is undefined"
             if not (_finite(at_point) and _finite(on_box)):
                 return "interval evaluation failed (a ball is not finite)"
-            Fm = at_point[0]
-            JX = on_box[1]
-            Yi = [[ARB.num(c) for c in row] for row in Y]
-            for i in range(n):
-                acc = Xm[i]
-                for k in range(n):
-                    acc = acc - Yi[i][k] * Fm[k]
-                for j in range(n):
-                    m_ij = ARB.num(1 if i == j else 0)
-                    for k in range(n):
-                        m_ij = m_ij - Yi[i][k] * JX[k][j]
-                    acc = acc + m_ij * (X[j] - Xm[j])
-                k_lo, k_hi = interval_ends(acc)
-                x_lo, x_hi = interval_ends(X[i])
-                if not (x_lo < k_lo and k_hi < x_hi):
-                    return "the Krawczyk image is not inside the box"
+            why = krawczyk_image(X, Xm, at_point[0], on_box[1], Y)
+            if why:
+                return why
             steps = [a - b for a, b in zip(X, Xm)]
             centred = []
             for p, row in zip(at_point[2], on_box[3]):

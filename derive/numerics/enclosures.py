@@ -9,7 +9,7 @@ it into a box ``X``, and applies one interval Newton step
 
 If ``N(X)`` lies strictly inside ``X`` (compared on the exact ends of the
 balls), then ``X`` contains exactly one root of ``f`` (Moore's theorem), and
-``X ∩ N(X)`` encloses it.
+``X ∩ N(X)`` encloses it (:func:`derive.numerics.certify.newton_enclosure`).
 
 The SymPy expressions are evaluated by walking their tree
 (:func:`arb_function`), not through ``lambdify``: every exact rational enters
@@ -25,6 +25,7 @@ import mpmath
 from flint import arb, fmpq, fmpz
 from sympy import Add, E, Integer, Mul, Pow, Rational, Symbol, diff, exp, log, pi
 
+from derive.numerics.certify import newton_enclosure
 from derive.numerics.context import ARB, arb_ends, arb_precision, interval
 
 __all__ = ["arb_exact", "arb_function", "certified_root"]
@@ -152,10 +153,4 @@ def certified_root(condition, closed, x, params, values, dps=60, widen=None):
         w = mpmath.mpf(w)
         X = interval(mpmath.fsub(v_lo, w, exact=True), mpmath.fadd(v_hi, w, exact=True))
         m = X.mid()
-        N = m - f(m, *args) / df(X, *args)
-        x_lo, x_hi = arb_ends(X)
-        n_lo, n_hi = arb_ends(N)
-        certified = bool(x_lo < n_lo and n_hi < x_hi)
-        if certified:
-            return max(n_lo, x_lo), min(n_hi, x_hi), True
-        return x_lo, x_hi, False
+        return newton_enclosure(X, m, f(m, *args), df(X, *args))

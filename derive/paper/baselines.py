@@ -248,10 +248,17 @@ def _nlhf_binary_mp():
     return lambdify((p, beta, gamma), nlhf_policy_binary(), "mpmath")
 
 
+@cache
+def _rlhf_binary_mp():
+    from sympy import lambdify
+
+    return lambdify((p, beta), rlhf_policy_binary(), "mpmath")
+
+
 def rlhf_binary(pv, bv):
-    """RLHF's ``x`` for ``r(a) - r(b) = 1`` (closed form of (4))."""
-    e = mpmath.exp(1 / bv)
-    return pv * e / (pv * e + 1 - pv)
+    """RLHF's ``x`` for ``r(a) - r(b) = 1``: the derived arXiv:2502.18548v3, Eq. (4)
+    (:func:`rlhf_policy_binary`) at numbers."""
+    return _rlhf_binary_mp()(pv, bv)
 
 
 def nlhf_binary(pv, bv, gv=1):
@@ -322,19 +329,31 @@ NLHF_GRID = tuple((Rational(pn, 100), Rational(bn, 100)) for pn in (1, 10, 30, 5
 
 
 @cache
-def _direct_kl_two_binary():
-    from derive.paper.extensions import direct_kl_policy_two
+def _rlhf_pooled_binary():
+    """RLHF's ``(pi(a), pi(b))`` (Eq. (4)) for ``r(a) = 1``, ``r(b) = 0``, ``pi_ref(a) = p``."""
+    rlhf = RLHF().derive()
+    subs = {rlhf.r[0]: 1, rlhf.r[1]: 0, rlhf.ref[0]: S.p, rlhf.ref[1]: 1 - S.p}
+    return tuple(pol.subs(subs) for pol in rlhf.pooling)
 
-    return direct_kl_policy_two()
 
+def rlhf_policy_binary():
+    """RLHF's ``pi(a)`` (arXiv:2502.18548v3, Eq. (4)) for ``r(a) = 1``, ``r(b) = 0``,
+    ``pi_ref(a) = p``, derived once.
 
-def _rlhf_binary_symbolic():
-    return rlhf_policy_binary()
+    >>> rlhf_policy_binary()
+    p*exp(1/beta)/(p*exp(1/beta) - p + 1)
+    """
+    return _rlhf_pooled_binary()[0]
 
 
 @cache
-def rlhf_policy_binary():
-    """RLHF's ``pi(a)`` (Eq. (4)) for ``r(a) = 1``, ``r(b) = 0``, ``pi_ref(a) = p``, derived once."""
-    rlhf = RLHF().derive()
-    subs = {rlhf.r[0]: 1, rlhf.r[1]: 0, rlhf.ref[0]: S.p, rlhf.ref[1]: 1 - S.p}
-    return rlhf.pooling[0].subs(subs)
+def rlhf_condition_binary():
+    """RLHF's binary condition ``beta (logit x - logit p) - 1`` (``r(a) - r(b) = 1``), derived
+    from the pooling (arXiv:2502.18548v3, Eq. (4)) by :func:`derive.paper.extensions.pooling_condition`.
+
+    >>> rlhf_condition_binary()
+    beta*(-log(p/(1 - p)) + log(x/(1 - x))) - 1
+    """
+    from derive.paper.extensions import pooling_condition
+
+    return pooling_condition(*_rlhf_pooled_binary())

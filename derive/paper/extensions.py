@@ -67,12 +67,16 @@ class DirectKL:
         return [cancel(powsimp(expand_log(sol / (r * exp(P / beta) / Z), force=True)) - 1)
                 for sol, r, P in zip(self.policy, self.ref, self.P)]
 
-    def binary_two(self):
-        """G = 2: ``P_2(a) = gamma (1 - x)``, ``P_2(b) = -gamma x``; solve the pooling for x."""
+    def binary_policies_two(self):
+        """The pooled ``(pi(a), pi(b))`` at G = 2, ``P_2(a) = gamma (1 - x)``, ``P_2(b) = -gamma x``."""
         subs = {self.P[0]: gamma * (1 - x), self.P[1]: -gamma * x,
                 self.ref[0]: p, self.ref[1]: 1 - p}
-        ratio = powsimp(self.policy[0].subs(subs) / self.policy[1].subs(subs))
-        sol = solve(x / (1 - x) - ratio, x)
+        return self.policy[0].subs(subs), self.policy[1].subs(subs)
+
+    def binary_two(self):
+        """G = 2: solve the pooling ``x/(1 - x) = pi(a)/pi(b)`` for x."""
+        pi_a, pi_b = self.binary_policies_two()
+        sol = solve(x / (1 - x) - powsimp(pi_a / pi_b), x)
         return [powsimp(s) for s in sol]
 
 
@@ -94,7 +98,10 @@ class DirectKLLimit:
         sigma = sqrt(x * u)
         P_a = preference_limit(1, 1 - u, sigma)      # the derived limit (13)
         P_b = preference_limit(0, x, sigma)
-        grad = (P_a - beta * (log(x / p) + 1)) - (P_b - beta * (log(u / (1 - p)) + 1))
+        pen = Penalty("ab", importance_weighted=True)   # expected penalty KL(pi || pi_ref)
+        on = {pen.pi[0]: x, pen.pi[1]: u, pen.ref[0]: p, pen.ref[1]: 1 - p}
+        g_a, g_b = (pen.on_policy(pen.gradient(o)).subs(on) for o in (0, 1))
+        grad = (P_a - beta * g_a) - (P_b - beta * g_b)
         self.field = expand(expand_log(grad, force=True)).subs(u, 1 - x)
         self.h = self.field / beta
         self.h_prime = diff(self.h, x)
@@ -132,15 +139,51 @@ class DirectKLLimit:
                                lambda e: sqrt(factor(cancel(e.base)))))
 
 
+def pooling_condition(pi_a, pi_b):
+    """A binary logarithmic pooling as a condition on ``x``: ``beta (logit x - logit p) - d``.
+
+    *pi_a*, *pi_b* are derived pooled policies (in ``x``, ``p``, ``beta``); ``d`` is
+    ``beta log((pi_a/pi_b) / (p/(1 - p)))`` simplified by ``expand_log``: the gap of the
+    preferences (or rewards) that the pooling weighs.  The direct KL penalty at G = 2 gives
+    ``d = gamma`` (arXiv:2502.18548v3, Section 3), RLHF with ``r(a) - r(b) = 1``
+    (arXiv:2502.18548v3, Eq. (4)) gives ``d = 1``.
+
+    >>> pooling_condition(*DirectKL().derive().binary_policies_two())
+    beta*(-log(p/(1 - p)) + log(x/(1 - x))) - gamma
+    """
+    gap = expand(beta * expand_log(log(pi_a / pi_b * (1 - p) / p), force=True))
+    return beta * (log(x / (1 - x)) - log(p / (1 - p))) - gap
+
+
+def pooling_residual(xv, pv, bv, gap=1):
+    """:func:`pooling_condition` at numbers: ``beta (logit x - logit p) - gap`` (mpmath).
+
+    The direct-KL G = 2 condition (gap gamma, arXiv:2502.18548v3, Section 3) and RLHF's
+    (gap ``r(a) - r(b)``, Eq. (4)); tests tie it to the derived :func:`direct_kl_condition_two`
+    and to the RLHF pooling.  At ``p = 1/2`` the root is the logistic ``1/(1 + e^{-gap/beta})``:
+
+    >>> from mpmath import mp, mpf, exp
+    >>> mp.dps = 30
+    >>> abs(pooling_residual(1 / (1 + exp(-mpf(1) / 2)), mpf(1) / 2, 2)) < mpf(10) ** -28
+    True
+    """
+    return bv * (mpmath.log(xv / (1 - xv)) - mpmath.log(pv / (1 - pv))) - gap
+
+
 def h_value(xv, pv, bv):
+    """``h(x)`` at numbers (arXiv:2502.18548v3, App. B.2): the direct-KL field over beta at
+    G -> infinity; tests tie it to the derived :attr:`DirectKLLimit.h`."""
     return 1 / (bv * mpmath.sqrt(xv * (1 - xv))) - mpmath.log(xv / (1 - xv)) + mpmath.log(pv / (1 - pv))
 
 
 def h_derivative(xv, bv):
+    """``h'(x)`` at numbers (App. B.2); tests tie it to the derived :attr:`DirectKLLimit.h_prime`."""
     return -(1 - 2 * xv) / (2 * bv * (xv * (1 - xv)) ** mpmath.mpf(1.5)) - 1 / (xv * (1 - xv))
 
 
 def h_minimiser(bv):
+    """``x* = (1 + sqrt(1 - 1/(1 + beta^2)))/2``, where ``h`` is least (App. B.2); tests tie it to
+    the derived :attr:`DirectKLLimit.minimiser`."""
     return (1 + mpmath.sqrt(1 - 1 / (1 + bv**2))) / 2
 
 
@@ -207,6 +250,13 @@ CRITICAL_P = (Rational(1, 100), Rational(1, 10), Rational(3, 10), Rational(1, 2)
 def direct_kl_limit():
     """The :class:`DirectKLLimit` derivation, once per process."""
     return DirectKLLimit().derive()
+
+
+@cache
+def direct_kl_condition_two():
+    """The G = 2 direct-KL condition ``beta (logit x - logit p) - gamma`` in ``(x, p, beta, gamma)``,
+    derived from the pooling (arXiv:2502.18548v3, Section 3), once per process."""
+    return pooling_condition(*DirectKL().derive().binary_policies_two())
 
 
 @cache

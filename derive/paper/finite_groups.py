@@ -18,19 +18,21 @@ tabulated and drawn.
 import mpmath
 from sympy import Poly, cancel, expand, sqrt
 
-from derive.numerics.roots import bisect
+from derive.numerics.roots import bracket_then_anderson
 from derive.paper import claims
 from derive.paper import symbols as S
+from derive.paper.binary import _stationary_numerator
 from derive.paper.preference import binomial_sums
 
 x, p, beta = S.x, S.p, S.beta
 
 
 def condition(G):
-    """``beta (x - p) - x U_G(x)``: (11) for answer a with P_G(a|pi) = U_G(x)."""
+    """``beta (x - p) - x U_G(x)``: (11) for answer a with ``P_G(a|pi) = U_G(x)`` and
+    ``P_G(b|pi) = -L_G(x)``, through the kernel :func:`derive.paper.binary._stationary_numerator`;
+    also returns ``E_pi P_G``, which expands to 0 (derived)."""
     U, L = binomial_sums(G, x)
-    mean = expand(x * U - (1 - x) * L)        # E_pi P_G = 0, derived
-    return expand(beta * (x - p) - x * U), mean
+    return _stationary_numerator(U, -L)
 
 
 def closed_form(G):
@@ -96,28 +98,12 @@ def preference_one(G, xv):
 def stationary_x(G, pv, bv):
     """The root of ``beta (x - p) - x U_G(x)`` on ``[p, 1]`` (``G=None``: (19)).
 
-    The condition is negative at ``x = p`` and positive just below 1.  A bracket
-    of width 1e-12 is found by bisection in double precision, then refined by
-    Anderson-Bjorck (a bracketing method) at the working precision; plain
-    bisection is the fallback.
+    The condition is negative at ``x = p`` and positive just below 1
+    (:func:`derive.numerics.roots.bracket_then_anderson`: a bracket of width 1e-12
+    by bisection in double precision, refined by Anderson-Bjorck at the working
+    precision once it is seen to change sign; plain bisection is the fallback).
     """
-    f = lambda t: bv * (t - pv) - t * preference_one(G, t)
-    hi = 1 - mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
-    with mpmath.workprec(53):
-        lo, up = mpmath.mpf(pv), mpmath.mpf(hi)
-        for _ in range(40):
-            mid = (lo + up) / 2
-            if f(mid) < 0:
-                lo = mid
-            else:
-                up = mid
-    lo, up = mpmath.mpf(lo), mpmath.mpf(up)
-    if f(lo) < 0 < f(up):
-        try:
-            return mpmath.findroot(f, (lo, up), solver="anderson")
-        except (ValueError, ZeroDivisionError):
-            pass
-    return bisect(f, pv, hi)
+    return bracket_then_anderson(lambda t: bv * (t - pv) - t * preference_one(G, t), pv)
 
 
 #: Group sizes of the finite-G table and figure (None is G -> infinity).
@@ -141,22 +127,11 @@ def stationary_x_b(G, pv, bv):
     """Independent path: (11) for answer *b*, ``(1 + L_G(x)/beta)(1 - x) = 1 - p``.
 
     It agrees with the equation for *a* only through ``x U_G = (1 - x) L_G``
-    (``E_pi P_G = 0``).  Solved by bisection on ``[p, 1)``.
+    (``E_pi P_G = 0``).  Solved on ``[p, 1)`` as :func:`stationary_x` is, without the
+    sign check before Anderson-Bjorck (bisection if it fails).
     """
-    f = lambda t: (1 - pv) - (1 + preference_zero(G, t) / bv) * (1 - t)
-    hi = 1 - mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
-    with mpmath.workprec(53):
-        lo, up = mpmath.mpf(pv), mpmath.mpf(hi)
-        for _ in range(40):
-            mid = (lo + up) / 2
-            if f(mid) < 0:
-                lo = mid
-            else:
-                up = mid
-    try:
-        return mpmath.findroot(f, (mpmath.mpf(lo), mpmath.mpf(up)), solver="anderson")
-    except (ValueError, ZeroDivisionError):
-        return bisect(f, pv, hi)
+    return bracket_then_anderson(lambda t: (1 - pv) - (1 + preference_zero(G, t) / bv) * (1 - t), pv,
+                                 check_sign=False)
 
 
 #: Group sizes at which the closed forms and the mean-zero identity are derived.

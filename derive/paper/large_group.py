@@ -47,7 +47,7 @@ from sympy import (
     sqrt,
 )
 
-from derive.numerics.context import mpf_exact as _mp
+from derive.numerics.context import mpf_exact
 from derive.paper import symbols as S
 from derive.paper.limit import (
     _derived,
@@ -206,7 +206,7 @@ def extrapolated_correction(t_text, digits=40):
     tf = Fraction(t_text)
     vals = (Fraction(0), Fraction(1))
     with mpmath.workdps(3 * digits):
-        t = mpmath.mpf(tf.numerator) / tf.denominator
+        t = mpf_exact(tf)
         rows = []
         for G in D_GROUPS:
             phi = value_preference(vals, (1 - tf, tf), G)
@@ -241,7 +241,7 @@ def expected_group_std(pi, rewards, G, power=1):
     *rewards*, by enumerating every group (population std)."""
     import itertools
 
-    rew = [_mp(r) if not isinstance(r, mpmath.mpf) else r for r in rewards]
+    rew = [mpf_exact(r) if not isinstance(r, mpmath.mpf) else r for r in rewards]
     total = mpmath.mpf(0)
     for group in itertools.product(range(len(pi)), repeat=G):
         w = mpmath.fprod(pi[o] for o in group)

@@ -137,9 +137,17 @@ def number_tex(value, digits=TABLE_DIGITS):
     >>> number_tex(mpf("0.9901009997")), number_tex(mpf("-0.36531")), number_tex(mpf("1.25e-7"))
     ('$0.990101$', '$-0.365310$', '$1.25000 \\times 10^{-7}$')
     """
-    import mpmath
+    from derive.numerics.format import decimal
 
-    text = mpmath.nstr(value, digits, strip_zeros=False, min_fixed=-4, max_fixed=digits)
+    return scientific_tex(decimal(value, digits, min_fixed=-4, max_fixed=digits))
+
+
+def scientific_tex(text):
+    r"""A decimal literal as TeX in math mode: ``m e n`` becomes ``m \times 10^{n}``.
+
+    >>> scientific_tex("-7.5e-7"), scientific_tex("0.25")
+    ('$-7.5 \\times 10^{-7}$', '$0.25$')
+    """
     if "e" in text:
         mantissa, exponent = text.split("e")
         return rf"${mantissa} \times 10^{{{int(exponent)}}}$"

@@ -15,7 +15,8 @@ from derive.verify.checks import Section, inequality_check, numeric_check, symbo
 from derive.verify.display import U, frac, value
 from derive.paper.latex import equation, latex
 from derive.numerics.roots import bisect
-from derive.paper.baselines import (NLHF, NLHF_GRID, RLHF, _direct_kl_two_binary, _nlhf_binary, _rlhf_binary_symbolic, beta, gamma, nlhf_best_response_binary, nlhf_binary, nlhf_payoff_gradient, p, rank_preference)
+from derive.paper.baselines import (NLHF, NLHF_GRID, RLHF, _nlhf_binary, beta, gamma, nlhf_best_response_binary, nlhf_binary, nlhf_payoff_gradient, p, rank_preference, rlhf_policy_binary)
+from derive.paper.extensions import direct_kl_policy_two
 
 
 def checks():
@@ -67,13 +68,13 @@ def checks():
         "three outputs, any antisymmetric P: NLHF at beta is GRPO with the direct KL penalty "
         "KL(pi || pi_ref) at G = 2 and 2 beta (P_2(o|pi) = 2 E_pi P(o > o') - 1; the constant "
         "cancels in Z): log-ratios agree (expand_log, expand)", sum(map(abs, residues))))
-    dk2 = _direct_kl_two_binary()
+    dk2 = direct_kl_policy_two()
     out.append(symbolic_check(
         "direct-kl-two-equals-rlhf-binary", "(4), Sec. 3",
         "binary, gamma = 1, r(a) - r(b) = 1: the direct-KL G = 2 policy equals RLHF's "
         "(the exponent gap P_2(a) - P_2(b) = gamma is the reward gap); the baselines table's "
         "two columns coincide (cancel)",
-        cancel(dk2.subs(gamma, 1) - _rlhf_binary_symbolic())))
+        cancel(dk2.subs(gamma, 1) - rlhf_policy_binary())))
     out.extend(numeric_checks())
     return out
 
@@ -82,13 +83,13 @@ def numeric_checks(digits=CHECK_DIGITS):
     """Independent paths for NLHF at ``digits`` (+10 guard) digits."""
     from fractions import Fraction
 
-    from derive.numerics.context import mpf_exact as to_mp
+    from derive.numerics.context import mpf_exact
     from derive.solve.solver import Problem, stationary_policies
 
     errs, dk_errs = [], []
     with mpmath.workdps(digits + 10):
         for pv, bv in NLHF_GRID:
-            P, B = to_mp(pv), to_mp(bv)
+            P, B = mpf_exact(pv), mpf_exact(bv)
             xv = nlhf_binary(P, B)
             # best response to the closed form, from the payoff (5) alone
             errs.append(xv - nlhf_best_response_binary(xv, P, B))
@@ -104,14 +105,14 @@ def numeric_checks(digits=CHECK_DIGITS):
                 dk_errs.append(mpmath.mpf(1))
                 continue
             pi = [mpmath.mpf(v) for v in sols[0].policy]
-            grad = nlhf_payoff_gradient(pi, [to_mp(r) for r in ref],
-                                        rank_preference(rewards), to_mp(bv))
+            grad = nlhf_payoff_gradient(pi, [mpf_exact(r) for r in ref],
+                                        rank_preference(rewards), mpf_exact(bv))
             dk_errs.extend(grad)
         # ... and it is not RLHF's pooling pi_ref e^{r/beta}: P_2 sees ranks, not reward values
         bv = Fraction(1, 2)
         pb = Problem.deterministic(ref=ref, rewards=rewards, beta=bv, group=2, penalty="k3-is")
         (sol,) = stationary_policies(pb, digits=digits + 5, certify=False)
-        w = [to_mp(r) * mpmath.exp(to_mp(v) / to_mp(bv)) for r, v in zip(ref, rewards)]
+        w = [mpf_exact(r) * mpmath.exp(mpf_exact(v) / mpf_exact(bv)) for r, v in zip(ref, rewards)]
         gap = max(abs(mpmath.mpf(a) - b / mpmath.fsum(w)) for a, b in zip(sol.policy, w))
     return [
         inequality_check("direct-kl-two-differs-from-rlhf-k3", "(4), Sec. 3",

@@ -32,7 +32,7 @@ from derive.verify.checks import Section, inequality_check, numeric_check, symbo
 from derive.verify.display import U, condition, frac, matching, signed, value
 from derive.paper.latex import equation, latex
 from derive.paper.limit import preference_limit
-from derive.numerics.context import mpf_exact as to_mp
+from derive.numerics.context import mpf_exact
 from derive.paper.stationarity import Stationarity
 from derive.paper.binary import (BinaryLimit, BinaryTwo, PRECISIONS, _factor_radicands, _grid, beta, condition_limit, condition_two, gamma, limit_residues, numeric_root, p, property_residues, x)
 
@@ -121,7 +121,7 @@ def numeric_checks(two, lim):
         e_two, e_lim = [], []
         with mpmath.workdps(digits + 10):
             for pv, bv, gv in _grid():
-                P, B, Gm = to_mp(pv), to_mp(bv), to_mp(gv)
+                P, B, Gm = mpf_exact(pv), mpf_exact(bv), mpf_exact(gv)
                 root = numeric_root(lambda t: condition_two(t, P, B, Gm), P, B)
                 e_two.append(f_two(P, B, Gm) - root)
                 root = numeric_root(lambda t: condition_limit(t, P, B), P, B)
@@ -137,7 +137,7 @@ def numeric_checks(two, lim):
     with mpmath.workdps(CHECK_DIGITS + 10):
         margins_spur, margins_d, margins_b = [], [], []
         for pv, bv, gv in _grid(20, CHECK_SEED + 16):
-            P, B, Gm = to_mp(pv), to_mp(bv), to_mp(gv)
+            P, B, Gm = mpf_exact(pv), mpf_exact(bv), mpf_exact(gv)
             xs = f_spur(P, B)
             margins_spur.append(abs(condition_limit(xs, P, B)) if 0 <= xs <= 1 else mpmath.mpf(1))
             db, dg, dp = (f(P, B, Gm) for f in d_fns)

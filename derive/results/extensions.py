@@ -37,11 +37,11 @@ from derive.paper.latex import equation
 from derive.paper.limit import preference_limit
 from derive.paper.penalty import Penalty
 from derive.numerics.roots import bisect
-from derive.paper.extensions import (CRITICAL_P, DirectKL, DirectKLLimit, beta, critical_beta, critical_beta_joint, gamma, h_derivative, h_minimiser, h_value, p, shift_only_preference, stationary_points_limit, x)
+from derive.paper.extensions import (CRITICAL_P, DirectKL, DirectKLLimit, beta, critical_beta, critical_beta_joint, gamma, h_derivative, h_minimiser, h_value, p, pooling_residual, shift_only_preference, stationary_points_limit, x)
 
 
 def checks():
-    from derive.numerics.context import mpf_exact as to_mp
+    from derive.numerics.context import mpf_exact
     from derive.paper.binary import PRECISIONS
 
     dk = DirectKL().derive()
@@ -117,8 +117,8 @@ def checks():
         errs = []
         with mpmath.workdps(digits + 10):
             for pv, bv, gv in _grid():
-                P, B, Gm = to_mp(pv), to_mp(bv), to_mp(gv)
-                cond = lambda t: B * (mpmath.log(t / (1 - t)) - mpmath.log(P / (1 - P))) - Gm
+                P, B, Gm = mpf_exact(pv), mpf_exact(bv), mpf_exact(gv)
+                cond = lambda t: pooling_residual(t, P, B, Gm)
                 root = bisect(cond, P, 1 - mpmath.mpf(10) ** (-digits - 5))
                 errs.append(f_two(P, B, Gm) - root)
         out.append(numeric_check(f"direct-kl-two-root-{digits}", "Sec. 3",
@@ -129,7 +129,7 @@ def checks():
     errs, margins = [], []
     with mpmath.workdps(CHECK_DIGITS + 10):
         for pv in CRITICAL_P:
-            P = to_mp(pv)
+            P = mpf_exact(pv)
             bc = critical_beta(P)
             bj, _ = critical_beta_joint(P, bc * (1 + mpmath.mpf(10) ** -3))
             errs.append(bc - bj)
@@ -155,12 +155,12 @@ def checks():
 
 def critical_beta_table(digits=CHECK_DIGITS):
     """``[(p, beta_c(p), x*(beta_c))]`` at *digits*, for :data:`CRITICAL_P`."""
-    from derive.numerics.context import mpf_exact as to_mp
+    from derive.numerics.context import mpf_exact
 
     rows = []
     with mpmath.workdps(digits + 10):
         for pv in CRITICAL_P:
-            bc = critical_beta(to_mp(pv))
+            bc = critical_beta(mpf_exact(pv))
             rows.append((pv, +bc, +h_minimiser(bc)))
     return rows
 

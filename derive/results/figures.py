@@ -16,9 +16,11 @@ from sympy import Integer, lambdify, limit
 from derive.paper import closed_forms
 from derive.paper import symbols as S
 from derive.paper.binary import condition_limit, condition_two
+from derive.paper.extensions import pooling_residual
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import numeric_check
-from derive.numerics.roots import bisect
+from derive.numerics.roots import root_below_one
 
 #: Reference probabilities of the plotted points: denser near 0, where the curves are steep.
 POINTS = tuple(Fraction(k * k, 48 * 48) for k in range(1, 49))
@@ -33,23 +35,15 @@ STYLES = ("solid, mark=*, mark repeat=6, mark size=1.3pt",
           "dashdotted, mark=diamond*, mark repeat=6, mark phase=6, mark size=1.6pt")
 
 
-def _dkl_condition(t, P, B):
-    return B * (mpmath.log(t / (1 - t)) - mpmath.log(P / (1 - P))) - 1
-
-
-def _rlhf_condition(t, P, B):
-    return B * (mpmath.log(t / (1 - t)) - mpmath.log(P / (1 - P))) - 1
-
-
 KINDS = {
     # key: (closed form in (p, beta), unsquared condition, paper ref)
     "g2": (lambda: closed_forms.policy_two().subs(S.gamma, 1),
            lambda t, P, B: condition_two(t, P, B), "(14)"),
     "ginf": (closed_forms.policy_limit, lambda t, P, B: condition_limit(t, P, B), "(15)"),
-    "dkl2": (lambda: closed_forms.direct_kl_policy_two().subs(S.gamma, 1), _dkl_condition,
+    "dkl2": (lambda: closed_forms.direct_kl_policy_two().subs(S.gamma, 1), pooling_residual,
              "Sec. 3"),
     "rlhf": (closed_forms.rlhf_policy_binary,
-             _rlhf_condition, "(4)"),
+             pooling_residual, "(4)"),
 }
 
 LEGEND = {"g2": "GRPO, $G = 2$", "ginf": "GRPO, $G \\to \\infty$",
@@ -75,7 +69,8 @@ FIGURES = (
 
 
 def _fmt(v):
-    return mpmath.nstr(v, COORD_DIGITS, strip_zeros=True, min_fixed=-8, max_fixed=8)
+    """A figure coordinate: :data:`COORD_DIGITS` digits, trailing zeros stripped."""
+    return decimal(v, COORD_DIGITS, strip=True)
 
 
 def curve(kind, beta_text, digits=CHECK_DIGITS):
@@ -94,9 +89,7 @@ def curve(kind, beta_text, digits=CHECK_DIGITS):
             if P == 1:
                 root = mpmath.mpf(1)
             else:
-                hi = 1 - mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
-                root = mpmath.mpf(1) if cond(hi, P, Bm) <= 0 else \
-                    bisect(lambda t: cond(t, P, Bm), P, hi)
+                root = root_below_one(lambda t: cond(t, P, Bm), P)
             worst = max(worst, abs(value - root))
             coords.append(f"({_fmt(P)},{_fmt(value)})")
         limit_value = mpmath.mpf(at_zero.evalf(digits + 10))

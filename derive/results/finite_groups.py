@@ -8,17 +8,19 @@ the section that ``results/`` prints.
 from sympy import Add, Mul, Poly, Pow, cancel, expand, sqrt
 from derive.paper import claims
 from derive.paper import symbols as S
-from derive.numerics.context import mpf_exact as _mp
+from derive.numerics.context import mpf_exact
 from derive.paper.preference import binomial_sums
 import mpmath
 from derive.numerics.roots import bisect
 from fractions import Fraction
+from derive.numerics.certify import newton_enclosure, value_and_enclosure
 from derive.numerics.certify import value_and_enclosure
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import INTERVAL, Section, numeric_check, symbolic_check, tolerance_for
 from derive.verify.display import U, frac, value
 from derive.verify.display import condition as shown_condition
-from derive.paper.latex import equation, latex, number_tex
+from derive.paper.latex import equation, latex, number_tex, scientific_tex
 from derive.paper.finite_groups import (ASYMPTOTIC_FROM, FIGURE_GROUPS, GROUPS, GROUP_BETAS, GROUP_P, SYMBOLIC_GROUPS, asymptotic_correction, beta, closed_form, condition, correction_display, display_three, p, stationary_x, stationary_x_b, x)
 
 
@@ -42,7 +44,7 @@ def certified_x(G, pv, bv, xv, dps):
 
     from flint import arb, fmpq
 
-    from derive.numerics.context import ARB, arb_ends, arb_precision, interval
+    from derive.numerics.context import ARB, arb_precision, interval
 
     with arb_precision(mpmath.libmp.dps_to_prec(dps)):
         P, B = ARB.num(pv), ARB.num(bv)
@@ -70,12 +72,7 @@ def certified_x(G, pv, bv, xv, dps):
             xv = mpmath.mpf(xv)
         X = interval(mpmath.fsub(xv, w, exact=True), mpmath.fadd(xv, w, exact=True))
         m = X.mid()
-        N = m - (B * (m - P) - m * U(m)) / (B - U(X) - X * dU(X))
-        x_lo, x_hi = arb_ends(X)
-        n_lo, n_hi = arb_ends(N)
-        if x_lo < n_lo and n_hi < x_hi:
-            return max(n_lo, x_lo), min(n_hi, x_hi), True
-        return x_lo, x_hi, False
+        return newton_enclosure(X, m, B * (m - P) - m * U(m), B - U(X) - X * dU(X))
 
 
 def table_rows(digits=CHECK_DIGITS):
@@ -83,11 +80,11 @@ def table_rows(digits=CHECK_DIGITS):
     a certified enclosure, and the worst disagreement."""
     rows, worst, encl_ok = [], mpmath.mpf(0), []
     with mpmath.workdps(digits + 15):
-        P = _mp(GROUP_P)
+        P = mpf_exact(GROUP_P)
         for G in GROUPS:
             cells = []
             for bt in GROUP_BETAS:
-                B = _mp(bt)
+                B = mpf_exact(bt)
                 xa, xb = stationary_x(G, P, B), stationary_x_b(G, P, B)
                 worst = max(worst, abs(xa - xb))
                 lo, hi, cert = certified_x(G, Fraction(GROUP_P), Fraction(bt), xa, digits + 15)
@@ -104,9 +101,9 @@ def add_asymptotic(rows, digits=CHECK_DIGITS):
     asymptotic value ``pi_inf + c/G`` (c derived) and its error ``pi(a) - (pi_inf + c/G)``."""
     corr = asymptotic_correction()
     with mpmath.workdps(digits + 15):
-        P = _mp(GROUP_P)
+        P = mpf_exact(GROUP_P)
         for bt, col in zip(GROUP_BETAS, zip(*(r["cells"] for r in rows))):
-            B = _mp(bt)
+            B = mpf_exact(bt)
             limit, c = stationary_x(None, P, B), corr(P, B)
             for r, cell in zip(rows, col):
                 asym = limit if r["G"] == "inf" else limit + c / int(r["G"])
@@ -115,18 +112,25 @@ def add_asymptotic(rows, digits=CHECK_DIGITS):
 
 
 def error_tex(err):
-    """A signed error with 2 significant digits as TeX, e.g. ``$-7.5 \\times 10^{-7}$``."""
-    mantissa, exponent = mpmath.nstr(err, 2, min_fixed=1, max_fixed=0).split("e")
-    return f"${mantissa} \\times 10^{{{int(exponent)}}}$"
+    r"""A signed error with 2 significant digits as TeX, always with a power of ten.
+
+    >>> from mpmath import mpf
+    >>> error_tex(mpf("-7.5e-7")), error_tex(mpf(0)), error_tex(mpf(1)), error_tex(mpf(-12))
+    ('$-7.5 \\times 10^{-7}$', '$0$', '$1.0 \\times 10^{0}$', '$-1.2 \\times 10^{1}$')
+    """
+    if err == 0:
+        return "$0$"
+    text = decimal(err, 2, strip=True, min_fixed=1, max_fixed=0)   # exponent form, but not e+0
+    return scientific_tex(text if "e" in text else text + "e0")
 
 
 def figure_curves(digits=30):
     """``(G, pi(a))`` for each beta, and the G -> infinity value (dashed line)."""
     curves = []
     with mpmath.workdps(digits):
-        P = _mp(GROUP_P)
+        P = mpf_exact(GROUP_P)
         for bt in GROUP_BETAS:
-            B = _mp(bt)
+            B = mpf_exact(bt)
             pts = [(G, stationary_x(G, P, B)) for G in FIGURE_GROUPS]
             curves.append({"beta": bt, "points": pts, "limit": stationary_x(None, P, B)})
     return curves
@@ -158,7 +162,7 @@ def checks():
         errs = []
         with mpmath.workdps(digits + 10):
             for pt, bt in (("0.01", "0.04"), ("0.3", "0.5"), ("0.9", "2"), ("0.5", "1")):
-                P, B = _mp(pt), _mp(bt)
+                P, B = mpf_exact(pt), mpf_exact(bt)
                 errs.append(f3(P, B) - stationary_x(3, P, B))
         out.append(numeric_check(f"finite-closed-form-G3-root-{digits}", "(14)",
                                  f"G=3: the closed form equals the root of beta (x-p) = x U_3(x) at "
@@ -187,27 +191,26 @@ def results():
                                 f"finite G table, G >= {ASYMPTOTIC_FROM}: pi_inf + c/G (c the derived "
                                 "first correction) is closer to the exact pi(a) than pi_inf is, "
                                 "every beta", margins))
-    fmt = lambda v, d: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
     table = [{"G": r["G"], "cells": [number_tex(c["value"]) for c in r["cells"]],
               "errors": [error_tex(c["error"]) if r["G"] != "inf" else "" for c in r["cells"]]}
              for r in rows]
     csv = ("G,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified,"
            "asymptotic_pi_inf_plus_c_over_G,asymptotic_error\n") + "".join(
         f"{r['G']},{bt},{GROUP_P},"
-        f"{value_and_enclosure(fmt(c['value'], CHECK_DIGITS), c['lo'], c['hi'], CHECK_DIGITS + 5)},"
+        f"{value_and_enclosure(decimal(c['value'], CHECK_DIGITS), c['lo'], c['hi'], CHECK_DIGITS + 5)},"
         f"{'true' if c['certified'] else 'false'},"
-        f"{fmt(c['asymptotic'], CHECK_DIGITS)},"
-        f"{mpmath.nstr(c['error'], 10, min_fixed=1, max_fixed=0) if r['G'] != 'inf' else 0}\n"
+        f"{decimal(c['asymptotic'], CHECK_DIGITS)},"
+        f"{decimal(c['error'], 10, strip=True, min_fixed=1, max_fixed=0) if r['G'] != 'inf' else 0}\n"
         for r in rows for bt, c in zip(GROUP_BETAS, r["cells"]))
     curves = figure_curves()
     colours = ("blue", "red", "green!50!black", "orange")
     fig = [{"legend": f"$\\beta = {c['beta']}$", "colour": col,
-            "coords": [f"({G},{fmt(v, 6)})" for G, v in c["points"]],
-            "limit": fmt(c["limit"], 6)} for c, col in zip(curves, colours)]
+            "coords": [f"({G},{decimal(v, 6)})" for G, v in c["points"]],
+            "limit": decimal(c["limit"], 6)} for c, col in zip(curves, colours)]
     # Every figure point is also a bisected root of the condition for a: check against b.
     with mpmath.workdps(40):
-        P = _mp(GROUP_P)
-        errs = [stationary_x_b(G, P, _mp(c["beta"])) - v for c in curves for G, v in c["points"]]
+        P = mpf_exact(GROUP_P)
+        errs = [stationary_x_b(G, P, mpf_exact(c["beta"])) - v for c in curves for G, v in c["points"]]
     out.append(numeric_check("finite-figure-two-paths", "(11)",
                              "finite-G figure: every point from the equation for a agrees with the "
                              "equation for b at 30 digits", errs, 30))

@@ -28,7 +28,7 @@ from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import ENUMERATION, Section, inequality_check, numeric_check, symbolic_check
 from derive.verify.display import U, frac, value
 from derive.paper.latex import equation, latex
-from derive.numerics.context import mpf_exact as _mp
+from derive.numerics.context import mpf_exact
 from derive.paper.limit import LargeGroup, M, _derived, h, kurt, m, mu, mu3, mu4, preference_correction, preference_limit, sigma, skew, v, z
 from derive.paper.large_group import (CORRECTION_DISPLAY, C_CASES, C_GROUPS, C_POINTS, D_LAWS, _binary_correction, beta, binary_correction_display, correction_display_residue, expected_group_std, extrapolated_correction, p, richardson, x)
 
@@ -181,11 +181,11 @@ def checks(digits=CHECK_DIGITS):
 
             vals = tuple(Fraction(a) for a in vals)
             qf = tuple(Fraction(a) for a in q)
-            qm = [_mp(a) for a in q]
-            mean = mpmath.fsum(a * _mp(b) for a, b in zip(qm, vals))
-            cm = [mpmath.fsum(a * (_mp(b) - mean) ** k for a, b in zip(qm, vals)) for k in (2, 3, 4)]
+            qm = [mpf_exact(a) for a in q]
+            mean = mpmath.fsum(a * mpf_exact(b) for a, b in zip(qm, vals))
+            cm = [mpmath.fsum(a * (mpf_exact(b) - mean) ** k for a, b in zip(qm, vals)) for k in (2, 3, 4)]
             num = d_numeric(vals, qf)
-            errs += [f_d(_mp(b), mean, mpmath.sqrt(cm[0]), cm[1], cm[2]) - num[j]
+            errs += [f_d(mpf_exact(b), mean, mpmath.sqrt(cm[0]), cm[1], cm[2]) - num[j]
                      for j, b in enumerate(vals)]
     out.append(numeric_check(
         "large-group-correction-numeric-path", "(13)",
@@ -234,7 +234,7 @@ def checks(digits=CHECK_DIGITS):
         with mpmath.workdps(50):
             (s,) = _interior_inf(make(None), 50)
             ext = extrapolated_policy_correction(make, s.policy)
-            errs.append(ext[0] - f_c(_mp(pt), _mp(bt)))
+            errs.append(ext[0] - f_c(mpf_exact(pt), mpf_exact(bt)))
     out.append(numeric_check(
         "large-group-binary-correction-richardson", "(15)",
         "binary, deterministic rewards, (p, beta) = (3/10, 1/2), (1/10, 2), (7/10, 1): "
@@ -313,20 +313,20 @@ def identity_checks(digits=CHECK_DIGITS):
             prob = Problem.deterministic(ref, rewards, Fraction(bt), G, normalisation="shift-only")
             (s,) = [s for s in stationary_policies(prob, digits, certify=False)
                     if s.kind == "interior"]
-            lhs = _mp(bt) * mpmath.fsum((a - _mp(b)) * _mp(r)
+            lhs = mpf_exact(bt) * mpmath.fsum((a - mpf_exact(b)) * mpf_exact(r)
                                         for a, b, r in zip(s.policy, ref, rewards))
             errs_shift.append(lhs - expected_group_std(s.policy, rewards, G, power=2))
             for pen in ("k3", "k3-is"):
                 prob = Problem.deterministic(ref, rewards, Fraction(bt), G, penalty=pen)
                 (s,) = [s for s in stationary_policies(prob, digits, certify=False)
                         if s.kind == "interior"]
-                lhs = _mp(bt) * mpmath.fsum((a - _mp(b)) * _mp(r)
+                lhs = mpf_exact(bt) * mpmath.fsum((a - mpf_exact(b)) * mpf_exact(r)
                                             for a, b, r in zip(s.policy, ref, rewards))
                 std = expected_group_std(s.policy, rewards, G)
                 (errs if pen == "k3" else gaps).append(lhs - std)
             pi = [mpmath.mpf(3) / 10, mpmath.mpf(1) / 10, mpmath.mpf(6) / 10]
             pref = [enumeration.preference(o, pi, rho, values, G) for o in range(3)]
-            errs_any.append(mpmath.fsum(a * _mp(r) * b for a, r, b in zip(pi, rewards, pref))
+            errs_any.append(mpmath.fsum(a * mpf_exact(r) * b for a, r, b in zip(pi, rewards, pref))
                             - expected_group_std(pi, rewards, G))
     out.append(numeric_check(
         "group-std-identity-any-policy-enumeration", "(6)",

@@ -26,6 +26,8 @@ from fractions import Fraction as F
 
 import mpmath
 
+from derive.numerics.format import decimal
+from derive.numerics.context import mpf_exact
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import ENUMERATION, INTERVAL, Section, inequality_check, numeric_check, symbolic_check
 
@@ -47,8 +49,8 @@ def objective_along(problem, policy):
 
     pi = tuple(policy)
     P = reward_preference(problem.values, problem.rho, pi, problem.group, problem.normalisation)
-    beta = mpmath.mpf(problem.beta.numerator) / problem.beta.denominator
-    ref = [mpmath.mpf(r.numerator) / r.denominator for r in problem.ref]
+    beta = mpf_exact(problem.beta)
+    ref = [mpf_exact(r) for r in problem.ref]
     weighted = problem.penalty == "k3-is"
 
     def J(x):
@@ -219,13 +221,8 @@ def grid_points(digits=CHECK_DIGITS):
     return cells
 
 
-def _fmt(v, d):
-    return mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
-
-
 def _label(value):
-    return str(value) if value.denominator == 1 else mpmath.nstr(
-        mpmath.mpf(value.numerator) / value.denominator, 6)
+    return str(value) if value.denominator == 1 else mpmath.nstr(mpf_exact(value), 6)
 
 
 def results(digits=CHECK_DIGITS):
@@ -249,7 +246,7 @@ def results(digits=CHECK_DIGITS):
             certified.append(1 if s.certified else -1)
             ok = margin > 0 and (slope < 0) == s.stable and s.certified
             verified = verified and ok
-            shown = [_fmt(c, digits) for c in s.policy]
+            shown = [decimal(c, digits) for c in s.policy]
             lo, hi = printed_enclosure(s.enclosure, shown, digits + 5)[0]
             csv.append(f"{'inf' if cell['G'] is None else cell['G']},{cell['beta']},{cell['p']},"
                        f"{shown[0]},{lo},{hi},{'true' if s.certified else 'false'},"

@@ -11,6 +11,8 @@ from derive.paper import claims
 from derive.paper import closed_forms
 from derive.paper import symbols as S
 from derive.numerics.certify import value_and_enclosure
+from derive.numerics.context import mpf_exact
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import Section, numeric_check, symbolic_check
 from derive.verify.display import U, condition, value
@@ -32,12 +34,11 @@ def deviation_rows(digits=CHECK_DIGITS, p_text=DEV_P):
     f15 = lambdify((p, beta), closed_forms.policy_limit(), "mpmath")
     rows, worst = [], mpmath.mpf(0)
     with mpmath.workdps(digits + 15):
-        P = mpmath.mpf(Fraction(p_text).numerator) / Fraction(p_text).denominator
+        P = mpf_exact(p_text)
         for sa_t, sb_t in NOISE:
-            sa, sb = (mpmath.mpf(Fraction(v).numerator) / Fraction(v).denominator
-                      for v in (sa_t, sb_t))
+            sa, sb = mpf_exact(sa_t), mpf_exact(sb_t)
             for bt in DEV_BETAS:
-                B = mpmath.mpf(Fraction(bt).numerator) / Fraction(bt).denominator
+                B = mpf_exact(bt)
                 xn = stationary_limit_noisy(P, B, sa, sb)
                 xb = stationary_limit_noisy_b(P, B, sa, sb)
                 worst = max(worst, abs(xn - xb))
@@ -153,7 +154,6 @@ def results():
                              "root of the unsquared condition", [0 if c and i else 1
                                                                  for _, _, c, i in encl],
                              CHECK_DIGITS, tolerance=0, method=INTERVAL)
-    nfmt = lambda v, d=CHECK_DIGITS: mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
     det = formula_15_enclosures(rows)
     interval15 = numeric_check("noisy-formula-15-enclosures", "(15)",
                                "the tabulated values of (15) lie in enclosures certified by an "
@@ -164,9 +164,9 @@ def results():
     csv = ("s_a,s_b,beta,pi_ref_a,pi_a,enclosure_lo,enclosure_hi,certified,"
            "formula_15,formula_15_lo,formula_15_hi\n") + "".join(
         f"{r['s_a']},{r['s_b']},{r['beta']},{DEV_P},"
-        f"{value_and_enclosure(nfmt(r['noisy']), lo, hi, CHECK_DIGITS + 5)},"
+        f"{value_and_enclosure(decimal(r['noisy'], CHECK_DIGITS), lo, hi, CHECK_DIGITS + 5)},"
         f"{'true' if c else 'false'},"
-        f"{value_and_enclosure(nfmt(r['det']), d[0], d[1], CHECK_DIGITS + 5)}\n"
+        f"{value_and_enclosure(decimal(r['det'], CHECK_DIGITS), d[0], d[1], CHECK_DIGITS + 5)}\n"
         for r, (lo, hi, c, _), d in zip(rows, encl, det))
     table = [{"s_a": r["s_a"], "s_b": r["s_b"], "beta": r["beta"], "noisy": number_tex(r["noisy"]),
               "det": number_tex(r["det"]), "diff": number_tex(r["diff"], 3)

@@ -26,6 +26,7 @@ from sympy import Rational, Symbol, cancel, diff, expand, factor, lambdify, solv
 
 from derive.paper import claims
 from derive.paper import symbols as S
+from derive.numerics.context import mpf_exact
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import ENUMERATION, Section, inequality_check, numeric_check, symbolic_check
 
@@ -124,10 +125,12 @@ def tie_residues():
     st = Stationarity("ab").derive()
     zero = {P: 0 for P in st.P}
     policy = [cancel(pol.subs(zero) - r) for pol, r in zip(st.policy, st.ref)]
-    # the binary G -> infinity condition with sign(r(a) - r(b)) = 0: beta (x - p) = 0
-    s = Symbol("s", real=True)
-    cond = beta * (x - p) - s * sqrt(x * (1 - x))
-    limit = solve(cond.subs(s, 0), x)
+    # the binary G -> infinity condition with sign(r(a) - r(b)) = 0: P_G = 0 for every G, so
+    # P_inf = 0 too, and the kernel of (11) gives beta (x - p) = 0
+    from derive.paper.binary import _stationary_numerator
+
+    cond, _ = _stationary_numerator(0, 0)
+    limit = solve(cond, x)
     return adv, policy, limit
 
 
@@ -170,16 +173,15 @@ def reward_bias_margins(digits=CHECK_DIGITS):
     """``x_inf(beta, p) - x_2(beta, p)`` (gamma = 1) on the dense grid, from the derived
     closed forms (15) and (14), at *digits* (+10 guard) digits."""
     from derive.paper import closed_forms
-    from derive.numerics.context import mpf_exact as to_mp
 
     f2 = lambdify((p, beta), closed_forms.policy_two().subs(gamma, 1), "mpmath")
     fi = lambdify((p, beta), closed_forms.policy_limit(), "mpmath")
     out = []
     with mpmath.workdps(digits + 10):
         for bv in BIAS_BETA:
-            B = to_mp(bv)
+            B = mpf_exact(bv)
             for pv in BIAS_P:
-                P = to_mp(pv)
+                P = mpf_exact(pv)
                 out.append(fi(P, B) - f2(P, B))
     return out
 
@@ -284,8 +286,8 @@ def boundary_numeric(digits=CHECK_DIGITS):
         errs_p.append(enumeration.preference(0, vertex, rho, values, 2))
         for pv, bv in ((Fraction(1, 10), Fraction(1, 2)), (Fraction(1, 2), Fraction(1, 25)),
                        (Fraction(9, 10), Fraction(2))):
-            P = mpmath.mpf(pv.numerator) / pv.denominator
-            B = mpmath.mpf(bv.numerator) / bv.denominator
+            P = mpf_exact(pv)
+            B = mpf_exact(bv)
             ref = (P, 1 - P)
             def f(t, ref=ref, B=B):
                 return enumeration.objective((t, 1 - t), vertex, ref, rho, values, 2, B)
@@ -427,7 +429,7 @@ def _tie_solver(digits=CHECK_DIGITS):
             if len(sols) != 1:
                 errs.append(mpmath.mpf(1))
                 continue
-            errs.extend(mpmath.mpf(v) - mpmath.mpf(r.numerator) / r.denominator
+            errs.extend(mpmath.mpf(v) - mpf_exact(r)
                         for v, r in zip(sols[0].policy, ref))
     return numeric_check("notes-tie-solver", "(13), (15)",
                          "a tie r(a) = r(b) = 1, pi_ref = (1/10, 9/10), beta = 1/2: the general "

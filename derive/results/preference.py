@@ -21,6 +21,7 @@ from sympy import (
     oo,
     sqrt,
 )
+from derive.numerics.context import mpf_exact
 from derive.paper import claims
 from derive.paper import symbols as S
 from derive.paper.advantage import Advantage
@@ -92,12 +93,11 @@ def checks(digits=CHECK_DIGITS):
         errs, sums = [], []
         with mpmath.workdps(digits + 15):
             for pt in pts[: 4 - G // 2]:
-                pi = (mpmath.mpf(pt["a"].numerator) / pt["a"].denominator,
-                      mpmath.mpf(pt["b"].numerator) / pt["b"].denominator)
+                pi = (mpf_exact(pt["a"]), mpf_exact(pt["b"]))
                 pi = pi + (1 - pi[0] - pi[1],)
-                qv = mixture(pi, [[mpmath.mpf(w.p) / w.q for w in row] for row in RHO])
+                qv = mixture(pi, [[mpf_exact(w) for w in row] for row in RHO])
                 phis = [model.phi_numeric(j, qv) for j in range(3)]
-                formula = [mpmath.fsum(mpmath.mpf(w.p) / w.q * phis[j] for j, w in enumerate(RHO[o]))
+                formula = [mpmath.fsum(mpf_exact(w) * phis[j] for j, w in enumerate(RHO[o]))
                            for o in range(3)]
                 enum = [enumeration.preference(o, pi, RHO, VALUES, G) for o in range(3)]
                 errs += [abs(formula[o] - enum[o]) for o in range(3)]

@@ -33,9 +33,11 @@ from fractions import Fraction as F
 import mpmath
 
 from derive.numerics.certify import printed_enclosure
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import INTERVAL, Section, inequality_check, numeric_check
-from derive.verify.enumeration import exact, objective_gradient
+from derive.numerics.context import mpf_exact
+from derive.verify.enumeration import objective_gradient
 from derive.paper.latex import TABLE_DIGITS, equation
 
 #: The example problems: (key, description, constructor arguments).
@@ -106,16 +108,16 @@ def independent_gap(problem, policy):
     ``z(o) = (r(o) - E_pi r)/sigma(pi)`` and the reward noise in ``sigma``.
     """
     pi = [mpmath.mpf(v) for v in policy]
-    ref = [exact(r) for r in problem.ref]
-    beta = exact(problem.beta)
+    ref = [mpf_exact(r) for r in problem.ref]
+    beta = mpf_exact(problem.beta)
     if problem.group is not None:
-        rho = [[exact(w) for w in row] for row in problem.rho]
-        values = [exact(v) for v in problem.values]
+        rho = [[mpf_exact(w) for w in row] for row in problem.rho]
+        values = [mpf_exact(v) for v in problem.values]
         grads = objective_gradient(pi, ref, rho, values, problem.group, beta, problem.penalty)
         return max(grads) - min(grads)
-    values = [exact(v) for v in problem.values]
-    means = [mpmath.fsum(exact(w) * v for w, v in zip(row, values)) for row in problem.rho]
-    second = [mpmath.fsum(exact(w) * v * v for w, v in zip(row, values)) for row in problem.rho]
+    values = [mpf_exact(v) for v in problem.values]
+    means = [mpmath.fsum(mpf_exact(w) * v for w, v in zip(row, values)) for row in problem.rho]
+    second = [mpmath.fsum(mpf_exact(w) * v * v for w, v in zip(row, values)) for row in problem.rho]
     mu = mpmath.fsum(p * m for p, m in zip(pi, means))
     sigma = mpmath.sqrt(mpmath.fsum(p * s for p, s in zip(pi, second)) - mu * mu)
     z = [(m - mu) / sigma for m in means]
@@ -154,9 +156,8 @@ def _fd_eigenvalues(problem, policy, h):
 
 
 def _fmt(v, d):
-    if v == 0 or v == 1:
-        return str(int(v))
-    return mpmath.nstr(v, d, strip_zeros=False, min_fixed=-8, max_fixed=8)
+    """A number of the stability tables: 0 and 1 (a vertex) as the integers they are."""
+    return decimal(v, d, zero="0", one="1")
 
 
 def _eig_tex(e):
@@ -219,7 +220,7 @@ def flow_checks(rows):
                     total = mpmath.fsum(moved)
                     start = [F(mpmath.nstr(v / total, 25)) for v in moved]
                     start[-1] = 1 - sum(start[:-1])
-                    d0 = max(abs(exact(a) - b) for a, b in zip(start, s.policy))
+                    d0 = max(abs(mpf_exact(a) - b) for a, b in zip(start, s.policy))
                     path = simulate_expected_gradient(problem, 2000, 1.0, digits=30, start=start)
                     departures.append(max(abs(a - b) for a, b in zip(path[-1], s.policy)) / d0)
     return to_stable, departures
@@ -279,14 +280,14 @@ def solver_agreement(digits=CHECK_DIGITS):
             (s,) = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), b, group),
                                        digits=digits)
             with mpmath.workdps(digits + 15):
-                want = two(exact(p), exact(b), 1) if group == 2 else limit(exact(p), exact(b))
+                want = two(mpf_exact(p), mpf_exact(b), 1) if group == 2 else limit(mpf_exact(p), mpf_exact(b))
                 sink.append(s.policy[0] - want)
     for group in AGREEMENT_GROUPS:
         for p, b in AGREEMENT_GRID[::4]:
             (s,) = stationary_policies(Problem.deterministic((p, 1 - p), (1, 0), b, group),
                                        digits=digits)
             with mpmath.workdps(digits + 15):
-                errs_finite.append(s.policy[0] - stationary_x(group, exact(p), exact(b)))
+                errs_finite.append(s.policy[0] - stationary_x(group, mpf_exact(p), mpf_exact(b)))
     return errs_two, errs_limit, errs_finite
 
 

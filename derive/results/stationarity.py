@@ -36,7 +36,7 @@ def checks(digits=CHECK_DIGITS):
 
     from derive.verify import enumeration
     from derive.verify.checks import numeric_difference
-    from derive.verify.enumeration import exact
+    from derive.numerics.context import mpf_exact
     from derive.paper.preference import RHO, VALUES, PreferenceModel, mixture
 
     st = Stationarity().derive()
@@ -74,9 +74,9 @@ def checks(digits=CHECK_DIGITS):
         err_enum[G] = []
         for ref, beta in _instances(2, CHECK_SEED + 20 + G):
             with mpmath.workdps(digits + 20):
-                rho = [[exact(w) for w in row] for row in RHO]
-                refm = [exact(r) for r in ref]
-                bm = mpmath.mpf(beta.numerator) / beta.denominator
+                rho = [[mpf_exact(w) for w in row] for row in RHO]
+                refm = [mpf_exact(r) for r in ref]
+                bm = mpf_exact(beta)
 
                 def pref(pi):
                     q = mixture(pi, rho)

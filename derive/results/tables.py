@@ -21,8 +21,10 @@ from sympy import lambdify, limit
 from derive.paper import closed_forms
 from derive.paper import symbols as S
 from derive.paper.binary import condition_limit, condition_two
-from derive.numerics.context import mpf_exact as to_mp
+from derive.paper.extensions import direct_kl_condition_two, pooling_residual
+from derive.numerics.context import mpf_exact
 from derive.numerics.certify import value_and_enclosure
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import INTERVAL, numeric_check, tolerance_for
 from derive.paper.latex import TABLE_DIGITS, number_tex
@@ -32,7 +34,7 @@ def Check_interval(id, ref, statement, violations):
     """An interval check: passes when no cell violates its enclosure or certificate."""
     return numeric_check(id, ref, statement, violations, CHECK_DIGITS, tolerance=0,
                          method=INTERVAL)
-from derive.numerics.roots import bisect
+from derive.numerics.roots import root_below_one
 
 BETA_TEXT = ("0", "0.01", "0.04", "0.1", "0.5", "1", "2")
 REF_TEXT = ("0.01", "0.1", "0.3", "0.5", "0.9")
@@ -55,29 +57,19 @@ def _panels():
         ("dkl2", "$G = 2$, direct KL penalty $\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\mathrm{ref}})$, "
          "$\\gamma = 1$", "Sec. 3",
          closed_forms.direct_kl_policy_two().subs(gamma, 1),
-         lambda t, P, B: B * (mpmath.log(t / (1 - t)) - mpmath.log(P / (1 - P))) - 1),
+         pooling_residual),
     )
 
 
 def _symbolic_conditions():
     """The unsquared conditions of the panels as SymPy expressions in x (for intervals)."""
-    from sympy import log
-
-    x, p, beta = S.x, S.p, S.beta
     return {"g2": closed_forms.quadratic_two().subs(S.gamma, 1),
             "ginf": closed_forms.unsquared_limit(),
-            "dkl2": beta * (log(x / (1 - x)) - log(p / (1 - p))) - 1}
+            "dkl2": direct_kl_condition_two().subs(S.gamma, 1)}
 
 
 def _root(cond, P, B):
-    hi = 1 - mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
-    if cond(hi, P, B) <= 0:                 # the root is x = 1 to working precision
-        return mpmath.mpf(1)
-    return bisect(lambda t: cond(t, P, B), P, hi)
-
-
-def _fmt(v, digits):
-    return mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-8, max_fixed=8)
+    return root_below_one(lambda t: cond(t, P, B), P)
 
 
 def compute_panel(closed, cond, digits=CHECK_DIGITS, cell_digits=CELL_DIGITS, condition=None):
@@ -96,11 +88,11 @@ def compute_panel(closed, cond, digits=CHECK_DIGITS, cell_digits=CELL_DIGITS, co
         for bv in BETAS:
             cells = []
             for pv in REFS:
-                P = to_mp(pv)
+                P = mpf_exact(pv)
                 if bv == 0:
                     value, root = mpmath.mpf(at_zero(P)), _root(cond, P, TINY_BETA)
                 else:
-                    B = to_mp(bv)
+                    B = mpf_exact(bv)
                     value, root = f(P, B), _root(cond, P, B)
                 err = abs(value - root)
                 if condition is None:
@@ -138,7 +130,7 @@ def results():
             + [0 if c["certified"] or r["beta"] == "0" else 1 for r in rows for c in r["cells"]]))
         for r in rows:
             for pv, c in zip(REF_TEXT, r["cells"]):
-                shown = value_and_enclosure(_fmt(c['value'], CHECK_DIGITS), c['lo'], c['hi'],
+                shown = value_and_enclosure(decimal(c['value'], CHECK_DIGITS), c['lo'], c['hi'],
                                             CHECK_DIGITS + 5)
                 data_rows.append(f"{key},{r['beta']},{pv},{shown},"
                                  f"{'true' if c['certified'] else 'false'}\n")
@@ -180,7 +172,7 @@ def baseline_rows(digits=CHECK_DIGITS):
     with mpmath.workdps(digits + 15):
         for bt in BASELINE_BETAS:
             for pt in BASELINE_REFS:
-                B, P = to_mp(Fraction(bt)), to_mp(Fraction(pt))
+                B, P = mpf_exact(Fraction(bt)), mpf_exact(Fraction(pt))
                 vals = []
                 for i, key in enumerate(("g2", "ginf", "dkl2")):
                     f, cond = panels[key]
@@ -188,8 +180,7 @@ def baseline_rows(digits=CHECK_DIGITS):
                     worst[i] = max(worst[i], abs(v - _root(cond, P, B)))
                     vals.append(v)
                 v = rlhf_binary(P, B)
-                root = _root(lambda t, P_, B_: B_ * (mpmath.log(t / (1 - t))
-                                                    - mpmath.log(P_ / (1 - P_))) - 1, P, B)
+                root = _root(pooling_residual, P, B)
                 worst[3] = max(worst[3], abs(v - root))
                 vals.append(v)
                 v = nlhf_binary(P, B)                 # derived closed form, antisymmetric P
@@ -205,18 +196,15 @@ def baseline_rows(digits=CHECK_DIGITS):
 
 def _baseline_enclosures(vals, pt, bt, digits):
     """Certified enclosures of the five baseline columns (interval Newton)."""
-    from sympy import log
-
-    from derive.paper.baselines import nlhf_condition_binary, nlhf_policy_binary
+    from derive.paper.baselines import nlhf_condition_binary, nlhf_policy_binary, rlhf_condition_binary
     from derive.numerics.enclosures import certified_root
 
     x, p, beta = S.x, S.p, S.beta
     conds = _symbolic_conditions()
-    logit = log(x / (1 - x)) - log(p / (1 - p))
     specs = [(conds["g2"], closed_forms.policy_two().subs(S.gamma, 1)),
              (conds["ginf"], closed_forms.policy_limit()),
              (conds["dkl2"], closed_forms.direct_kl_policy_two().subs(S.gamma, 1)),
-             (beta * logit - 1, closed_forms.rlhf_policy_binary()),
+             (rlhf_condition_binary(), closed_forms.rlhf_policy_binary()),
              (nlhf_condition_binary().subs(S.gamma, 1), nlhf_policy_binary().subs(S.gamma, 1))]
     out = []
     for (cond, closed), v in zip(specs, vals):
@@ -248,14 +236,14 @@ def critical_rows(digits=CHECK_DIGITS):
                      "inside": inside})
         encl.append({"p": str(pv), "what": "x_star", "value": xs, "lo": xlo, "hi": xhi,
                      "cert": cert, "inside": inside})
-        crit.append({"p": _fmt(to_mp(pv), 3).rstrip("0").rstrip("."), "beta_c": number_tex(bc),
+        crit.append({"p": decimal(mpf_exact(pv), 3).rstrip("0").rstrip("."), "beta_c": number_tex(bc),
                      "x": number_tex(xs)})
     points, residuals = [], []
     with mpmath.workdps(digits + 15):
         slack = mpmath.mpf(10) ** (-(digits + 6))
         P = mpmath.mpf(1) / 2
         for bt in ("1", "2", "4"):
-            B = to_mp(Fraction(bt))
+            B = mpf_exact(Fraction(bt))
             for xv, kind in stationary_points_limit(P, B):
                 if kind != "boundary-attractor":
                     residuals.append(h_value(xv, P, B))
@@ -297,7 +285,7 @@ def results_extra():
         [0 if (c and inside) else 1 for r in rows for _, _, c, inside in r["enclosures"]]))
     base_csv = "beta,pi_ref_a,method,pi_a,enclosure_lo,enclosure_hi,certified\n" + "".join(
         f"{r['beta']},{r['p']},{name},"
-        f"{value_and_enclosure(_fmt(v, CHECK_DIGITS), lo, hi, CHECK_DIGITS + 5)},"
+        f"{value_and_enclosure(decimal(v, CHECK_DIGITS), lo, hi, CHECK_DIGITS + 5)},"
         f"{'true' if c else 'false'}\n"
         for r in rows for name, v, (lo, hi, c, _) in zip(
             ("grpo-g2", "grpo-ginf", "grpo-direct-kl-g2", "rlhf", "nlhf"), r["values"],
@@ -311,7 +299,7 @@ def results_extra():
         [0 if e["cert"] and e["inside"] else 1 for e in encl]))
     crit_csv = "p,quantity,value,enclosure_lo,enclosure_hi,certified\n" + "".join(
         f"{e['p']},{e['what']},"
-        f"{value_and_enclosure(_fmt(e['value'], CHECK_DIGITS), e['lo'], e['hi'], CHECK_DIGITS + 5)},"
+        f"{value_and_enclosure(decimal(e['value'], CHECK_DIGITS), e['lo'], e['hi'], CHECK_DIGITS + 5)},"
         f"{'true' if e['cert'] else 'false'}\n" for e in encl)
     checks.append(numeric_check("direct-kl-stationary-points", "App. B.2",
                                 "direct KL, G -> inf, p = 1/2, beta = 1, 2, 4: every tabulated "

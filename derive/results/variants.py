@@ -25,7 +25,7 @@ from derive.verify import enumeration
 from derive.paper import symbols as S
 from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
 from derive.verify.checks import ENUMERATION, Section, inequality_check, numeric_check, symbolic_check
-from derive.verify.enumeration import exact
+from derive.numerics.context import mpf_exact
 from derive.model.objective import NORMALISATIONS, PENALTIES, Objective
 from derive.model.variants import (AGGREGATION, BETA, COLUMNS, C_GAP, EPS, EffectiveDivergence, KKT, KLInReward, P_REF, ROWS, SUCCESS, _det_outcomes, _fmt, _reduce, _solve_condition, beta, binary_gradient_gap, binary_preference, binary_preference_gap, bracketed_roots, column_objective, condition_function, effective_divergences, eps, group_advantages, matrix_cells, p, table_rows, x)
 
@@ -71,8 +71,8 @@ def penalty_gradient_check(eff, points, digits):
 
     with mpmath.workdps(digits + 20):
         for pt in points:
-            pi = [exact(v) for v in pt["pi"]]
-            ref = [exact(v) for v in pt["ref"]]
+            pi = [mpf_exact(v) for v in pt["pi"]]
+            ref = [mpf_exact(v) for v in pt["ref"]]
             n = len(pi)
 
             def D(t, o, pi=pi, ref=ref):
@@ -211,8 +211,8 @@ def normalisation_checks(digits):
     values = (0, 1, 2)
     errs = []
     with mpmath.workdps(digits + 10):
-        mpi = [exact(t) for t in pi]
-        outs = [[(mpmath.mpf(v), exact(w)) for v, w in zip(values, d) if w != 0] for d in dists]
+        mpi = [mpf_exact(t) for t in pi]
+        outs = [[(mpmath.mpf(v), mpf_exact(w)) for v, w in zip(values, d) if w != 0] for d in dists]
         means = [mpmath.fsum(v * w for v, w in o) for o in outs]
         mu_pi = mpmath.fsum(a * m for a, m in zip(mpi, means))
         for G in (2, 3, 4):
@@ -268,7 +268,7 @@ def binary_gap_numeric(obj, G, xv):
     ``m (G - m)/G^2``), summed over the binomial law of the others: ``O(G)``, for large G."""
     G = int(G)
     total = mpmath.mpf(0)
-    eps_ = exact(obj.std_eps)
+    eps_ = mpf_exact(obj.std_eps)
     for k in range(G):
         w = mpmath.binomial(G - 1, k) * xv**k * (1 - xv) ** (G - 1 - k)
         for own, m, sign in ((1, k + 1, 1), (0, k, -1)):
@@ -339,15 +339,15 @@ def cell_checks(cells, digits):
                 continue
             if not c["roots"]:
                 if x not in c["condition"].free_symbols:
-                    f1 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, exact(P_REF),
+                    f1 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, mpf_exact(P_REF),
                                           _det_outcomes(), G, mpmath.mpf(1) / 2)
-                    f2 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, exact(P_REF),
+                    f2 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, mpf_exact(P_REF),
                                           _det_outcomes(), G, mpmath.mpf(2))
                     drops.append((abs(f1 - f2), f1))
                 continue
             for root in c["roots"]:
-                enum_errs.append(enumerated_field(c["obj"], root, exact(P_REF), _det_outcomes(), G,
-                                                  exact(BETA)))
+                enum_errs.append(enumerated_field(c["obj"], root, mpf_exact(P_REF), _det_outcomes(), G,
+                                                  mpf_exact(BETA)))
     # the same closed forms at seeded (beta, p) away from the stated point
     import random
     rng = random.Random(CHECK_SEED + 81)
@@ -407,12 +407,12 @@ def reward_checks(digits):
         for col, *_ in COLUMNS:
             obj = column_objective(col, "k1", False, "reward")
             for G in (2, 3):
-                below = enumerated_field(obj, xs * (1 - h), exact(P_REF), _det_outcomes(), G, exact(BETA))
-                above = enumerated_field(obj, xs * (1 + h), exact(P_REF), _det_outcomes(), G, exact(BETA))
+                below = enumerated_field(obj, xs * (1 - h), mpf_exact(P_REF), _det_outcomes(), G, mpf_exact(BETA))
+                above = enumerated_field(obj, xs * (1 + h), mpf_exact(P_REF), _det_outcomes(), G, mpf_exact(BETA))
                 margins += [below, -above]
                 if col in ("shift", "none"):
-                    zeros.append(enumerated_field(obj, xs, exact(P_REF), _det_outcomes(), G,
-                                                  exact(BETA)))
+                    zeros.append(enumerated_field(obj, xs, mpf_exact(P_REF), _det_outcomes(), G,
+                                                  mpf_exact(BETA)))
     out.append(inequality_check(
         "variants-kl-reward-enumeration", "(1)",
         "KL in the reward, rewards 1, 0: the enumerated gradient of J along e_a - e_b is positive "
@@ -427,14 +427,14 @@ def reward_checks(digits):
         method=ENUMERATION))
     # Bernoulli rewards
     pa, pb = SUCCESS
-    outs = [[(mpmath.mpf(1), exact(pa)), (mpmath.mpf(0), 1 - exact(pa))],
-            [(mpmath.mpf(1), exact(pb)), (mpmath.mpf(0), 1 - exact(pb))]]
+    outs = [[(mpmath.mpf(1), mpf_exact(pa)), (mpmath.mpf(0), 1 - mpf_exact(pa))],
+            [(mpmath.mpf(1), mpf_exact(pb)), (mpmath.mpf(0), 1 - mpf_exact(pb))]]
     bern = {}
     with mpmath.workdps(25):
         for norm in ("shift-scale", "shift-only"):
             obj = Objective(normalisation=norm)
             for G in (2, 3):
-                f = lambda xv, obj=obj, G=G: reward_field(obj, xv, exact(P_REF), exact(BETA), outs, G)
+                f = lambda xv, obj=obj, G=G: reward_field(obj, xv, mpf_exact(P_REF), mpf_exact(BETA), outs, G)
                 roots = bracketed_roots(f, 60)
                 kinds = []
                 for z in roots:
@@ -457,7 +457,7 @@ def reward_checks(digits):
         "KL in the reward, Bernoulli rewards, population std, G = 2: the field is piecewise "
         "constant in d = beta (logit x - logit p) (A = sign); it changes sign only by a jump at "
         "d = 0, i.e. at pi = pi_ref, because P(r_a = r_b) > p_a - p_b: no zero, the iteration "
-        "chatters about pi_ref", [two[0][0] - exact(P_REF)] if ok2 else [1], 20,
+        "chatters about pi_ref", [two[0][0] - mpf_exact(P_REF)] if ok2 else [1], 20,
         method=ENUMERATION))
     return out, kr, bern
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from mpmath import mp
 
-from derive.numerics.context import mpf_exact as _mp
+from derive.numerics.context import mpf_exact
 from derive.numerics.group_preference import SHIFT_ONLY, solve_linear, value_preference_jacobian
 
 __all__ = ["central_moments", "finite_group_correction", "preference_correction"]
@@ -49,8 +49,8 @@ def central_moments(values, q):
     >>> [mp.nstr(m, 6) for m in central_moments((F(0), F(1)), (F(3, 4), F(1, 4)))]
     ['0.25', '0.1875', '0.09375', '0.0820313']
     """
-    v = [_mp(x) for x in values]
-    w = [_mp(x) for x in q]
+    v = [mpf_exact(x) for x in values]
+    w = [mpf_exact(x) for x in q]
     mu = mp.fsum(a * b for a, b in zip(w, v))
     c = [x - mu for x in v]
     return (mu,) + tuple(mp.fsum(a * d**k for a, d in zip(w, c)) for k in (2, 3, 4))
@@ -72,14 +72,14 @@ def preference_correction(values, q, normalisation="shift-scale"):
     """
     mu, var, mu3, mu4 = central_moments(values, q)
     if normalisation == SHIFT_ONLY:
-        return [-(_mp(v) - mu) for v in values]
+        return [-(mpf_exact(v) - mu) for v in values]
     if var == 0:
         return [mp.zero for _ in values]
     sigma = mp.sqrt(var)
     skew, kurt = mu3 / (sigma * var), mu4 / (var * var)
     out = []
     for v in values:
-        z = (_mp(v) - mu) / sigma
+        z = (mpf_exact(v) - mu) / sigma
         out.append(skew / 2 + 3 * (kurt - 1) * z / 8 - z**3 / 2)
     return out
 
@@ -136,21 +136,21 @@ def finite_group_correction(problem, policy):
     """
     values, rho = _used(problem)
     K, m = problem.K, len(values)
-    pi = [_mp(p) for p in policy]
+    pi = [mpf_exact(p) for p in policy]
     zero = [mp.zero] * K
     if m == 1 or len(set(rho)) == 1:
         return tuple(zero)               # P_G = 0 for every G: pi_G = pi_ref
-    q = [mp.fsum(pi[o] * _mp(rho[o][j]) for o in range(K)) for j in range(m)]
+    q = [mp.fsum(pi[o] * mpf_exact(rho[o][j]) for o in range(K)) for j in range(m)]
     norm = problem.normalisation
     d = preference_correction(values, q, norm)
     dphi = value_preference_jacobian(values, q, None, norm)   # dPhi_j/dq_i, i = 1..m-1
-    D = [mp.fsum(_mp(w) * dj for w, dj in zip(row, d)) for row in rho]
+    D = [mp.fsum(mpf_exact(w) * dj for w, dj in zip(row, d)) for row in rho]
     # dP_o/dpi_k in reduced coordinates: sum_j rho[o][j] sum_i dPhi_j/dq_i (rho[k][i] - rho[0][i])
-    dq = [[_mp(rho[k][i]) - _mp(rho[0][i]) for i in range(1, m)] for k in range(K)]
-    dP = [[mp.fsum(_mp(rho[o][j]) * dphi[j][i - 1] * dq[k][i - 1]
+    dq = [[mpf_exact(rho[k][i]) - mpf_exact(rho[0][i]) for i in range(1, m)] for k in range(K)]
+    dP = [[mp.fsum(mpf_exact(rho[o][j]) * dphi[j][i - 1] * dq[k][i - 1]
                    for j in range(m) for i in range(1, m)) for k in range(K)] for o in range(K)]
-    beta = _mp(problem.beta)
-    ref = [_mp(r) for r in problem.ref]
+    beta = mpf_exact(problem.beta)
+    ref = [mpf_exact(r) for r in problem.ref]
     # derivative of the penalty part -beta * k'(pi_o) of g_o in pi_o
     curv = [beta * r / (p * p) if problem.penalty == "k3" else beta / p for r, p in zip(ref, pi)]
 

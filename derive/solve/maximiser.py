@@ -93,6 +93,7 @@ from sympy import (
     together,
 )
 
+from derive.numerics.context import mpf_exact
 from derive.paper import symbols as S
 from derive.paper.penalty import Penalty
 
@@ -731,10 +732,10 @@ def objective_value(problem, trial, policy):
     from derive.numerics.group_preference import reward_preference
 
     P = reward_preference(problem.values, problem.rho, policy, problem.group, problem.normalisation)
-    beta = mp.mpf(problem.beta.numerator) / problem.beta.denominator
+    beta = mpf_exact(problem.beta)
     total = mp.mpf(0)
     for o, (t, p, r) in enumerate(zip(trial, policy, problem.ref)):
-        t, p, r = (mp.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else mp.mpf(v)
+        t, p, r = (mpf_exact(v) if isinstance(v, Fraction) else mp.mpf(v)
                    for v in (t, p, r))
         k3 = r / t - mp.log(r / t) - 1
         # pi_old(o) * (t / pi_old(o)) * k3 for k3-is, written so that pi_old(o) = 0 is allowed

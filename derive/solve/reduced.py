@@ -73,8 +73,16 @@ from itertools import pairwise
 
 from mpmath import mp
 
+from derive.numerics.certify import (
+    KRAWCZYK_NOT_INSIDE,
+    NEWTON_NOT_INSIDE,
+    krawczyk_image,
+    newton_image,
+    widen_until,
+)
 from derive.numerics.context import ARB, MP, arb_ends, arb_precision, interval, mpf_exact
 from derive.numerics.field import field, field_term_scale
+from derive.numerics.roots import bisect_geometric, sign_changes
 
 __all__ = ["SMALL_K", "applies", "g2_stability_note", "infinite_stability", "infinite_stability_note",
            "reduced_policies", "reduced_residual"]
@@ -312,37 +320,11 @@ def _y_mp(R, g, t, tol):
 
 
 def _scan(f, t_lo, t_hi, n=SCAN_POINTS):
-    """Sign changes of ``f`` on a log grid of ``[t_lo, t_hi]``: brackets ``(a, b)``."""
+    """Sign changes of ``f`` on a log grid of ``[t_lo, t_hi]``: brackets ``(a, b)``, ``(t, t)`` at a zero
+    (:func:`derive.numerics.roots.sign_changes`)."""
     a, b = math.log(t_lo), math.log(t_hi)
     ts = [math.exp(a + (b - a) * i / (n - 1)) for i in range(n)]
-    fs = [f(t) for t in ts]
-    out = []
-    for i in range(n - 1):
-        if fs[i] == 0:
-            out.append((ts[i], ts[i]))
-        elif fs[i] * fs[i + 1] < 0:
-            out.append((ts[i], ts[i + 1]))
-    if fs[-1] == 0:
-        out.append((ts[-1], ts[-1]))
-    return out
-
-
-def _bisect(f, a, b, iters=80):
-    fa = f(a)
-    if a == b:
-        return a
-    for _ in range(iters):
-        m = math.sqrt(a * b)
-        fm = f(m)
-        if fm == 0:
-            return m
-        if (fm < 0) == (fa < 0):
-            a, fa = m, fm
-        else:
-            b = m
-        if b - a <= 1e-15 * b:
-            break
-    return math.sqrt(a * b)
+    return [(ts[i], ts[j]) for i, j in sign_changes([f(t) for t in ts])]
 
 
 def _k3_system(sysm, y, t, ctx):
@@ -463,29 +445,24 @@ def _certify_k3(inf, y, t, digits):
     step = max(abs(Y[0][0] * F[0] + Y[0][1] * F[1]) / y, abs(Y[1][0] * F[0] + Y[1][1] * F[1]) / t)
     rel = max(mp.mpf(10) ** (-(digits - 1)), 1000 * step)
     limit = mp.mpf(10) ** (-(digits - 4))
-    while rel <= limit:
+
+    def krawczyk(rel):
+        """The policy enclosure on the box ``(y, t) (1 +- rel)``, or why the test failed."""
         with arb_precision(mp.prec + 10):
             X = [interval(y * (1 - rel), y * (1 + rel)), interval(t * (1 - rel), t * (1 + rel))]
             xm = [ARB.num(y), ARB.num(t)]
             ca = _consts(inf, "arb")
             Fm, _ = _k3_system(ca, xm[0], xm[1], "arb")
             _, JX = _k3_system(ca, X[0], X[1], "arb")
-            ok = True
-            for i in range(2):
-                acc = xm[i] - ARB.num(Y[i][0]) * Fm[0] - ARB.num(Y[i][1]) * Fm[1]
-                for j in range(2):
-                    mij = ARB.num(int(i == j)) - ARB.num(Y[i][0]) * JX[0][j] - ARB.num(Y[i][1]) * JX[1][j]
-                    acc = acc + mij * (X[j] - xm[j])
-                klo, khi = arb_ends(acc)
-                xlo, xhi = arb_ends(X[i])
-                if not (xlo < klo and khi < xhi):
-                    ok = False
-                    break
-            if ok:
-                pi = _policy_k3(inf, X[0], X[1], "arb")
-                return [arb_ends(p) for p in pi], True, ""
-        rel *= 1000
-    return None, False, "the Krawczyk image is not inside the box"
+            why = krawczyk_image(X, xm, Fm, JX, Y)
+            if why:
+                return why
+            return [arb_ends(p) for p in _policy_k3(inf, X[0], X[1], "arb")]
+
+    enclosure, why = widen_until(krawczyk, rel, limit)
+    if why == "":
+        return enclosure, True, ""
+    return None, False, KRAWCZYK_NOT_INSIDE
 
 
 def _certify_kl(inf, t, digits):
@@ -496,23 +473,22 @@ def _certify_kl(inf, t, digits):
         return None, False, "h'(t) = 0 at the root (a double root)"
     rel = max(mp.mpf(10) ** (-(digits - 1)), 1000 * abs(h / dh) / t)
     limit = mp.mpf(10) ** (-(digits - 4))
-    while rel <= limit:
+
+    def newton(rel):
+        """The policy enclosure on the box ``t (1 +- rel)``, or why the test failed."""
         with arb_precision(mp.prec + 10):
             ca = _consts(inf, "arb")
             T = interval(t * (1 - rel), t * (1 + rel))
             tm = ARB.num(t)
-            hm = _kl_h(ca, tm)[0]
-            dT = _kl_h(ca, T)[1]
-            dlo, dhi = arb_ends(dT)
-            if dlo > 0 or dhi < 0:
-                N = tm - hm / dT
-                nlo, nhi = arb_ends(N)
-                tlo, thi = arb_ends(T)
-                if tlo < nlo and nhi < thi:
-                    pi = _policy_kl(inf, T, "arb")
-                    return [arb_ends(p) for p in pi], True, ""
-        rel *= 1000
-    return None, False, "the interval Newton image is not inside the box"
+            _, why = newton_image(T, tm, _kl_h(ca, tm)[0], _kl_h(ca, T)[1])
+            if why:
+                return why
+            return [arb_ends(p) for p in _policy_kl(inf, T, "arb")]
+
+    enclosure, why = widen_until(newton, rel, limit)
+    if why == "":
+        return enclosure, True, ""
+    return None, False, NEWTON_NOT_INSIDE
 
 
 def _infinite_roots(problem, digits):
@@ -525,7 +501,7 @@ def _infinite_roots(problem, digits):
     out = []
     tol = mp.mpf(10) ** (-(digits + 6))
     for a, b in brackets:
-        t0 = _bisect(inf.h_float, a, b)
+        t0 = bisect_geometric(inf.h_float, a, b)
         if inf.kl:
             t = _newton_kl(inf, t0, tol)
             if t is None:

@@ -177,6 +177,7 @@ from derive.numerics.group_preference import (
     group_preference,
     solve_linear,
 )
+from derive.numerics.roots import illinois
 from derive.solve.records import Cost, StationaryPolicy
 
 #: Every penalty estimator (arXiv:2502.18548v3, Eq. (1), and the variants of :mod:`derive.model`).
@@ -1243,33 +1244,15 @@ def _tail_grid(Z):
 
 
 def _bracket_float(system, za, fa, zb, fb):
-    """Narrow a sign change of ``F(z)`` in double precision (Illinois / bisection)."""
-    side = 0
-    for _ in range(200):
-        if abs(zb - za) <= 1e-14 * max(1.0, abs(za), abs(zb)):
-            break
-        zm = (za * fb - zb * fa) / (fb - fa) if fb != fa else 0.5 * (za + zb)
-        if not (min(za, zb) < zm < max(za, zb)) or _ % 4 == 3:
-            zm = 0.5 * (za + zb)
-        fm = _f1_float(system, zm)
-        if fm is None:
-            zm = 0.5 * (za + zb)
-            fm = _f1_float(system, zm)
-            if fm is None:
-                break
-        if fm == 0:
-            return zm, zm, 0.0, 0.0
-        if (fm > 0) == (fa > 0):
-            za, fa = zm, fm
-            if side == -1:
-                fb *= 0.5
-            side = -1
-        else:
-            zb, fb = zm, fm
-            if side == 1:
-                fa *= 0.5
-            side = 1
-    return za, zb, fa, fb
+    """Narrow a sign change of ``F(z)`` in double precision: ``(za, zb, fa, fb)``.
+
+    :func:`derive.numerics.roots.illinois` with a bisection every 4th step, the
+    midpoint tried where ``F`` is undefined, to a relative width of 1e-14.
+    """
+    br = illinois(lambda z: _f1_float(system, z), za, zb, fa, fb,
+                  lambda a, b: abs(b - a) <= 1e-14 * max(1.0, abs(a), abs(b)), 200,
+                  bisect_every=4, retry_midpoint=True)
+    return br.a, br.b, br.fa, br.fb
 
 
 def _golden_min_abs(system, za, zb):
@@ -1344,30 +1327,11 @@ def _newton_1d(system, u, v, lo_w, hi_w, flip, tol):
 
 
 def _illinois(f, a, b, fa, fb, tol, maxit=400):
-    """A sign change of ``f`` on ``[a, b]`` refined by the Illinois method (mpmath)."""
-    side = 0
-    for _ in range(maxit):
-        c = (a * fb - b * fa) / (fb - fa)
-        if not (min(a, b) < c < max(a, b)):
-            c = (a + b) / 2
-        fc = f(c)
-        if fc is None:
-            return None
-        if fc == 0:
-            return c
-        if (fc > 0) == (fa > 0):
-            a, fa = c, fc
-            if side == -1:
-                fb /= 2
-            side = -1
-        else:
-            b, fb = c, fc
-            if side == 1:
-                fa /= 2
-            side = 1
-        if abs(b - a) <= tol * max(1, abs(a)):
-            return (a + b) / 2
-    return (a + b) / 2
+    """A sign change of ``f`` on ``[a, b]`` refined in mpmath by
+    :func:`derive.numerics.roots.illinois` to ``|b - a| <= tol max(1, |a|)``: the midpoint,
+    the exact zero met, or ``None`` where ``f`` is undefined."""
+    br = illinois(f, a, b, fa, fb, lambda a, b: abs(b - a) <= tol * max(1, abs(a)), maxit)
+    return (br.a + br.b) / 2 if br.defined else None
 
 
 def _bisect_newton_1d(system, za, zb, flip, tol):

@@ -105,6 +105,7 @@ from derive.model.estimators import PENALTIES
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, mpf_exact
 from derive.numerics.field import Evaluation
 from derive.numerics.group_preference import _advantage_parts, _multinomial, compositions, solve_linear
+from derive.numerics.roots import bisection, sign_changes
 
 __all__ = ["Dual", "PENALTY_GRADIENTS", "REWARD_ESTIMATES", "VariantSystem", "logit_range",
            "variant_policies"]
@@ -737,20 +738,14 @@ def _newton_mp(system, x, digits, maxit=80):
 
 
 def _bisect_mp(system, a, fa, b, steps):
-    """``steps`` bisections in mpmath of a sign change on ``[a, b]``: ``(a, fa, b)``, or ``None``."""
-    for _ in range(steps):
-        c = (a + b) / 2
+    """``steps`` bisections in mpmath of a sign change on ``[a, b]``
+    (:func:`derive.numerics.roots.bisection`): ``(a, fa, b)``, or ``None`` where ``F`` is undefined."""
+    def f(c):
         out = system.residual_nd([c], MP)
-        if out is None:
-            return None
-        fc = out[0][0]
-        if fc == 0:
-            return c, fc, c
-        if (fc > 0) == (fa > 0):
-            a, fa = c, fc
-        else:
-            b = c
-    return a, fa, b
+        return None if out is None else out[0][0]
+
+    br = bisection(f, a, b, fa, None, steps)
+    return (br.a, br.fa, br.b) if br.defined else None
 
 
 def _bracket_1d(system, a, fa, b, digits):
@@ -774,15 +769,8 @@ def _bracket_1d(system, a, fa, b, digits):
 def _candidates_1d(system, X, digits):
     grid = _grid(X, 400)
     vals = [_float_residual(system, [z]) for z in grid]
-    found = []
-    for k in range(len(grid) - 1):
-        fa, fb = vals[k], vals[k + 1]
-        if fa is None or fb is None:
-            continue
-        if fa[0] == 0:
-            found.append(("point", grid[k]))
-        elif (fa[0] > 0) != (fb[0] > 0) and fb[0] != 0:
-            found.append(("bracket", grid[k], grid[k + 1]))
+    found = [("point", grid[i]) if i == j else ("bracket", grid[i], grid[j])
+             for i, j in sign_changes([None if v is None else v[0] for v in vals])]
     for k in range(1, len(grid) - 1):
         trio = vals[k - 1:k + 2]
         if any(v is None for v in trio):
@@ -790,8 +778,6 @@ def _candidates_1d(system, X, digits):
         l, c, r = (abs(v[0]) for v in trio)
         if c < l and c < r and (trio[0][0] > 0) == (trio[2][0] > 0):
             found.append(("point", grid[k]))
-    if vals[-1] is not None and vals[-1][0] == 0:
-        found.append(("point", grid[-1]))
     roots = []
     for cand in found:
         if cand[0] == "bracket":
@@ -832,20 +818,14 @@ def _float_bisection(system, a, b):
         return a, b
     fa, fb = fa[0], fb[0]
     size = max(abs(fa), abs(fb))
-    for _ in range(200):
-        c = (a + b) / 2
-        if not a < c < b:
-            break
-        fc = _float_residual(system, [c])
-        if fc is None:
-            return a, b
-        fc = fc[0]
-        if fc == 0:
-            return c, c
-        if (fc > 0) == (fa > 0):
-            a, fa = c, fc
-        else:
-            b, fb = c, fc
+
+    def f(c):
+        out = _float_residual(system, [c])
+        return None if out is None else out[0]
+
+    a, fa, b, fb, defined = bisection(f, a, b, fa, fb, 200)
+    if not defined:
+        return a, b
     if min(abs(fa), abs(fb)) > 1e-6 * size and abs(b - a) <= 1e-12 * (1 + abs(a)):
         return None
     return a, b

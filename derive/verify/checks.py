@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import mpmath
 
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
 
 SYMBOLIC, NUMERIC, ENUMERATION, INTERVAL = "symbolic", "numeric", "enumeration", "interval"
@@ -59,7 +60,7 @@ class Check:
 
 def _rounded(value):
     """A float with 3 significant digits: deterministic in JSON on any machine."""
-    return float(mpmath.nstr(mpmath.mpf(value), 3, min_fixed=-1, max_fixed=-1))
+    return float(decimal(mpmath.mpf(value), 3, strip=True, min_fixed=-1, max_fixed=-1))
 
 
 def symbolic_check(id, paper_ref, statement, difference):
@@ -156,6 +157,8 @@ def evaluator(expr):
     """A function of a point (name -> exact number) evaluating *expr* with mpmath."""
     from sympy import lambdify, sympify
 
+    from derive.numerics.context import mpf_exact
+
     expr = sympify(expr, strict=True)   # engine expressions and numbers only, never a string
     syms = sorted(expr.free_symbols, key=lambda s: s.name)
     f = lambdify(syms, expr, modules="mpmath")
@@ -164,8 +167,7 @@ def evaluator(expr):
         args = []
         for s in syms:
             v = pt[s.name]
-            args.append(mpmath.mpf(v.numerator) / v.denominator if hasattr(v, "numerator")
-                        else mpmath.mpmathify(v))
+            args.append(mpf_exact(v) if hasattr(v, "numerator") else mpmath.mpmathify(v))
         return mpmath.mpmathify(f(*args))
 
     return evaluate

@@ -11,7 +11,7 @@ import itertools
 
 import mpmath
 
-from derive.numerics.context import mpf_exact as exact
+from derive.numerics.context import mpf_exact
 
 
 def group_advantages(rewards, normalisation="shift-scale", std="population", eps=0):
@@ -32,7 +32,7 @@ def group_advantages(rewards, normalisation="shift-scale", std="population", eps
     if normalisation == "shift-only":
         return centred
     ss = mpmath.fsum(c * c for c in centred)
-    den = mpmath.sqrt(ss / (G if std == "population" else G - 1)) + exact(eps)
+    den = mpmath.sqrt(ss / (G if std == "population" else G - 1)) + mpf_exact(eps)
     return [mpmath.mpf(0)] * G if den == 0 else [c / den for c in centred]
 
 
@@ -45,7 +45,7 @@ def estimate(name, rho):
 
 def _outcomes(rho, values):
     """(value, probability) pairs of a reward distribution, zero masses dropped."""
-    return [(exact(v), exact(w)) for v, w in zip(values, rho) if w != 0]
+    return [(mpf_exact(v), mpf_exact(w)) for v, w in zip(values, rho) if w != 0]
 
 
 def preference(o, pi, rho, values, G, normalisation="shift-scale", std="population", eps=0):
