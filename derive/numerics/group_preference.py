@@ -1684,9 +1684,9 @@ def group_preference(values, group, normalisation="shift-scale") -> GroupPrefere
 class PreferenceTable:
     """``Phi(q)`` and its derivatives for one ``(G, values, normalisation)``, in any number type.
 
-    ``phi(ctx, q, derivatives=False)`` returns ``(phi, dphi)``: ``phi[j] =
-    Phi_j(q)`` (arXiv:2502.18548v3, Eq. (6) via ``P_G(o|pi) = sum_j rho_o(v_j)
-    Phi_j(q)``) and, when asked, ``dphi[j][k]``, a derivative along the simplex
+    :meth:`phi` returns ``phi[j] = Phi_j(q)`` (arXiv:2502.18548v3, Eq. (6) via
+    ``P_G(o|pi) = sum_j rho_o(v_j) Phi_j(q)``); :meth:`phi_and_derivative`
+    returns ``(phi, dphi)`` with ``dphi[j][k]`` a derivative along the simplex
     normalised so that ``dphi[j][k] - dphi[j][0] = dPhi_j/dq_k`` with
     ``q_0 = 1 - q_1 - ... - q_{m-1}`` (the column ``k = 0`` is zero).  Only these
     differences are meaningful: ``Phi`` is defined on the simplex.  ``q`` is the
@@ -1696,7 +1696,7 @@ class PreferenceTable:
     >>> from mpmath import mp
     >>> mp.dps = 20
     >>> t = PreferenceTable(3, (F(0), F(1)), SHIFT_SCALE)
-    >>> phi, dphi = t.phi(MP, [MP.num(F(1, 2)), MP.num(F(1, 2))], True)
+    >>> phi, dphi = t.phi_and_derivative(MP, [MP.num(F(1, 2)), MP.num(F(1, 2))])
     >>> print(mp.nstr(phi[1], 18))            # U(1/2) at G = 3: (1/4)sqrt(2) + (1/2)sqrt(1/2)
     0.707106781186547524
     >>> print(mp.nstr(dphi[1][1] - dphi[1][0], 18))   # U'(1/2) = -sqrt(2)
@@ -1709,15 +1709,17 @@ class PreferenceTable:
         self.normalisation = normalisation
         self._model = group_preference(self.values, group, normalisation)
 
-    def phi(self, ctx, q, derivatives=False):
+    def phi(self, ctx, q):
+        """``[Phi_0(q), ..., Phi_{m-1}(q)]``."""
+        return self._model.phi_values(q, ctx)
+
+    def phi_and_derivative(self, ctx, q):
+        """``(phi, dphi)``, ``dphi[j]`` padded with a zero column ``k = 0`` (see the class)."""
         model = self._model
         values = model.phi_values(q, ctx)
-        if not derivatives:
-            return values, None
         zero = ctx.num(0)
         reduced = model.phi_jacobian(q, ctx)
-        dphi = [[zero] + list(reduced[j]) for j in range(model.m)]
-        return values, dphi
+        return values, [[zero] + list(reduced[j]) for j in range(model.m)]
 
 
 def _mp_vector(xs):
