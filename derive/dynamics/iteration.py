@@ -66,22 +66,23 @@ def logit_flow(problem, policy) -> list:
     return [p * (x - gbar) for p, x in zip(pi, g)]
 
 
-def logit_jacobian(problem, policy, with_scale=False):
-    """The reduced ``(K-1) x (K-1)`` Jacobian ``M`` of the logit flow at ``policy``.
-
-    With ``with_scale=True`` also returns the largest sum of absolute values
-    of the terms that make up an entry: the scale against which an entry (or
-    an eigenvalue) is "zero within rounding".
-    """
-    return logit_jacobian_of_field(_system(problem), policy, with_scale)
+def logit_jacobian(problem, policy):
+    """The reduced ``(K-1) x (K-1)`` Jacobian ``M`` of the logit flow at ``policy``."""
+    return logit_jacobian_of_field(_system(problem), policy)
 
 
-def logit_jacobian_of_field(system, policy, with_scale=False):
-    """:func:`logit_jacobian` of any *system* with ``field_jacobian(pi, MP) -> (g, dg)``."""
+def _field_and_derivative(system, policy):
+    """``(pi, g, E_pi g, dg)`` at *policy* from ``system.field_jacobian(pi, MP) -> (g, dg)``."""
     pi = [mp.mpf(p) for p in policy]
-    K = len(pi)
     g, dg = system.field_jacobian(pi, MP)
     gbar = mp.fsum(p * x for p, x in zip(pi, g))
+    return pi, g, gbar, dg
+
+
+def logit_jacobian_of_field(system, policy):
+    """:func:`logit_jacobian` of any *system* with ``field_jacobian(pi, MP) -> (g, dg)``."""
+    pi, g, gbar, dg = _field_and_derivative(system, policy)
+    K = len(pi)
     wdg = [mp.fsum(pi[o] * dg[o][k] for o in range(K)) for k in range(K)]
     dF_dpi = [
         [(g[j] - gbar if j == k else 0) + pi[j] * (dg[j][k] - g[k] - wdg[k]) for k in range(K)]
@@ -91,20 +92,25 @@ def logit_jacobian_of_field(system, policy, with_scale=False):
         [mp.fsum(dF_dpi[j][k] * pi[k] * ((1 if k == l else 0) - pi[l]) for k in range(K)) for l in range(K)]
         for j in range(K)
     ]
-    M = [[dF[j][l] - dF[K - 1][l] for l in range(K - 1)] for j in range(K - 1)]
-    if not with_scale:
-        return M
+    return [[dF[j][l] - dF[K - 1][l] for l in range(K - 1)] for j in range(K - 1)]
+
+
+def logit_jacobian_scale(system, policy):
+    """The largest sum of absolute values of the terms that make up an entry of
+    :func:`logit_jacobian_of_field`: the scale against which an entry (or an eigenvalue)
+    is "zero within rounding"."""
+    pi, g, gbar, dg = _field_and_derivative(system, policy)
+    K = len(pi)
     size = [
         [(abs(g[j] - gbar) if j == k else 0)
          + pi[j] * (abs(dg[j][k]) + abs(g[k]) + mp.fsum(pi[o] * abs(dg[o][k]) for o in range(K)))
          for k in range(K)]
         for j in range(K)
     ]
-    scale = max(
+    return max(
         mp.fsum(size[j][k] * pi[k] * abs((1 if k == l else 0) - pi[l]) for k in range(K))
         for j in range(K) for l in range(K)
     )
-    return M, scale
 
 
 def face_classification(signs):
@@ -142,7 +148,7 @@ def eigenvalues_and_class(system, policy, digits=50):
     """:func:`stability` of any *system* with a ``field_jacobian`` (e.g. a GRPO variant's)."""
     eigenvalues = _eigenvalues(system, policy, digits)
     with mp.workdps(int(digits) + 10):
-        _, scale = logit_jacobian_of_field(system, policy, with_scale=True)
+        scale = logit_jacobian_scale(system, policy)
         tol = mp.mpf(10) ** (-(int(digits) // 2)) * scale
         re = [mp.re(e) for e in eigenvalues]
         if not re:

@@ -984,21 +984,22 @@ def stationarity_residual(problem: Problem, policy, support=None, relative=False
     return residual / _field_scale(system, pi, idx)
 
 
-def _field_scale(system, pi, idx, split=False):
-    """The largest term of ``g_o`` over ``o`` in ``idx`` (see :func:`stationarity_residual`).
-
-    ``P_G(o|pi) = sum_j rho[o][j] Phi_j`` counts with the size of its terms,
-    ``sum_j rho[o][j] |Phi_j|``: outputs with nearly equal reward laws cancel
-    there.  With ``split=True`` returns ``(preference terms, penalty terms)``.
-    """
-    c = system.consts(MP)
-    ref, rho, beta = c["ref"], c["rho"], c["beta"]
+def _preference_term_size(system, pi, idx):
+    """The largest ``sum_j rho[o][j] |Phi_j|`` over ``o`` in ``idx``: ``P_G(o|pi) = sum_j rho[o][j] Phi_j``
+    counts with the size of its terms (outputs with nearly equal reward laws cancel there)."""
+    rho = system.consts(MP)["rho"]
     q = [mp.fsum(pi[o] * rho[o][j] for o in range(system.K) if system.rho[o][j]) for j in range(system.m)]
     phi = system.model.phi_values(q, MP)
-    preference = max(mp.fsum(w * abs(f) for w, f in zip(rho[o], phi)) for o in idx)
-    if split:
-        return preference, max(penalty_term_sizes(pi, ref, beta, system.problem.penalty, idx))
-    return field_term_scale([preference], pi, ref, beta, system.problem.penalty, idx)
+    return max(mp.fsum(w * abs(f) for w, f in zip(rho[o], phi)) for o in idx)
+
+
+def _field_scale(system, pi, idx):
+    """The largest term of ``g_o`` over ``o`` in ``idx`` (see :func:`stationarity_residual`):
+    :func:`derive.numerics.field.field_term_scale` with the preference terms of
+    :func:`_preference_term_size`."""
+    c = system.consts(MP)
+    preference = _preference_term_size(system, pi, idx)
+    return field_term_scale([preference], pi, c["ref"], c["beta"], system.problem.penalty, idx)
 
 
 def _amplification_digits(system, pi):
@@ -1010,7 +1011,10 @@ def _amplification_digits(system, pi):
     """
     with mp.workdps(20):
         pi = [mp.mpf(p) for p in pi]
-        preference, penalty = _field_scale(system, pi, range(system.K), split=True)
+        c = system.consts(MP)
+        idx = range(system.K)
+        preference = _preference_term_size(system, pi, idx)
+        penalty = max(penalty_term_sizes(pi, c["ref"], c["beta"], system.problem.penalty, idx))
         if preference <= 0 or penalty <= 0:
             return 0
         return min(1100, max(0, int(mp.ceil(mp.log10(preference / penalty)))))
