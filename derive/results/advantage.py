@@ -6,15 +6,15 @@ the section that ``results/`` prints.
 """
 
 from fractions import Fraction
-from functools import cached_property
-from sympy import Abs, Add, Eq, Mul, Piecewise, Pow, Rational, Symbol, cancel, expand, factor, sqrt
-from derive.paper import claims
-from derive.paper import symbols as S
+
+from sympy import Abs, Add, Mul, Pow, cancel
+
 from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
+from derive.paper import claims
+from derive.paper.advantage import GROUP_SIZES, Advantage, expand_radicand, sign_form_residue, tie_residue
+from derive.paper.latex import equation
 from derive.verify.checks import Section, numeric_check, numeric_difference, random_points, symbolic_check
 from derive.verify.display import U, frac, value
-from derive.paper.latex import equation
-from derive.paper.advantage import (Advantage, GROUP_SIZES, expand_radicand, sign_form_residue, tie_residue)
 
 
 def checks():

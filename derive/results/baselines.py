@@ -5,18 +5,29 @@ printed formulas (:mod:`derive.paper.claims`) and an independent path, and build
 the section that ``results/`` prints.
 """
 
-from functools import cache
 import mpmath
-from sympy import Add, Mul, Rational, Symbol, cancel, diff, exp, expand, expand_log, log, powsimp, solve
-from derive.paper import claims
-from derive.paper import symbols as S
+from sympy import Add, Mul, cancel, exp, expand
+
 from derive.numerics.precision import CHECK_DIGITS
+from derive.paper import symbols as S
+from derive.paper.baselines import (
+    NLHF,
+    NLHF_GRID,
+    RLHF,
+    _nlhf_binary,
+    beta,
+    gamma,
+    nlhf_best_response_binary,
+    nlhf_binary,
+    nlhf_payoff_gradient,
+    p,
+    rank_preference,
+    rlhf_policy_binary,
+)
+from derive.paper.extensions import direct_kl_policy_two
+from derive.paper.latex import equation, latex
 from derive.verify.checks import Section, inequality_check, numeric_check, symbolic_check
 from derive.verify.display import U, frac, value
-from derive.paper.latex import equation, latex
-from derive.numerics.roots import bisect
-from derive.paper.baselines import (NLHF, NLHF_GRID, RLHF, _nlhf_binary, beta, gamma, nlhf_best_response_binary, nlhf_binary, nlhf_payoff_gradient, p, rank_preference, rlhf_policy_binary)
-from derive.paper.extensions import direct_kl_policy_two
 
 
 def checks():

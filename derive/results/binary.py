@@ -5,36 +5,41 @@ printed formulas (:mod:`derive.paper.claims`) and an independent path, and build
 the section that ``results/`` prints.
 """
 
-from functools import cache, cached_property
 import mpmath
 from sympy import (
     Add,
     Integer,
     Mul,
-    Poly,
     Pow,
-    Rational,
-    Symbol,
     cancel,
     diff,
     expand,
     factor,
-    limit,
-    oo,
-    radsimp,
-    solve,
     sqrt,
 )
-from derive.paper import claims
-from derive.paper import symbols as S
+
+from derive.numerics.context import mpf_exact
 from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
+from derive.paper import claims
+from derive.paper.binary import (
+    PRECISIONS,
+    BinaryLimit,
+    BinaryTwo,
+    _factor_radicands,
+    _grid,
+    beta,
+    condition_limit,
+    condition_two,
+    gamma,
+    limit_residues,
+    numeric_root,
+    p,
+    property_residues,
+    x,
+)
+from derive.paper.latex import equation, latex
 from derive.verify.checks import Section, inequality_check, numeric_check, symbolic_check
 from derive.verify.display import U, condition, frac, matching, signed, value
-from derive.paper.latex import equation, latex
-from derive.paper.limit import preference_limit
-from derive.numerics.context import mpf_exact
-from derive.paper.stationarity import Stationarity
-from derive.paper.binary import (BinaryLimit, BinaryTwo, PRECISIONS, _factor_radicands, _grid, beta, condition_limit, condition_two, gamma, limit_residues, numeric_root, p, property_residues, x)
 
 
 def checks():

@@ -5,7 +5,6 @@ printed formulas (:mod:`derive.paper.claims`) and an independent path, and build
 the section that ``results/`` prints.
 """
 
-from functools import cache
 import mpmath
 from sympy import (
     Add,
@@ -15,29 +14,37 @@ from sympy import (
     Rational,
     Symbol,
     cancel,
-    diff,
     exp,
     expand,
-    expand_log,
-    factor,
-    limit,
     log,
     oo,
     powsimp,
-    solve,
     sqrt,
-    together,
 )
+
+from derive.numerics.precision import CHECK_DIGITS
+from derive.numerics.roots import bisect
 from derive.paper import claims
 from derive.paper import symbols as S
-from derive.numerics.precision import CHECK_DIGITS
+from derive.paper.extensions import (
+    CRITICAL_P,
+    DirectKL,
+    DirectKLLimit,
+    beta,
+    critical_beta,
+    critical_beta_joint,
+    gamma,
+    h_derivative,
+    h_minimiser,
+    h_value,
+    p,
+    pooling_residual,
+    shift_only_preference,
+    stationary_points_limit,
+)
+from derive.paper.latex import equation
 from derive.verify.checks import Section, inequality_check, numeric_check, symbolic_check
 from derive.verify.display import U, condition, frac, value
-from derive.paper.latex import equation
-from derive.paper.limit import preference_limit
-from derive.paper.penalty import Penalty
-from derive.numerics.roots import bisect
-from derive.paper.extensions import (CRITICAL_P, DirectKL, DirectKLLimit, beta, critical_beta, critical_beta_joint, gamma, h_derivative, h_minimiser, h_value, p, pooling_residual, shift_only_preference, stationary_points_limit, x)
 
 
 def checks():

@@ -13,14 +13,14 @@ from fractions import Fraction
 import mpmath
 from sympy import Integer, lambdify, limit
 
+from derive.numerics.format import decimal
+from derive.numerics.precision import CHECK_DIGITS
+from derive.numerics.roots import root_below_one
 from derive.paper import closed_forms
 from derive.paper import symbols as S
 from derive.paper.binary import condition_limit, condition_two
 from derive.paper.extensions import pooling_residual
-from derive.numerics.format import decimal
-from derive.numerics.precision import CHECK_DIGITS
 from derive.verify.checks import numeric_check
-from derive.numerics.roots import root_below_one
 
 #: Reference probabilities of the plotted points: denser near 0, where the curves are steep.
 POINTS = tuple(Fraction(k * k, 48 * 48) for k in range(1, 49))

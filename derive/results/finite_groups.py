@@ -5,23 +5,40 @@ printed formulas (:mod:`derive.paper.claims`) and an independent path, and build
 the section that ``results/`` prints.
 """
 
-from sympy import Add, Mul, Poly, Pow, cancel, expand, sqrt
-from derive.paper import claims
-from derive.paper import symbols as S
-from derive.numerics.context import mpf_exact
-from derive.paper.preference import binomial_sums
-import mpmath
-from derive.numerics.roots import bisect
 from fractions import Fraction
+
+import mpmath
+from sympy import Add, Mul, Pow, cancel, expand, sqrt
+
 from derive.numerics.certify import newton_enclosure, value_and_enclosure
-from derive.numerics.certify import value_and_enclosure
+from derive.numerics.context import mpf_exact
 from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
+from derive.paper import claims
+from derive.paper import symbols as S
+from derive.paper.finite_groups import (
+    ASYMPTOTIC_FROM,
+    FIGURE_GROUPS,
+    GROUP_BETAS,
+    GROUP_P,
+    GROUPS,
+    SYMBOLIC_GROUPS,
+    asymptotic_correction,
+    beta,
+    closed_form,
+    condition,
+    correction_display,
+    display_three,
+    p,
+    stationary_x,
+    stationary_x_b,
+    x,
+)
+from derive.paper.latex import equation, latex, number_tex, scientific_tex
+from derive.paper.preference import binomial_sums
 from derive.verify.checks import INTERVAL, Section, numeric_check, symbolic_check, tolerance_for
 from derive.verify.display import U, frac, value
 from derive.verify.display import condition as shown_condition
-from derive.paper.latex import equation, latex, number_tex, scientific_tex
-from derive.paper.finite_groups import (ASYMPTOTIC_FROM, FIGURE_GROUPS, GROUPS, GROUP_BETAS, GROUP_P, SYMBOLIC_GROUPS, asymptotic_correction, beta, closed_form, condition, correction_display, display_three, p, stationary_x, stationary_x_b, x)
 
 
 def certified_x(G, pv, bv, xv, dps):

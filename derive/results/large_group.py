@@ -5,7 +5,6 @@ printed formulas (:mod:`derive.paper.claims`) and an independent path, and build
 the section that ``results/`` prints.
 """
 
-from functools import cache
 import mpmath
 from sympy import (
     Add,
@@ -17,20 +16,34 @@ from sympy import (
     cancel,
     diff,
     expand,
-    factor,
-    radsimp,
     sqrt,
 )
+
+from derive.numerics.context import mpf_exact
+from derive.numerics.precision import CHECK_DIGITS
 from derive.paper import claims
 from derive.paper import symbols as S
 from derive.paper.advantage import Advantage, expand_radicand
-from derive.numerics.precision import CHECK_DIGITS
+from derive.paper.large_group import (
+    C_CASES,
+    C_GROUPS,
+    C_POINTS,
+    CORRECTION_DISPLAY,
+    D_LAWS,
+    _binary_correction,
+    beta,
+    binary_correction_display,
+    correction_display_residue,
+    expected_group_std,
+    extrapolated_correction,
+    p,
+    richardson,
+    x,
+)
+from derive.paper.latex import equation, latex
+from derive.paper.limit import LargeGroup, _derived, mu, mu3, mu4, sigma, v
 from derive.verify.checks import ENUMERATION, Section, inequality_check, numeric_check, symbolic_check
 from derive.verify.display import U, frac, value
-from derive.paper.latex import equation, latex
-from derive.numerics.context import mpf_exact
-from derive.paper.limit import LargeGroup, M, _derived, h, kurt, m, mu, mu3, mu4, preference_correction, preference_limit, sigma, skew, v, z
-from derive.paper.large_group import (CORRECTION_DISPLAY, C_CASES, C_GROUPS, C_POINTS, D_LAWS, _binary_correction, beta, binary_correction_display, correction_display_residue, expected_group_std, extrapolated_correction, p, richardson, x)
 
 
 class GroupStdIdentity:
@@ -263,8 +276,8 @@ def checks(digits=CHECK_DIGITS):
 def identity_checks(digits=CHECK_DIGITS):
     from fractions import Fraction
 
-    from derive.verify import enumeration
     from derive.solve.solver import Problem, stationary_policies
+    from derive.verify import enumeration
 
     ident = GroupStdIdentity()
     out = [symbolic_check(

@@ -26,10 +26,17 @@ from fractions import Fraction as F
 
 import mpmath
 
-from derive.numerics.format import decimal
 from derive.numerics.context import mpf_exact
+from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
-from derive.verify.checks import ENUMERATION, INTERVAL, Section, inequality_check, numeric_check, symbolic_check
+from derive.verify.checks import (
+    ENUMERATION,
+    INTERVAL,
+    Section,
+    inequality_check,
+    numeric_check,
+    symbolic_check,
+)
 
 #: The grid of the table: beta (rows) and p = pi_ref(a) (columns), exact.
 BETAS = (F(1, 10), F(1, 4), F(1, 2), F(1), F(2), F(4), F(10))
@@ -181,9 +188,9 @@ def vertex_records(digits=CHECK_DIGITS):
     ``J(y_b = t) - J(y_b = 10^-20 t)`` (> 0) for several ``(G, p, beta)``, with ``t``
     below the scale ``exp(-sqrt(G - 1)/beta)`` where ``J`` turns.
     """
-    from derive.verify import enumeration
     from derive.solve.maximiser import objective_value
     from derive.solve.solver import Problem
+    from derive.verify import enumeration
 
     errors, margins = [], []
     with mpmath.workdps(digits + 10):

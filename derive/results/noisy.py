@@ -7,18 +7,31 @@ the section that ``results/`` prints.
 
 import mpmath
 from sympy import Add, Mul, Symbol, expand, sqrt
-from derive.paper import claims
-from derive.paper import closed_forms
-from derive.paper import symbols as S
+
 from derive.numerics.certify import value_and_enclosure
 from derive.numerics.context import mpf_exact
 from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
+from derive.paper import closed_forms
+from derive.paper.latex import equation, latex, number_tex
+from derive.paper.noisy import (
+    DEV_BETAS,
+    DEV_P,
+    NOISE,
+    _deterministic_residue,
+    beta,
+    claim_residue,
+    condition_limit_noisy,
+    margin_two,
+    p,
+    s_a,
+    s_b,
+    stationary_limit_noisy,
+    stationary_limit_noisy_b,
+    x,
+)
 from derive.verify.checks import Section, numeric_check, symbolic_check
 from derive.verify.display import U, condition, value
-from derive.paper.latex import equation, latex, number_tex
-from derive.numerics.roots import bisect
-from derive.paper.noisy import (DEV_BETAS, DEV_P, NOISE, _deterministic_residue, beta, claim_residue, condition_limit_noisy, margin_two, p, s_a, s_b, stationary_limit_noisy, stationary_limit_noisy_b, x)
 
 
 def deviation_rows(digits=CHECK_DIGITS, p_text=DEV_P):
@@ -27,7 +40,6 @@ def deviation_rows(digits=CHECK_DIGITS, p_text=DEV_P):
     Rows ``(s_a, s_b, beta, x_noisy, x_15, x_noisy - x_15)`` and the largest
     disagreement between the two independent solutions.
     """
-    from fractions import Fraction
 
     from sympy import lambdify
 

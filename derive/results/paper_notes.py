@@ -24,10 +24,10 @@ from fractions import Fraction
 import mpmath
 from sympy import Rational, Symbol, cancel, diff, expand, factor, lambdify, solve, sqrt
 
-from derive.paper import claims
-from derive.paper import symbols as S
 from derive.numerics.context import mpf_exact
 from derive.numerics.precision import CHECK_DIGITS
+from derive.paper import claims
+from derive.paper import symbols as S
 from derive.verify.checks import ENUMERATION, Section, inequality_check, numeric_check, symbolic_check
 
 x, p, beta, gamma = S.x, S.p, S.beta, S.gamma

@@ -6,13 +6,13 @@ the section that ``results/`` prints.
 """
 
 from sympy import Add, Mul, cancel, diff, expand, expand_log, log
-from derive.paper import claims
-from derive.paper import symbols as S
+
 from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
+from derive.paper import claims
+from derive.paper.latex import equation, latex
+from derive.paper.penalty import OUTPUTS, Penalty, kl
 from derive.verify.checks import Section, inequality_check, numeric_difference, random_points, symbolic_check
 from derive.verify.display import U, frac, value
-from derive.paper.latex import equation, latex
-from derive.paper.penalty import (OUTPUTS, Penalty, kl)
 
 
 def checks(digits=CHECK_DIGITS):

@@ -5,31 +5,36 @@ printed formulas (:mod:`derive.paper.claims`) and an independent path, and build
 the section that ``results/`` prints.
 """
 
-from functools import cached_property
 from sympy import (
     Add,
     Mul,
-    Rational,
     Symbol,
-    binomial,
     cancel,
-    combsimp,
     expand,
-    factor,
-    factorial,
-    limit,
-    oo,
     sqrt,
 )
+
 from derive.numerics.context import mpf_exact
+from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
 from derive.paper import claims
 from derive.paper import symbols as S
-from derive.paper.advantage import Advantage
-from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
+from derive.paper.latex import equation, latex
+from derive.paper.preference import (
+    BINOMIAL,
+    ENUMERATED,
+    RHO,
+    VALUES,
+    PreferenceModel,
+    _derived_limit,
+    binary_coefficients,
+    binomial_sums,
+    claimed_binomial,
+    expectation_identity_general,
+    limit_coefficients,
+    mixture,
+)
 from derive.verify.checks import ENUMERATION, Section, numeric_check, random_points, symbolic_check
 from derive.verify.display import U, frac, value
-from derive.paper.latex import equation, latex
-from derive.paper.preference import (BINOMIAL, ENUMERATED, PreferenceModel, RHO, VALUES, _derived_limit, binary_coefficients, binomial_sums, claimed_binomial, expectation_identity_general, limit_coefficients, mixture)
 
 
 def checks(digits=CHECK_DIGITS):

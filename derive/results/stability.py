@@ -33,12 +33,12 @@ from fractions import Fraction as F
 import mpmath
 
 from derive.numerics.certify import printed_enclosure
+from derive.numerics.context import mpf_exact
 from derive.numerics.format import decimal
 from derive.numerics.precision import CHECK_DIGITS
-from derive.verify.checks import INTERVAL, Section, inequality_check, numeric_check
-from derive.numerics.context import mpf_exact
-from derive.verify.enumeration import objective_gradient
 from derive.paper.latex import TABLE_DIGITS, equation
+from derive.verify.checks import INTERVAL, Section, inequality_check, numeric_check
+from derive.verify.enumeration import objective_gradient
 
 #: The example problems: (key, description, constructor arguments).
 EXAMPLES = (
@@ -308,8 +308,8 @@ def results():
         f"the general solver equals the bisected root of beta (x - p) = x U_G(x) for "
         f"G = {', '.join(map(str, AGREEMENT_GROUPS))}, {len(errs_finite)} points, 50 digits",
         errs_finite, CHECK_DIGITS))
-    from derive.solve.maximiser import maximiser
     from derive.results.maximiser_table import brute_force_agrees, simplex_search_agrees
+    from derive.solve.maximiser import maximiser
 
     gaps, fd_err, encl, cert_margin, table, csv_lines = [], [], [], [], [], []
     agree, agree3 = [], []

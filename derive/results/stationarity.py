@@ -5,16 +5,22 @@ printed formulas (:mod:`derive.paper.claims`) and an independent path, and build
 the section that ``results/`` prints.
 """
 
-from functools import cached_property
-from sympy import Add, Integer, Mul, Rational, Symbol, cancel, diff, expand, solve
+from sympy import Add, Integer, Mul, Symbol
+
+from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
 from derive.paper import claims
 from derive.paper import symbols as S
-from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
-from derive.verify.checks import ENUMERATION, Section, inequality_check, numeric_check, random_points, symbolic_check
-from derive.verify.display import U, condition, frac, value
 from derive.paper.latex import equation
-from derive.paper.penalty import Penalty
-from derive.paper.stationarity import (Stationarity, limit_residue, pairwise_residue, solve_fixed_point)
+from derive.paper.stationarity import Stationarity, limit_residue, pairwise_residue, solve_fixed_point
+from derive.verify.checks import (
+    ENUMERATION,
+    Section,
+    inequality_check,
+    numeric_check,
+    random_points,
+    symbolic_check,
+)
+from derive.verify.display import U, condition, frac, value
 
 
 #: Instances of the numeric checks: reward distributions of three outputs on
@@ -34,10 +40,10 @@ def _instances(n, seed):
 def checks(digits=CHECK_DIGITS):
     import mpmath
 
-    from derive.verify import enumeration
-    from derive.verify.checks import numeric_difference
     from derive.numerics.context import mpf_exact
     from derive.paper.preference import RHO, VALUES, PreferenceModel, mixture
+    from derive.verify import enumeration
+    from derive.verify.checks import numeric_difference
 
     st = Stationarity().derive()
     out = [

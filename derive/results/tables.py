@@ -18,16 +18,16 @@ from fractions import Fraction
 import mpmath
 from sympy import lambdify, limit
 
+from derive.numerics.certify import value_and_enclosure
+from derive.numerics.context import mpf_exact
+from derive.numerics.format import decimal
+from derive.numerics.precision import CHECK_DIGITS
 from derive.paper import closed_forms
 from derive.paper import symbols as S
 from derive.paper.binary import condition_limit, condition_two
 from derive.paper.extensions import direct_kl_condition_two, pooling_residual
-from derive.numerics.context import mpf_exact
-from derive.numerics.certify import value_and_enclosure
-from derive.numerics.format import decimal
-from derive.numerics.precision import CHECK_DIGITS
-from derive.verify.checks import INTERVAL, numeric_check, tolerance_for
 from derive.paper.latex import TABLE_DIGITS, number_tex
+from derive.verify.checks import INTERVAL, numeric_check, tolerance_for
 
 
 def Check_interval(id, ref, statement, violations):
@@ -196,8 +196,8 @@ def baseline_rows(digits=CHECK_DIGITS):
 
 def _baseline_enclosures(vals, pt, bt, digits):
     """Certified enclosures of the five baseline columns (interval Newton)."""
-    from derive.paper.baselines import nlhf_condition_binary, nlhf_policy_binary, rlhf_condition_binary
     from derive.numerics.enclosures import certified_root
+    from derive.paper.baselines import nlhf_condition_binary, nlhf_policy_binary, rlhf_condition_binary
 
     x, p, beta = S.x, S.p, S.beta
     conds = _symbolic_conditions()
@@ -217,10 +217,10 @@ def _baseline_enclosures(vals, pt, bt, digits):
 
 def critical_rows(digits=CHECK_DIGITS):
     """beta_c(p) and the stationary points at a few beta for p = 1/2, direct KL, G -> inf."""
-    from derive.numerics.enclosures import arb_function, certified_root
-    from derive.results.extensions import critical_beta_table
-    from derive.paper.extensions import h_derivative, h_value, stationary_points_limit
     from derive.numerics.context import arb_ends, arb_precision, interval
+    from derive.numerics.enclosures import arb_function, certified_root
+    from derive.paper.extensions import h_derivative, h_value, stationary_points_limit
+    from derive.results.extensions import critical_beta_table
 
     H = closed_forms.direct_kl_h().subs(S.x, closed_forms.direct_kl_minimiser())
     xstar = arb_function(closed_forms.direct_kl_minimiser(), (S.beta,))

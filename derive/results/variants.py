@@ -5,29 +5,55 @@ printed formulas (:mod:`derive.paper.claims`) and an independent path, and build
 the section that ``results/`` prints.
 """
 
-from functools import cache
 import mpmath
 from sympy import (
     Integer,
     Rational,
     Symbol,
-    binomial,
     cancel,
     diff,
-    expand,
-    expand_log,
     log,
     radsimp,
-    solve,
     sqrt,
 )
-from derive.verify import enumeration
-from derive.paper import symbols as S
-from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
-from derive.verify.checks import ENUMERATION, Section, inequality_check, numeric_check, symbolic_check
+
+from derive.model.objective import Objective
+from derive.model.variants import (
+    AGGREGATION,
+    BETA,
+    C_GAP,
+    COLUMNS,
+    EPS,
+    KKT,
+    P_REF,
+    ROWS,
+    SUCCESS,
+    EffectiveDivergence,
+    KLInReward,
+    _det_outcomes,
+    _fmt,
+    _reduce,
+    _solve_condition,
+    beta,
+    binary_gradient_gap,
+    binary_preference,
+    binary_preference_gap,
+    bracketed_roots,
+    column_objective,
+    condition_function,
+    effective_divergences,
+    eps,
+    group_advantages,
+    matrix_cells,
+    p,
+    table_rows,
+    x,
+)
 from derive.numerics.context import mpf_exact
-from derive.model.objective import NORMALISATIONS, PENALTIES, Objective
-from derive.model.variants import (AGGREGATION, BETA, COLUMNS, C_GAP, EPS, EffectiveDivergence, KKT, KLInReward, P_REF, ROWS, SUCCESS, _det_outcomes, _fmt, _reduce, _solve_condition, beta, binary_gradient_gap, binary_preference, binary_preference_gap, bracketed_roots, column_objective, condition_function, effective_divergences, eps, group_advantages, matrix_cells, p, table_rows, x)
+from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
+from derive.paper import symbols as S
+from derive.verify import enumeration
+from derive.verify.checks import ENUMERATION, Section, inequality_check, numeric_check, symbolic_check
 
 
 def gradient_form(penalty, importance_weighted, pi_o, ref_o):
@@ -501,8 +527,8 @@ def section(cells=None, kr=None, bern=None):
     """The appendix section deriving the variant matrix (Table [[tab:variants]])."""
     from sympy import Add, Mul, Pow, exp
 
-    from derive.verify.display import U, condition, frac, value
     from derive.paper.latex import equation
+    from derive.verify.display import U, condition, frac, value
 
     kr = kr or KLInReward().derive()
     sec = Section("variants", "Every GRPO variant from one objective (beyond the paper)",
