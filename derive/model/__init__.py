@@ -1,4 +1,4 @@
-"""The objective specification of a GRPO variant (:mod:`derive.model.objective`), its
-registries of penalty estimators and normalisations, the trainer presets
-(:mod:`derive.model.presets`), and what each variant regularises towards
-(:mod:`derive.model.variants`)."""
+"""A GRPO variant as data: the objective specification (:mod:`derive.model.objective`),
+the registries of penalty estimators (:mod:`derive.model.estimators`) and
+normalisations, the trainer presets (:mod:`derive.model.presets`), and what each variant
+regularises towards (:mod:`derive.model.variants`)."""
