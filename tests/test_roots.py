@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from derive.model import variants as VD
+from derive.numerics import roots
 from derive.numerics.roots import (
     Bracket,
     bisect,
@@ -208,3 +209,25 @@ def test_bracket_then_anderson_falls_back_to_bisection_at_an_exact_zero():
     # the double-precision bisection meets t = 1/2 exactly: no Anderson step on (1/2, 1/2)
     mpmath.mp.dps = 40
     assert bracket_then_anderson(lambda t: t - mpmath.mpf(1) / 2, 0, check_sign=False) == mpmath.mpf(1) / 2
+
+
+def test_grid_local_minima_on_a_2d_grid_against_brute_force():
+    """Every point whose finite value no grid neighbour beats, and no other."""
+    import itertools
+    import random
+
+    rng = random.Random(20250313)
+    for _ in range(50):
+        n = rng.choice((1, 2, 3))
+        merit = {idx: rng.choice((None, math.inf, float(rng.randrange(5))))
+                 for idx in itertools.product(range(4), repeat=n)}
+        mins = roots.grid_local_minima(merit)
+        for idx, val in merit.items():
+            finite = val is not None and val != math.inf
+            beaten = any(
+                merit.get(tuple(i + d for i, d in zip(idx, delta))) is not None
+                and merit[tuple(i + d for i, d in zip(idx, delta))] < val
+                for delta in itertools.product((-1, 0, 1), repeat=n) if any(delta)
+                if tuple(i + d for i, d in zip(idx, delta)) in merit) if finite else True
+            assert ((val, idx) in mins) == (finite and not beaten)
+    assert roots.grid_local_minima({(0,): None, (1,): math.inf}) == []

@@ -1,84 +1,19 @@
-"""Fast numerics for the group-relative preference of GRPO (mpmath and Arb).
+"""The number types of the engine and the one exact converter (mpmath and Arb).
 
-This module is the numeric path of the engine.  It imports only the standard
-library, mpmath and python-flint (never SymPy, NumPy or Jinja), so that the
-command line and the solver start quickly.
-
-Setting
--------
-``K`` outputs, each with a reward distribution on a finite set of values
-``v_0 < v_1 < ... < v_{m-1}``: ``rho[o][j] = P(r(o) = v_j)``.  A group is ``G``
-outputs drawn i.i.d. from a policy ``pi``; the advantage of member ``i`` is
-
-* shift-scale (arXiv:2502.18548v3, Eq. (2)): ``A_i = (r_i - mean r) / std r``
-  with the population standard deviation and ``A_i := 0`` when all ``G``
-  rewards are equal;
-* shift-only (arXiv:2502.18548v3, Section 3): ``A_i = r_i - mean r``.
-
-The reward preference of an output against a policy (arXiv:2502.18548v3,
-Eq. (6)) is ``P_G(o | pi) = E[A_1 | o_1 = o]``, the other ``G - 1`` members
-drawn from ``pi``.  Conditioning on the first reward shows that it depends on
-``pi`` only through the distribution ``q`` of the reward of one draw,
-``q_j = sum_o pi(o) rho[o][j]``:
-
-    P_G(o | pi) = sum_j rho[o][j] Phi_j(q),   Phi_j(q) = E[A_1 | r_1 = v_j],
-
-the other ``G - 1`` rewards i.i.d. from ``q``.  Exchangeability of the group
-gives ``sum_j q_j Phi_j(q) = 0`` (the advantages of a group sum to zero).
-
-How ``Phi`` is evaluated
-------------------------
-* Finite ``G``, shift-scale, ``m`` values: ``Phi_j`` is a homogeneous
-  polynomial of degree ``N = G - 1`` in ``q``,
-  ``Phi_j(q) = sum_n multinomial(N; n) prod_k q_k^{n_k} A(v_j; n)``, where
-  ``A(v_j; n)`` is the advantage of ``v_j`` in the group made of ``v_j`` and
-  ``n_k`` copies of ``v_k``.  The advantages are computed exactly once per
-  ``(values, G)`` (integers ``X``, ``Y`` with ``A = X/sqrt(Y)``) and converted
-  once per number type and precision.  There are ``C(G + m - 2, m - 1)``
-  coefficients.  ``FLOAT`` and ``ARB`` sum the terms with power tables
-  (:func:`_power_sums`); ``MP`` uses nested Horner's rule in the ratios
-  ``q_k/max q`` with Arb's polynomial evaluation (:class:`_HornerTable`); the
-  root scan evaluates a whole grid of logits at once by stick-breaking
-  (:meth:`GroupPreference.phi_on_logit_grid`).  Three values at ``G = 256``
-  (33 thousand terms) take about two seconds for a whole certified solve.
-* Two values (0/1, Bernoulli, or any two deterministic levels, by shift and
-  scale invariance): ``Phi_1 = U``, ``Phi_0 = -L`` with the binomial sums
-
-      U(q) = sum_k C(N,k) q^k (1-q)^(N-k) sqrt((N-k)/(k+1)),
-      L(q) = sum_k C(N,k) q^k (1-q)^(N-k) sqrt(k/(G-k)).
-
-  In mpmath (and in ball arithmetic) they are evaluated by Horner's rule in
-  ``t = q/(1-q)`` (or ``(1-q)/q`` when ``q > 1/2``).  All coefficients of ``U``,
-  ``L`` and of their derivatives have one sign, so Horner's rule has no
-  cancellation and is stable for ``G`` in the thousands.  In double precision
-  (used only to scan for roots) the Bernstein weights are generated outwards
-  from the mode of the binomial and truncated once they fall below ``1e-18``
-  of the mode; because the weights sum to one, the sum is normalised by the sum
-  of the computed weights, so no binomial coefficient or overflowing power is
-  ever formed.
-* Two values and ``G > WINDOW_GROUP`` (huge groups): the binomial weights
-  concentrate within a few standard deviations ``sqrt(N q0 q1)`` of the mean,
-  so only a window of ``k`` is summed (:func:`_window_sums`): weights from the
-  log-gamma weight of the mode and ratios outwards, in fixed point; the
-  neglected mass is bounded by Chernoff's inequality and, in ``ARB``, added to
-  the ball.  Memory and time ``O(sqrt(G))`` per evaluation.  In ``MP`` a long
-  window is sampled every ``h`` terms (Poisson summation, :func:`_sampled_sums`),
-  and in ``FLOAT`` likewise with Stirling log-weights (:func:`_window_float`).
-* ``G = infinity`` (``group=None``), shift-scale: ``Phi_j = (v_j - mu)/sigma``
-  with ``mu`` and ``sigma^2`` the mean and variance of ``q`` (``sigma``
-  includes the reward noise, arXiv:2502.18548v3, Eq. (13)).
-* Shift-only: ``Phi_j = (1 - 1/G)(v_j - mu)`` (``v_j - mu`` at ``G = inf``).
-
-Derivatives are taken in reduced coordinates ``q_1, ..., q_{m-1}`` with
-``q_0 = 1 - q_1 - ... - q_{m-1}``: ``phi_jacobian(q)[j][i-1] = dPhi_j/dq_i``.
+This module imports only the standard library, mpmath and python-flint (never
+SymPy, NumPy or Jinja), so that the command line and the solver start quickly.
 
 Number contexts
 ---------------
-Every evaluator takes a number type ``ctx``: :data:`MP` (``mpmath.mp`` at the
-current precision, no claim of rigour), :data:`ARB` (Arb balls through
-python-flint at ``flint.ctx.prec``, used by :mod:`derive.numerics.certify` and
-:mod:`derive.numerics.enclosures`), or :data:`FLOAT` (Python floats, used for
-scanning).  Coefficient tables are cached per ``(context, precision)``.
+Every evaluator of the engine takes a number type ``ctx``: :data:`MP`
+(``mpmath.mp`` at the current precision, no claim of rigour), :data:`ARB` (Arb
+balls through python-flint at ``flint.ctx.prec``, used by
+:mod:`derive.numerics.certify` and :mod:`derive.numerics.enclosures`), or
+:data:`FLOAT` (Python floats, used for scanning).  :func:`mpf_exact` is the one
+converter of an exact number (``Fraction``, ``int``, SymPy ``Rational``, ``"p/q"``)
+into mpmath: it computes ``mp.mpf(n) / d``; :meth:`NumberType.num` is the same
+for any number type.  :func:`interval`, :func:`arb_ends` and :func:`arb_precision`
+move between Arb balls and exact ends.
 
 Why Arb and not ``mpmath.iv``: Arb's elementary functions return balls that
 are guaranteed to contain the exact value (its error bounds are proved), so

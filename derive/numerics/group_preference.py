@@ -1,6 +1,6 @@
-"""Fast numerics for the group-relative preference of GRPO (mpmath and Arb).
+"""The group-relative preference of GRPO in numbers (mpmath and Arb).
 
-This module is the numeric path of the engine.  It imports only the standard
+This module is the numeric path of the engine's preference.  It imports only the standard
 library, mpmath and python-flint (never SymPy, NumPy or Jinja), so that the
 command line and the solver start quickly.
 
@@ -74,18 +74,9 @@ Derivatives are taken in reduced coordinates ``q_1, ..., q_{m-1}`` with
 
 Number contexts
 ---------------
-Every evaluator takes a number type ``ctx``: :data:`MP` (``mpmath.mp`` at the
-current precision, no claim of rigour), :data:`ARB` (Arb balls through
-python-flint at ``flint.ctx.prec``, used by :mod:`derive.numerics.certify` and
-:mod:`derive.numerics.enclosures`), or :data:`FLOAT` (Python floats, used for
-scanning).  Coefficient tables are cached per ``(context, precision)``.
-
-Why Arb and not ``mpmath.iv``: Arb's elementary functions return balls that
-are guaranteed to contain the exact value (its error bounds are proved), so
-an enclosure computed with it is a proof.  ``mpmath.iv.exp`` does not round
-its endpoints outward correctly for every argument (mpmath issue 1181), so an
-``iv`` interval can miss ``exp(x)``.  ``mpmath.mp`` stays the engine's
-arithmetic wherever no enclosure is claimed.
+Every evaluator takes a number type ``ctx`` of :mod:`derive.numerics.context`
+(``MP``, ``ARB`` or ``FLOAT``).  Coefficient tables are cached per
+``(context, precision)``.
 """
 
 from __future__ import annotations

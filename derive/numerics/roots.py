@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import mpmath
 
 __all__ = ["Bracket", "bisect", "bisect_geometric", "bisection", "bracket_then_anderson", "illinois",
-           "root_below_one", "sign_changes"]
+           "grid_local_minima", "root_below_one", "sign_changes"]
 
 
 class Bracket(NamedTuple):
@@ -70,6 +70,34 @@ def sign_changes(values):
         fb = values[i + 1] if i + 1 < len(values) else None
         if defined(fb) and fb != 0 and (fa > 0) != (fb > 0):
             out.append((i, i + 1))
+    return out
+
+
+def grid_local_minima(merit):
+    """The local minima of a sampled merit (``max |F|``) on a product grid: the seeds of a
+    multidimensional root search.
+
+    *merit* maps each grid index tuple to its value, ``None`` or ``inf`` where the
+    function is undefined.  A point is a local minimum when its value is finite and no
+    neighbour on the grid (one step along any subset of the axes) has a strictly smaller
+    one.  Returns ``[(value, index)]`` in the order of *merit*.
+
+    >>> m = {(0,): 3.0, (1,): 1.0, (2,): 2.0, (3,): None, (4,): 0.5, (5,): float("inf")}
+    >>> grid_local_minima(m)
+    [(1.0, (1,)), (0.5, (4,))]
+    >>> grid_local_minima({(0, 0): 1.0, (0, 1): 1.0, (1, 0): 2.0, (1, 1): 0.0})
+    [(0.0, (1, 1))]
+    """
+    import itertools
+
+    out = []
+    for idx, val in merit.items():
+        if val is None or val == math.inf:
+            continue
+        neighbours = (tuple(i + d for i, d in zip(idx, delta))
+                      for delta in itertools.product((-1, 0, 1), repeat=len(idx)) if any(delta))
+        if not any(w is not None and w < val for w in map(merit.get, neighbours)):
+            out.append((val, idx))
     return out
 
 

@@ -177,7 +177,7 @@ from derive.numerics.group_preference import (
     group_preference,
     solve_linear,
 )
-from derive.numerics.roots import illinois
+from derive.numerics.roots import grid_local_minima, illinois
 from derive.solve.records import Cost, StationaryPolicy
 
 #: Every penalty estimator (arXiv:2502.18548v3, Eq. (1), and the variants of :mod:`derive.model`).
@@ -1771,22 +1771,7 @@ def _search_nd(system, bound, dps):
             merit[idx] = math.inf if out is None else float(max(abs(f) for f in out[0]))
     finally:
         system.table.phi_given = None
-    starts = []
-    shape = [len(a) for a in axes]
-    for idx, val in merit.items():
-        if val == math.inf:
-            continue
-        best = True
-        for delta in itertools.product((-1, 0, 1), repeat=n):
-            if not any(delta):
-                continue
-            nb = tuple(i + d for i, d in zip(idx, delta))
-            if all(0 <= i < s for i, s in zip(nb, shape)) and merit[nb] < val:
-                best = False
-                break
-        if best:
-            starts.append((val, idx))
-    starts.sort()
+    starts = sorted(grid_local_minima(merit))
     ranked = sorted((v, i) for i, v in merit.items() if v < math.inf)[:6]
     seeds = [[axes[d][i] for d, i in enumerate(idx)] for _, idx in starts + ranked]
     seeds.append(list(center))

@@ -105,7 +105,7 @@ from derive.model.estimators import PENALTIES
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, mpf_exact
 from derive.numerics.field import Evaluation
 from derive.numerics.group_preference import _advantage_parts, _multinomial, compositions, solve_linear
-from derive.numerics.roots import bisection, sign_changes
+from derive.numerics.roots import bisection, grid_local_minima, sign_changes
 
 __all__ = ["Dual", "PENALTY_GRADIENTS", "REWARD_ESTIMATES", "VariantSystem", "logit_range",
            "variant_policies"]
@@ -845,21 +845,7 @@ def _candidates_nd(system, X, digits):
     for idx in points:
         F = _float_residual(system, [axis[i] for i in idx])
         norms[idx] = None if F is None else max(abs(f) for f in F)
-    starts = []
-    for idx, v in norms.items():
-        if v is None:
-            continue
-        best = True
-        for delta in itertools.product((-1, 0, 1), repeat=n):
-            if not any(delta):
-                continue
-            nb = tuple(i + d for i, d in zip(idx, delta))
-            w = norms.get(nb)
-            if w is not None and w < v:
-                best = False
-                break
-        if best:
-            starts.append((v, [axis[i] for i in idx]))
+    starts = [(v, [axis[i] for i in idx]) for v, idx in grid_local_minima(norms)]
     starts.sort(key=lambda s: s[0])
     # local minima miss roots in a valley along a grid line (a plateau of max |F|), so the
     # best grid points by max |F| start Newton's method too
