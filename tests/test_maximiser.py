@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from mpmath import mp
 
 from derive.numerics.group_preference import reward_preference
+from derive.results.maximiser_table import simplex_gap
 from derive.solve import maximiser as M
 from derive.solve.maximiser import ReducedObjective, maximiser, objective_value, reduced_objective
 from derive.solve.solver import Problem, stationary_policies
@@ -175,23 +176,6 @@ def test_direct_kl_both_zeros_of_h_maximise_their_own_objective():
     assert [maximiser(pb, s, DIGITS).verdict for s in sols] == ["global"] * 3
 
 
-def _simplex_search(problem, policy, n=300):
-    """``max J - J(pi)`` over a grid of the 3-simplex uniform in logits, in floats, from P_G."""
-    import math
-
-    P = [float(v) for v in reward_preference(problem.values, problem.rho, policy, problem.group,
-                                             problem.normalisation)]
-    pi, ref, beta = [float(v) for v in policy], [float(r) for r in problem.ref], float(problem.beta)
-
-    def J(y):
-        return sum(t * p - beta * o * (r / t - math.log(r / t) - 1)
-                   for t, p, o, r in zip(y, P, pi, ref))
-
-    ticks = [1 / (1 + math.exp(12 - 24 * k / n)) for k in range(n + 1)]
-    best = max(J((a, b, 1 - a - b)) for a in ticks for b in ticks if a + b < 1)
-    return best - J(pi)
-
-
 THREE = [
     Problem.bernoulli((F(1, 5), F(1, 2), F(3, 10)), (F(9, 10), F(1, 2), F(1, 5)), F(1, 2), 3),
     Problem.deterministic((F(1, 2), F(3, 10), F(1, 5)), (1, F(1, 2), 0), F(1, 2), 4),
@@ -207,7 +191,7 @@ def test_three_outputs_against_a_simplex_search(problem):
     """K = 3: tangent-space test, dual bound, branch and bound, against a search of J on the simplex."""
     for s in stationary_policies(problem, digits=DIGITS):
         v = maximiser(problem, s, DIGITS)
-        gap = _simplex_search(problem, s.policy)
+        gap = simplex_gap(problem, s.policy, n=300)
         if v.verdict == "global":
             assert gap <= 1e-12          # float grid: J is accurate to ~1e-14
         elif v.verdict == "local":

@@ -113,12 +113,12 @@ def brute_force_agrees(problem, x_star, verdict, digits=CHECK_DIGITS):
         return mpmath.mpf(-1)
 
 
-def simplex_search_agrees(problem, policy, verdict, n=160):
-    """Margin (> 0 when it agrees with *verdict*) from a float search of ``J(.; pi)`` on a 3-simplex.
+def simplex_gap(problem, policy, n=160):
+    """``max J(y; pi) - J(pi; pi)`` from a float search of ``J(.; pi)`` on a 3-simplex.
 
-    ``J(y; pi) = sum_o y_o P_G(o|pi) - beta sum_o pi_o k3(y_o)`` (Eqs. (1), (6), (7), k3
-    penalty) on a grid uniform in the logits of ``y_1``, ``y_2`` (``e^-12`` to ``1 - e^-12``);
-    floats, so a "global" verdict allows ``10^-12`` and a "local" one needs ``10^-9``.
+    ``J(y; pi) = sum_o y_o P_G(o|pi) - beta sum_o pi_o k3(y_o)`` (arXiv:2502.18548v3,
+    Eqs. (1), (6), (7), k3 penalty) on a grid uniform in the logits of ``y_1``, ``y_2``
+    (``e^-12`` to ``1 - e^-12``, ``n + 1`` ticks each), in floats.
     """
     import math
 
@@ -133,7 +133,13 @@ def simplex_search_agrees(problem, policy, verdict, n=160):
                    for t, p, o, r in zip(y, P, pi, ref))
 
     ticks = [1 / (1 + math.exp(12 - 24 * k / n)) for k in range(n + 1)]
-    gap = max(J((a, b, 1 - a - b)) for a in ticks for b in ticks if a + b < 1) - J(pi)
+    return max(J((a, b, 1 - a - b)) for a in ticks for b in ticks if a + b < 1) - J(pi)
+
+
+def simplex_search_agrees(problem, policy, verdict, n=160):
+    """Margin (> 0 when it agrees with *verdict*) from :func:`simplex_gap`: floats, so a
+    "global" verdict allows ``10^-12`` and a "local" one needs ``10^-9``."""
+    gap = simplex_gap(problem, policy, n)
     if verdict == "global":
         return 1e-12 - gap
     if verdict == "local":
