@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sympy import Rational, lambdify
 
+from derive.numerics.roots import anderson
 from derive.paper import claims
 from derive.paper import symbols as S
 from derive.paper.binary import (
@@ -12,7 +13,6 @@ from derive.paper.binary import (
     condition_limit,
     condition_two,
     limit_residues,
-    numeric_root,
     property_residues,
     select_root,
 )
@@ -62,8 +62,8 @@ def test_closed_forms_against_unsquared_roots(digits, p, beta):
     with mpmath.workdps(digits + 10):
         P, B = mpmath.mpf(p), mpmath.mpf(beta)
         tol = mpmath.mpf(10) ** (-digits)
-        assert abs(f2(P, B) - numeric_root(lambda t: condition_two(t, P, B), P, B)) < tol
-        assert abs(fl(P, B) - numeric_root(lambda t: condition_limit(t, P, B), P, B)) < tol
+        assert abs(f2(P, B) - anderson(lambda t: condition_two(t, P, B), mpmath.mpf(P), mpmath.mpf(1))) < tol
+        assert abs(fl(P, B) - anderson(lambda t: condition_limit(t, P, B), mpmath.mpf(P), mpmath.mpf(1))) < tol
 
 
 def test_known_values():
@@ -82,8 +82,8 @@ betas = st.fractions(min_value=Rational(1, 100), max_value=5, max_denominator=10
 def test_bounds_hold(p, beta):
     with mpmath.workdps(30):
         P, B = mpmath.mpf(p.numerator) / p.denominator, mpmath.mpf(beta.numerator) / beta.denominator
-        x2 = numeric_root(lambda t: condition_two(t, P, B), P, B)
-        xl = numeric_root(lambda t: condition_limit(t, P, B), P, B)
+        x2 = anderson(lambda t: condition_two(t, P, B), mpmath.mpf(P), mpmath.mpf(1))
+        xl = anderson(lambda t: condition_limit(t, P, B), mpmath.mpf(P), mpmath.mpf(1))
         eps = mpmath.mpf(10) ** -25
         assert x2 >= max(1 - B, P) - eps
         assert xl >= max(1 / (1 + B**2), P) - eps

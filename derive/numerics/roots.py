@@ -23,7 +23,8 @@ from typing import Any, NamedTuple
 
 import mpmath
 
-__all__ = ["Bracket", "bisect", "bisect_geometric", "bisection", "bracket_then_anderson", "illinois",
+__all__ = ["Bracket", "anderson", "bisect", "bisect_geometric", "bisection", "bracket_then_anderson",
+           "illinois",
            "grid_local_minima", "root_below_one", "sign_changes"]
 
 
@@ -252,6 +253,25 @@ def root_below_one(f, lo):
     if f(hi) <= 0:
         return mpmath.mpf(1)
     return bisect(f, lo, hi)
+
+
+def anderson(f, lo, hi):
+    """The root of *f* on ``[lo, hi]`` by Anderson-Bjorck (a bracketing method) at the
+    working precision; an end is returned when *f* is exactly 0 there.  *f* must change
+    sign on the bracket (mpmath raises otherwise).
+
+    >>> mpmath.mp.dps = 30
+    >>> x = anderson(lambda t: t * t - 2, mpmath.mpf(1), mpmath.mpf(2))
+    >>> abs(x - mpmath.sqrt(2)) < mpmath.mpf(10) ** -28
+    True
+    >>> anderson(lambda t: t - 1, mpmath.mpf(0), mpmath.mpf(1))
+    mpf('1.0')
+    """
+    if f(lo) == 0:
+        return lo
+    if f(hi) == 0:
+        return hi
+    return mpmath.findroot(f, (lo, hi), solver="anderson")
 
 
 def bracket_then_anderson(f, lo, check_sign=True, coarse_steps=40):

@@ -156,20 +156,6 @@ def condition_limit(xv, pv, bv):
     return bv * (xv - pv) - mpmath.sqrt(xv * (1 - xv))
 
 
-def numeric_root(condition, pv, bv):
-    """The root of an unsquared condition on ``[p, 1]`` by bracketing (Anderson-Bjorck).
-
-    Both conditions are negative... positive at x = 1 and <= 0 at x = p, so the
-    bracket holds a root; no closed form is used.
-    """
-    lo, hi = mpmath.mpf(pv), mpmath.mpf(1)
-    if condition(lo) == 0:
-        return lo
-    if condition(hi) == 0:
-        return hi
-    return mpmath.findroot(condition, (lo, hi), solver="anderson")
-
-
 #: Precisions of the closed-form-versus-root checks.
 PRECISIONS = (15, 30, 50)
 

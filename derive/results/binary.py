@@ -20,6 +20,7 @@ from sympy import (
 
 from derive.numerics.context import mpf_exact
 from derive.numerics.precision import CHECK_DIGITS, CHECK_SEED
+from derive.numerics.roots import anderson
 from derive.paper import claims
 from derive.paper.binary import (
     PRECISIONS,
@@ -32,7 +33,6 @@ from derive.paper.binary import (
     condition_two,
     gamma,
     limit_residues,
-    numeric_root,
     p,
     property_residues,
     x,
@@ -127,9 +127,9 @@ def numeric_checks(two, lim):
         with mpmath.workdps(digits + 10):
             for pv, bv, gv in _grid():
                 P, B, Gm = mpf_exact(pv), mpf_exact(bv), mpf_exact(gv)
-                root = numeric_root(lambda t: condition_two(t, P, B, Gm), P, B)
+                root = anderson(lambda t: condition_two(t, P, B, Gm), mpmath.mpf(P), mpmath.mpf(1))
                 e_two.append(f_two(P, B, Gm) - root)
-                root = numeric_root(lambda t: condition_limit(t, P, B), P, B)
+                root = anderson(lambda t: condition_limit(t, P, B), mpmath.mpf(P), mpmath.mpf(1))
                 e_lim.append(f_lim(P, B) - root)
         out.append(numeric_check(f"binary-two-root-{digits}", "(14)",
                                  f"(14) equals the root of the unsquared (17) on [p, 1] found by "
