@@ -177,7 +177,7 @@ from derive.numerics.group_preference import (
     group_preference,
     solve_linear,
 )
-from derive.numerics.roots import grid_local_minima, illinois
+from derive.numerics.roots import grid_local_minima, illinois, sign_changes
 from derive.solve.records import Cost, StationaryPolicy
 
 #: Every penalty estimator (arXiv:2502.18548v3, Eq. (1), and the variants of :mod:`derive.model`).
@@ -1503,22 +1503,19 @@ def _roots_1d(system, digits):
     tol_rel = mp.mpf(10) ** (-(digits + 6))
     roots = []
     n = len(values)
-    for i in range(n - 1):
-        (za, fa), (zb, fb) = values[i], values[i + 1]
-        if fa is None or fb is None:
-            continue
-        if fa == 0:
+    for i, j in sign_changes([f for _, f in values]):
+        za, fa = values[i]
+        if i == j:                       # an exact zero on the grid: polish it between its neighbours
             lo = values[i - 1][0] if i > 0 else za - 1.0
-            with _near_face(za, zb, system):
-                r = _polish_point(system, za, lo, zb, tol_rel)
-            if r is not None:
-                roots.append(_Root1(*r))
-            continue
-        if (fa > 0) != (fb > 0) and fb != 0:
+            hi = values[i + 1][0] if i + 1 < n else za + 1.0
+            with _near_face(za, hi, system):
+                r = _polish_point(system, za, lo, hi, tol_rel)
+        else:
+            zb, fb = values[j]
             with _near_face(za, zb, system):
                 r = _polish_bracket(system, za, fa, zb, fb, tol_rel)
-            if r is not None:
-                roots.append(_Root1(*r))
+        if r is not None:
+            roots.append(_Root1(*r))
     for i in range(1, n - 1):
         (zl, fl), (zm, fm), (zr, fr) = values[i - 1], values[i], values[i + 1]
         if fl is None or fm is None or fr is None or fm == 0:
