@@ -27,6 +27,7 @@ import signal
 import sys
 import threading
 
+from derive.model.estimators import PENALTY_NAMES
 from derive.options import (
     MAX_REWARD_EXPONENT,
     PRESET_NAMES,
@@ -254,7 +255,7 @@ def build_parser():
     p.add_argument("--group", default="2", metavar="G",
                    help="group size: an integer from 2 to 10^18 or 'inf' (default: 2); large G "
                         "with several reward levels is refused by the cost limit")
-    p.add_argument("--penalty", choices=("k1", "k2", "k3", "k1-is", "k2-is", "k3-is"),
+    p.add_argument("--penalty", choices=PENALTY_NAMES,
                    help="per-sample KL estimator with rho = pi_ref/pi: k1 = -log rho, "
                         "k2 = (log rho)^2/2, k3 = rho - 1 - log rho (GRPO as published; the "
                         "gradient of KL(pi_ref || pi)); '-is' multiplies it by pi/pi_old (k3-is: "

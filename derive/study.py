@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from derive.model.estimators import PENALTY_NAMES
 from derive.model.presets import PRESET_SETTINGS
 
 #: The keys of ``[problem]`` and ``[sweep]``: the long options of ``stationary``.
@@ -55,7 +56,7 @@ OPTIONS = ("ref", "rewards", "success", "reward-dist", "beta", "group", "penalty
            "normalisation", "std", "std-eps", "preset", "digits")
 #: The choices of the options that take one (as on the command line).
 CHOICES = {
-    "penalty": ("k1", "k2", "k3", "k1-is", "k2-is", "k3-is"),
+    "penalty": PENALTY_NAMES,
     "kl-in": ("loss", "reward"),
     "normalisation": ("shift-scale", "shift-only", "none"),
     "std": ("population", "sample"),

@@ -151,3 +151,7 @@ class K3(Estimator):
 
 #: Penalty estimators by name.
 PENALTIES = {cls.name: cls() for cls in (K1, K2, K3)}
+
+#: Every penalty of the command line: each estimator as is, then importance-weighted
+#: (``k1, k2, k3, k1-is, k2-is, k3-is``).
+PENALTY_NAMES = tuple(name + suffix for suffix in ("", "-is") for name in PENALTIES)

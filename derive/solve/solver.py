@@ -164,6 +164,7 @@ from functools import lru_cache
 
 from mpmath import mp
 
+from derive.model.estimators import PENALTY_NAMES
 from derive.numerics import certify as _certify
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, interval, mpf_exact
 from derive.numerics.field import Evaluation, field, field_term_scale, penalty_curvature, penalty_term_sizes
@@ -181,7 +182,7 @@ from derive.numerics.roots import grid_local_minima, illinois, sign_changes
 from derive.solve.records import Cost, StationaryPolicy
 
 #: Every penalty estimator (arXiv:2502.18548v3, Eq. (1), and the variants of :mod:`derive.model`).
-ALL_PENALTIES = ("k1", "k2", "k3", "k1-is", "k2-is", "k3-is")
+ALL_PENALTIES = PENALTY_NAMES
 #: Every advantage normalisation.
 ALL_NORMALISATIONS = ("shift-scale", "shift-only", "none")
 
