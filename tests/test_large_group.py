@@ -156,7 +156,7 @@ def test_correction_has_mean_zero_for_any_law(weights, vals):
 # -- the identity beta (E_pi r - E_ref r) = E[sigma_hat_G] -----------------------------
 
 def test_identity_symbolic_steps():
-    ident = L.GroupStdIdentity()
+    ident = LD.GroupStdIdentity()
     assert all(ident.group_residue(G) == 0 for G in (2, 3, 4))
     assert ident.summed_condition_residue() == 0
     assert all(ident.binary_residue(G) == 0 for G in (2, 3, 4, 5))

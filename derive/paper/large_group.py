@@ -39,6 +39,7 @@ import mpmath
 from sympy import (
     Rational,
     Symbol,
+    binomial,
     cancel,
     diff,
     expand,
@@ -49,6 +50,7 @@ from sympy import (
 
 from derive.numerics.context import mpf_exact
 from derive.paper import symbols as S
+from derive.paper.advantage import Advantage, expand_radicand
 from derive.paper.limit import (
     _derived,
     h,
@@ -250,3 +252,75 @@ def expected_group_std(pi, rewards, G, power=1):
         var = mpmath.fsum((r - mean) ** 2 for r in rs) / G
         total += w * (mpmath.sqrt(var) if power == 1 else var ** (mpmath.mpf(power) / 2))
     return total
+
+
+class GroupStdIdentity:
+    """``beta (E_pi r - E_ref r) = E[sigma_hat_G]`` at k3 stationary points, deterministic rewards.
+
+    Steps: (11) with ``E_pi P_G = 0`` reads ``beta (pi(o) - pi_ref(o)) = pi(o) P_G(o|pi)``;
+    summed against ``r`` it gives ``beta (E_pi r - E_ref r) = E[r_1 A_1]`` (deterministic
+    rewards: ``r_1 = r(o_1)``); by exchangeability ``E[r_1 A_1] = E[(1/G) sum_i r_i A_i]``;
+    and ``sum_i r_i A_i = G sigma_hat`` for every group (Eq. (2), population std).
+    """
+
+    @staticmethod
+    def group_residue(G):
+        """``sum_i r_i A_i - G sqrt(var)`` for symbolic rewards: 0 (cancel)."""
+        adv = Advantage(G)
+        total = sum(ri * adv.direct(i) for i, ri in enumerate(adv.r))
+        return cancel(expand_radicand(total - G * sqrt(adv.variance)))
+
+    @staticmethod
+    def normalisation_residues(G):
+        """``sum_i r_i A_i`` for the other normalisations, minus its closed form: 0 each.
+
+        Shift-only (``A_i = r_i - mean``): ``G sigma_hat^2``.  Sample std
+        (``A_i = (r_i - mean)/s``, ``s^2 = G sigma_hat^2/(G - 1)``):
+        ``sqrt(G (G - 1)) sigma_hat``.
+        """
+        adv = Advantage(G)
+        var = adv.variance
+        shift_only = sum(ri * (ri - adv.mean) for ri in adv.r) - G * var
+        s = sqrt(Rational(G, G - 1) * var)
+        sample = sum(ri * (ri - adv.mean) / s for ri in adv.r) - sqrt(G * (G - 1)) * sqrt(var)
+        return expand(shift_only), cancel(expand_radicand(sample))
+
+    @staticmethod
+    def summed_condition_residue():
+        """``sum_o r(o) [beta (pi - ref) - pi (P - E_pi P)]`` minus the summed form: 0."""
+        from derive.paper.stationarity import Stationarity
+
+        st = Stationarity().derive()
+        r = [Symbol(f"r_{o}", real=True) for o in st.outputs]
+        E = st.mean_preference
+        # the derived solution pi(o) = beta pi_ref(o)/(beta + lambda - P(o)), cleared
+        cleared = [cancel(st.pi[i] * (sol.as_numer_denom()[1]) - sol.as_numer_denom()[0])
+                   .subs(S.lam, E) for i, sol in enumerate(st.policy_solution)]
+        summed = expand(sum(ro * c for ro, c in zip(r, cleared)))
+        Er = sum(pp * ro for pp, ro in zip(st.pi, r))
+        claim = (S.beta * (Er - sum(rf * ro for rf, ro in zip(st.ref, r)))
+                 - sum(pp * ro * P for pp, ro, P in zip(st.pi, r, st.P)) + E * Er)
+        return expand(summed - claim)
+
+    @staticmethod
+    def expected_std_binary(G, xx=x):
+        """``E[sigma_hat_G]`` of a 0/1 group with success probability *xx*:
+        ``sum_k C(G,k) x^k (1-x)^(G-k) sqrt(k (G-k))/G``."""
+        return sum(binomial(G, k) * xx**k * (1 - xx) ** (G - k) * sqrt(Rational(k * (G - k)))
+                   / G for k in range(G + 1))
+
+    def binary_residue(self, G):
+        """``x U_G(x) - E[sigma_hat_G]``: the condition of finite_groups is the identity (expand)."""
+        from derive.paper.preference import binomial_sums
+
+        U, _ = binomial_sums(G, x)
+        return expand(x * U - self.expected_std_binary(G))
+
+    @staticmethod
+    def limit_of_expected_std():
+        """Delta method on ``E sqrt(t (1 - t))``, ``t = k/G``: ``sqrt(x(1-x)) + f''/2 x(1-x)/G``."""
+        t = Symbol("t", positive=True)
+        f = sqrt(t * (1 - t))
+        lead = f.subs(t, x)
+        second = diff(f, t, 2).subs(t, x) * x * (1 - x) / 2
+        return lead, cancel(second)
