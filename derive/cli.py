@@ -32,9 +32,9 @@ from derive.options import (
     MAX_REWARD_EXPONENT,
     PRESET_NAMES,
     UsageError,
-    _problem_record,
-    _variant_options,
     check_numbers,
+    problem_record,
+    variant_options,
 )
 from derive.output import outputs
 
@@ -523,7 +523,7 @@ def _stationary(args):
         parse_number,
     )
 
-    variant, betas_text = _variant_options(args)
+    variant, betas_text = variant_options(args)
     try:
         ref = parse_list(args.ref, "--ref")
         rewards = parse_list(args.rewards, "--rewards") if args.rewards is not None else None
@@ -624,7 +624,7 @@ def _stationary(args):
         if bar:
             bar.close()
         if len(problems) > 1 and results:
-            records = [_problem_record(p, s, digits, args.preset) for p, s in zip(problems, results)]
+            records = [problem_record(p, s, digits, args.preset) for p, s in zip(problems, results)]
             if args.json:
                 print(json.dumps({"sweep": records, "interrupted": True,
                                   "finished": len(records), "requested": len(problems)},
@@ -638,7 +638,7 @@ def _stationary(args):
     if bar:
         bar.close()
 
-    records = [_problem_record(prob, sols, digits, args.preset)
+    records = [problem_record(prob, sols, digits, args.preset)
                for prob, sols in zip(problems, results)]
     if args.latex:
         return _print_latex(args, problems, records, digits)

@@ -83,7 +83,7 @@ def check_numbers(ref, rewards, success, dists, betas, name):
 
 
 
-def _variant_options(args):
+def variant_options(args):
     """``(variant keywords, beta)`` from the variant options, the preset and the defaults.
 
     Explicit options override the preset; a combination that makes no sense is a
@@ -159,7 +159,7 @@ def problem_fields(prob, preset=None):
     }
 
 
-def _problem_record(prob, sols, digits, preset=None):
+def problem_record(prob, sols, digits, preset=None):
     import mpmath
 
     from derive.numerics.certify import printed_enclosure

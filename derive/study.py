@@ -17,7 +17,7 @@ A study file ``studies/<name>.toml`` holds
 Every grid point is built into a :class:`derive.solve.solver.Problem` exactly as
 ``stationary`` builds its problem (:func:`problem_of`), solved by
 :func:`derive.solve.solver.stationary_policies` with certificates, and recorded as
-``stationary --json`` records it (:func:`derive.options._problem_record`): the
+``stationary --json`` records it (:func:`derive.options.problem_record`): the
 stationarity condition is arXiv:2502.18548v3, Eq. (11) for the paper's GRPO
 and its variant otherwise.  Numbers are parsed exactly (:mod:`derive.parsing`);
 nothing is evaluated.
@@ -166,7 +166,7 @@ def problem_of(options):
 
     *options* maps the keys of :data:`OPTIONS` to strings (``reward-dist``: a tuple
     of strings).  The checks, their order and the problem are those of
-    :func:`derive.cli._stationary` and :func:`derive.options._variant_options` (which
+    :func:`derive.cli._stationary` and :func:`derive.options.variant_options` (which
     this calls); a bad value raises ``ValueError`` with a one-line message.
 
     >>> prob, digits, preset = problem_of({"ref": "0.2,0.8", "rewards": "1,0", "beta": "1/2"})
@@ -200,7 +200,7 @@ def problem_of(options):
         normalisation=o.get("normalisation"), std=o.get("std"), std_eps=o.get("std-eps"),
         beta=o.get("beta"))
     try:
-        variant, beta_text = cli._variant_options(args)
+        variant, beta_text = cli.variant_options(args)
     except cli.UsageError as exc:
         raise ValueError(_cli_text(str(exc))) from None
     try:
@@ -381,11 +381,11 @@ def solve_point(problem, digits, preset):
 
     Runs in a worker process (local or Dask); a top-level function so that it pickles.
     """
-    from derive.options import _problem_record
+    from derive.options import problem_record
     from derive.solve.solver import stationary_policies
 
     sols = stationary_policies(problem, digits=digits, certify=True)
-    return json.loads(json.dumps(_problem_record(problem, sols, digits, preset)))
+    return json.loads(json.dumps(problem_record(problem, sols, digits, preset)))
 
 
 #: The fixed work of one grid point in a warm worker (measured: about 5 ms for a binary point
@@ -612,7 +612,7 @@ def section_checks(variants):
     from derive.model.variants import KKT, EffectiveDivergence
     from derive.paper import symbols as S
     from derive.results.variants import gradient_form
-    from derive.verify.display import _reduced
+    from derive.verify.display import reduced_form
 
     out = []
     for v in variants:
@@ -633,7 +633,7 @@ def section_checks(variants):
         (pi_o,), (ref_o,) = (S.policy_symbols(n, "o") for n in ("pi", "pi_ref"))
         derived = EffectiveDivergence(v["base"], v["iw"], "o").derive().gradient[0]
         shown = gradient_form(v["base"], v["iw"], pi_o, ref_o)
-        out.append((f"displayed gradient of {v['penalty']}", _reduced(shown - derived) == 0,
+        out.append((f"displayed gradient of {v['penalty']}", reduced_form(shown - derived) == 0,
                     "the displayed g_o minus the derived gradient reduces to 0 (expand_log, "
                     "together, cancel)"))
     return out
@@ -963,14 +963,14 @@ def author_closed_form(cf, c):
 
     *c* is the derived preference gap ``P_G(a) - P_G(b)`` when it does not depend on
     ``pi`` (``G = 2``), else ``None``.  Two families, each proven equal to *cf*
-    (:func:`derive.verify.display._reduced`) before it is used: the root of
+    (:func:`derive.verify.display.reduced_form`) before it is used: the root of
     ``beta (x - p) = c x (1 - x)`` (Eq. (14) with ``gamma = c``), and logarithmic pooling
     ``p e^{c/beta} / (1 - p + p e^{c/beta})`` (Eqs. (3)-(4)).
     """
     from sympy import Add, Mul, Pow, exp, sqrt
 
     from derive.paper import symbols as S
-    from derive.verify.display import U, _reduced, frac
+    from derive.verify.display import U, frac, reduced_form
 
     if c is None:
         return None
@@ -983,7 +983,7 @@ def author_closed_form(cf, c):
     e = exp(c / beta, evaluate=False)
     pooling = U(Mul, U(Mul, p, e), Pow(U(Add, 1, -p, U(Mul, p, e)), -1, evaluate=False))
     for form in (quadratic, pooling):
-        if _reduced(form - cf, (1 - p,)) == 0:
+        if reduced_form(form - cf, (1 - p,)) == 0:
             return form
     return None
 

@@ -52,7 +52,7 @@ def test_table_has_the_asymptotic_columns_and_check():
 
 
 def test_condition_through_the_kernel_is_the_papers_form():
-    """condition(G) goes through the derived kernel of (11) (binary._stationary_numerator); it is
+    """condition(G) goes through the derived kernel of (11) (binary.stationary_numerator); it is
     beta (x - p) - x U_G(x) with E_pi P_G = 0, term for term, for G = 2..6."""
     from sympy import expand
 

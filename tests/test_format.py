@@ -51,7 +51,7 @@ def test_json_policy_format():
 
 
 def test_mpmath_default_switch():
-    """variants._fmt: None passes mpmath's own min_fixed/max_fixed."""
+    """variants.cell_number: None passes mpmath's own min_fixed/max_fixed."""
     assert _row(min_fixed=None, max_fixed=None) == (
         "0.0", "1.00000", "1.00000e-7", "0.000123450", "1.23457e+6", "-0.365310",
         "-1.23457e+6", "-1.00000e-7")
@@ -69,7 +69,7 @@ def test_vertices_as_integers():
 
 def test_the_callers_settings():
     """The wrappers that keep a caller's setting print what the setting says."""
-    from derive.model.variants import _fmt as variants_fmt
+    from derive.model.variants import cell_number as variants_fmt
     from derive.options import _fmt as policy_fmt
     from derive.results.figures import _fmt as figure_fmt
     from derive.results.stability import _fmt as stability_fmt

@@ -367,9 +367,9 @@ def test_integer_advantage_parts_are_the_exact_advantages(values, G):
     comps, _, weights, _, parts, _, dens = model.evaluator._multinomial_exact()
     for j in range(len(values)):
         for n, w, (X, Y) in zip(comps, weights, parts[j]):
-            diff, variance = numerics._advantage_parts(values, j, n, G)
+            diff, variance = numerics.advantage_parts(values, j, n, G)
             assert (F(X, dens[0]), F(Y, dens[1])) == (diff, variance)
-            assert w == numerics._multinomial(n)
+            assert w == numerics.multinomial_coefficient(n)
 
 
 @pytest.mark.parametrize(("values", "G"), MANY_LEVELS)
@@ -473,6 +473,6 @@ def test_advantage_parts_are_the_definition_for_both_variances(values, data):
     G = len(group)
     mean = sum(group) / F(G)
     ss = sum((r - mean) ** 2 for r in group)
-    assert numerics._advantage_parts(values, j, counts, G) == (values[j] - mean, ss / G)
+    assert numerics.advantage_parts(values, j, counts, G) == (values[j] - mean, ss / G)
     if G > 1:
-        assert numerics._advantage_parts(values, j, counts, G, G - 1) == (values[j] - mean, ss / (G - 1))
+        assert numerics.advantage_parts(values, j, counts, G, G - 1) == (values[j] - mean, ss / (G - 1))

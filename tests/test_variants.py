@@ -83,8 +83,8 @@ def test_binary_gap_against_enumeration(G):
             for xv in (Rational(1, 7), Rational(3, 4)):
                 sym = mpmath.mpf(gap.evalf(40, subs={x: xv, VD.eps: VD.EPS}))
                 pi = (_mp(xv), 1 - _mp(xv))
-                enum = (V.enumerated_preference(obj, 0, pi, VD._det_outcomes(), G)
-                        - V.enumerated_preference(obj, 1, pi, VD._det_outcomes(), G))
+                enum = (V.enumerated_preference(obj, 0, pi, VD.deterministic_outcomes(), G)
+                        - V.enumerated_preference(obj, 1, pi, VD.deterministic_outcomes(), G))
                 assert abs(sym - enum) < mpmath.mpf(10) ** -25
 
 
@@ -140,7 +140,7 @@ def test_k2_is_has_three_stationary_points_and_enumeration_confirms():
         roots = VD.bracketed_roots(VD.condition_function(F, Rational(1, 5), Rational(1, 2), VD.EPS))
         assert len(roots) == 3
         for r in roots:
-            field = V.enumerated_field(obj, r, mpmath.mpf(1) / 5, VD._det_outcomes(), 2,
+            field = V.enumerated_field(obj, r, mpmath.mpf(1) / 5, VD.deterministic_outcomes(), 2,
                                        mpmath.mpf(1) / 2)
             assert abs(field) < mpmath.mpf(10) ** -25
 

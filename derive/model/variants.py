@@ -66,7 +66,7 @@ CANDIDATES = (
 )
 
 
-def _reduce(expr):
+def simplified(expr):
     return cancel(expand(expand_log(expr, force=True)))
 
 
@@ -93,12 +93,12 @@ class EffectiveDivergence:
         self.expected = est.expected(self.pi, self.ref, self.old, self.importance_weighted)
         on = dict(zip(self.old, self.pi))
         #: dD/dpi(o) at pi_old = pi (Eq. (10) for k3)
-        self.gradient = [_reduce(diff(self.expected, t).subs(on)) for t in self.pi]
+        self.gradient = [simplified(diff(self.expected, t).subs(on)) for t in self.pi]
         self.on_policy = self.expected.subs(on)
         self.divergence, self.tex, self.constant = None, None, None
         for name, tex, build in CANDIDATES:
             cand = build(self.pi, self.ref, self.on_policy)
-            res = [_reduce(g - diff(cand, t)) for g, t in zip(self.gradient, self.pi)]
+            res = [simplified(g - diff(cand, t)) for g, t in zip(self.gradient, self.pi)]
             if all(r.is_number for r in res) and len(set(res)) == 1:
                 self.divergence, self.tex, self.constant = name, tex, res[0]
                 self.candidate = cand
@@ -188,7 +188,7 @@ class KKT:
         lam = expand(lam.subs(e.pi[-1], 1 - sum(e.pi[:-1]))).subs(1 - sum(e.pi[:-1]), e.pi[-1])
         self.multiplier = lam
         #: dL/dpi'(o) at the multiplier: P_o - E_pi P - beta (g_o - E_pi g), on sum pi = 1
-        self.residual = [_reduce(expand(d.subs(S.lam, lam)).subs(
+        self.residual = [simplified(expand(d.subs(S.lam, lam)).subs(
             e.pi[-1], 1 - sum(e.pi[:-1]))).subs(1 - sum(e.pi[:-1]), e.pi[-1]) for d in dL]
         return self
 
@@ -198,7 +198,7 @@ def binary_gradient_gap(penalty, importance_weighted):
     """``g_a - g_b`` at ``pi = (x, 1 - x)``, ``pi_ref = (p, 1 - p)`` (the derived gradient)."""
     e = EffectiveDivergence(penalty, importance_weighted, "ab").derive()
     sub = {e.pi[0]: x, e.pi[1]: 1 - x, e.ref[0]: p, e.ref[1]: 1 - p}
-    return _reduce((e.gradient[0] - e.gradient[1]).subs(sub))
+    return simplified((e.gradient[0] - e.gradient[1]).subs(sub))
 
 
 def binary_condition(obj, G):
@@ -256,13 +256,13 @@ class BinaryVariant:
         if x not in gap.free_symbols:
             # F = c - beta (g_a - g_b) with a gap c free of x: one solve per penalty
             roots = [r.subs(C_GAP, gap) for r in
-                     _solve_condition(C_GAP - beta * binary_gradient_gap(
+                     solve_condition(C_GAP - beta * binary_gradient_gap(
                          self.obj.penalty, self.obj.importance_weighted))]
         elif F.has(log) or F.has(eps):
             self.reason = "transcendental (log and sqrt) or quartic (epsilon): not solved"
             return self
         else:
-            roots = _solve_condition(F)
+            roots = solve_condition(F)
         keep = [r for r in roots if self._admissible(r)]
         if len(keep) == 1:
             self.closed_form = keep[0]
@@ -288,7 +288,7 @@ C_GAP = Symbol("c", positive=True)
 
 
 @cache
-def _solve_condition(F):
+def solve_condition(F):
     """SymPy's roots of ``F = 0`` in x (none where ``solve`` gives up)."""
     try:
         return tuple(solve(F, x))
@@ -343,13 +343,13 @@ class KLInReward:
                 self.gaps[(col, G)] = (up, down)
         # r'(a) - r'(b) with r' = r - beta k1 and k1 = log(pi/pi_ref) at pi_old = pi
         k1 = PENALTIES["k1"]
-        self.delta = 1 - beta * _reduce(k1.sample(x, p) - k1.sample(1 - x, 1 - p))
+        self.delta = 1 - beta * simplified(k1.sample(x, p) - k1.sample(1 - x, 1 - p))
         (self.policy,) = solve(self.delta, x)
         #: RLHF's pi(a) for r(a) - r(b) = 1, derived from (3) in derive.paper.baselines
         self.rlhf = rlhf_policy_binary()
         pa, pb = SUCCESS
         # shift-only and none are linear in the rewards: only the mean rewards enter
-        self.bernoulli_linear = solve(pa - pb - beta * _reduce(k1.sample(x, p) - k1.sample(1 - x, 1 - p)),
+        self.bernoulli_linear = solve(pa - pb - beta * simplified(k1.sample(x, p) - k1.sample(1 - x, 1 - p)),
                                       x)[0]
         return self
 
@@ -386,12 +386,12 @@ AGGREGATION = {"none": "none: beta drops out and there is no interior stationary
 assert not any("," in w for w in AGGREGATION.values())     # they go into a CSV field
 
 
-def _fmt(v, digits=4):
+def cell_number(v, digits=4):
     """A root of the variant matrix: mpmath's own fixed/exponent switch, zeros kept."""
     return decimal(v, digits, min_fixed=None, max_fixed=None)
 
 
-def _det_outcomes():
+def deterministic_outcomes():
     return [[(mpmath.mpf(1), mpmath.mpf(1))], [(mpmath.mpf(0), mpmath.mpf(1))]]
 
 
@@ -434,10 +434,10 @@ def table_rows(cells, kr, G):
             else:
                 n = len(c["roots"])
                 sup = (f"({n})" if n > 1 else "") + ("" if c["closed"] is not None else "*")
-                texts.append(_fmt(c["roots"][-1], 3) + (f"$^{{{sup}}}$" if sup else ""))
+                texts.append(cell_number(c["roots"][-1], 3) + (f"$^{{{sup}}}$" if sup else ""))
         rows.append({"penalty": pen, "is": r"\checkmark" if iw else "", "kl_in": "L",
                      "divergence": DIVERGENCE_TEX[e.divergence], "cells": texts})
-    xs = _fmt(mpmath.mpf(kr.policy.evalf(30, subs={p: P_REF, beta: BETA})), 3)
+    xs = cell_number(mpmath.mpf(kr.policy.evalf(30, subs={p: P_REF, beta: BETA})), 3)
     rows.append({"penalty": "k1", "is": "", "kl_in": "R", "divergence": "RLHF",
                  "cells": [xs] * len(COLUMNS)})
     return rows

@@ -83,7 +83,7 @@ class NumberType:
             return arb(x)
         if not isinstance(x, mp.mpf):
             x = mp.mpf(x)                   # a string or another number: rounded at mp.prec
-        return _arb_of_mpf(x)               # an mpf exactly, whatever mp.prec is now
+        return arb_of_mpf(x)               # an mpf exactly, whatever mp.prec is now
 
     def mpf(self, x):
         return self.num(x)
@@ -157,13 +157,13 @@ def arb_precision(bits):
         flint.ctx.prec = old
 
 
-def _dyadic(x):
+def dyadic_parts(x):
     """``(man, exp)`` of an exact finite Arb number, as Python integers."""
     man, exp = x.man_exp()
     return int(man), int(exp)
 
 
-def _man_exp(raw):
+def mantissa_exponent(raw):
     """``(man, exp)`` with the sign in ``man`` of a finite raw mpf (``x = man 2^exp``).
 
     (``mpmath.libmp.to_man_exp`` returns the magnitude of the mantissa only.)
@@ -172,11 +172,11 @@ def _man_exp(raw):
     return (-man if sign else man), exp
 
 
-def _arb_of_mpf(x):
+def arb_of_mpf(x):
     """The exact Arb ball (radius 0) of a finite mpf; an infinite one gives ``[+/- inf]``."""
     if not mp.isfinite(x):
         return arb("nan") if mp.isnan(x) else arb(0, "inf")
-    man, exp = _man_exp(x._mpf_)
+    man, exp = mantissa_exponent(x._mpf_)
     return arb((fmpz(man), fmpz(exp)))
 
 
@@ -200,8 +200,8 @@ def arb_ends(x):
     """
     if not x.is_finite():
         return mp.mpf("-inf"), mp.mpf("inf")
-    mm, me = _dyadic(x.mid())
-    rm, re_ = _dyadic(x.rad())
+    mm, me = dyadic_parts(x.mid())
+    rm, re_ = dyadic_parts(x.rad())
     e = min(me, re_) if rm else me
     M = mm << (me - e)
     R = rm << (re_ - e) if rm else 0
@@ -228,8 +228,8 @@ def interval(lo, hi):
         return arb(0, "inf")
     if a > b:
         raise ValueError("interval: lo > hi")
-    am, ae = _man_exp(a._mpf_)
-    bm, be = _man_exp(b._mpf_)
+    am, ae = mantissa_exponent(a._mpf_)
+    bm, be = mantissa_exponent(b._mpf_)
     if not am:
         ae = be
     if not bm:

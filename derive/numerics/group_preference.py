@@ -95,13 +95,13 @@ from derive.numerics.context import (
     ARB,
     FLOAT,
     MP,
-    _arb_of_mpf,
-    _dyadic,
-    _man_exp,
     arb_ends,
+    arb_of_mpf,
     arb_precision,
     context_key,
+    dyadic_parts,
     interval,
+    mantissa_exponent,
     to_context,
 )
 from derive.numerics.field import PAPER_PENALTIES, field
@@ -234,7 +234,7 @@ def _multinomials(comps) -> list:
     return out
 
 
-def _multinomial(counts) -> int:
+def multinomial_coefficient(counts) -> int:
     out, running = 1, 0
     for c in counts:
         running += c
@@ -242,7 +242,7 @@ def _multinomial(counts) -> int:
     return out
 
 
-def _advantage_parts(values, j: int, counts, group: int, divisor=None) -> tuple[Fraction, Fraction]:
+def advantage_parts(values, j: int, counts, group: int, divisor=None) -> tuple[Fraction, Fraction]:
     """Exact ``(r - mean, variance)`` of value ``v_j`` in the group ``v_j + counts``.
 
     The shift-scale advantage is ``(r - mean)/sqrt(variance)`` (population
@@ -250,9 +250,9 @@ def _advantage_parts(values, j: int, counts, group: int, divisor=None) -> tuple[
     *divisor* divides the sum of squares about the mean: ``G`` (the population
     variance, the default) or ``G - 1`` (the sample variance).
 
-    >>> _advantage_parts((Fraction(0), Fraction(1)), 1, (2, 1), 4)     # the group (1, 0, 0, 1)
+    >>> advantage_parts((Fraction(0), Fraction(1)), 1, (2, 1), 4)     # the group (1, 0, 0, 1)
     (Fraction(1, 2), Fraction(1, 4))
-    >>> _advantage_parts((Fraction(0), Fraction(1)), 1, (2, 1), 4, divisor=3)
+    >>> advantage_parts((Fraction(0), Fraction(1)), 1, (2, 1), 4, divisor=3)
     (Fraction(1, 2), Fraction(1, 3))
     """
     total = values[j] + sum(c * v for c, v in zip(counts, values))
@@ -264,7 +264,7 @@ def _advantage_parts(values, j: int, counts, group: int, divisor=None) -> tuple[
 
 
 def _advantage(ctx, values, j, counts, group):
-    return _advantage_of_parts(ctx, _advantage_parts(values, j, counts, group))
+    return _advantage_of_parts(ctx, advantage_parts(values, j, counts, group))
 
 
 def _advantage_of_parts(ctx, parts, dens=(1, 1)):
@@ -573,7 +573,7 @@ class _MultinomialPhi:
         multinomial coefficients ``multinomial(N; n)`` and ``N multinomial(N - 1; n)``,
         ``parts[j][idx] = (X, Y)``, integers with ``r - mean = X / dens[0]`` and
         ``variance = Y / dens[1]`` for value ``v_j`` in the group made of ``v_j``
-        and ``comps[idx]`` (:func:`_advantage_parts`; over the common denominator
+        and ``comps[idx]`` (:func:`advantage_parts`; over the common denominator
         ``D`` of the values, ``X = G a_j - S_1``, ``Y = G S_2 - S_1^2``,
         ``dens = (G D, G^2 D^2)``, so that the advantage is ``X / sqrt(Y)``), and
         ``index[n]``, the position of a composition of ``N``.
@@ -845,7 +845,7 @@ class _BinomialIntegers:
 
 def _fixed_point(raw, P, upper):
     """``floor`` (or ``ceil``) of ``2**P x`` for a raw mpf ``x``."""
-    man, exp = _man_exp(raw)
+    man, exp = mantissa_exponent(raw)
     e = exp + P
     if e >= 0:
         return man << e
@@ -1240,7 +1240,7 @@ def _window_sums(N, q0, q1, ctx):
         with mp.extraprec(N.bit_length() + 20):
             total = q0 + q1
             q0, q1 = q0 / total, q1 / total
-        Q0, Q1 = _arb_of_mpf(q0), _arb_of_mpf(q1)
+        Q0, Q1 = arb_of_mpf(q0), arb_of_mpf(q1)
         mid1, mid0 = q1, q0
     reverse = mid1 > mid0
     small = min(mid1 / mid0, mid0 / mid1)
@@ -1654,7 +1654,7 @@ def _mpf_of_ball(x):
     """The midpoint of a finite Arb ball rounded to ``mp.prec`` (``nan`` for a ball that is not finite)."""
     if not x.is_finite():
         return mp.nan
-    man, exp = _dyadic(x.mid())
+    man, exp = dyadic_parts(x.mid())
     return mp.make_mpf(from_man_exp(man, exp, mp.prec, "n"))
 
 

@@ -222,21 +222,21 @@ class NLHF:
 
 
 @cache
-def _nlhf_binary():
+def nlhf_binary_derivation():
     return NLHF("ab").derive()
 
 
 @cache
 def nlhf_policy_binary():
     """NLHF's ``pi(a)`` in ``(p, beta, gamma)``, as derived from Eq. (5)."""
-    return _nlhf_binary().binary_policy
+    return nlhf_binary_derivation().binary_policy
 
 
 @cache
 def nlhf_condition_binary():
     """NLHF's binary fixed-point condition as ``lhs - rhs`` in ``(x, p, beta, gamma)``:
     ``log(x/(1-x)) - log(pi(a)/pi(b))`` of the derived fixed point, Eq. (5)."""
-    nl = _nlhf_binary()
+    nl = nlhf_binary_derivation()
     subs = {nl.pi[0]: x, nl.ref[0]: p, nl.ref[1]: 1 - p, nl.P[0][1]: (1 + gamma) / 2}
     return log(x / (1 - x)) - nl.fixed_log_ratio[0].subs(subs)
 

@@ -41,7 +41,7 @@ from derive.paper.stationarity import Stationarity
 x, p, beta, gamma = S.x, S.p, S.beta, S.gamma
 
 
-def _stationary_numerator(P_a, P_b, pi_b=1 - x):
+def stationary_numerator(P_a, P_b, pi_b=1 - x):
     """``x (beta + E_pi P - P_a) - beta p`` from the derived policy of Eq. (11).
 
     The derived solution is ``pi(a) = beta pi_ref(a)/(beta + lambda - P_a)`` with
@@ -67,7 +67,7 @@ class BinaryTwo:
         # Pairwise preferences (Eq. (5)): a ties with itself, beats b with margin gamma.
         P_a = (1 - x) * (win - lose)
         P_b = x * (lose - win)
-        cond, self.mean_preference = _stationary_numerator(P_a, P_b)
+        cond, self.mean_preference = stationary_numerator(P_a, P_b)
         self.condition = expand(cond.subs(win, lose + gamma))
         self.roots = solve(self.condition, x)
         self.product_of_roots = cancel(Poly(self.condition, x).all_coeffs()[2]
@@ -99,7 +99,7 @@ class BinaryLimit:
         # the derived limit (13): (r(o) - E_pi r)/sigma with E_pi r = x = 1 - u
         P_a = preference_limit(1, 1 - u, sigma)
         P_b = preference_limit(0, x, sigma)
-        cond, mean = _stationary_numerator(P_a, P_b, pi_b=u)
+        cond, mean = stationary_numerator(P_a, P_b, pi_b=u)
         self.mean_preference = expand(mean.subs(u, 1 - x))
         #: the unsquared condition (19) as lhs - rhs: beta (x - p) - sqrt(x) sqrt(1 - x)
         self.unsquared = cond.subs(u, 1 - x)
@@ -160,7 +160,7 @@ def condition_limit(xv, pv, bv):
 PRECISIONS = (15, 30, 50)
 
 
-def _grid(n=10, seed=CHECK_SEED + 15):
+def check_grid(n=10, seed=CHECK_SEED + 15):
     """Seeded (p, beta, gamma) points, exact."""
     import random
 
@@ -193,7 +193,7 @@ def property_residues(two):
     res["tie"] = 0 if solve(F.subs(gamma, 0), x) == [p] else 1
     below = limit(X.subs(beta, gamma / (1 + s)), p, 0, "+")
     above = limit(X.subs(beta, gamma * (1 + s)), p, 0, "+")
-    res["jump_below"] = cancel(_factor_radicands(below) - (1 - 1 / (1 + s)))
+    res["jump_below"] = cancel(factor_radicands(below) - (1 - 1 / (1 + s)))
     res["jump_above"] = above
     return res
 
@@ -215,7 +215,7 @@ def limit_residues(lim):
     return res
 
 
-def _factor_radicands(expr):
+def factor_radicands(expr):
     return expr.replace(lambda e: e.is_Pow and e.exp == Rational(1, 2),
                         lambda e: sqrt(factor(expand(e.base))))
 

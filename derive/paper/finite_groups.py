@@ -21,7 +21,7 @@ from sympy import Poly, cancel, expand, sqrt
 from derive.numerics.roots import bracket_then_anderson
 from derive.paper import claims
 from derive.paper import symbols as S
-from derive.paper.binary import _stationary_numerator
+from derive.paper.binary import stationary_numerator
 from derive.paper.preference import binomial_sums
 
 x, p, beta = S.x, S.p, S.beta
@@ -29,10 +29,10 @@ x, p, beta = S.x, S.p, S.beta
 
 def condition(G):
     """``beta (x - p) - x U_G(x)``: (11) for answer a with ``P_G(a|pi) = U_G(x)`` and
-    ``P_G(b|pi) = -L_G(x)``, through the kernel :func:`derive.paper.binary._stationary_numerator`;
+    ``P_G(b|pi) = -L_G(x)``, through the kernel :func:`derive.paper.binary.stationary_numerator`;
     also returns ``E_pi P_G``, which expands to 0 (derived)."""
     U, L = binomial_sums(G, x)
-    return _stationary_numerator(U, -L)
+    return stationary_numerator(U, -L)
 
 
 def closed_form(G):

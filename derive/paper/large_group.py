@@ -52,7 +52,7 @@ from derive.numerics.context import mpf_exact
 from derive.paper import symbols as S
 from derive.paper.advantage import Advantage, expand_radicand
 from derive.paper.limit import (
-    _derived,
+    derived_large_group,
     h,
     mu,
     mu3,
@@ -75,12 +75,7 @@ def correction_display_residue():
     """The displayed ``d`` minus the derived one, with ``z = (v - mu)/sigma``: 0 (expand)."""
     zz = (v - mu) / sigma
     shown = mu3 / (2 * sigma**3) + Rational(3, 8) * (mu4 / sigma**4 - 1) * zz - zz**3 / 2
-    return expand(shown - _derived().correction)
-
-
-def _binary_correction():
-    """The cached :class:`BinaryCorrection` derivation."""
-    return binary_correction()
+    return expand(shown - derived_large_group().correction)
 
 
 def law_moments(values, q):
@@ -126,11 +121,11 @@ class BinaryCorrection:
         return self.w / (1 + self.w**2)
 
     def derive(self):
-        from derive.paper.binary import _stationary_numerator
+        from derive.paper.binary import stationary_numerator
 
         X, w = self.x_of_w, self.w
         phi0, phi1 = bernoulli_preference(X)
-        cond, mean = _stationary_numerator(phi1, phi0, pi_b=1 - X)
+        cond, mean = stationary_numerator(phi1, phi0, pi_b=1 - X)
         cond = expand(cond.subs(x, X))
         self.mean_preference = [cancel(expand(mean.subs(x, X)).coeff(h, k)) for k in (0, 1)]
         self.condition = cond

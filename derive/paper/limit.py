@@ -129,17 +129,17 @@ class LargeGroup:
 
 
 @cache
-def _derived():
+def derived_large_group():
     return LargeGroup().derive()
 
 
 
 def preference_limit(r, mean, std):
     """``P_inf``: the derived limit of ``E[A_1 | r_1 = r]`` at mean *mean* and std *std*."""
-    return _derived().limit.subs({v: r, mu: mean, sigma: std}, simultaneous=True)
+    return derived_large_group().limit.subs({v: r, mu: mean, sigma: std}, simultaneous=True)
 
 
 def preference_correction(r, mean, std, third, fourth):
     """``d``: the derived ``1/G`` term of ``E[A_1 | r_1 = r]`` (central moments *third*, *fourth*)."""
-    return _derived().correction.subs({v: r, mu: mean, sigma: std, mu3: third, mu4: fourth},
+    return derived_large_group().correction.subs({v: r, mu: mean, sigma: std, mu3: third, mu4: fourth},
                                       simultaneous=True)

@@ -42,14 +42,14 @@ def condition_limit_noisy():
     (s - q)/sigma``.  The derived condition (11) for ``a`` (with ``E_pi P_inf = 0``),
     multiplied by ``sigma``: ``beta sigma (x - p) = x (s_a - q)``.
     """
-    from derive.paper.binary import _stationary_numerator
+    from derive.paper.binary import stationary_numerator
     from derive.paper.limit import preference_limit
 
     q = x * s_a + (1 - x) * s_b
     sigma = Symbol("sigma", positive=True)
     phi0, phi1 = (preference_limit(val, q, sigma) for val in (0, 1))
     P_a, P_b = s_a * phi1 + (1 - s_a) * phi0, s_b * phi1 + (1 - s_b) * phi0
-    cond, mean = _stationary_numerator(P_a, P_b)
+    cond, mean = stationary_numerator(P_a, P_b)
     if expand(mean) != 0:
         raise ArithmeticError("E_pi P_inf must vanish for the Bernoulli mixture")
     derived = expand(cond * sigma)
@@ -109,7 +109,7 @@ def stationary_limit_noisy_b(pv, bv, sa, sb):
     return (bisect(f, lo, hi) - sb) / delta
 
 
-def _deterministic_residue(derived, q):
+def deterministic_residue(derived, q):
     """At s_a = 1, s_b = 0 (q = x): the noisy condition is sigma times the unsquared (19)."""
     sig = Symbol("sigma", positive=True)
     at = derived.subs({s_a: 1, s_b: 0}).subs(sig, sqrt(q.subs({s_a: 1, s_b: 0}) * (1 - x)))

@@ -207,7 +207,7 @@ def claimed_binomial(G, q=S.q):
     return expand(one), expand(zero)
 
 
-def _derived_limit(r_o):
+def derived_preference_limit(r_o):
     """The G -> infinity preference derived in :mod:`derive.paper.large_group` (Eq. (13))."""
     from derive.paper.limit import preference_limit
 

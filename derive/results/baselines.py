@@ -14,11 +14,11 @@ from derive.paper.baselines import (
     NLHF,
     NLHF_GRID,
     RLHF,
-    _nlhf_binary,
     beta,
     gamma,
     nlhf_best_response_binary,
     nlhf_binary,
+    nlhf_binary_derivation,
     nlhf_payoff_gradient,
     p,
     rank_preference,
@@ -58,7 +58,7 @@ def checks():
         "NLHF, three outputs: best response on the simplex, then pi' = pi, gives the printed "
         "pi(o) = pi_ref(o) exp(E_{o'~pi} P(o > o')/beta)/Z (powsimp, expand_log, cancel)",
         sum(map(abs, nl.claim_residue()))))
-    two = _nlhf_binary()
+    two = nlhf_binary_derivation()
     out.append(symbolic_check(
         "nlhf-binary-exponent", "(5)",
         "NLHF, binary: E_{o'~pi} P(a > o') - E_{o'~pi} P(b > o') = gamma/2 for every pi(a), "
@@ -146,7 +146,7 @@ def numeric_checks(digits=CHECK_DIGITS):
 
 def section():
     rl = RLHF().derive()
-    two = _nlhf_binary()
+    two = nlhf_binary_derivation()
     p_ = S.p
     e_half = exp(frac(S.gamma, U(Mul, 2, S.beta)), evaluate=False)
     sec = Section("baselines", "Baselines: RLHF and NLHF", "(3)--(5)",

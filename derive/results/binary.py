@@ -26,11 +26,11 @@ from derive.paper.binary import (
     PRECISIONS,
     BinaryLimit,
     BinaryTwo,
-    _factor_radicands,
-    _grid,
     beta,
+    check_grid,
     condition_limit,
     condition_two,
+    factor_radicands,
     gamma,
     limit_residues,
     p,
@@ -56,7 +56,7 @@ def checks():
         symbolic_check("binary-two-closed-form", "(14)",
                        "G=2: the admissible root of (17) equals the printed (14) (radicand "
                        "factored, cancel)",
-                       cancel(_factor_radicands(two.policy - claims.binary_policy_two()))),
+                       cancel(factor_radicands(two.policy - claims.binary_policy_two()))),
         symbolic_check("binary-limit-condition", "(19)",
                        "G->inf, deterministic: (13) gives the unsquared beta (x - p) = "
                        "sqrt(x(1-x)) (expand); the square root is needed in (19)",
@@ -125,7 +125,7 @@ def numeric_checks(two, lim):
     for digits in PRECISIONS:
         e_two, e_lim = [], []
         with mpmath.workdps(digits + 10):
-            for pv, bv, gv in _grid():
+            for pv, bv, gv in check_grid():
                 P, B, Gm = mpf_exact(pv), mpf_exact(bv), mpf_exact(gv)
                 root = anderson(lambda t: condition_two(t, P, B, Gm), mpmath.mpf(P), mpmath.mpf(1))
                 e_two.append(f_two(P, B, Gm) - root)
@@ -141,7 +141,7 @@ def numeric_checks(two, lim):
                                  e_lim, digits))
     with mpmath.workdps(CHECK_DIGITS + 10):
         margins_spur, margins_d, margins_b = [], [], []
-        for pv, bv, gv in _grid(20, CHECK_SEED + 16):
+        for pv, bv, gv in check_grid(20, CHECK_SEED + 16):
             P, B, Gm = mpf_exact(pv), mpf_exact(bv), mpf_exact(gv)
             xs = f_spur(P, B)
             margins_spur.append(abs(condition_limit(xs, P, B)) if 0 <= xs <= 1 else mpmath.mpf(1))

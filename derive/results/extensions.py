@@ -119,11 +119,11 @@ def checks():
     # Numeric: the logistic form against the root of the unsquared direct-KL condition.
     from sympy import lambdify
     f_two = lambdify((p, beta, gamma), claim, "mpmath")
-    from derive.paper.binary import _grid
+    from derive.paper.binary import check_grid
     for digits in PRECISIONS:
         errs = []
         with mpmath.workdps(digits + 10):
-            for pv, bv, gv in _grid():
+            for pv, bv, gv in check_grid():
                 P, B, Gm = mpf_exact(pv), mpf_exact(bv), mpf_exact(gv)
                 cond = lambda t: pooling_residual(t, P, B, Gm)
                 root = bisect(cond, P, 1 - mpmath.mpf(10) ** (-digits - 5))

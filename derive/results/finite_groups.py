@@ -167,12 +167,12 @@ def checks():
                                   f"is (14) with gamma = {c} (expand)",
                                   expand(cG - c) + expand(condition(G)[0]
                                                          - claims.binary_quadratic_two(gamma=c))))
-    from derive.paper.binary import _factor_radicands
+    from derive.paper.binary import factor_radicands
 
     out.append(symbolic_check("finite-closed-form-G3-display", "(14)",
                               "G=3: the displayed (14) at gamma = sqrt(2) equals the derived root "
                               "(radicands factored, cancel)",
-                              cancel(_factor_radicands(closed_form(3)[0] - display_three()))))
+                              cancel(factor_radicands(closed_form(3)[0] - display_three()))))
     from sympy import lambdify
     f3 = lambdify((p, beta), closed_form(3)[0], "mpmath")
     for digits in (15, 30, 50):

@@ -25,8 +25,8 @@ from derive.paper.large_group import (
     CORRECTION_DISPLAY,
     D_LAWS,
     GroupStdIdentity,
-    _binary_correction,
     beta,
+    binary_correction,
     binary_correction_display,
     correction_display_residue,
     expected_group_std,
@@ -36,7 +36,7 @@ from derive.paper.large_group import (
     x,
 )
 from derive.paper.latex import equation, latex
-from derive.paper.limit import LargeGroup, _derived, mu, mu3, mu4, sigma, v
+from derive.paper.limit import LargeGroup, derived_large_group, mu, mu3, mu4, sigma, v
 from derive.verify.checks import ENUMERATION, Section, inequality_check, numeric_check, symbolic_check
 from derive.verify.display import U, frac, value
 
@@ -83,7 +83,7 @@ def checks(digits=CHECK_DIGITS):
     from derive.solve.correction import finite_group_correction
     from derive.solve.correction import preference_correction as d_numeric
 
-    lg = _derived()
+    lg = derived_large_group()
     out = [symbolic_check(
         "large-group-advantage-moments", "(2)",
         "G=2..6: the encoded advantage A_1 equals (v - m)/sqrt(M - m^2) with m the group mean "
@@ -135,7 +135,7 @@ def checks(digits=CHECK_DIGITS):
             f"sums at G = 1000, 1500, ..., 10000, Richardson-extrapolated to G = infinity, equals "
             "the derived d_j for both values, 40 digits",
             [a - b for a, b in zip(ext, der)], 40, method=ENUMERATION))
-    bc = _binary_correction()
+    bc = binary_correction()
     out.append(symbolic_check(
         "large-group-binary-mean-zero", "(6)",
         "binary, deterministic rewards: E_pi P_G = 0 at orders 1 and 1/G of the derived "
@@ -232,7 +232,7 @@ def identity_checks(digits=CHECK_DIGITS):
         expand(ident.expected_std_binary(2) - x * (1 - x))
         + expand(ident.expected_std_binary(3) - sqrt(2) * x * (1 - x))))
     lead, second = ident.limit_of_expected_std()
-    bc = _binary_correction()
+    bc = binary_correction()
     out.append(symbolic_check(
         "group-std-identity-limit", "(19)",
         "G -> infinity: E[sigma_hat_G] -> sqrt(x(1-x)), Eq. (19); its 1/G term by the delta "
@@ -288,8 +288,8 @@ def identity_checks(digits=CHECK_DIGITS):
 
 
 def section():
-    lg = _derived()
-    bc = _binary_correction()
+    lg = derived_large_group()
+    bc = binary_correction()
     sec = Section("large-group", "The large-group limit, derived, and its first correction",
                   "(13), (15), (17), (19)",
                   "The preference (13) as the limit of the encoded preference, its $1/G$ "

@@ -18,10 +18,10 @@ from derive.paper.noisy import (
     DEV_BETAS,
     DEV_P,
     NOISE,
-    _deterministic_residue,
     beta,
     claim_residue,
     condition_limit_noisy,
+    deterministic_residue,
     margin_two,
     p,
     s_a,
@@ -80,7 +80,7 @@ def checks():
         symbolic_check("noisy-limit-deterministic", "(19)",
                        "with s_a = 1, s_b = 0 the noisy condition is the unsquared (19) "
                        "(sigma = sqrt(x(1-x)); expand)",
-                       _deterministic_residue(derived, q)),
+                       deterministic_residue(derived, q)),
     ]
     rows, worst = deviation_rows()
     out.append(numeric_check("noisy-limit-two-paths", "(13)",

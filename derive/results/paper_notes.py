@@ -127,9 +127,9 @@ def tie_residues():
     policy = [cancel(pol.subs(zero) - r) for pol, r in zip(st.policy, st.ref)]
     # the binary G -> infinity condition with sign(r(a) - r(b)) = 0: P_G = 0 for every G, so
     # P_inf = 0 too, and the kernel of (11) gives beta (x - p) = 0
-    from derive.paper.binary import _stationary_numerator
+    from derive.paper.binary import stationary_numerator
 
-    cond, _ = _stationary_numerator(0, 0)
+    cond, _ = stationary_numerator(0, 0)
     limit = solve(cond, x)
     return adv, policy, limit
 

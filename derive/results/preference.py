@@ -25,10 +25,10 @@ from derive.paper.preference import (
     RHO,
     VALUES,
     PreferenceModel,
-    _derived_limit,
     binary_coefficients,
     binomial_sums,
     claimed_binomial,
+    derived_preference_limit,
     expectation_identity_general,
     limit_coefficients,
     mixture,
@@ -174,6 +174,6 @@ def section():
     sec.step("so that, with $\\mu$ and $\\sigma$ the mean and standard deviation of the reward of "
              "one draw from $\\pi$ (noise included),",
              equation("P_\\infty(o \\mid \\pi)",
-                      latex(_derived_limit(Symbol("r_o", real=True))) + "."),
+                      latex(derived_preference_limit(Symbol("r_o", real=True))) + "."),
              "preference-limit")
     return sec

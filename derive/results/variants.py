@@ -30,22 +30,22 @@ from derive.model.variants import (
     SUCCESS,
     EffectiveDivergence,
     KLInReward,
-    _det_outcomes,
-    _fmt,
-    _reduce,
-    _solve_condition,
     beta,
     binary_gradient_gap,
     binary_preference,
     binary_preference_gap,
     bracketed_roots,
+    cell_number,
     column_objective,
     condition_function,
+    deterministic_outcomes,
     effective_divergences,
     eps,
     group_advantages,
     matrix_cells,
     p,
+    simplified,
+    solve_condition,
     table_rows,
     x,
 )
@@ -342,7 +342,7 @@ def kkt_checks():
         mean_P = sum(pi * P for pi, P in zip(e.pi, kkt.P))
         n = len(e.pi)
         tail = {e.pi[-1]: 1 - sum(e.pi[:-1])}
-        res = sum(abs(_reduce((kkt.residual[o] - (kkt.P[o] - mean_P - beta * (e.gradient[o] - mean_g))
+        res = sum(abs(simplified((kkt.residual[o] - (kkt.P[o] - mean_P - beta * (e.gradient[o] - mean_g))
                                ).subs(tail))) for o in range(n))
         out.append(symbolic_check(
             f"variants-kkt-{e.name}", "(11)",
@@ -366,13 +366,13 @@ def cell_checks(cells, digits):
             if not c["roots"]:
                 if x not in c["condition"].free_symbols:
                     f1 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, mpf_exact(P_REF),
-                                          _det_outcomes(), G, mpmath.mpf(1) / 2)
+                                          deterministic_outcomes(), G, mpmath.mpf(1) / 2)
                     f2 = enumerated_field(c["obj"], mpmath.mpf(1) / 2, mpf_exact(P_REF),
-                                          _det_outcomes(), G, mpmath.mpf(2))
+                                          deterministic_outcomes(), G, mpmath.mpf(2))
                     drops.append((abs(f1 - f2), f1))
                 continue
             for root in c["roots"]:
-                enum_errs.append(enumerated_field(c["obj"], root, mpf_exact(P_REF), _det_outcomes(), G,
+                enum_errs.append(enumerated_field(c["obj"], root, mpf_exact(P_REF), deterministic_outcomes(), G,
                                                   mpf_exact(BETA)))
     # the same closed forms at seeded (beta, p) away from the stated point
     import random
@@ -433,11 +433,11 @@ def reward_checks(digits):
         for col, *_ in COLUMNS:
             obj = column_objective(col, "k1", False, "reward")
             for G in (2, 3):
-                below = enumerated_field(obj, xs * (1 - h), mpf_exact(P_REF), _det_outcomes(), G, mpf_exact(BETA))
-                above = enumerated_field(obj, xs * (1 + h), mpf_exact(P_REF), _det_outcomes(), G, mpf_exact(BETA))
+                below = enumerated_field(obj, xs * (1 - h), mpf_exact(P_REF), deterministic_outcomes(), G, mpf_exact(BETA))
+                above = enumerated_field(obj, xs * (1 + h), mpf_exact(P_REF), deterministic_outcomes(), G, mpf_exact(BETA))
                 margins += [below, -above]
                 if col in ("shift", "none"):
-                    zeros.append(enumerated_field(obj, xs, mpf_exact(P_REF), _det_outcomes(), G,
+                    zeros.append(enumerated_field(obj, xs, mpf_exact(P_REF), deterministic_outcomes(), G,
                                                   mpf_exact(BETA)))
     out.append(inequality_check(
         "variants-kl-reward-enumeration", "(1)",
@@ -615,7 +615,7 @@ def section(cells=None, kr=None, bern=None):
              value(sec, "variants-logistic", "(3)", "x",
                    frac(U(Mul, p, exp(frac(c, beta), evaluate=False)),
                         U(Add, U(Mul, p, exp(frac(c, beta), evaluate=False)), 1, -p)),
-                   _solve_condition(C_GAP - beta * binary_gradient_gap("k2", False))[0]),
+                   solve_condition(C_GAP - beta * binary_gradient_gap("k2", False))[0]),
              "variants-logistic")
     sec.step("and for $k_3$ the quadratic root of Eq. (14) with $\\gamma$ replaced by $c$.  "
              "For the weighted $k_2$ SymPy finds no closed form, and the bracketed roots show "
@@ -651,7 +651,7 @@ def section(cells=None, kr=None, bern=None):
                 "iteration is held at $\\pi = \\pi_{\\mathrm{ref}}$ for any success "
                 "probabilities with $P(r_a = r_b) > p_a - p_b$.")
         if g3:
-            text += (f"  At $G = 3$ the field has a zero, at $\\pi(a) = {_fmt(g3[0], 6)}$ "
+            text += (f"  At $G = 3$ the field has a zero, at $\\pi(a) = {cell_number(g3[0], 6)}$ "
                      "(enumeration).")
         sec.step(text)
     sec.step("Tables [[tab:variants]] ($G = 2$) and [[tab:variants-limit]] ($G \\to \\infty$) "

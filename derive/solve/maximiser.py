@@ -648,7 +648,7 @@ def _better_point(problem, policy, red, balls, refs, samples=4000, seed=20250313
 
 
 def _boundary_verdict(problem, policy) -> MaximiserVerdict:
-    from derive.solve.solver import _beta0_signs, system_of
+    from derive.solve.solver import beta0_signs, system_of
 
     K = problem.K
     support = [o for o in range(K) if policy[o] > 0]
@@ -661,7 +661,7 @@ def _boundary_verdict(problem, policy) -> MaximiserVerdict:
         exact = [Fraction(problem.ref[o]) / sum(problem.ref[m] for m in support) if o in support
                  else Fraction(0) for o in range(K)]
         by_mean = problem.group is None or problem.normalisation == "shift-only"
-        signs = _beta0_signs(problem, system, support, exact, by_mean, problem.mean_rewards)
+        signs = beta0_signs(problem, system, support, exact, by_mean, problem.mean_rewards)
         if 1 in signs:
             return MaximiserVerdict("no", "beta = 0: J(.; pi) is linear and an output outside the "
                                     "support has a larger preference P_G(o|pi)")

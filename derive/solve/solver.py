@@ -1820,7 +1820,7 @@ def _boundary_points(problem, system, digits):
                 continue
             from derive.dynamics.iteration import face_classification
 
-            cls = face_classification(_beta0_signs(problem, system, members, pi, by_mean, means))
+            cls = face_classification(beta0_signs(problem, system, members, pi, by_mean, means))
             single = len(members) == 1
             note = ("beta = 0: no reference regularisation, the stationary set is degenerate; "
                     "pi_ref restricted to outputs with the same preference (the limit beta -> 0+)")
@@ -1852,7 +1852,7 @@ def _boundary_points(problem, system, digits):
     return out
 
 
-def _beta0_signs(problem, system, members, pi, by_mean, means):
+def beta0_signs(problem, system, members, pi, by_mean, means):
     """Signs of ``P_G(o|pi)`` (``P_G`` of the class is 0) for the outputs outside the class."""
     K = problem.K
     outside = [o for o in range(K) if o not in members]

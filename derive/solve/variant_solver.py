@@ -104,7 +104,12 @@ from mpmath import mp
 from derive.model.estimators import PENALTIES
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, mpf_exact
 from derive.numerics.field import Evaluation
-from derive.numerics.group_preference import _advantage_parts, _multinomial, compositions, solve_linear
+from derive.numerics.group_preference import (
+    advantage_parts,
+    compositions,
+    multinomial_coefficient,
+    solve_linear,
+)
 from derive.numerics.roots import bisection, grid_local_minima, sign_changes
 
 __all__ = ["Dual", "PENALTY_GRADIENTS", "REWARD_ESTIMATES", "VariantSystem", "logit_range",
@@ -346,12 +351,12 @@ class VariantSystem:
 
     def _exact_advantage(self, first, counts):
         """``A`` of a member with value ``values[first]`` among others with *counts*: exact
-        ``(r - mean, variance)`` (:func:`derive.numerics.group_preference._advantage_parts`),
+        ``(r - mean, variance)`` (:func:`derive.numerics.group_preference.advantage_parts`),
         the variance ``None`` without a scale."""
         v = self.values
         if self.normalisation == "none":
             return Fraction(v[first]), None
-        num, var = _advantage_parts(v, first, counts, self.group, self._scale_divisor(self.group))
+        num, var = advantage_parts(v, first, counts, self.group, self._scale_divisor(self.group))
         return (num, None) if self.normalisation == "shift-only" else (num, var)
 
     def _table(self, ctx):
@@ -362,7 +367,7 @@ class VariantSystem:
             table = []
             eps = ctx.num(self.eps)
             for counts in compositions(self.group - 1, self.m):
-                coef = _multinomial(counts)
+                coef = multinomial_coefficient(counts)
                 row = []
                 for j in range(self.m):
                     num, var = self._exact_advantage(j, counts)
@@ -410,7 +415,7 @@ class VariantSystem:
         key = "types"
         if key not in self._tables:
             T = len(self.types)
-            self._tables[key] = [(c, _multinomial(c)) for c in compositions(self.group - 1, T)]
+            self._tables[key] = [(c, multinomial_coefficient(c)) for c in compositions(self.group - 1, T)]
         return self._tables[key]
 
     def _phi_reward(self, pi, L, ctx):

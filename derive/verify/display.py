@@ -83,7 +83,7 @@ def evaluated(expr):
     return expr.func(*[evaluated(a) for a in expr.args])
 
 
-def _reduced(expr, positive=()):
+def reduced_form(expr, positive=()):
     """*expr* after ``doit``, ``together``, ``expand_log``, ``expand``, ``cancel``
     and ``radsimp`` (or, failing that, after factoring the radicands).  The expressions in *positive* (``1 - x`` on ``0 < x < 1``)
     are replaced by positive symbols first, so that logarithms of them expand
@@ -105,7 +105,7 @@ def matching(form, candidates):
     """The candidate (a derived root, say) that *form* equals, else the first
     one (whose check then fails)."""
     for c in candidates:
-        if _reduced(form - c) == 0:
+        if reduced_form(form - c) == 0:
             return c
     return candidates[0]
 
@@ -119,7 +119,7 @@ def value(section, key, paper_ref, lhs, form, derived, statement="", prefix="", 
         f"display-{key}", paper_ref,
         statement or f"the displayed form of {key} minus the derived expression reduces to 0 "
                      "(together, expand, cancel, radsimp)",
-        _reduced(form - derived, positive)))
+        reduced_form(form - derived, positive)))
     return f"{lhs} &= {prefix}{form_tex(form)}"
 
 
@@ -140,7 +140,7 @@ def condition(section, key, paper_ref, lhs, rhs, derived, relation="=", statemen
               positive=()):
     """Row ``lhs = rhs``, proven to be the derived condition ``derived = 0``:
     ``(lhs - rhs)/derived`` reduces to a non-zero constant."""
-    ratio = factor_terms(_reduced((evaluated(lhs) - evaluated(rhs)) / derived, positive))
+    ratio = factor_terms(reduced_form((evaluated(lhs) - evaluated(rhs)) / derived, positive))
     constant = _nonzero_monomial(ratio)
     section.display_checks.append(symbolic_check(
         f"display-{key}", paper_ref,
