@@ -118,3 +118,18 @@ def test_every_module_is_in_a_layer_or_at_the_top():
 
 def test_imports_flow_one_way_through_the_layers():
     assert upward_imports(import_graph()) == []
+
+
+def private_imports():
+    """``[(module, imported module, name)]`` where a module of ``derive`` imports a private
+    name (``_x``) of another: what is used across modules is public."""
+    out = []
+    for name, path in sorted(_modules().items()):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("derive"):
+                out += [(name, node.module, a.name) for a in node.names if a.name.startswith("_")]
+    return out
+
+
+def test_no_module_imports_a_private_name_of_another():
+    assert private_imports() == []
