@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_stationary.py
 
 * "cold": the first call at a new group size, with every coefficient cache of
-  :mod:`derive.numerics.context` and :mod:`derive.solve.solver` emptied first (module imports
+  :mod:`derive.numerics.group_preference` and :mod:`derive.solve.solver` emptied first (module imports
   and mpmath's own constants are warmed once, by an unrelated problem).
 * "warm": the same call repeated (median of several).
 

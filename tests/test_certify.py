@@ -22,7 +22,7 @@ from derive.numerics.certify import (
     widen_until,
 )
 from derive.numerics.certify import exact_value as _exact
-from derive.numerics.context import ARB, arb_precision, interval
+from derive.numerics.context import ARB, MP, arb_precision, interval
 from derive.solve.solver import Problem, _roots_1d, _roots_nd, stationary_policies, system_of
 
 
@@ -58,7 +58,7 @@ def _one_root(problem, digits=50):
 
 def test_interval_newton_certifies_a_simple_root():
     system, root = _one_root(Problem.deterministic((F(1, 5), F(4, 5)), (1, 0), F(1, 2), 8))
-    policy = system.residual_1d(root.u, root.v, __import__("derive.numerics.context", fromlist=["MP"]).MP)[2]
+    policy = system.residual_1d(root.u, root.v, MP)[2]
     enclosure, certified, why = certify_root_1d(system, root.u, root.v, 50, policy)
     assert certified and why == ""
     assert all(lo <= p <= hi for (lo, hi), p in zip(enclosure, policy))

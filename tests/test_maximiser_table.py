@@ -81,7 +81,7 @@ def test_simplex_search_detects_a_wrong_verdict():
 
 def test_every_printed_enclosure_holds_a_recomputed_root(res):
     """Each (pi_a, [lo, hi]) of the data holds the printed value and a root of g_a - g_b
-    (derive.numerics.context, not the solver): the field changes sign across it, at 70 digits."""
+    (derive.numerics.field, not the solver): the field changes sign across it, at 70 digits."""
     from derive.numerics.certify import exact_value
     from derive.numerics.group_preference import objective_gradient
 

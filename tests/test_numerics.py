@@ -1,4 +1,4 @@
-"""Tests of derive.numerics.context: Phi(q), its derivatives, enclosures, and P_G by brute force."""
+"""Tests of derive.numerics.group_preference (and its number types): Phi(q), its derivatives, enclosures, and P_G by brute force."""
 
 import doctest
 import itertools
@@ -36,7 +36,7 @@ def brute_force_preference(values, rho, pi, G, normalisation="shift-scale"):
     """P_G(o|pi) = E[A_1 | o_1 = o] by enumerating all G-1 other outputs and all rewards.
 
     Written from the definition of the advantage (population std, A = 0 when
-    all rewards are equal; or A = r - mean), independently of derive.numerics.context.
+    all rewards are equal; or A = r - mean), independently of derive.numerics.group_preference.
     """
     K, m = len(pi), len(values)
     sqrt_cache = {}

@@ -148,7 +148,7 @@ def simplex_search_agrees(problem, policy, verdict, n=160):
 
 
 def field_slope(problem, x_star, digits=CHECK_DIGITS):
-    """``d(g_a - g_b)/dx`` at ``x*`` by ``mpmath.diff`` of the field of :mod:`derive.numerics.context`."""
+    """``d(g_a - g_b)/dx`` at ``x*`` by ``mpmath.diff`` of the field of :mod:`derive.numerics.field`."""
     from derive.numerics.group_preference import objective_gradient
 
     with mpmath.workdps(digits):

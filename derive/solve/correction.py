@@ -27,7 +27,7 @@ extrapolation of exact finite-G sums; c is checked against a SymPy closed form
 (binary, deterministic rewards) and against extrapolation of exact finite-G
 roots (:mod:`derive.paper.large_group`).
 
-This module imports only mpmath and :mod:`derive.numerics.context`, so the command
+This module imports only mpmath and :mod:`derive.numerics`, so the command
 line stays fast.
 """
 

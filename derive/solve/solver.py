@@ -27,7 +27,7 @@ A policy with full support is stationary when ``g_o`` is constant in ``o``.
 Reduction
 ---------
 ``P_G(o|pi) = sum_j rho[o][j] Phi_j(q)`` depends on ``pi`` only through ``q``,
-the distribution of one draw's reward (:mod:`derive.numerics.context`).  For a given
+the distribution of one draw's reward (:mod:`derive.numerics.group_preference`).  For a given
 ``q`` the conditions above give ``pi(q)`` explicitly, and the unknown ``q`` is
 fixed by consistency ``q_j = sum_o pi(q)(o) rho[o][j]`` on every value but the
 lowest.  For k3 the normalisation ``sum pi = 1`` then follows, because
@@ -2011,7 +2011,7 @@ def _paper_cost(problem: Problem, digits: int = 50, certify: bool = True) -> Cos
         log_terms = (math.lgamma(G + m - 1) - math.lgamma(m) - math.lgamma(G)) / math.log(10)
         terms = math.comb(G + m - 2, m - 1) if log_terms < 300 else math.inf
         memory = 400.0 * terms * m * m   # measured: about 370 bytes (exact, float and Arb tables)
-        # measured (derive.numerics.context, 3 to 5 levels, G up to 256): one float evaluation of
+        # measured (derive.numerics.group_preference, 3 to 5 levels, G up to 256): one float evaluation of
         # Phi and its Jacobian ~0.6 operations per term and level (0.2 for Phi alone); the
         # exact tables ~15 per term; mpmath (nested Horner in Arb) and the certificates
         # (power sums in Arb) ~(15 + 25 words/4) per term and level over the whole polish
