@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -238,3 +239,33 @@ def test_processes_sharing_a_queue_run_every_test_once(tmp_path):
     other = _pytest("--queue", queue, "tests/test_render.py")
     out = other.communicate(timeout=120)[0]
     assert other.returncode != 0 and "collected other tests" in out
+
+
+def test_the_render_depends_on_every_module_it_imports(tmp_path):
+    """The Makefile's RENDER_SRC names every module of ``derive`` that ``render`` imports,
+    so that a change to one of them renders ``results/`` again."""
+    from derive.output import cache as caches
+
+    computed = ROOT / ".cache" / "computed.json"
+    try:
+        caches.load_cache(computed)
+    except (caches.Malformed, OSError):
+        pytest.skip("no cache saved by make to render from")
+    code = ("import sys\nfrom derive import cli\n"
+            "try:\n    cli.main(['render', '--cache', sys.argv[1], '--out', sys.argv[2]])\n"
+            "except SystemExit as e:\n    assert not e.code, e.code\n"
+            "open(sys.argv[3], 'w').write(' '.join(sorted(\n"
+            "    m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'derive')))\n")
+    modules = tmp_path / "modules.txt"
+    res = subprocess.run([sys.executable, "-c", code, str(computed), str(tmp_path / "out"), str(modules)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stderr
+    imported = {str(Path(f).resolve().relative_to(ROOT)) for f in modules.read_text().split()}
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    listed = subprocess.run(["make", "-s", "--no-print-directory", "--eval",
+                             "print-render-src: ; @echo $(RENDER_SRC)", "print-render-src"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert listed.returncode == 0, listed.stderr
+    assert "derive/output/render.py" in imported
+    assert imported - set(listed.stdout.split()) == set()

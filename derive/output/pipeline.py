@@ -25,6 +25,7 @@ import sys
 
 from derive.output import outputs
 from derive.output.parts import PARTS, compute_part, merge
+from derive.paper.latex import scientific_tex
 
 
 class ChecksFailed(Exception):
@@ -56,8 +57,7 @@ def _error_tex(c):
     e = c["max_abs_error"]
     if e == 0:
         return "$0$"
-    mantissa, exponent = f"{e:.2e}".split("e")
-    return rf"${mantissa} \times 10^{{{int(exponent)}}}$"
+    return scientific_tex(f"{e:.2e}")      # the JSON's float, 3 significant digits
 
 
 def _by_place(checks):
