@@ -28,6 +28,7 @@ import sys
 import threading
 
 from derive.model.estimators import PENALTY_NAMES
+from derive.model.normalisations import NORMALISATION_NAMES
 from derive.options import (
     MAX_REWARD_EXPONENT,
     PRESET_NAMES,
@@ -264,7 +265,7 @@ def build_parser():
                    help="where the KL enters: loss (a penalty term, the paper) or reward (beta "
                         "times the estimate subtracted from each sampled reward before the "
                         "normalisation, no gradient through it); default loss")
-    p.add_argument("--normalisation", choices=("shift-scale", "shift-only", "none"),
+    p.add_argument("--normalisation", choices=NORMALISATION_NAMES,
                    help="advantage normalisation: shift-scale (r - mean)/(std + eps), the paper; "
                         "shift-only r - mean (Dr. GRPO); none (r itself); default shift-scale")
     p.add_argument("--std", choices=("population", "sample"),

@@ -49,6 +49,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from derive.model.estimators import PENALTY_NAMES
+from derive.model.normalisations import NORMALISATION_NAMES
 from derive.model.presets import PRESET_SETTINGS
 
 #: The keys of ``[problem]`` and ``[sweep]``: the long options of ``stationary``.
@@ -58,7 +59,7 @@ OPTIONS = ("ref", "rewards", "success", "reward-dist", "beta", "group", "penalty
 CHOICES = {
     "penalty": PENALTY_NAMES,
     "kl-in": ("loss", "reward"),
-    "normalisation": ("shift-scale", "shift-only", "none"),
+    "normalisation": NORMALISATION_NAMES,
     "std": ("population", "sample"),
     "preset": tuple(PRESET_SETTINGS),
 }

@@ -4,7 +4,7 @@ import doctest
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy import Rational, Symbol, cancel, log, sqrt
 
@@ -176,3 +176,30 @@ def test_numeric_estimates_are_the_symbolic_estimator(name):
         L = -math.log(r)
         assert est.estimate_in_log_ratio(L, math.exp) == pytest.approx(float(k.subs(rho, exp(-L))),
                                                                        rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.integers(-5, 5), min_size=2, max_size=6), st.sampled_from(("population", "sample")),
+       st.sampled_from((0, 1, 3)))
+def test_float_advantages_are_the_exact_ones(rewards, std, eps_tenths):
+    """Each normalisation's float advantages (the Monte Carlo's) equal its exact ones."""
+    from derive.model.normalisations import NORMALISATIONS
+
+    eps = Fraction(eps_tenths, 10)
+    for norm in NORMALISATIONS.values():
+        exact = [float(a) for a in norm.advantages(rewards, std, Rational(eps.numerator, eps.denominator))]
+        floats = norm.float_advantages([float(r) for r in rewards], std, float(eps))
+        assert floats == pytest.approx(exact, rel=1e-12, abs=1e-12)
+
+
+def test_the_command_line_offers_the_registries():
+    from derive.cli import build_parser
+    from derive.model.estimators import PENALTY_NAMES
+    from derive.model.normalisations import NORMALISATION_NAMES
+
+    assert NORMALISATION_NAMES == tuple(NORMALISATIONS) == ("shift-scale", "shift-only", "none")
+    assert PENALTY_NAMES == ("k1", "k2", "k3", "k1-is", "k2-is", "k3-is")
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["stationary"]
+    choices = {a.dest: a.choices for a in sub._actions}
+    assert tuple(choices["normalisation"]) == NORMALISATION_NAMES
+    assert tuple(choices["penalty"]) == PENALTY_NAMES

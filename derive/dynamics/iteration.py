@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from mpmath import mp
 
 from derive.model.estimators import PENALTIES
+from derive.model.normalisations import NORMALISATIONS
 from derive.numerics.context import MP, mpf_exact
 
 __all__ = [
@@ -276,19 +277,7 @@ class MonteCarloRun:
 
 def _advantages(rewards, normalisation="shift-scale", std="population", eps=0.0):
     """Group advantages in floats (arXiv:2502.18548v3, Eq. (2), and the variants): ``0/0 -> 0``."""
-    G = len(rewards)
-    if normalisation == "none":
-        return list(rewards)
-    mean = sum(rewards) / G
-    if normalisation == "shift-only":
-        return [r - mean for r in rewards]
-    if all(r == rewards[0] for r in rewards):
-        return [0.0] * G
-    ss = sum((r - mean) ** 2 for r in rewards)
-    sd = math.sqrt(ss / (G if std == "population" else G - 1)) + eps
-    if sd <= 0.0:
-        return [0.0] * G
-    return [(r - mean) / sd for r in rewards]
+    return NORMALISATIONS[normalisation].float_advantages(rewards, std, eps)
 
 
 def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, clip_eps=0.2, lr=0.1,

@@ -31,9 +31,10 @@ rho - log(rho) - 1
 
 from dataclasses import dataclass
 
-from sympy import Rational, sqrt, sympify
+from sympy import Rational, sympify
 
 from derive.model.estimators import K1, K2, K3, PENALTIES, Estimator
+from derive.model.normalisations import NORMALISATIONS, NoNormalisation, Normalisation, ShiftOnly, ShiftScale
 from derive.model.presets import PRESET_SETTINGS
 
 __all__ = ["Estimator", "K1", "K2", "K3", "KL_PLACES", "NORMALISATIONS", "NoNormalisation", "Normalisation",
@@ -46,86 +47,8 @@ __all__ = ["Estimator", "K1", "K2", "K3", "KL_PLACES", "NORMALISATIONS", "NoNorm
 # -- advantage normalisations -------------------------------------------------
 
 
-class Normalisation:
-    """``A_i = (r_i - c mean(r)) / scale(r)``; ``0/0 -> 0`` (Eq. (2)).
-
-    Subclasses set ``centred`` and define :meth:`scale` (and its ``G -> inf``
-    form :meth:`scale_limit`); :func:`advantages` is generic.
-    """
-
-    name = ""
-    centred = True
-
-    def scale(self, rewards, std, eps):
-        raise NotImplementedError
-
-    def scale_limit(self, sigma, std, eps):
-        """The scale as ``G -> inf`` when the group's std tends to *sigma*."""
-        raise NotImplementedError
-
-    def advantages(self, rewards, std="population", eps=0):
-        """Every member's advantage (generic): ``(r_i - c mean)/scale``, ``0/0 -> 0``.
-
-        *eps* may be a number or a symbol; exact with SymPy numbers.
-        """
-        rewards = [sympify(r, strict=True) for r in rewards]   # numbers only, never a string
-        G = len(rewards)
-        mean = sum(rewards) / sympify(G) if self.centred else 0
-        scale = self.scale(rewards, std, eps)
-        if scale == 0:
-            return [sympify(0)] * G
-        return [(r - mean) / scale for r in rewards]
-
-    def advantage(self, rewards, i, std="population", eps=0):
-        """The advantage of member *i* given the group's *rewards*."""
-        return self.advantages(rewards, std, eps)[i]
-
-
-def _std(rewards, std):
-    G = len(rewards)
-    mean = sum(rewards) / sympify(G)
-    ss = sum((r - mean) ** 2 for r in rewards)
-    return sqrt(ss / (G if std == "population" else G - 1))
-
-
-class ShiftScale(Normalisation):
-    """``(r - mean)/(std + eps)``: population std (the paper) or sample std."""
-
-    name = "shift-scale"
-
-    def scale(self, rewards, std, eps):
-        return _std(rewards, std) + eps
-
-    def scale_limit(self, sigma, std, eps):
-        return sigma + eps
-
-
-class ShiftOnly(Normalisation):
-    """``r - mean`` (Dr. GRPO)."""
-
-    name = "shift-only"
-
-    def scale(self, rewards, std, eps):
-        return sympify(1)
-
-    def scale_limit(self, sigma, std, eps):
-        return sympify(1)
-
-
-class NoNormalisation(Normalisation):
-    """``A_i = r_i``: the rewards themselves."""
-
-    name, centred = "none", False
-
-    def scale(self, rewards, std, eps):
-        return sympify(1)
-
-    def scale_limit(self, sigma, std, eps):
-        return sympify(1)
-
-
-#: Advantage normalisations by name.
-NORMALISATIONS = {cls.name: cls() for cls in (ShiftScale, ShiftOnly, NoNormalisation)}
+# The registry lives in derive.model.normalisations (importable without SymPy, so that
+# the command line, the variant solver and the Monte Carlo read the same classes).
 
 STD_KINDS = ("population", "sample")
 KL_PLACES = ("loss", "reward")

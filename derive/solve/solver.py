@@ -165,6 +165,7 @@ from functools import lru_cache
 from mpmath import mp
 
 from derive.model.estimators import PENALTY_NAMES
+from derive.model.normalisations import NORMALISATION_NAMES
 from derive.numerics import certify as _certify
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, interval, mpf_exact
 from derive.numerics.field import Evaluation, field, field_term_scale, penalty_curvature, penalty_term_sizes
@@ -184,7 +185,7 @@ from derive.solve.records import Cost, StationaryPolicy
 #: Every penalty estimator (arXiv:2502.18548v3, Eq. (1), and the variants of :mod:`derive.model`).
 ALL_PENALTIES = PENALTY_NAMES
 #: Every advantage normalisation.
-ALL_NORMALISATIONS = ("shift-scale", "shift-only", "none")
+ALL_NORMALISATIONS = NORMALISATION_NAMES
 
 __all__ = ["Cost", "Problem", "StationaryPolicy", "estimate_cost", "search_description", "search_limits",
            "stationary_policies", "stationarity_residual"]

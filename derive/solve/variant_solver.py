@@ -102,6 +102,7 @@ from fractions import Fraction
 from mpmath import mp
 
 from derive.model.estimators import PENALTIES
+from derive.model.normalisations import NORMALISATIONS
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, mpf_exact
 from derive.numerics.field import Evaluation
 from derive.numerics.group_preference import (
@@ -326,9 +327,11 @@ class VariantSystem:
         self.kl_in = problem.kl_in
         self.penalty = problem.penalty
         self.normalisation = problem.normalisation
+        #: the normalisation's class (derive.model.normalisations): read ``centred``, ``scaled``
+        self.norm = NORMALISATIONS[problem.normalisation]
         self.std = problem.std
         self.eps = problem.std_eps
-        self.centred = self.normalisation != "none"
+        self.centred = self.norm.centred
         #: KL in the reward with deterministic rewards: solve "every modified reward equal"
         self.equal_rewards = (self.kl_in == "reward"
                               and all(sum(1 for w in row if w) == 1 for row in self.rho))
@@ -354,10 +357,10 @@ class VariantSystem:
         ``(r - mean, variance)`` (:func:`derive.numerics.group_preference.advantage_parts`),
         the variance ``None`` without a scale."""
         v = self.values
-        if self.normalisation == "none":
+        if not self.norm.centred:
             return Fraction(v[first]), None
         num, var = advantage_parts(v, first, counts, self.group, self._scale_divisor(self.group))
-        return (num, None) if self.normalisation == "shift-only" else (num, var)
+        return (num, None) if not self.norm.scaled else (num, var)
 
     def _table(self, ctx):
         """``[(monomial counts, [coef A_j for every j])]`` for the KL in the loss at finite ``G``."""
@@ -387,10 +390,10 @@ class VariantSystem:
         m = self.m
         if self.group is None:
             mu = sum(qj * ctx.num(v) for qj, v in zip(q, self.values))
-            if self.normalisation == "none":
+            if not self.norm.centred:
                 return [ctx.num(v) for v in self.values]
             dev = [ctx.num(v) - mu for v in self.values]
-            if self.normalisation == "shift-only":
+            if not self.norm.scaled:
                 return dev
             if len(self.produced) == 1 and self.eps == 0:
                 return [ctx.num(0)] * m          # sigma = 0 exactly: every advantage is 0/0 -> 0
@@ -428,12 +431,12 @@ class VariantSystem:
         p = [pi[i] * ctx.num(self.rho[i][j]) for i, j in self.types]
         T = len(self.types)
         eps = ctx.num(self.eps)
-        if self.normalisation == "none":
+        if not self.norm.centred:
             return w
         if self.group is None:
             mu = sum(pt * wt for pt, wt in zip(p, w))
             dev = [wt - mu for wt in w]
-            if self.normalisation == "shift-only":
+            if not self.norm.scaled:
                 return dev
             live = sum(1 for pt in p if not _is_zero(pt))
             if live <= 1 and self.eps == 0:
@@ -459,7 +462,7 @@ class VariantSystem:
         divisor = ctx.num(self._scale_divisor(G))
         Gc = ctx.num(G)
         zero = ctx.num(0)
-        scaled = self.normalisation == "shift-scale"
+        scaled = self.norm.scaled
         tie = self.ties if self.ties is not None else list(range(T))
         phi = [zero] * T
         for counts, coef in self._type_compositions():
@@ -599,9 +602,9 @@ class VariantSystem:
         """A bound on ``|A|`` over every group, or ``None`` when there is none."""
         vals = self.values
         spread = vals[-1] - vals[0]
-        if self.normalisation == "none":
+        if not self.norm.centred:
             return max(abs(vals[0]), abs(vals[-1]))
-        if self.normalisation == "shift-only":
+        if not self.norm.scaled:
             return spread
         if self.group is None:
             return None if self.eps == 0 else spread / self.eps
@@ -972,7 +975,7 @@ def coincidence_roots(system, digits):
     Returns ``[(x, tied system, coincidence equation)]``.
     """
     if not (system.kl_in == "reward" and system.dim == 1 and not system.equal_rewards
-            and system.normalisation == "shift-scale" and system.eps == 0):
+            and system.norm.scaled and system.eps == 0):
         return []
     X, _ = logit_range(system)
     X = 1.1 * X + 1.0
@@ -1062,7 +1065,7 @@ def _coincident(system, x, digits):
 def _side_class(system, x, digits):
     """``(classification, note)`` of a root where the std of the scale is not differentiable
     (modified rewards coincide): the sign of the field on each side for one unknown."""
-    jump = system.normalisation == "shift-scale" and system.eps == 0
+    jump = system.norm.scaled and system.eps == 0
     where = ("the field jumps at this point (every advantage of a group of coinciding modified "
              "rewards is 0/0 -> 0 here, +-O(1) around it)" if jump else
              "modified rewards of two answers coincide at this point, where the std of the "
@@ -1167,7 +1170,7 @@ def variant_policies(problem, digits=50, certify=True):
             eigenvalues = ()
             if not x:
                 cls = "attractor"
-            elif system.normalisation == "shift-scale" and _coincident(system, x, digits):
+            elif system.norm.scaled and _coincident(system, x, digits):
                 cls, why = _side_class(system, x, digits)
                 note.append(why)
             elif system.equal_rewards:
@@ -1249,7 +1252,7 @@ def _face_kept(problem, system):
     same deterministic reward ``v`` has ``sigma = 0``: an outside answer with mean reward above
     ``v`` gets ``P -> +infinity`` (it is pulled in, so the face point is not stationary); at or
     below ``v`` it is pushed out, as by the penalty.  Other faces are kept."""
-    if system.normalisation != "shift-scale" or system.eps != 0 or len(system.produced) != 1:
+    if not system.norm.scaled or system.eps != 0 or len(system.produced) != 1:
         return True
     v = system.values[system.produced[0]]
     means = problem.mean_rewards
@@ -1259,7 +1262,7 @@ def _face_kept(problem, system):
 def _preference_function_key(problem, o):
     """Answers with equal keys have the same ``P(o|pi)`` for every ``pi``."""
     row = problem.rho[o]
-    by_mean = problem.normalisation in ("shift-only", "none") or problem.group is None
+    by_mean = not NORMALISATIONS[problem.normalisation].scaled or problem.group is None
     if by_mean:
         return sum(w * v for w, v in zip(row, problem.values))
     return row
