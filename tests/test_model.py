@@ -6,7 +6,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sympy import Rational, Symbol, cancel, log, sqrt
+from sympy import Rational, Symbol, cancel, log, sqrt, sympify
 
 from derive.model import objective as objective_module
 from derive.model.objective import NORMALISATIONS, PENALTIES, PRESETS, Objective, advantages
@@ -203,3 +203,47 @@ def test_the_command_line_offers_the_registries():
     choices = {a.dest: a.choices for a in sub._actions}
     assert tuple(choices["normalisation"]) == NORMALISATION_NAMES
     assert tuple(choices["penalty"]) == PENALTY_NAMES
+
+
+def test_the_estimators_declared_behaviour_is_their_derived_behaviour():
+    """What the solvers read from the registry (constant gradient, faces attracting, linear
+    estimate) is what the limits of each estimator's own gradient and estimate say."""
+    import sympy
+
+    from derive.model.estimators import PENALTIES as REGISTRY
+
+    L = Symbol("L", real=True)
+    for est in REGISTRY.values():
+        plain = sympify(est.gradient_in_log_ratio(L, sympy.exp, False))
+        weighted = sympify(est.gradient_in_log_ratio(L, sympy.exp, True))
+        estimate = sympify(est.estimate_in_log_ratio(L, sympy.exp))
+        assert est.constant_gradient == (sympy.diff(plain, L) == 0), est.name
+        assert est.faces_attract_in_loss == (sympy.limit(weighted, L, -sympy.oo) == sympy.oo), est.name
+        assert est.faces_attract_in_reward == (sympy.limit(estimate, L, -sympy.oo) == sympy.oo), est.name
+        assert est.linear_estimate == (sympy.diff(estimate, L, 2) == 0), est.name
+        # the estimate and the plain gradient are the registry's k, as derived
+        assert sympy.simplify(estimate - est.k(sympy.exp(-L))) == 0, est.name
+
+
+@pytest.mark.parametrize("U", [0.0, 0.5, 3.0, 20.0])
+@pytest.mark.parametrize("B", [0.1, 1.0, 10.0])
+def test_logit_range_inverts_each_gradient(U, B):
+    """``r = logit_range(U, B)`` is far enough: the gradient moves by at least ``B`` from
+    ``L = U`` to ``L = U - r`` (for k2-is, whose gradient is not monotone, ``U - r`` is where
+    the left branch reaches ``h(U) + B``), so no support spans more than ``r``."""
+    import math
+
+    from derive.model.estimators import PENALTIES as REGISTRY
+
+    for est in REGISTRY.values():
+        for weighted in (False, True):
+            r = est.logit_range(U, B, weighted)
+            if est.constant_gradient and not weighted:
+                assert r is None
+                continue
+
+            def h(x):
+                return est.gradient_in_log_ratio(x, math.exp, weighted)
+
+            assert r > 0
+            assert abs(h(U - r) - h(U)) >= B * (1 - 1e-12), (est.name, weighted)

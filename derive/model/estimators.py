@@ -30,7 +30,9 @@ True
 0.625
 """
 
-__all__ = ["Estimator", "K1", "K2", "K3", "PENALTIES"]
+import math
+
+__all__ = ["Estimator", "K1", "K2", "K3", "PENALTIES", "PENALTY_NAMES", "estimator_of"]
 
 
 class Estimator:
@@ -63,6 +65,34 @@ class Estimator:
     def gradient_in_log_ratio(self, L, exp, importance_weighted):
         """The expected penalty gradient at ``pi_old = pi`` as a function of ``L``, up to a constant."""
         raise NotImplementedError
+
+    #: Whether the expected gradient without importance weight is a constant (then the
+    #: penalty does not move the policy: beta drops out of the stationarity condition).
+    constant_gradient = False
+    #: Whether the importance-weighted gradient tends to ``+infinity`` as ``pi(o) -> 0``
+    #: (``L -> -infinity``): then the faces of the simplex hold stationary points.
+    faces_attract_in_loss = False
+    #: Whether the estimate tends to ``+infinity`` as ``pi(o) -> 0``: with the KL in the
+    #: reward the modified reward tends to ``-infinity`` and the faces attract.
+    faces_attract_in_reward = False
+    #: Whether the estimate is linear in ``L`` (the KL in the reward then moves ``L`` by at
+    #: most the spread of the rewards over ``beta``).
+    linear_estimate = False
+
+    def logit_range(self, U, B, importance_weighted):
+        """A bound on the spread of ``L`` over a stationary policy's support when the
+        gradient's spread is at most *B* and ``L <= U``; ``None`` for a constant gradient.
+
+        (11) equates ``beta h(L_o) - P_G(o)`` over the support, so ``|h(L_o) - h(L_o')|
+        <= B``; each estimator inverts its own ``h``.
+        """
+        raise NotImplementedError
+
+    def has_faces(self, kl_in, importance_weighted):
+        """Whether every face holds stationary points for this estimator (``beta > 0``)."""
+        if kl_in == "loss":
+            return importance_weighted and self.faces_attract_in_loss
+        return self.faces_attract_in_reward
 
     def sample(self, pi_o, ref_o):
         """The estimate at one sampled output: ``k(pi_ref(o)/pi(o))``."""
@@ -100,6 +130,11 @@ class K1(Estimator):
     def gradient_in_log_ratio(self, L, exp, importance_weighted):
         return L if importance_weighted else 0
 
+    constant_gradient = linear_estimate = True
+
+    def logit_range(self, U, B, importance_weighted):
+        return B if importance_weighted else None
+
 
 class K2(Estimator):
     """``k2 = (log rho)^2/2``: expected gradient ``L`` (``KL(pi || pi_ref)``), or
@@ -123,6 +158,15 @@ class K2(Estimator):
 
     def gradient_in_log_ratio(self, L, exp, importance_weighted):
         return L * L / 2 + L if importance_weighted else L
+
+    faces_attract_in_loss = faces_attract_in_reward = True
+
+    def logit_range(self, U, B, importance_weighted):
+        if not importance_weighted:
+            return B
+        # h(L_min) <= h(L_max) + B <= U^2/2 + U + B
+        lo = -1 - math.sqrt(1 + 2 * (U * U / 2 + U + B))
+        return U - lo
 
 
 class K3(Estimator):
@@ -148,6 +192,11 @@ class K3(Estimator):
     def gradient_in_log_ratio(self, L, exp, importance_weighted):
         return L if importance_weighted else -exp(-L)
 
+    faces_attract_in_reward = True
+
+    def logit_range(self, U, B, importance_weighted):
+        return B if importance_weighted else U + math.log1p(B)
+
 
 #: Penalty estimators by name.
 PENALTIES = {cls.name: cls() for cls in (K1, K2, K3)}
@@ -155,3 +204,12 @@ PENALTIES = {cls.name: cls() for cls in (K1, K2, K3)}
 #: Every penalty of the command line: each estimator as is, then importance-weighted
 #: (``k1, k2, k3, k1-is, k2-is, k3-is``).
 PENALTY_NAMES = tuple(name + suffix for suffix in ("", "-is") for name in PENALTIES)
+
+
+def estimator_of(penalty):
+    """``(estimator, importance_weighted)`` of a penalty name (``"k2-is"``).
+
+    >>> estimator_of("k2-is")[0].name, estimator_of("k2-is")[1]
+    ('k2', True)
+    """
+    return PENALTIES[penalty.removesuffix("-is")], penalty.endswith("-is")

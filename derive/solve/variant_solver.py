@@ -101,7 +101,7 @@ from fractions import Fraction
 
 from mpmath import mp
 
-from derive.model.estimators import PENALTIES
+from derive.model.estimators import PENALTIES, estimator_of
 from derive.model.normalisations import NORMALISATIONS
 from derive.numerics.context import ARB, FLOAT, MP, arb_ends, arb_precision, mpf_exact
 from derive.numerics.field import Evaluation
@@ -529,7 +529,7 @@ class VariantSystem:
             return [ctx.num(self.values[row.index(1)]) - beta * est(Lo, ctx)
                     for row, Lo in zip(self.rho, L)]
         P = self.preferences(pi, L, ctx)
-        if self.kl_in == "reward" or self.penalty == "k1" or self.beta == 0:
+        if self.kl_in == "reward" or _constant_gradient(self) or self.beta == 0:
             return P
         beta = ctx.num(self.beta)
         h = PENALTY_GRADIENTS[self.penalty]
@@ -580,7 +580,7 @@ class VariantSystem:
             terms += [abs(beta * est(Lo, MP)) for Lo in L]
         else:
             terms = [abs(p) for p in self.preferences(pi, L, MP)]
-            if self.kl_in == "loss" and self.penalty != "k1" and self.beta:
+            if self.kl_in == "loss" and not _constant_gradient(self) and self.beta:
                 h = PENALTY_GRADIENTS[self.penalty]
                 terms += [abs(beta * h(Lo, MP)) for Lo in L]
         return max(terms + [beta if self.beta else mp.mpf(1)])
@@ -631,7 +631,7 @@ def logit_range(system):
             return 30.0, False
         gap = spread * (system.K - 1) / beta
         est = REWARD_ESTIMATES[system.penalty]
-        if system.penalty == "k1":
+        if estimator_of(system.penalty)[0].linear_estimate:
             return gap, True
         try:
             top = est(U, FLOAT) + gap
@@ -640,16 +640,11 @@ def logit_range(system):
         lo = _negative_solution(lambda L: est(L, FLOAT), top)
         return U - lo, system.equal_rewards
     bound = system.advantage_bound()
-    if bound is None or beta == 0 or system.penalty == "k1":
+    if bound is None or beta == 0 or _constant_gradient(system):
         return 30.0, False
     B = 2 * float(bound) / beta
-    if system.penalty in ("k1-is", "k2", "k3-is"):
-        return B, True
-    if system.penalty == "k3":
-        return U + math.log1p(B), True
-    # k2-is: h(L_min) <= h(L_max) + B <= U^2/2 + U + B
-    lo = -1 - math.sqrt(1 + 2 * (U * U / 2 + U + B))
-    return U - lo, True
+    estimator, weighted = estimator_of(system.penalty)
+    return estimator.logit_range(U, B, weighted), True
 
 
 def _negative_solution(f, top):
@@ -1094,7 +1089,7 @@ def variant_policies(problem, digits=50, certify=True):
     digits = int(digits)
     K = problem.K
     out = []
-    degenerate = problem.beta == 0 or (problem.kl_in == "loss" and problem.penalty == "k1")
+    degenerate = problem.beta == 0 or (problem.kl_in == "loss" and _constant_gradient(problem))
     if degenerate:
         out = _degenerate_points(problem, digits)
         if any(s.kind == "interior" for s in out):
@@ -1233,6 +1228,13 @@ def _face_outside_signs(problem, support, policy, digits):
                 for o in range(problem.K) if o not in support}
 
 
+def _constant_gradient(problem):
+    """Whether the penalty's expected gradient is a constant (k1 without importance
+    weight): beta drops out of the KL in the loss (:mod:`derive.model.estimators`)."""
+    estimator, weighted = estimator_of(problem.penalty)
+    return estimator.constant_gradient and not weighted
+
+
 def faces_attract(problem):
     """Whether every face of the simplex holds stationary points (``beta > 0``).
 
@@ -1242,9 +1244,8 @@ def faces_attract(problem):
     """
     if problem.beta == 0:
         return False
-    if problem.kl_in == "loss":
-        return problem.penalty == "k2-is"
-    return problem.penalty in ("k2", "k3")
+    estimator, weighted = estimator_of(problem.penalty)
+    return estimator.has_faces(problem.kl_in, weighted)
 
 
 def _face_kept(problem, system):
@@ -1346,7 +1347,7 @@ def variant_search_limits(problem):
                 f"variant is solved for at most {MAX_VARIANT_K} answers (a grid search over "
                 f"K - 1 logits); got K = {problem.K}; the paper's k3 and k3-is with population std "
                 "and no epsilon take any K")
-    if problem.beta == 0 or (problem.kl_in == "loss" and problem.penalty == "k1"):
+    if problem.beta == 0 or (problem.kl_in == "loss" and _constant_gradient(problem)):
         return ""
     X, _ = logit_range(VariantSystem(problem))
     if X > 1e5:
@@ -1359,7 +1360,7 @@ def variant_search_limits(problem):
 
 def variant_search_description(problem):
     """``(text, exists)`` for the generic search (see the module docstring)."""
-    if problem.beta == 0 or (problem.kl_in == "loss" and problem.penalty == "k1"):
+    if problem.beta == 0 or (problem.kl_in == "loss" and _constant_gradient(problem)):
         return ("beta drops out: the faces of answers with the same preference, in closed form, "
                 "and interior points where every preference is equal, searched over logits within "
                 "+-30 of pi_ref (a nominal range; not when two answers share a preference, where "
@@ -1379,9 +1380,11 @@ def variant_search_description(problem):
                 f"within +-{min(X, 1e5):.3g} of pi_ref{faces}; {where}; a robust search, not a "
                 "proof that no root was missed")
     exists = None
-    pushes_in = problem.kl_in == "loss" and problem.penalty in ("k3", "k1-is", "k2", "k3-is")
+    # the penalty's gradient pushes every answer off the faces (neither constant nor attracting)
+    estimator, weighted = estimator_of(problem.penalty)
+    pushes_in = problem.kl_in == "loss" and not estimator.has_faces("loss", weighted)
     if system.dim == 1 and ((pushes_in and system.advantage_bound() is not None)
-                            or (system.equal_rewards and problem.penalty == "k1")):
+                            or (system.equal_rewards and estimator.linear_estimate)):
         exists = True
         text += "; a root exists (the condition changes sign between the faces)"
     return text, exists
@@ -1413,7 +1416,7 @@ def variant_cost(problem, digits=50, certify=True):
     supports = [tuple(range(K))]
     if faces_attract(problem):
         supports += [c for r in range(K - 1, 0, -1) for c in itertools.combinations(range(K), r)]
-    elif problem.beta == 0 or (problem.kl_in == "loss" and problem.penalty == "k1"):
+    elif problem.beta == 0 or (problem.kl_in == "loss" and _constant_gradient(problem)):
         supports += [c for r in range(K - 1, 1, -1) for c in itertools.combinations(range(K), r)]
     mp_factor = (digits + 15) / 19.0 + 1
     total, evaluations = 0.0, 0.0
