@@ -1,8 +1,7 @@
 """The section and the checks of the group-relative advantage, arXiv:2502.18548v3, Eq. (2).
 
-The derivation is :mod:`derive.paper.advantage`.  This module checks it against the paper's
-printed formulas (:mod:`derive.paper.claims`) and an independent path, and builds
-the section that ``results/`` prints.
+Its derivation, :mod:`derive.paper.advantage`, is checked here against the
+claims and an independent path.
 """
 
 from fractions import Fraction

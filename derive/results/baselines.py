@@ -1,8 +1,7 @@
 """The section and the checks of baselines beside GRPO, arXiv:2502.18548v3, Eqs. (3)-(5).
 
-The derivation is :mod:`derive.paper.baselines`.  This module checks it against the paper's
-printed formulas (:mod:`derive.paper.claims`) and an independent path, and builds
-the section that ``results/`` prints.
+Its derivation, :mod:`derive.paper.baselines`, is checked here against the
+claims and an independent path.
 """
 
 import mpmath

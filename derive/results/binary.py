@@ -1,8 +1,7 @@
 """The section and the checks of binary questions, arXiv:2502.18548v3, Section 2.3.1 and Appendix B.1.
 
-The derivation is :mod:`derive.paper.binary`.  This module checks it against the paper's
-printed formulas (:mod:`derive.paper.claims`) and an independent path, and builds
-the section that ``results/`` prints.
+Its derivation, :mod:`derive.paper.binary`, is checked here against the
+claims and an independent path.
 """
 
 import mpmath

@@ -1,8 +1,7 @@
 """The section and the checks of extensions of GRPO, arXiv:2502.18548v3, Section 3 and Appendix B.2.
 
-The derivation is :mod:`derive.paper.extensions`.  This module checks it against the paper's
-printed formulas (:mod:`derive.paper.claims`) and an independent path, and builds
-the section that ``results/`` prints.
+Its derivation, :mod:`derive.paper.extensions`, is checked here against the
+claims and an independent path.
 """
 
 import mpmath

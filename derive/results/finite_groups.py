@@ -1,8 +1,7 @@
 """The section and the checks of finite group sizes for binary questions: beyond arXiv:2502.18548v3.
 
-The derivation is :mod:`derive.paper.finite_groups`.  This module checks it against the paper's
-printed formulas (:mod:`derive.paper.claims`) and an independent path, and builds
-the section that ``results/`` prints.
+Its derivation, :mod:`derive.paper.finite_groups`, is checked here against the
+claims and an independent path.
 """
 
 from fractions import Fraction

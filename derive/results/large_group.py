@@ -1,8 +1,7 @@
 """The section and the checks of the large-group limit derived, with its first 1/G correction (arXiv:2502.18548v3, Eq. (13)).
 
-The derivation is :mod:`derive.paper.large_group`.  This module checks it against the paper's
-printed formulas (:mod:`derive.paper.claims`) and an independent path, and builds
-the section that ``results/`` prints.
+Its derivation, :mod:`derive.paper.large_group`, is checked here against the
+claims and an independent path.
 """
 
 import mpmath

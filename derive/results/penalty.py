@@ -1,8 +1,7 @@
 """The section and the checks of the penalty of GRPO, arXiv:2502.18548v3, Section 2.2, Eqs. (7)-(10).
 
-The derivation is :mod:`derive.paper.penalty`.  This module checks it against the paper's
-printed formulas (:mod:`derive.paper.claims`) and an independent path, and builds
-the section that ``results/`` prints.
+Its derivation, :mod:`derive.paper.penalty`, is checked here against the
+claims and an independent path.
 """
 
 from sympy import Add, Mul, cancel, diff, expand, expand_log, log

@@ -1,8 +1,7 @@
 """The section and the checks of the reward preference model, arXiv:2502.18548v3, Section 2.1, Eqs. (5)-(6).
 
-The derivation is :mod:`derive.paper.preference`.  This module checks it against the paper's
-printed formulas (:mod:`derive.paper.claims`) and an independent path, and builds
-the section that ``results/`` prints.
+Its derivation, :mod:`derive.paper.preference`, is checked here against the
+claims and an independent path.
 """
 
 from sympy import (

@@ -1,8 +1,7 @@
 """The section and the checks of stationary policies of GRPO, arXiv:2502.18548v3, Section 2.3 and Appendix A.
 
-The derivation is :mod:`derive.paper.stationarity`.  This module checks it against the paper's
-printed formulas (:mod:`derive.paper.claims`) and an independent path, and builds
-the section that ``results/`` prints.
+Its derivation, :mod:`derive.paper.stationarity`, is checked here against the
+claims and an independent path.
 """
 
 from sympy import Add, Integer, Mul, Symbol

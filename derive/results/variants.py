@@ -1,8 +1,7 @@
 """The section and the checks of every GRPO variant from one objective: what it regularises towards, and where it rests.
 
-The derivation is :mod:`derive.model.variants`.  This module checks it against the paper's
-printed formulas (:mod:`derive.paper.claims`) and an independent path, and builds
-the section that ``results/`` prints.
+Its derivation, :mod:`derive.model.variants`, is checked here against the
+claims and an independent path.
 """
 
 import mpmath
