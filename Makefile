@@ -41,7 +41,7 @@ PART_CACHES := $(addprefix $(PART_DIR)/,$(addsuffix .json,\
 # What the render imports and reads: a change of layout re-renders without recomputing.
 RENDER_SRC  := $(wildcard derive/*.py derive/*/__init__.py derive/output/*.py \
                  derive/verify/checks.py derive/numerics/precision.py derive/model/presets.py \
-                 derive/model/estimators.py derive/paper/latex.py \
+                 derive/model/estimators.py derive/model/normalisations.py derive/paper/latex.py \
                  templates/*.jinja)
 
 # The studies: studies/NAME.toml -> $(OUT)/studies/NAME/ (grpo-derive study).  The render
