@@ -33,6 +33,7 @@ from derive.options import (
     MAX_REWARD_EXPONENT,
     PRESET_NAMES,
     UsageError,
+    build_problem,
     check_numbers,
     problem_record,
     variant_options,
@@ -549,7 +550,6 @@ def _stationary(args):
         FIXED_COST,
         MAX_MEMORY,
         WINDOW_GROUP,
-        Problem,
         estimate_cost,
         search_limits,
         stationary_policies,
@@ -563,12 +563,7 @@ def _stationary(args):
     problems = []
     for beta in betas:
         try:
-            if rewards is not None:
-                prob = Problem.deterministic(ref, rewards, beta, group, **variant)
-            elif success is not None:
-                prob = Problem.bernoulli(ref, success, beta, group, **variant)
-            else:
-                prob = Problem.finite(ref, dists, beta, group, **variant)
+            prob = build_problem(ref, rewards, success, dists, beta, group, variant)
         except ValueError as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
         refusal = search_limits(prob)

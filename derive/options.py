@@ -83,6 +83,19 @@ def check_numbers(ref, rewards, success, dists, betas, name):
 
 
 
+def build_problem(ref, rewards, success, dists, beta, group, variant):
+    """The :class:`derive.solve.solver.Problem` of checked numbers: deterministic *rewards*,
+    Bernoulli *success* probabilities or finite reward distributions *dists* (exactly one
+    given), with the variant's keywords.  Raises ``ValueError`` as ``Problem`` does."""
+    from derive.solve.solver import Problem
+
+    if rewards is not None:
+        return Problem.deterministic(ref, rewards, beta, group, **variant)
+    if success is not None:
+        return Problem.bernoulli(ref, success, beta, group, **variant)
+    return Problem.finite(ref, dists, beta, group, **variant)
+
+
 def variant_options(args):
     """``(variant keywords, beta)`` from the variant options, the preset and the defaults.
 

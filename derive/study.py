@@ -220,14 +220,9 @@ def problem_of(options):
         raise ValueError(str(exc)) from None
     cli.check_numbers(ref, rewards, success, dists, (beta,), lambda key: f"'{key}'")
 
-    from derive.solve.solver import Problem, search_limits
+    from derive.solve.solver import search_limits
 
-    if rewards is not None:
-        prob = Problem.deterministic(ref, rewards, beta, group, **variant)
-    elif success is not None:
-        prob = Problem.bernoulli(ref, success, beta, group, **variant)
-    else:
-        prob = Problem.finite(ref, dists, beta, group, **variant)
+    prob = cli.build_problem(ref, rewards, success, dists, beta, group, variant)
     refusal = search_limits(prob)
     if refusal:
         raise ValueError(refusal)

@@ -373,15 +373,24 @@ def _refine_bracket(f, lo, hi):
         return lo
     if f(hi) == 0:
         return hi
-    for _ in range(40):
-        mid = (lo + hi) / 2
-        fm = f(mid)
-        if fm == 0:
-            return mid
-        if (fm > 0) == (flo > 0):
-            lo, flo = mid, fm
-        else:
-            hi = mid
+
+    def halve(lo, flo, hi, done):
+        """Bisect until *done*; ``(lo, flo, hi, zero)`` with the exact zero met, if any."""
+        while not done(lo, hi):
+            mid = (lo + hi) / 2
+            fm = f(mid)
+            if fm == 0:
+                return lo, flo, hi, mid
+            if (fm > 0) == (flo > 0):
+                lo, flo = mid, fm
+            else:
+                hi = mid
+        return lo, flo, hi, None
+
+    steps = iter(range(40))
+    lo, flo, hi, zero = halve(lo, flo, hi, lambda a, b: next(steps, None) is None)
+    if zero is not None:
+        return zero
     try:
         z = mpmath.findroot(f, (lo, hi), solver="anderson")
         if lo <= z <= hi:
@@ -389,16 +398,8 @@ def _refine_bracket(f, lo, hi):
     except (ValueError, ZeroDivisionError):
         pass
     width = mpmath.mpf(10) ** -(DPS - 5)
-    while hi - lo > width * (1 + abs(lo)):
-        mid = (lo + hi) / 2
-        fm = f(mid)
-        if fm == 0:
-            return mid
-        if (fm > 0) == (flo > 0):
-            lo, flo = mid, fm
-        else:
-            hi = mid
-    return (lo + hi) / 2
+    lo, flo, hi, zero = halve(lo, flo, hi, lambda a, b: b - a <= width * (1 + abs(a)))
+    return zero if zero is not None else (lo + hi) / 2
 
 
 def _roots_in_brackets(f, brackets, accept):

@@ -275,11 +275,6 @@ class MonteCarloRun:
     seed: int
 
 
-def _advantages(rewards, normalisation="shift-scale", std="population", eps=0.0):
-    """Group advantages in floats (arXiv:2502.18548v3, Eq. (2), and the variants): ``0/0 -> 0``."""
-    return NORMALISATIONS[normalisation].float_advantages(rewards, std, eps)
-
-
 def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, clip_eps=0.2, lr=0.1,
                      seed=0, infinite_group=16) -> MonteCarloRun:
     """GRPO with sampled groups (arXiv:2502.18548v3, Eq. (1)), in floats, for every variant.
@@ -312,7 +307,8 @@ def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, cli
         return estimator.derivative_in_log_pi(rho, math.log)
 
     in_reward = problem.kl_in == "reward"
-    norm = (problem.normalisation, problem.std, float(problem.std_eps))
+    normaliser = NORMALISATIONS[problem.normalisation]
+    std, eps = problem.std, float(problem.std_eps)
     values = [float(v) for v in problem.values]
     laws = []
     for row in problem.rho:
@@ -359,7 +355,7 @@ def monte_carlo_grpo(problem, iterations, groups_per_iteration, inner_steps, cli
                     rewards.append(vals[bisect.bisect_left(cum, rng.random())])
             if in_reward:
                 rewards = [r - beta * k_of(ref[o] / old[o]) for r, o in zip(rewards, outs)]
-            for o, a in zip(outs, _advantages(rewards, *norm)):
+            for o, a in zip(outs, normaliser.float_advantages(rewards, std, eps)):
                 count[o] += 1
                 if a > 0:
                     pos[o] += a

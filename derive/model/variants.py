@@ -117,12 +117,6 @@ def effective_divergences():
             for k in PENALTIES for iw in (False, True)}
 
 
-def group_advantages(norm, std, eps_, rewards):
-    """Advantages of one group for the normalisation *norm* (a registry key), the std
-    kind *std* and the epsilon *eps_* (a number or the symbol ``epsilon``)."""
-    return NORMALISATIONS[norm].advantages(rewards, std, eps_)
-
-
 def binary_preference(norm, std, eps_, G, own, rewards=(1, 0)):
     """``P_G(own | pi)`` of a binary question with deterministic *rewards* (of ``a``, ``b``),
     ``x = pi(a)``: a binomial sum over the number of ``a`` among the other ``G - 1``
@@ -132,7 +126,7 @@ def binary_preference(norm, std, eps_, G, own, rewards=(1, 0)):
     for k in range(G):
         group = [rewards[own]] + [ra] * k + [rb] * (G - 1 - k)
         total += binomial(G - 1, k) * x**k * (1 - x) ** (G - 1 - k) \
-            * group_advantages(norm, std, eps_, group)[0]
+            * NORMALISATIONS[norm].advantage(group, 0, std, eps_)
     return total
 
 

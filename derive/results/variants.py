@@ -16,6 +16,7 @@ from sympy import (
     sqrt,
 )
 
+from derive.model.normalisations import NORMALISATIONS
 from derive.model.objective import Objective
 from derive.model.variants import (
     AGGREGATION,
@@ -40,7 +41,6 @@ from derive.model.variants import (
     deterministic_outcomes,
     effective_divergences,
     eps,
-    group_advantages,
     matrix_cells,
     p,
     simplified,
@@ -206,8 +206,8 @@ def normalisation_checks(digits):
     reg = []
     for G in range(2, 5):
         rs = S.rewards(G)
-        A_s = group_advantages("shift-scale", "sample", 0, rs)[0]
-        A_p = group_advantages("shift-scale", "population", 0, rs)[0]
+        A_s = NORMALISATIONS["shift-scale"].advantage(rs, 0, "sample", 0)
+        A_p = NORMALISATIONS["shift-scale"].advantage(rs, 0, "population", 0)
         reg.append(cancel((A_s / A_p) ** 2 - Rational(G - 1, G)))
     out.append(symbolic_check(
         "variants-sample-std-registry", "(2)",
@@ -218,11 +218,11 @@ def normalisation_checks(digits):
     res = []
     for G in range(2, 7):
         rs = S.rewards(G)
-        A = group_advantages("shift-only", "population", 0, rs)[0]
+        A = NORMALISATIONS["shift-only"].advantage(rs, 0, "population", 0)
         # linear in the rewards: the expectation over the others replaces r_j by E_pi r
         P = A.subs({rs[0]: r_} | {t: mu_ for t in rs[1:]})
         res.append(cancel(P - (1 - Rational(1, G)) * (r_ - mu_)))
-        A0 = group_advantages("none", "population", 0, rs)[0]
+        A0 = NORMALISATIONS["none"].advantage(rs, 0, "population", 0)
         res.append(A0.subs({rs[0]: r_} | {t: mu_ for t in rs[1:]}) - r_)
     out.append(symbolic_check(
         "variants-shift-only-none", "(6)",

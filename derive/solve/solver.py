@@ -182,11 +182,6 @@ from derive.numerics.group_preference import (
 from derive.numerics.roots import grid_local_minima, illinois, sign_changes
 from derive.solve.records import Cost, StationaryPolicy
 
-#: Every penalty estimator (arXiv:2502.18548v3, Eq. (1), and the variants of :mod:`derive.model`).
-ALL_PENALTIES = PENALTY_NAMES
-#: Every advantage normalisation.
-ALL_NORMALISATIONS = NORMALISATION_NAMES
-
 __all__ = ["Cost", "Problem", "StationaryPolicy", "estimate_cost", "search_description", "search_limits",
            "stationary_policies", "stationarity_residual"]
 
@@ -258,10 +253,10 @@ class Problem:
         if g is not None and (isinstance(g, bool) or not isinstance(g, int) or g < 2):
             raise ValueError("group must be an integer >= 2 or None (infinity)")
         object.__setattr__(self, "std_eps", _exact(self.std_eps, "std_eps"))
-        if self.penalty not in ALL_PENALTIES:
-            raise ValueError(f"penalty must be one of {', '.join(ALL_PENALTIES)}")
-        if self.normalisation not in ALL_NORMALISATIONS:
-            raise ValueError(f"normalisation must be one of {', '.join(ALL_NORMALISATIONS)}")
+        if self.penalty not in PENALTY_NAMES:
+            raise ValueError(f"penalty must be one of {', '.join(PENALTY_NAMES)}")
+        if self.normalisation not in NORMALISATION_NAMES:
+            raise ValueError(f"normalisation must be one of {', '.join(NORMALISATION_NAMES)}")
         if self.kl_in not in ("loss", "reward"):
             raise ValueError("kl_in must be 'loss' or 'reward'")
         if self.std not in ("population", "sample"):

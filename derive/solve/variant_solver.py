@@ -332,6 +332,8 @@ class VariantSystem:
         self.std = problem.std
         self.eps = problem.std_eps
         self.centred = self.norm.centred
+        #: the penalty's gradient is a constant (k1 without importance weight): beta drops out
+        self.constant_gradient = _constant_gradient(problem)
         #: KL in the reward with deterministic rewards: solve "every modified reward equal"
         self.equal_rewards = (self.kl_in == "reward"
                               and all(sum(1 for w in row if w) == 1 for row in self.rho))
@@ -529,7 +531,7 @@ class VariantSystem:
             return [ctx.num(self.values[row.index(1)]) - beta * est(Lo, ctx)
                     for row, Lo in zip(self.rho, L)]
         P = self.preferences(pi, L, ctx)
-        if self.kl_in == "reward" or _constant_gradient(self) or self.beta == 0:
+        if self.kl_in == "reward" or self.constant_gradient or self.beta == 0:
             return P
         beta = ctx.num(self.beta)
         h = PENALTY_GRADIENTS[self.penalty]
@@ -580,7 +582,7 @@ class VariantSystem:
             terms += [abs(beta * est(Lo, MP)) for Lo in L]
         else:
             terms = [abs(p) for p in self.preferences(pi, L, MP)]
-            if self.kl_in == "loss" and not _constant_gradient(self) and self.beta:
+            if self.kl_in == "loss" and not self.constant_gradient and self.beta:
                 h = PENALTY_GRADIENTS[self.penalty]
                 terms += [abs(beta * h(Lo, MP)) for Lo in L]
         return max(terms + [beta if self.beta else mp.mpf(1)])
@@ -640,7 +642,7 @@ def logit_range(system):
         lo = _negative_solution(lambda L: est(L, FLOAT), top)
         return U - lo, system.equal_rewards
     bound = system.advantage_bound()
-    if bound is None or beta == 0 or _constant_gradient(system):
+    if bound is None or beta == 0 or system.constant_gradient:
         return 30.0, False
     B = 2 * float(bound) / beta
     estimator, weighted = estimator_of(system.penalty)
