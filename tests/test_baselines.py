@@ -163,3 +163,16 @@ def test_baselines_csv_nlhf_column_against_an_independent_closed_form():
     for (b, pv, m), v in by.items():
         if m == "rlhf":
             assert by[(b, pv, "grpo-direct-kl-g2")] == v        # identical columns, as captioned
+
+
+def test_rlhf_condition_is_the_objectives_derivative_not_only_the_pooling():
+    """RLHF's binary condition comes from its pooled closed form; a second equation, the
+    derivative along ``x`` of Eq. (3)'s objective ``x r_a + (1-x) r_b - beta KL`` with
+    ``r(a) - r(b) = 1``, is the same condition (up to sign)."""
+    from sympy import diff, expand_log, log, simplify
+
+    from derive.paper.baselines import rlhf_condition_binary
+
+    x, p, beta = S.x, S.p, S.beta
+    J = x * 1 + (1 - x) * 0 - beta * (x * log(x / p) + (1 - x) * log((1 - x) / (1 - p)))
+    assert simplify(expand_log(diff(J, x) + rlhf_condition_binary(), force=True)) == 0

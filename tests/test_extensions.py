@@ -118,3 +118,25 @@ def test_direct_kl_limit_gradient_is_the_importance_weighted_penalty():
     Penalty(importance_weighted=True).gradient, and its field is still the printed beta h."""
     lim = DirectKLLimit().derive()
     assert lim.h_residue() == 0
+
+
+def test_direct_kl_condition_is_the_field_not_only_the_pooling():
+    """The G = 2 direct-KL condition is derived from the pooled policy (the KKT solution);
+    its root is then compared with the closed form solved from the same pooling.  A second
+    equation, independent of the pooling: minus the field ``g_a - g_b`` along ``x``, from
+    the G = 2 preference ``P_2(a) - P_2(b) = gamma`` and the importance-weighted penalty's
+    gradient at ``pi_old = pi`` (Penalty, Eqs. (7)-(10)), is the same condition."""
+    from sympy import expand_log, log, simplify
+
+    from derive.paper.extensions import direct_kl_condition_two
+    from derive.paper.penalty import Penalty
+
+    x, p, beta, gamma = S.x, S.p, S.beta, S.gamma
+    pen = Penalty("ab", importance_weighted=True)
+    at = {pen.pi[0]: x, pen.pi[1]: 1 - x, pen.ref[0]: p, pen.ref[1]: 1 - p}
+    grad = [pen.on_policy(pen.gradient(o)).subs(at) for o in (0, 1)]
+    field = gamma - beta * (grad[0] - grad[1])            # P_2(a) - P_2(b) = gamma (1-x) + gamma x
+    derived = direct_kl_condition_two()
+    gap = expand_log(-field - derived, force=True)
+    assert simplify(gap) == 0
+    assert log(x) in expand_log(derived, force=True).atoms(log)   # not trivially zero
