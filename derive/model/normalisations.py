@@ -71,13 +71,11 @@ class Normalisation:
     def float_advantages(self, rewards, std="population", eps=0.0):
         """Every member's advantage in floats (the Monte Carlo's), ``0/0 -> 0``."""
         G = len(rewards)
-        if not self.centred:
-            return list(rewards)
-        mean = sum(rewards) / G
+        mean = sum(rewards) / G if self.centred else 0.0
         if not self.scaled:
             return [r - mean for r in rewards]
-        if all(r == rewards[0] for r in rewards):
-            return [0.0] * G
+        if self.centred and all(r == rewards[0] for r in rewards):
+            return [0.0] * G            # 0/0 -> 0 exactly (the float mean may round off r)
         sd = self.float_scale(rewards, mean, std, eps)
         if sd <= 0.0:
             return [0.0] * G
